@@ -1,0 +1,44 @@
+// Durations as the CLI accepts them: a number with a unit ("250ms", "1s", "1.5m", "2h").
+// A bare "0" means zero; any other bare number is ambiguous (seconds? milliseconds?) and rejected.
+import ms from 'ms';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
+
+const DURATION_EXPECTED = 'a duration with a unit, such as 250ms, 1s, 1.5m or 2h';
+
+export function parseDuration(text: string): Parsed<number> {
+  const trimmed = text.trim();
+  if (trimmed === '0') return { ok: true, value: 0 };
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    return { ok: false, expected: `${DURATION_EXPECTED} (did you mean ${trimmed}s or ${trimmed}ms?)` };
+  }
+  let value: number;
+  try {
+    value = ms(trimmed as ms.StringValue);
+  } catch {
+    return { ok: false, expected: DURATION_EXPECTED }; // ms() throws on an empty string
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    return { ok: false, expected: DURATION_EXPECTED };
+  }
+  return { ok: true, value: Math.round(value) };
+}
+
+/** Exact, short and readable: 0ms, 800ms, 1.5s, 10s, 1m30s, 2h. Never rounds 90s up to "2m". */
+export function formatDuration(milliseconds: number): string {
+  const total = Math.max(0, Math.round(milliseconds));
+  if (total < 1000) return `${total}ms`;
+  if (total < 60_000) return `${trimDecimals(total / 1000)}s`;
+  const hours = Math.floor(total / 3_600_000);
+  const minutes = Math.floor((total % 3_600_000) / 60_000);
+  const seconds = Math.floor((total % 60_000) / 1000);
+  const parts: string[] = [];
+  if (hours > 0) parts.push(`${hours}h`);
+  if (minutes > 0) parts.push(`${minutes}m`);
+  if (seconds > 0) parts.push(`${seconds}s`);
+  return parts.join('');
+}
+
+function trimDecimals(value: number): string {
+  return (Math.round(value * 10) / 10).toString();
+}

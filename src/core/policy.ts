@@ -1,0 +1,89 @@
+// What happens after the child ends: restart after a delay, give up, or end. Pure: the clock,
+// randomness and history are inputs, and the next history is part of the answer.
+import { backoffDelay } from './backoff.js';
+import { exitStatus, type Outcome } from './exit.js';
+import type { SignalName } from './signals.js';
+
+export type RestartMode = 'always' | 'on-failure' | 'never';
+
+export interface PolicyConfig {
+  restart: RestartMode;
+  successCodes: readonly number[];
+  successSignals: readonly SignalName[];
+  delayMs: number;
+  maxDelayMs: number;
+  jitter: number;
+  resetAfterMs: number;
+  /** Restarts allowed within `windowMs`; Infinity for no limit. */
+  maxRestarts: number;
+  windowMs: number;
+}
+
+export interface History {
+  /** Failures since the last stable run; drives the backoff. */
+  readonly streak: number;
+  /** When recent unplanned ends happened; only the last `maxRestarts + 1` within the window are kept. */
+  readonly recentEnds: readonly number[];
+  /** Restarts so far, for KEEPALIVE_RESTARTS and log lines. */
+  readonly restarts: number;
+}
+
+export const NO_HISTORY: History = { streak: 0, recentEnds: [], restarts: 0 };
+
+export interface RunFacts {
+  outcome: Outcome;
+  /** Monotonic milliseconds when the run started, when it became ready (READY=1), and now. */
+  startedAt: number;
+  readyAt?: number;
+  now: number;
+  /** keepalive is stopping (a signal or `keepalive stop`): nothing restarts. */
+  stopping: boolean;
+  /** This was the very first start: failing to start at all is a usage mistake, not a crash. */
+  firstRun: boolean;
+  /** In [0, 1), for the jitter. */
+  random: number;
+}
+
+export type EndReason = 'stopped' | 'success' | 'no-restart' | 'not-started';
+
+export type Decision =
+  | { action: 'restart'; delayMs: number; restart: number; history: History }
+  | { action: 'give-up'; status: number; failures: number; windowMs: number }
+  | { action: 'end'; status: number; reason: EndReason };
+
+export function decide(config: PolicyConfig, history: History, run: RunFacts): Decision {
+  const status = exitStatus(run.outcome);
+  if (run.stopping) return { action: 'end', status, reason: 'stopped' };
+  if (run.firstRun && run.outcome.kind === 'not-started') return { action: 'end', status, reason: 'not-started' };
+  if (config.restart === 'never') return { action: 'end', status, reason: 'no-restart' };
+  if (config.restart === 'on-failure' && isSuccess(config, run.outcome)) {
+    return { action: 'end', status, reason: 'success' };
+  }
+
+  const recentEnds = [...history.recentEnds.filter((at) => run.now - at < config.windowMs), run.now];
+  if (recentEnds.length > config.maxRestarts) {
+    return { action: 'give-up', status, failures: recentEnds.length, windowMs: config.windowMs };
+  }
+
+  const stable = run.readyAt !== undefined || run.now - run.startedAt >= config.resetAfterMs;
+  const streak = stable ? 1 : history.streak + 1;
+  const delayMs = backoffDelay(
+    streak,
+    { initialMs: config.delayMs, maxMs: config.maxDelayMs, jitter: config.jitter },
+    run.random,
+  );
+  const keep = Number.isFinite(config.maxRestarts) ? config.maxRestarts + 1 : 0;
+  return {
+    action: 'restart',
+    delayMs,
+    restart: history.restarts + 1,
+    history: { streak, recentEnds: keep > 0 ? recentEnds.slice(-keep) : [], restarts: history.restarts + 1 },
+  };
+}
+
+/** Under on-failure: a listed exit code, or a listed signal, is a clean end. */
+export function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>, outcome: Outcome): boolean {
+  if (outcome.kind === 'exited') return config.successCodes.includes(outcome.code);
+  if (outcome.kind === 'killed' || outcome.kind === 'crashed') return config.successSignals.includes(outcome.signal);
+  return false;
+}

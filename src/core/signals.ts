@@ -1,0 +1,43 @@
+// Signal facts come from human-signals (names, numbers, descriptions, default actions);
+// this module only answers the questions keepalive asks of them.
+import { signalsByName, signalsByNumber, type SignalName } from 'human-signals';
+
+export type { SignalName };
+
+export interface SignalFacts {
+  name: SignalName;
+  number: number;
+  description: string;
+  /** The kernel's default action writes a core file (SIGSEGV, SIGABRT, SIGQUIT ...). */
+  dumpsCore: boolean;
+}
+
+export function signalFacts(name: SignalName): SignalFacts {
+  const signal = signalsByName[name];
+  return {
+    name: signal.name,
+    number: signal.number,
+    description: signal.description,
+    dumpsCore: signal.action === 'core',
+  };
+}
+
+/**
+ * Reads a signal as a user types it: "SIGTERM", "TERM", "term" or "15".
+ * Returns undefined for anything this platform does not know.
+ */
+export function parseSignal(text: string): SignalName | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const byNumber = (signalsByNumber as Record<number, (typeof signalsByNumber)[keyof typeof signalsByNumber] | undefined>)[Number(trimmed)];
+    return byNumber?.supported ? byNumber.name : undefined;
+  }
+  const upper = trimmed.toUpperCase();
+  const name = (upper.startsWith('SIG') ? upper : `SIG${upper}`) as SignalName;
+  const signal = signalsByName[name];
+  return signal?.supported ? signal.name : undefined;
+}
+
+export function signalNumber(name: SignalName): number {
+  return signalsByName[name].number;
+}

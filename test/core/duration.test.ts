@@ -1,0 +1,40 @@
+import test from 'ava';
+import { formatDuration, parseDuration } from '../../src/core/duration.js';
+
+const accepted: Array<[string, number]> = [
+  ['0', 0],
+  ['250ms', 250],
+  ['1s', 1000],
+  ['1.5m', 90_000],
+  ['2h', 7_200_000],
+  ['10 s', 10_000],
+  ['0s', 0],
+];
+for (const [text, expected] of accepted) {
+  test(`parseDuration accepts ${JSON.stringify(text)}`, (t) => {
+    t.deepEqual(parseDuration(text), { ok: true, value: expected });
+  });
+}
+
+test('a bare number other than 0 is rejected with a hint to add a unit', (t) => {
+  t.deepEqual(parseDuration('5'), {
+    ok: false,
+    expected: 'a duration with a unit, such as 250ms, 1s, 1.5m or 2h (did you mean 5s or 5ms?)',
+  });
+});
+
+for (const text of ['', 'soon', '-1s', '1 fortnight', 'ms']) {
+  test(`parseDuration rejects ${JSON.stringify(text)}`, (t) => {
+    t.false(parseDuration(text).ok);
+  });
+}
+
+test('formatDuration is short and never rounds up to the next unit', (t) => {
+  t.is(formatDuration(0), '0ms');
+  t.is(formatDuration(800), '800ms');
+  t.is(formatDuration(1500), '1.5s');
+  t.is(formatDuration(10_000), '10s');
+  t.is(formatDuration(90_000), '1m30s');
+  t.is(formatDuration(60_000), '1m');
+  t.is(formatDuration(7_200_000), '2h');
+});

@@ -1,0 +1,55 @@
+import test from 'ava';
+import { classify, describeOutcome, exitStatus, type Outcome } from '../../src/core/exit.js';
+
+const exited = (code: number): Outcome => classify({ started: true, code, signal: null });
+const signalled = (signal: 'SIGKILL' | 'SIGTERM' | 'SIGSEGV' | 'SIGABRT' | 'SIGUSR1'): Outcome =>
+  classify({ started: true, code: null, signal }, { coreDumps: 'possible' });
+
+test('an exit code is the outcome "exited" and passes through as the status', (t) => {
+  t.deepEqual(exited(0), { kind: 'exited', code: 0 });
+  for (const code of [0, 1, 2, 42, 126, 127, 255]) t.is(exitStatus(exited(code)), code);
+  t.is(describeOutcome(exited(3)), 'exited with code 3');
+});
+
+test('a terminating signal is "killed", status 128 + its number', (t) => {
+  t.deepEqual(signalled('SIGKILL'), { kind: 'killed', signal: 'SIGKILL' });
+  t.is(exitStatus(signalled('SIGKILL')), 137);
+  t.is(exitStatus(signalled('SIGTERM')), 143);
+  t.is(exitStatus(signalled('SIGUSR1')), 138);
+  t.is(describeOutcome(signalled('SIGTERM')), 'killed: SIGTERM (Termination), status 143');
+});
+
+test('a core-dumping signal is "crashed" and says whether a core file may exist', (t) => {
+  t.deepEqual(signalled('SIGSEGV'), { kind: 'crashed', signal: 'SIGSEGV', coreDumps: 'possible' });
+  t.is(exitStatus(signalled('SIGABRT')), 134);
+  t.is(
+    describeOutcome(signalled('SIGSEGV')),
+    'crashed: SIGSEGV (Segmentation fault), status 139, a core file may have been written',
+  );
+  const noCore = classify({ started: true, code: null, signal: 'SIGSEGV' }, { coreDumps: 'disabled' });
+  t.is(describeOutcome(noCore), 'crashed: SIGSEGV (Segmentation fault), status 139, no core file (core size limit is 0)');
+});
+
+test('a command that cannot start is "not started": 127 when missing, 126 when not executable', (t) => {
+  const missing = classify({ started: false, errno: 'ENOENT', command: 'nope' });
+  const denied = classify({ started: false, errno: 'EACCES', command: '/etc/passwd' });
+  t.is(exitStatus(missing), 127);
+  t.is(exitStatus(denied), 126);
+  t.is(describeOutcome(missing), 'not started: command not found: nope, status 127');
+  t.is(describeOutcome(denied), 'not started: /etc/passwd is not executable (EACCES), status 126');
+});
+
+test('keepalive\'s own kills are named for their cause, with 128 + the signal it sent', (t) => {
+  const facts = { started: true as const, code: null, signal: 'SIGKILL' as const };
+  const hung = classify(facts, { cause: { cause: 'hung', signal: 'SIGKILL', silentMs: 5000 } });
+  t.deepEqual(hung, { kind: 'hung', signal: 'SIGKILL', silentMs: 5000 });
+  t.is(exitStatus(hung), 137);
+  t.is(describeOutcome(hung), 'hung: no heartbeat for 5s, killed with SIGKILL, status 137');
+  const unhealthy = classify(facts, { cause: { cause: 'unhealthy', signal: 'SIGTERM', failures: 3 } });
+  t.is(exitStatus(unhealthy), 143);
+  const oom = classify(facts, { cause: { cause: 'oom' } });
+  t.deepEqual(oom, { kind: 'oom-killed' });
+  t.is(exitStatus(oom), 137);
+  // The OOM cause only explains a SIGKILL: an ordinary exit stays an exit.
+  t.deepEqual(classify({ started: true, code: 1, signal: null }, { cause: { cause: 'oom' } }), { kind: 'exited', code: 1 });
+});
