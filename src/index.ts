@@ -1,0 +1,32 @@
+// The programmatic API: the CLI is a thin layer over supervise().
+import { resolveOptions, type SuperviseOptions } from './options.js';
+import { readCoreDumps } from './shell/core-dumps.js';
+import { Supervisor, type Environment } from './supervisor.js';
+
+export function supervise(options: SuperviseOptions, environment: Partial<Environment> = {}): Supervisor {
+  return new Supervisor(resolveOptions(options), {
+    now: () => performance.now(),
+    random: Math.random,
+    coreDumps: environment.coreDumps ?? readCoreDumps(),
+    ...environment,
+  });
+}
+
+export { Supervisor } from './supervisor.js';
+export type {
+  EndCause,
+  EndEvent,
+  Environment,
+  EscalateEvent,
+  ExitEvent,
+  ForwardEvent,
+  Next,
+  SpawnEvent,
+  StopEvent,
+  SupervisorEvents,
+  SupervisorResult,
+} from './supervisor.js';
+export { DEFAULTS, UsageError, type LogFormat, type LogLevel, type SuperviseOptions } from './options.js';
+export { classify, describeOutcome, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
+export type { RestartMode } from './core/policy.js';
+export type { SignalName } from './core/signals.js';

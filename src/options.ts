@@ -1,0 +1,179 @@
+// Options: their defaults, and the checks that turn what a user typed into typed values.
+// Every message names the option as typed, the bad value and what is accepted.
+import { parseDuration } from './core/duration.js';
+import type { PolicyConfig, RestartMode } from './core/policy.js';
+import { parseSignal, type SignalName } from './core/signals.js';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'quiet' | 'normal' | 'verbose';
+
+/** What a caller of supervise() may set; every field but `command` has a default. */
+export interface SuperviseOptions {
+  command: string;
+  args?: readonly string[];
+  /** The name in log lines; defaults to the script or program name ("app" for `node app.js`). */
+  name?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  restart?: RestartMode;
+  successCodes?: readonly number[];
+  successSignals?: readonly SignalName[];
+  /** Milliseconds, like every duration here. */
+  delay?: number;
+  maxDelay?: number;
+  resetAfter?: number;
+  /** Restarts allowed within `restartWindow`; Infinity (the default) for no limit. */
+  maxRestarts?: number;
+  restartWindow?: number;
+  killTimeout?: number;
+  stopSignal?: SignalName;
+  /** Install handlers for SIGTERM, SIGINT, SIGQUIT (stop) and forward the others. The CLI does. */
+  handleSignals?: boolean;
+}
+
+export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd'>> {
+  cwd: string | undefined;
+  policy: PolicyConfig;
+}
+
+export const DEFAULTS = {
+  restart: 'always',
+  successCodes: [0],
+  successSignals: [],
+  delay: 100,
+  maxDelay: 30_000,
+  resetAfter: 30_000,
+  maxRestarts: Number.POSITIVE_INFINITY,
+  restartWindow: 60_000,
+  killTimeout: 8_000,
+  stopSignal: 'SIGTERM',
+  jitter: 0.1,
+} as const;
+
+export const RESTART_MODES: readonly RestartMode[] = ['always', 'on-failure', 'never'];
+
+/** A mistake in how keepalive was called: one line for the user, and status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly exitStatus = 2;
+}
+
+export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
+  if (typeof options.command !== 'string' || options.command.length === 0) {
+    throw new UsageError('no command given: usage: keepalive [options] [--] <command> [args...]');
+  }
+  const resolved = {
+    command: options.command,
+    args: options.args ?? [],
+    name: options.name ?? defaultName(options.command, options.args ?? []),
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    restart: options.restart ?? DEFAULTS.restart,
+    successCodes: options.successCodes ?? DEFAULTS.successCodes,
+    successSignals: options.successSignals ?? DEFAULTS.successSignals,
+    delay: options.delay ?? DEFAULTS.delay,
+    maxDelay: options.maxDelay ?? DEFAULTS.maxDelay,
+    resetAfter: options.resetAfter ?? DEFAULTS.resetAfter,
+    maxRestarts: options.maxRestarts ?? DEFAULTS.maxRestarts,
+    restartWindow: options.restartWindow ?? DEFAULTS.restartWindow,
+    killTimeout: options.killTimeout ?? DEFAULTS.killTimeout,
+    stopSignal: options.stopSignal ?? DEFAULTS.stopSignal,
+    handleSignals: options.handleSignals ?? false,
+  };
+  for (const key of ['delay', 'maxDelay', 'resetAfter', 'restartWindow', 'killTimeout'] as const) {
+    requireNonNegative(key, resolved[key]);
+  }
+  requireNonNegative('maxRestarts', resolved.maxRestarts);
+  if (!RESTART_MODES.includes(resolved.restart)) {
+    throw new UsageError(`restart: "${String(resolved.restart)}" is not a restart policy; use always, on-failure or never`);
+  }
+  return {
+    ...resolved,
+    policy: {
+      restart: resolved.restart,
+      successCodes: resolved.successCodes,
+      successSignals: resolved.successSignals,
+      delayMs: resolved.delay,
+      maxDelayMs: Math.max(resolved.maxDelay, resolved.delay),
+      jitter: DEFAULTS.jitter,
+      resetAfterMs: resolved.resetAfter,
+      maxRestarts: resolved.maxRestarts,
+      windowMs: resolved.restartWindow,
+    },
+  };
+}
+
+function requireNonNegative(key: string, value: number): void {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new UsageError(`${key}: ${String(value)} is not allowed; use a number of 0 or more`);
+  }
+}
+
+const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'ruby', 'perl', 'sh', 'bash', 'php']);
+
+/** Options after which an interpreter runs code from the command line rather than a script file. */
+const INLINE_CODE_FLAGS = new Set(['-c', '-e', '--eval', '-p', '--print']);
+
+/** "app" for `node app.js`, "worker" for `./worker.sh`, "sh" for `sh -c '...'`, "nginx" for `/usr/sbin/nginx`. */
+export function defaultName(command: string, args: readonly string[]): string {
+  const program = baseName(command);
+  if (!INTERPRETERS.has(program)) return stripExtension(program) || program;
+  const scriptIndex = args.findIndex((arg) => !arg.startsWith('-'));
+  const script = args[scriptIndex];
+  const inline = args.slice(0, Math.max(scriptIndex, 0)).some((arg) => INLINE_CODE_FLAGS.has(arg));
+  if (script === undefined || inline || !/^[\w./@-]+$/.test(script)) return program;
+  return stripExtension(baseName(script)) || program;
+}
+
+function stripExtension(name: string): string {
+  return name.replace(/\.(m?js|cjs|ts|py|rb|pl|sh|php)$/, '');
+}
+
+function baseName(path: string): string {
+  return path.split('/').filter(Boolean).pop() ?? path;
+}
+
+// ---- What the CLI hands over: strings as typed, turned into typed values or a UsageError. ----
+
+export function cliDuration(flag: string, value: string): number {
+  const parsed = parseDuration(value);
+  if (!parsed.ok) throw new UsageError(`${flag} "${value}": expected ${parsed.expected}`);
+  return parsed.value;
+}
+
+export function cliCount(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} "${value}": expected a whole number of 0 or more, such as 5`);
+  return Number(value);
+}
+
+export function cliSignal(flag: string, value: string): SignalName {
+  const signal = parseSignal(value);
+  if (!signal) throw new UsageError(`${flag} "${value}": expected a signal name or number, such as SIGTERM, TERM or 15`);
+  return signal;
+}
+
+export function cliRestartMode(flag: string, value: string): RestartMode {
+  const mode = RESTART_MODES.find((candidate) => candidate === value.trim());
+  if (!mode) throw new UsageError(`${flag} "${value}": expected one of ${RESTART_MODES.join(', ')}`);
+  return mode;
+}
+
+/** "0,3,SIGTERM" → codes [0, 3] and signals [SIGTERM]. */
+export function cliSuccessCodes(flag: string, value: string): { codes: number[]; signals: SignalName[] } {
+  const codes: number[] = [];
+  const signals: SignalName[] = [];
+  for (const item of value.split(',').map((part) => part.trim())) {
+    if (/^\d+$/.test(item) && Number(item) <= 255) {
+      codes.push(Number(item));
+      continue;
+    }
+    const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
+    if (!signal) {
+      throw new UsageError(
+        `${flag} "${value}": "${item}" is neither an exit code (0-255) nor a signal name; use a list such as 0,3,SIGTERM`,
+      );
+    }
+    signals.push(signal);
+  }
+  return { codes, signals };
+}

@@ -1,0 +1,16 @@
+// Signals to a child's whole process group, so `sh -c`, `npm run` and pipelines act as one.
+import type { SignalName } from '../core/signals.js';
+
+/** Sends to the group led by `pgid`. False if the group is gone. */
+export function signalGroup(pgid: number, signal: SignalName | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}

@@ -1,0 +1,61 @@
+// The spawn gateway: every process keepalive starts goes through here, so its pid is known
+// (the reaper leaves these alone) and a failed exec and an exit arrive as one kind of fact.
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import crossSpawn from 'cross-spawn';
+import type { ExitFacts } from '../core/exit.js';
+import type { SignalName } from '../core/signals.js';
+
+export interface SpawnRequest {
+  command: string;
+  args: readonly string[];
+  cwd?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  stdio?: StdioOptions;
+  /** Start in a new session and process group, so signals can reach the whole tree. */
+  ownGroup: boolean;
+}
+
+export type SpawnResult =
+  | { started: true; pid: number; child: ChildProcess; ended: Promise<ExitFacts> }
+  | { started: false; facts: ExitFacts; message: string };
+
+const spawnedPids = new Set<number>();
+
+/** Pids started by keepalive and not yet reaped by Node: the reaper must never wait for these. */
+export function isOwnPid(pid: number): boolean {
+  return spawnedPids.has(pid);
+}
+
+export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
+  const child = crossSpawn(request.command, [...request.args], {
+    cwd: request.cwd,
+    env: request.env,
+    stdio: request.stdio ?? 'inherit',
+    detached: request.ownGroup,
+  });
+  const pid = child.pid;
+  if (pid !== undefined) spawnedPids.add(pid);
+  return new Promise((resolve) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      if (pid !== undefined) spawnedPids.delete(pid);
+      resolve({
+        started: false,
+        facts: { started: false, errno: error.code ?? 'EUNKNOWN', command: request.command },
+        message: error.message,
+      });
+    };
+    child.once('error', onError);
+    child.once('spawn', () => {
+      child.off('error', onError);
+      // After a successful spawn, 'error' only reports failed kill() calls: ignore them (ESRCH races).
+      child.on('error', () => {});
+      const ended = new Promise<ExitFacts>((resolveEnd) => {
+        child.once('exit', (code, signal) => {
+          spawnedPids.delete(child.pid as number);
+          resolveEnd({ started: true, code, signal: signal as SignalName | null });
+        });
+      });
+      resolve({ started: true, pid: child.pid as number, child, ended });
+    });
+  });
+}

@@ -1,0 +1,234 @@
+// The loop: start the child, wait for its end, ask the policy what next, carry it out.
+// Decisions come from src/core; this file only sequences the shell units and reports events.
+import { EventEmitter } from 'node:events';
+import { classify, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
+import { decide, NO_HISTORY, type EndReason, type History } from './core/policy.js';
+import type { SignalName } from './core/signals.js';
+import type { ResolvedOptions } from './options.js';
+import { signalGroup } from './shell/process-group.js';
+import { routeSignals } from './shell/signals.js';
+import { spawnProcess } from './shell/spawn.js';
+import { sweepGroup, terminate, type Termination } from './shell/terminate.js';
+
+export type Next =
+  | { action: 'restart'; delayMs: number; restart: number; planned: boolean }
+  | { action: 'give-up'; failures: number; windowMs: number }
+  | { action: 'end'; reason: EndReason };
+
+export interface SpawnEvent { name: string; pid: number; restarts: number; command: string; args: readonly string[] }
+export interface ExitEvent {
+  name: string;
+  /** Undefined when the command could not be started. */
+  pid: number | undefined;
+  outcome: Outcome;
+  status: number;
+  uptimeMs: number;
+  next: Next;
+}
+export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; killTimeoutMs: number }
+export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
+export interface ForwardEvent { name: string; pid: number; signal: SignalName }
+export type EndCause = EndReason | 'give-up';
+export interface EndEvent { status: number; reason: EndCause }
+
+export interface SupervisorEvents {
+  spawn: [SpawnEvent];
+  exit: [ExitEvent];
+  stop: [StopEvent];
+  escalate: [EscalateEvent];
+  forward: [ForwardEvent];
+  end: [EndEvent];
+}
+
+export interface SupervisorResult {
+  status: number;
+  reason: EndCause;
+  /** The last run's outcome. */
+  outcome: Outcome;
+}
+
+/** What the supervisor takes from the world, so tests and embedders can pin it down. */
+export interface Environment {
+  now(): number;
+  random(): number;
+  coreDumps: CoreDumps;
+}
+
+interface Run {
+  pid: number;
+  ended: Promise<ExitFacts>;
+  termination?: Termination;
+  /** Monotonic ms when the stop signal was sent, for the group sweep's deadline. */
+  stopSentAt?: number;
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly done: Promise<SupervisorResult>;
+  readonly #options: ResolvedOptions;
+  readonly #world: Environment;
+  #stopSignal: SignalName | undefined;
+  #run: Run | undefined;
+  #restartRequested = false;
+  #wake: (() => void) | undefined;
+  readonly #sweeps = new Set<Promise<void>>();
+
+  constructor(options: ResolvedOptions, world: Environment) {
+    super();
+    this.#options = options;
+    this.#world = world;
+    // Start on the next tick, so listeners attached right after supervise() see the first spawn.
+    this.done = new Promise((resolve) => process.nextTick(resolve)).then(() => this.#supervise());
+  }
+
+  /** Stops the child (signal, then SIGKILL after the kill timeout) and ends without restarting. */
+  stop(signal: SignalName = this.#options.stopSignal): void {
+    const run = this.#run;
+    if (this.#stopSignal !== undefined) {
+      // A second Ctrl+C means "now".
+      if (signal === 'SIGINT') run?.termination?.killNow();
+      return;
+    }
+    this.#stopSignal = signal;
+    this.emit('stop', { name: this.#options.name, pid: run?.pid, signal, killTimeoutMs: this.#options.killTimeout });
+    this.#wake?.();
+    if (run) this.#terminate(run, signal);
+  }
+
+  /** Restarts the child now, without counting it as a failure. */
+  restart(): void {
+    const run = this.#run;
+    if (this.#stopSignal !== undefined || this.#restartRequested) return;
+    this.#restartRequested = true;
+    this.#wake?.();
+    if (run) this.#terminate(run, this.#options.stopSignal);
+  }
+
+  /** Passes a signal to the child's process group. */
+  forward(signal: SignalName): void {
+    const run = this.#run;
+    if (!run || this.#stopSignal !== undefined) return;
+    signalGroup(run.pid, signal);
+    this.emit('forward', { name: this.#options.name, pid: run.pid, signal });
+  }
+
+  async #supervise(): Promise<SupervisorResult> {
+    const unroute = this.#options.handleSignals
+      ? routeSignals({ stop: (signal) => this.stop(signal), forward: (signal) => this.forward(signal) })
+      : () => {};
+    try {
+      const result = await this.#loop();
+      await Promise.all(this.#sweeps);
+      this.emit('end', { status: result.status, reason: result.reason });
+      return result;
+    } finally {
+      unroute();
+    }
+  }
+
+  async #loop(): Promise<SupervisorResult> {
+    const options = this.#options;
+    let history: History = NO_HISTORY;
+    for (let firstRun = true; ; firstRun = false) {
+      const startedAt = this.#world.now();
+      const { facts, pid } = await this.#start(history.restarts);
+      const outcome = classify(facts, { coreDumps: this.#world.coreDumps });
+      const status = exitStatus(outcome);
+      const now = this.#world.now();
+      const base = { name: options.name, pid, outcome, status, uptimeMs: now - startedAt };
+
+      if (this.#restartRequested && this.#stopSignal === undefined) {
+        this.#restartRequested = false;
+        history = { ...history, restarts: history.restarts + 1 };
+        this.emit('exit', { ...base, next: { action: 'restart', delayMs: 0, restart: history.restarts, planned: true } });
+        continue;
+      }
+      const decision = decide(options.policy, history, {
+        outcome,
+        startedAt,
+        now,
+        stopping: this.#stopSignal !== undefined,
+        firstRun,
+        random: this.#world.random(),
+      });
+      if (decision.action === 'give-up') {
+        this.emit('exit', { ...base, next: { action: 'give-up', failures: decision.failures, windowMs: decision.windowMs } });
+        return { status, reason: 'give-up', outcome };
+      }
+      if (decision.action === 'end') {
+        this.emit('exit', { ...base, next: { action: 'end', reason: decision.reason } });
+        return { status, reason: decision.reason, outcome };
+      }
+      this.emit('exit', {
+        ...base,
+        next: { action: 'restart', delayMs: decision.delayMs, restart: decision.restart, planned: false },
+      });
+      history = decision.history;
+      await this.#pause(decision.delayMs);
+      this.#restartRequested = false;
+      if (this.#stopSignal !== undefined) return { status, reason: 'stopped', outcome };
+    }
+  }
+
+  /** One run of the child, from spawn to its end (or its failure to start). */
+  async #start(restarts: number): Promise<{ facts: ExitFacts; pid: number | undefined }> {
+    const options = this.#options;
+    const spawned = await spawnProcess({
+      command: options.command,
+      args: options.args,
+      cwd: options.cwd,
+      env: { ...options.env, KEEPALIVE_RESTARTS: String(restarts), KEEPALIVE_PID: String(process.pid) },
+      ownGroup: true,
+    });
+    if (!spawned.started) return { facts: spawned.facts, pid: undefined };
+
+    const run: Run = { pid: spawned.pid, ended: spawned.ended };
+    this.#run = run;
+    this.emit('spawn', { name: options.name, pid: run.pid, restarts, command: options.command, args: options.args });
+    // A stop that arrived while the child was being spawned applies to it now.
+    if (this.#stopSignal !== undefined) this.#terminate(run, this.#stopSignal);
+    const facts = await run.ended;
+    this.#run = undefined;
+    this.#sweep(run);
+    return { facts, pid: run.pid };
+  }
+
+  #terminate(run: Run, signal: SignalName): void {
+    if (run.termination) return;
+    run.stopSentAt = this.#world.now();
+    run.termination = terminate({
+      pid: run.pid,
+      signal,
+      timeoutMs: this.#options.killTimeout,
+      ended: run.ended,
+      onEscalate: () => {
+        this.emit('escalate', {
+          name: this.#options.name,
+          pid: run.pid,
+          sent: signal,
+          afterMs: this.#world.now() - (run.stopSentAt ?? 0),
+        });
+      },
+    });
+  }
+
+  /** Whatever the child left in its process group goes too, within what is left of the kill timeout. */
+  #sweep(run: Run): void {
+    const spent = run.stopSentAt === undefined ? 0 : this.#world.now() - run.stopSentAt;
+    const sweep = sweepGroup(run.pid, this.#stopSignal ?? this.#options.stopSignal, this.#options.killTimeout - spent);
+    this.#sweeps.add(sweep);
+    void sweep.finally(() => this.#sweeps.delete(sweep));
+  }
+
+  #pause(milliseconds: number): Promise<void> {
+    if (milliseconds <= 0 || this.#stopSignal !== undefined || this.#restartRequested) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, milliseconds);
+      this.#wake = wake;
+    });
+  }
+}
