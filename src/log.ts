@@ -1,0 +1,127 @@
+// keepalive's own lines on stderr: text for people (coloured on a terminal), or one JSON object per
+// event for machines. The child's output never passes through here.
+import { Chalk, chalkStderr, type ChalkInstance } from 'chalk';
+import { formatDuration } from './core/duration.js';
+import { describeOutcome, type Outcome } from './core/exit.js';
+import type { LogFormat, LogLevel } from './options.js';
+import type { ExitEvent, Next, Supervisor } from './supervisor.js';
+
+export interface LoggerOptions {
+  format: LogFormat;
+  level: LogLevel;
+  write: (line: string) => void;
+  /** chalk level: 0 for none. */
+  colorLevel: number;
+}
+
+type Severity = 'info' | 'warn' | 'error' | 'debug';
+
+export interface Logger {
+  line(severity: Severity, event: string, message: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const paint = new Chalk({ level: options.colorLevel as 0 | 1 | 2 | 3 });
+  return {
+    line(severity, event, message, fields = {}) {
+      if (options.level === 'quiet' && severity !== 'error') return;
+      if (options.level !== 'verbose' && severity === 'debug') return;
+      if (options.format === 'json') {
+        options.write(`${JSON.stringify({ time: new Date().toISOString(), level: severity, event, message, ...fields })}\n`);
+      } else {
+        options.write(`${paint.dim('keepalive:')} ${colorize(paint, severity, message)}\n`);
+      }
+    },
+  };
+}
+
+function colorize(paint: ChalkInstance, severity: Severity, message: string): string {
+  if (severity === 'error') return paint.red(message);
+  if (severity === 'warn') return paint.yellow(message);
+  if (severity === 'debug') return paint.gray(message);
+  return message;
+}
+
+/** NO_COLOR turns colour off unless FORCE_COLOR asks for it; otherwise colour only on a terminal. */
+export function colorLevel(env: NodeJS.ProcessEnv, stderrIsTerminal: boolean): number {
+  if ('FORCE_COLOR' in env) return chalkStderr.level;
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return 0;
+  return stderrIsTerminal ? Math.max(chalkStderr.level, 1) : 0;
+}
+
+/** Subscribes a logger to everything a supervisor reports. */
+export function logSupervisor(supervisor: Supervisor, log: Logger): void {
+  supervisor.on('spawn', (event) => {
+    const who = `${event.name}[${event.pid}]`;
+    const message = event.restarts === 0 ? `${who} started` : `${who} started (restart ${event.restarts})`;
+    log.line('info', 'spawn', message, { name: event.name, pid: event.pid, restarts: event.restarts });
+  });
+  supervisor.on('exit', (event) => {
+    log.line(exitSeverity(event), 'exit', exitMessage(event), {
+      name: event.name,
+      pid: event.pid ?? null,
+      outcome: event.outcome,
+      status: event.status,
+      uptimeMs: Math.round(event.uptimeMs),
+      next: event.next,
+    });
+  });
+  supervisor.on('stop', (event) => {
+    const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
+    log.line('info', 'stop', `${event.signal} received: stopping ${who} (SIGKILL after ${formatDuration(event.killTimeoutMs)})`, {
+      name: event.name,
+      pid: event.pid ?? null,
+      signal: event.signal,
+      killTimeoutMs: event.killTimeoutMs,
+    });
+  });
+  supervisor.on('escalate', (event) => {
+    log.line('warn', 'escalate', `${event.name}[${event.pid}] still running ${formatDuration(event.afterMs)} after ${event.sent}: sending SIGKILL`, {
+      name: event.name,
+      pid: event.pid,
+      sent: event.sent,
+      afterMs: Math.round(event.afterMs),
+    });
+  });
+  supervisor.on('forward', (event) => {
+    log.line('debug', 'forward', `${event.signal} forwarded to ${event.name}[${event.pid}]`, {
+      name: event.name,
+      pid: event.pid,
+      signal: event.signal,
+    });
+  });
+}
+
+/** "app[4321] crashed: SIGSEGV (Segmentation fault), status 139; restart 3 in 800ms" */
+export function exitMessage(event: ExitEvent): string {
+  const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
+  return `${who} ${describeOutcome(event.outcome)}; ${nextWords(event.next)}`;
+}
+
+function nextWords(next: Next): string {
+  switch (next.action) {
+    case 'restart':
+      return next.planned ? `restart ${next.restart} requested` : `restart ${next.restart} in ${formatDuration(next.delayMs)}`;
+    case 'give-up':
+      return `giving up: ${next.failures} failures in ${formatDuration(next.windowMs)}`;
+    case 'end':
+      return END_WORDS[next.reason];
+  }
+}
+
+const END_WORDS: Record<Extract<Next, { action: 'end' }>['reason'], string> = {
+  stopped: 'stopped',
+  success: 'a clean end (--success-codes): not restarting',
+  'no-restart': 'not restarting (--restart never)',
+  'not-started': 'check the command and try again',
+};
+
+function exitSeverity(event: ExitEvent): Severity {
+  if (event.next.action === 'give-up') return 'error';
+  if (event.next.action === 'end' && event.next.reason === 'not-started') return 'error';
+  return isClean(event.outcome) ? 'info' : 'warn';
+}
+
+function isClean(outcome: Outcome): boolean {
+  return outcome.kind === 'exited' && outcome.code === 0;
+}
