@@ -67,8 +67,11 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('stop', (event) => {
-    const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
-    log.line('info', 'stop', `${event.signal} received: stopping ${who} (SIGKILL after ${formatDuration(event.killTimeoutMs)})`, {
+    const message =
+      event.pid === undefined
+        ? `${event.signal} received: stopping; ${event.name} is not running and will not be restarted`
+        : `${event.signal} received: stopping ${event.name}[${event.pid}] (SIGKILL after ${formatDuration(event.killTimeoutMs)})`;
+    log.line('info', 'stop', message, {
       name: event.name,
       pid: event.pid ?? null,
       signal: event.signal,
