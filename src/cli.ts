@@ -35,6 +35,7 @@ const OPTIONS = {
   'restart-window': { type: 'string', group: 'Restarting:', describe: 'sliding window for --max-restarts', default: '1m' },
   'kill-timeout': { type: 'string', group: 'Stopping:', describe: 'time between the stop signal and SIGKILL', default: '8s' },
   'stop-signal': { type: 'string', group: 'Stopping:', describe: 'signal keepalive sends when it stops or restarts the child', default: DEFAULTS.stopSignal },
+  subreaper: { type: 'boolean', group: 'Stopping:', describe: 'reap orphaned descendants as PID 1 would (automatic as PID 1)' },
   name: { type: 'string', group: 'Output:', describe: 'name in log lines (default: the script or program name)' },
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
   quiet: { type: 'boolean', alias: 'q', group: 'Output:', describe: 'only errors' },
@@ -94,6 +95,7 @@ function parseCommandLine(argv: readonly string[]): CliSettings {
       killTimeout: cliDuration('--kill-timeout', parsed['kill-timeout']),
       stopSignal: cliSignal('--stop-signal', parsed['stop-signal']),
       handleSignals: true,
+      subreaper: parsed.subreaper === true,
     },
   };
 }

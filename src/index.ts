@@ -1,6 +1,7 @@
 // The programmatic API: the CLI is a thin layer over supervise().
 import { resolveOptions, type SuperviseOptions } from './options.js';
 import { readCoreDumps } from './shell/core-dumps.js';
+import { discoverOomCounter } from './shell/oom.js';
 import { Supervisor, type Environment } from './supervisor.js';
 
 export function supervise(options: SuperviseOptions, environment: Partial<Environment> = {}): Supervisor {
@@ -8,6 +9,7 @@ export function supervise(options: SuperviseOptions, environment: Partial<Enviro
     now: () => performance.now(),
     random: Math.random,
     coreDumps: environment.coreDumps ?? readCoreDumps(),
+    oomKills: environment.oomKills ?? discoverOomCounter(),
     ...environment,
   });
 }
@@ -21,6 +23,8 @@ export type {
   ExitEvent,
   ForwardEvent,
   Next,
+  ReapEvent,
+  SuspendEvent,
   SpawnEvent,
   StopEvent,
   SupervisorEvents,

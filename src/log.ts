@@ -3,6 +3,7 @@
 import { Chalk, chalkStderr, type ChalkInstance } from 'chalk';
 import { formatDuration } from './core/duration.js';
 import { describeOutcome, type Outcome } from './core/exit.js';
+import { signalNameOf } from './core/signals.js';
 import type { LogFormat, LogLevel } from './options.js';
 import type { ExitEvent, Next, Supervisor } from './supervisor.js';
 
@@ -92,6 +93,18 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
       pid: event.pid,
       signal: event.signal,
     });
+  });
+  supervisor.on('suspend', (event) => {
+    const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
+    log.line('debug', 'suspend', `${event.signal} received: suspending ${who} and keepalive (SIGCONT or fg resumes both)`, {
+      name: event.name,
+      pid: event.pid ?? null,
+      signal: event.signal,
+    });
+  });
+  supervisor.on('reap', (event) => {
+    const how = event.signal === null ? `exited with code ${event.code}` : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;
+    log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, { pid: event.pid, code: event.code, signal: event.signal });
   });
 }
 

@@ -29,6 +29,8 @@ export interface SuperviseOptions {
   stopSignal?: SignalName;
   /** Install handlers for SIGTERM, SIGINT, SIGQUIT (stop) and forward the others. The CLI does. */
   handleSignals?: boolean;
+  /** Reap orphaned descendants as PID 1 would (prctl PR_SET_CHILD_SUBREAPER); automatic as PID 1. */
+  subreaper?: boolean;
 }
 
 export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd'>> {
@@ -79,6 +81,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     killTimeout: options.killTimeout ?? DEFAULTS.killTimeout,
     stopSignal: options.stopSignal ?? DEFAULTS.stopSignal,
     handleSignals: options.handleSignals ?? false,
+    subreaper: options.subreaper ?? false,
   };
   for (const key of ['delay', 'maxDelay', 'resetAfter', 'restartWindow', 'killTimeout'] as const) {
     requireNonNegative(key, resolved[key]);

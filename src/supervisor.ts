@@ -1,12 +1,14 @@
 // The loop: start the child, wait for its end, ask the policy what next, carry it out.
 // Decisions come from src/core; this file only sequences the shell units and reports events.
 import { EventEmitter } from 'node:events';
-import { classify, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
+import { classify, exitStatus, type CoreDumps, type ExitFacts, type KillCause, type Outcome } from './core/exit.js';
 import { decide, NO_HISTORY, type EndReason, type History } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { signalGroup } from './shell/process-group.js';
-import { routeSignals } from './shell/signals.js';
+import type { OomCounter } from './shell/oom.js';
+import type { Reaped, Reaper } from './shell/reaper.js';
+import { routeSignals, suspendSelf } from './shell/signals.js';
 import { spawnProcess } from './shell/spawn.js';
 import { sweepGroup, terminate, type Termination } from './shell/terminate.js';
 
@@ -28,6 +30,9 @@ export interface ExitEvent {
 export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; killTimeoutMs: number }
 export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
 export interface ForwardEvent { name: string; pid: number; signal: SignalName }
+export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName }
+/** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
+export interface ReapEvent { pid: number; code: number | null; signal: number | null }
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
@@ -37,6 +42,8 @@ export interface SupervisorEvents {
   stop: [StopEvent];
   escalate: [EscalateEvent];
   forward: [ForwardEvent];
+  suspend: [SuspendEvent];
+  reap: [ReapEvent];
   end: [EndEvent];
 }
 
@@ -52,11 +59,15 @@ export interface Environment {
   now(): number;
   random(): number;
   coreDumps: CoreDumps;
+  /** The OOM killer's count for keepalive's memory cgroup, when the kernel offers one. */
+  oomKills: OomCounter;
 }
 
 interface Run {
   pid: number;
   ended: Promise<ExitFacts>;
+  /** The OOM kill count when the run started, to tell an OOM kill from any other SIGKILL. */
+  oomKillsAtStart: number | undefined;
   termination?: Termination;
   /** Monotonic ms when the stop signal was sent, for the group sweep's deadline. */
   stopSentAt?: number;
@@ -113,16 +124,43 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   async #supervise(): Promise<SupervisorResult> {
     const unroute = this.#options.handleSignals
-      ? routeSignals({ stop: (signal) => this.stop(signal), forward: (signal) => this.forward(signal) })
+      ? routeSignals({
+          stop: (signal) => this.stop(signal),
+          forward: (signal) => this.forward(signal),
+          suspend: (signal) => this.#suspend(signal),
+        })
       : () => {};
+    const reaper = await this.#startReaper();
     try {
       const result = await this.#loop();
       await Promise.all(this.#sweeps);
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
     } finally {
+      reaper?.stop();
       unroute();
     }
+  }
+
+  /** As PID 1 (or asked to be a subreaper), orphans become keepalive's to reap. */
+  async #startReaper(): Promise<Reaper | undefined> {
+    if (!this.#options.subreaper && process.pid !== 1) return undefined;
+    const { startReaper } = await import('./shell/reaper.js');
+    return startReaper({
+      subreaper: this.#options.subreaper && process.pid !== 1,
+      onReap: (reaped: Reaped) => this.emit('reap', reaped),
+    });
+  }
+
+  /**
+   * Ctrl+Z: the child stops first, then keepalive. The child's group sits in a session of its own,
+   * which makes it an orphaned process group: the kernel discards SIGTSTP there, so it gets SIGSTOP.
+   */
+  #suspend(signal: SignalName): void {
+    const run = this.#run;
+    if (run) signalGroup(run.pid, 'SIGSTOP');
+    this.emit('suspend', { name: this.#options.name, pid: run?.pid, signal });
+    suspendSelf();
   }
 
   async #loop(): Promise<SupervisorResult> {
@@ -130,8 +168,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let history: History = NO_HISTORY;
     for (let firstRun = true; ; firstRun = false) {
       const startedAt = this.#world.now();
-      const { facts, pid } = await this.#start(history.restarts);
-      const outcome = classify(facts, { coreDumps: this.#world.coreDumps });
+      const { facts, pid, cause } = await this.#start(history.restarts);
+      const outcome = classify(facts, { coreDumps: this.#world.coreDumps, ...(cause ? { cause } : {}) });
       const status = exitStatus(outcome);
       const now = this.#world.now();
       const base = { name: options.name, pid, outcome, status, uptimeMs: now - startedAt };
@@ -170,7 +208,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** One run of the child, from spawn to its end (or its failure to start). */
-  async #start(restarts: number): Promise<{ facts: ExitFacts; pid: number | undefined }> {
+  async #start(restarts: number): Promise<{ facts: ExitFacts; pid: number | undefined; cause?: KillCause }> {
     const options = this.#options;
     const spawned = await spawnProcess({
       command: options.command,
@@ -181,15 +219,24 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     if (!spawned.started) return { facts: spawned.facts, pid: undefined };
 
-    const run: Run = { pid: spawned.pid, ended: spawned.ended };
+    const run: Run = { pid: spawned.pid, ended: spawned.ended, oomKillsAtStart: this.#world.oomKills() };
     this.#run = run;
+    // A restart asked for while no child ran is this fresh start.
+    this.#restartRequested = false;
     this.emit('spawn', { name: options.name, pid: run.pid, restarts, command: options.command, args: options.args });
     // A stop that arrived while the child was being spawned applies to it now.
     if (this.#stopSignal !== undefined) this.#terminate(run, this.#stopSignal);
     const facts = await run.ended;
     this.#run = undefined;
     this.#sweep(run);
-    return { facts, pid: run.pid };
+    return { facts, pid: run.pid, ...this.#causeOf(run, facts) };
+  }
+
+  /** A SIGKILL while the cgroup's OOM kill count rose was the OOM killer's. */
+  #causeOf(run: Run, facts: ExitFacts): { cause?: KillCause } {
+    if (!facts.started || facts.signal !== 'SIGKILL' || run.oomKillsAtStart === undefined) return {};
+    const now = this.#world.oomKills();
+    return now !== undefined && now > run.oomKillsAtStart ? { cause: { cause: 'oom' } } : {};
   }
 
   #terminate(run: Run, signal: SignalName): void {

@@ -101,12 +101,12 @@ test('SIGTERM to keepalive stops a child that traps it: status 0, no restart', a
 });
 
 test('a child that ignores SIGTERM is SIGKILLed after --kill-timeout: status 137', async (t) => {
-  const keepalive = new Keepalive(['--kill-timeout', '300ms', '--', fixture('ignore-term.sh')]);
+  const keepalive = new Keepalive(['--kill-timeout', '300ms', '--', fixture('ignore-stop.sh')]);
   await keepalive.stdout.next(/^ready$/);
   keepalive.signal('SIGTERM');
   const ended = await keepalive.ended;
   t.is(ended.status, 137);
-  t.regex(keepalive.stderr.text, /ignore-term\[\d+\] still running \d+ms after SIGTERM: sending SIGKILL/);
+  t.regex(keepalive.stderr.text, /ignore-stop\[\d+\] still running \d+ms after SIGTERM: sending SIGKILL/);
   t.regex(keepalive.stderr.all.at(-1) ?? '', /killed: SIGKILL \(Forced termination\), status 137; stopped$/);
 });
 

@@ -80,7 +80,7 @@ export function describeOutcome(outcome: Outcome): string {
     case 'unhealthy':
       return `unhealthy: health check failed ${outcome.failures} times in a row, killed with ${outcome.signal}, status ${status}`;
     case 'oom-killed':
-      return `oom-killed: the kernel ran out of memory for it (SIGKILL), status ${status}`;
+      return `oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status ${status}`;
     case 'not-started':
       return outcome.reason === 'not-found'
         ? `not started: command not found: ${outcome.command}, status ${status}`
@@ -96,4 +96,11 @@ const CORE_WORDS: Record<CoreDumps, string> = {
 
 function signalWords(name: SignalName): string {
   return `${name} (${signalFacts(name).description})`;
+}
+
+/** Reads a raw wait(2) status word, as the reaper gets it from waitpid(). */
+export function factsFromWaitStatus(status: number): { code: number | null; signal: number | null } {
+  const termSignal = status & 0x7f;
+  if (termSignal === 0) return { code: (status >> 8) & 0xff, signal: null };
+  return { code: null, signal: termSignal };
 }

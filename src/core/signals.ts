@@ -41,3 +41,8 @@ export function parseSignal(text: string): SignalName | undefined {
 export function signalNumber(name: SignalName): number {
   return signalsByName[name].number;
 }
+
+/** "SIGKILL" for 9; undefined for a number this platform does not name. */
+export function signalNameOf(number: number): SignalName | undefined {
+  return (signalsByNumber as Record<number, { name: SignalName } | undefined>)[number]?.name;
+}

@@ -51,8 +51,10 @@ export class Keepalive {
   readonly stdout = new Lines();
   readonly ended: Promise<Ended>;
 
-  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.process = spawn(process.execPath, [CLI, ...args], {
+  /** `wrapper` runs keepalive under another command, e.g. `unshare --pid --fork --mount-proc`. */
+  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[] } = {}) {
+    const [program, ...programArgs] = [...(options.wrapper ?? []), process.execPath, CLI, ...args] as [string, ...string[]];
+    this.process = spawn(program, programArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       cwd: options.cwd,
