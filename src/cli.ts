@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The command line: yargs reads the words, options.ts checks them, supervise() does the work.
+// The command line: yargs-parser reads the words, options.ts checks them, supervise() does the work.
+// The full yargs (15 MB and tens of milliseconds to load) is only loaded to print --help.
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import parse from 'yargs-parser';
 import { supervise } from './index.js';
 import { colorLevel, createLogger, logSupervisor } from './log.js';
 import {
@@ -25,7 +26,16 @@ interface CliSettings {
   logLevel: LogLevel;
 }
 
-const OPTIONS = {
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  group: string;
+  describe: string;
+  default?: string;
+  alias?: string;
+}
+
+/** Every option, once: the parser's types and aliases and the --help page both come from here. */
+const OPTIONS: Record<string, OptionSpec> = {
   restart: { type: 'string', group: 'Restarting:', describe: 'always | on-failure | never', default: DEFAULTS.restart },
   'success-codes': { type: 'string', group: 'Restarting:', describe: 'exit codes and signals that are a clean end under on-failure, e.g. 0,3,SIGTERM', default: '0' },
   delay: { type: 'string', group: 'Restarting:', describe: 'first delay before a restart; doubles per consecutive failure', default: '100ms' },
@@ -39,74 +49,92 @@ const OPTIONS = {
   name: { type: 'string', group: 'Output:', describe: 'name in log lines (default: the script or program name)' },
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
   quiet: { type: 'boolean', alias: 'q', group: 'Output:', describe: 'only errors' },
-  verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals and other details' },
-} as const;
+  verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals, reaped orphans and other details' },
+  help: { type: 'boolean', alias: 'h', group: 'Other:', describe: 'show this page' },
+  version: { type: 'boolean', group: 'Other:', describe: 'show the version' },
+};
 
-function parseCommandLine(argv: readonly string[]): CliSettings {
-  const parsed = yargs([...argv])
-    .scriptName('keepalive')
-    .usage(`${USAGE}\n\nStarts <command>, says in words how each exit ended, and restarts it with backoff.`)
-    .parserConfiguration({
+type Parsed = Record<string, unknown> & { '--'?: unknown[] };
+
+function parseWords(argv: readonly string[]): Parsed {
+  const names = Object.keys(OPTIONS);
+  const spec = (type: OptionSpec['type']) => names.filter((name) => OPTIONS[name]?.type === type);
+  const alias = Object.fromEntries(names.flatMap((name) => (OPTIONS[name]?.alias ? [[name, OPTIONS[name].alias]] : [])));
+  const parsed = parse([...argv], {
+    string: spec('string'),
+    boolean: spec('boolean'),
+    alias,
+    configuration: {
       'halt-at-non-option': true,
       'populate--': true,
       'boolean-negation': false,
+      'camel-case-expansion': false,
       'parse-numbers': false,
       'parse-positional-numbers': false,
       'duplicate-arguments-array': false,
       'dot-notation': false,
-    })
-    .options(OPTIONS)
-    .strictOptions()
-    .fail((message, error) => {
-      throw error ?? new UsageError(explainYargsMessage(message, argv));
-    })
-    .version(readVersion())
-    .help()
-    .alias('help', 'h')
-    .wrap(Math.min(100, process.stderr.columns ?? 100))
-    .example('keepalive -- node app.js', 'keep app.js running')
-    .example('keepalive --restart on-failure --max-restarts 5 -- ./worker.sh', 'give up after 5 quick failures')
-    .epilog('Durations take a unit: 250ms, 1s, 1.5m, 2h. Documentation: README.md')
-    .parseSync();
-
-  const [command, ...args] = ((parsed['--'] ?? []) as unknown[]).map(String);
-  if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
-  if (parsed.quiet && parsed.verbose) throw new UsageError('-q/--quiet and -v/--verbose cannot be used together; choose one');
-  const logFormat = parsed['log-format'];
-  if (logFormat !== 'text' && logFormat !== 'json') {
-    throw new UsageError(`--log-format "${logFormat}": expected text or json`);
+      'strip-aliased': true,
+    },
+  }) as Parsed;
+  const known = new Set([...names, ...Object.values(alias), '_', '--']);
+  const unknown = Object.keys(parsed).find((key) => !known.has(key));
+  if (unknown !== undefined) {
+    const typed = argv.find((word) => word.replace(/^-+/, '').split('=')[0] === unknown) ?? `--${unknown}`;
+    throw new UsageError(`unknown option "${typed}"; see keepalive --help for the options (put the command after --)`);
   }
-  const success = cliSuccessCodes('--success-codes', parsed['success-codes']);
+  return parsed;
+}
+
+function text(parsed: Parsed, name: string): string {
+  const value = parsed[name];
+  if (Array.isArray(value)) return String(value.at(-1) ?? '');
+  return value === undefined ? (OPTIONS[name]?.default ?? '') : String(value);
+}
+
+function parseCommandLine(parsed: Parsed): CliSettings {
+  const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
+  if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
+  if (parsed['quiet'] && parsed['verbose']) throw new UsageError('-q/--quiet and -v/--verbose cannot be used together; choose one');
+  const logFormat = text(parsed, 'log-format');
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format "${logFormat}": expected text or json`);
+  const success = cliSuccessCodes('--success-codes', text(parsed, 'success-codes'));
+  const maxRestarts = parsed['max-restarts'] === undefined ? DEFAULTS.maxRestarts : cliCount('--max-restarts', text(parsed, 'max-restarts'));
   return {
     logFormat,
-    logLevel: parsed.quiet ? 'quiet' : parsed.verbose ? 'verbose' : 'normal',
+    logLevel: parsed['quiet'] ? 'quiet' : parsed['verbose'] ? 'verbose' : 'normal',
     supervise: {
       command,
       args,
-      ...(parsed.name === undefined ? {} : { name: parsed.name }),
-      restart: cliRestartMode('--restart', parsed.restart),
+      ...(parsed['name'] === undefined ? {} : { name: text(parsed, 'name') }),
+      restart: cliRestartMode('--restart', text(parsed, 'restart')),
       successCodes: success.codes,
       successSignals: success.signals,
-      delay: cliDuration('--delay', parsed.delay),
-      maxDelay: cliDuration('--max-delay', parsed['max-delay']),
-      resetAfter: cliDuration('--reset-after', parsed['reset-after']),
-      maxRestarts: parsed['max-restarts'] === undefined ? DEFAULTS.maxRestarts : cliCount('--max-restarts', parsed['max-restarts']),
-      restartWindow: cliDuration('--restart-window', parsed['restart-window']),
-      killTimeout: cliDuration('--kill-timeout', parsed['kill-timeout']),
-      stopSignal: cliSignal('--stop-signal', parsed['stop-signal']),
+      delay: cliDuration('--delay', text(parsed, 'delay')),
+      maxDelay: cliDuration('--max-delay', text(parsed, 'max-delay')),
+      resetAfter: cliDuration('--reset-after', text(parsed, 'reset-after')),
+      maxRestarts,
+      restartWindow: cliDuration('--restart-window', text(parsed, 'restart-window')),
+      killTimeout: cliDuration('--kill-timeout', text(parsed, 'kill-timeout')),
+      stopSignal: cliSignal('--stop-signal', text(parsed, 'stop-signal')),
       handleSignals: true,
-      subreaper: parsed.subreaper === true,
+      subreaper: parsed['subreaper'] === true,
     },
   };
 }
 
-/** yargs says "Unknown arguments: foo, bar"; the user typed "--foo". Name it as typed. */
-function explainYargsMessage(message: string, argv: readonly string[]): string {
-  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (!unknown?.[1]) return `${message}; see keepalive --help`;
-  const first = unknown[1].split(', ')[0] ?? '';
-  const typed = argv.find((word) => word.replace(/^-+/, '').split('=')[0] === first) ?? first;
-  return `unknown option "${typed}"; see keepalive --help for the options (put the command after --)`;
+async function printHelp(): Promise<void> {
+  const { default: yargs } = await import('yargs');
+  const page = yargs([])
+    .scriptName('keepalive')
+    .usage(`${USAGE}\n\nStarts <command>, says in words how each exit ended, and restarts it with backoff.`)
+    .options(OPTIONS)
+    .version(false)
+    .help(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .example('keepalive -- node app.js', 'keep app.js running')
+    .example('keepalive --restart on-failure --max-restarts 5 -- ./worker.sh', 'give up after 5 quick failures')
+    .epilog('Durations take a unit: 250ms, 1s, 1.5m, 2h. Documentation: README.md');
+  process.stdout.write(`${await page.getHelp()}\n`);
 }
 
 function readVersion(): string {
@@ -115,14 +143,24 @@ function readVersion(): string {
 }
 
 async function main(): Promise<number> {
-  const settings = parseCommandLine(process.argv.slice(2));
-  const supervisor = supervise(settings.supervise);
-  const log = createLogger({
+  const parsed = parseWords(process.argv.slice(2));
+  if (parsed['help']) {
+    await printHelp();
+    return 0;
+  }
+  if (parsed['version']) {
+    process.stdout.write(`${readVersion()}\n`);
+    return 0;
+  }
+  const settings = parseCommandLine(parsed);
+  const log = await createLogger({
     format: settings.logFormat,
     level: settings.logLevel,
-    colorLevel: colorLevel(process.env, process.stderr.isTTY === true),
+    colorLevel: colorLevel(process.env, process.stderr),
     write: (line) => process.stderr.write(line),
   });
+  // Listen before the first tick, when the supervisor starts the child.
+  const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);
   return (await supervisor.done).status;
 }

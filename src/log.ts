@@ -1,6 +1,6 @@
 // keepalive's own lines on stderr: text for people (coloured on a terminal), or one JSON object per
 // event for machines. The child's output never passes through here.
-import { Chalk, chalkStderr, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { formatDuration } from './core/duration.js';
 import { describeOutcome, type Outcome } from './core/exit.js';
 import { signalNameOf } from './core/signals.js';
@@ -18,19 +18,25 @@ export interface LoggerOptions {
 type Severity = 'info' | 'warn' | 'error' | 'debug';
 
 export interface Logger {
+  /** Whether a line of this severity would be written: callers skip building messages that would not. */
+  enabled(severity: Severity): boolean;
   line(severity: Severity, event: string, message: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(options: LoggerOptions): Logger {
-  const paint = new Chalk({ level: options.colorLevel as 0 | 1 | 2 | 3 });
+export async function createLogger(options: LoggerOptions): Promise<Logger> {
+  // chalk is loaded only when there is colour to paint: most runs (pipes, files, JSON) have none.
+  const paint = options.colorLevel > 0 && options.format === 'text' ? new (await import('chalk')).Chalk({ level: options.colorLevel as 1 | 2 | 3 }) : undefined;
+  const quiet = options.level === 'quiet';
+  const verbose = options.level === 'verbose';
+  const enabled = (severity: Severity): boolean => (quiet ? severity === 'error' : verbose || severity !== 'debug');
   return {
+    enabled,
     line(severity, event, message, fields = {}) {
-      if (options.level === 'quiet' && severity !== 'error') return;
-      if (options.level !== 'verbose' && severity === 'debug') return;
+      if (!enabled(severity)) return;
       if (options.format === 'json') {
         options.write(`${JSON.stringify({ time: new Date().toISOString(), level: severity, event, message, ...fields })}\n`);
       } else {
-        options.write(`${paint.dim('keepalive:')} ${colorize(paint, severity, message)}\n`);
+        options.write(paint ? `${paint.dim('keepalive:')} ${colorize(paint, severity, message)}\n` : `keepalive: ${message}\n`);
       }
     },
   };
@@ -43,22 +49,33 @@ function colorize(paint: ChalkInstance, severity: Severity, message: string): st
   return message;
 }
 
-/** NO_COLOR turns colour off unless FORCE_COLOR asks for it; otherwise colour only on a terminal. */
-export function colorLevel(env: NodeJS.ProcessEnv, stderrIsTerminal: boolean): number {
-  if ('FORCE_COLOR' in env) return chalkStderr.level;
-  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return 0;
-  return stderrIsTerminal ? Math.max(chalkStderr.level, 1) : 0;
+/**
+ * How many colours stderr takes: Node's own answer for a terminal (it honours NO_COLOR, FORCE_COLOR
+ * and TERM); FORCE_COLOR alone can turn colour on for a pipe.
+ */
+export function colorLevel(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean; getColorDepth?: (env?: NodeJS.ProcessEnv) => number }): number {
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined) {
+    if (force === 'false' || force === '0') return 0;
+    return force === '' || force === 'true' ? 1 : Math.min(Math.max(Number.parseInt(force, 10) || 1, 1), 3);
+  }
+  if (!stream.isTTY || !stream.getColorDepth) return 0;
+  const depth = stream.getColorDepth(env);
+  return depth >= 24 ? 3 : depth >= 8 ? 2 : depth >= 4 ? 1 : 0;
 }
 
 /** Subscribes a logger to everything a supervisor reports. */
 export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   supervisor.on('spawn', (event) => {
+    if (!log.enabled('info')) return;
     const who = `${event.name}[${event.pid}]`;
     const message = event.restarts === 0 ? `${who} started` : `${who} started (restart ${event.restarts})`;
     log.line('info', 'spawn', message, { name: event.name, pid: event.pid, restarts: event.restarts });
   });
   supervisor.on('exit', (event) => {
-    log.line(exitSeverity(event), 'exit', exitMessage(event), {
+    const severity = exitSeverity(event);
+    if (!log.enabled(severity)) return;
+    log.line(severity, 'exit', exitMessage(event), {
       name: event.name,
       pid: event.pid ?? null,
       outcome: event.outcome,
@@ -68,6 +85,7 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('stop', (event) => {
+    if (!log.enabled('info')) return;
     const message =
       event.pid === undefined
         ? `${event.signal} received: stopping; ${event.name} is not running and will not be restarted`
@@ -88,6 +106,7 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('forward', (event) => {
+    if (!log.enabled('debug')) return;
     log.line('debug', 'forward', `${event.signal} forwarded to ${event.name}[${event.pid}]`, {
       name: event.name,
       pid: event.pid,
@@ -103,6 +122,7 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('reap', (event) => {
+    if (!log.enabled('debug')) return;
     const how = event.signal === null ? `exited with code ${event.code}` : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;
     log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, { pid: event.pid, code: event.code, signal: event.signal });
   });

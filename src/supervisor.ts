@@ -82,6 +82,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #restartRequested = false;
   #wake: (() => void) | undefined;
   readonly #sweeps = new Set<Promise<void>>();
+  #env: NodeJS.ProcessEnv | undefined;
 
   constructor(options: ResolvedOptions, world: Environment) {
     super();
@@ -214,7 +215,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       command: options.command,
       args: options.args,
       cwd: options.cwd,
-      env: { ...options.env, KEEPALIVE_RESTARTS: String(restarts), KEEPALIVE_PID: String(process.pid) },
+      env: this.#childEnv(restarts),
       ownGroup: true,
     });
     if (!spawned.started) return { facts: spawned.facts, pid: undefined };
@@ -237,6 +238,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!facts.started || facts.signal !== 'SIGKILL' || run.oomKillsAtStart === undefined) return {};
     const now = this.#world.oomKills();
     return now !== undefined && now > run.oomKillsAtStart ? { cause: { cause: 'oom' } } : {};
+  }
+
+  /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
+  #childEnv(restarts: number): NodeJS.ProcessEnv {
+    this.#env ??= { ...this.#options.env, KEEPALIVE_PID: String(process.pid) };
+    this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
+    return this.#env;
   }
 
   #terminate(run: Run, signal: SignalName): void {

@@ -1,7 +1,6 @@
 // The spawn gateway: every process keepalive starts goes through here, so its pid is known
 // (the reaper leaves these alone) and a failed exec and an exit arrive as one kind of fact.
-import type { ChildProcess, StdioOptions } from 'node:child_process';
-import crossSpawn from 'cross-spawn';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 
@@ -19,6 +18,10 @@ export type SpawnResult =
   | { started: true; pid: number; child: ChildProcess; ended: Promise<ExitFacts> }
   | { started: false; facts: ExitFacts; message: string };
 
+// cross-spawn finds commands the way a POSIX shell would on Windows (PATHEXT, shebangs); on POSIX
+// it passes straight through to Node's spawn, so it is loaded only where it does something.
+const spawnCommand: typeof spawn = process.platform === 'win32' ? ((await import('cross-spawn')).default as typeof spawn) : spawn;
+
 const spawnedPids = new Set<number>();
 
 /** Pids started by keepalive and not yet reaped by Node: the reaper must never wait for these. */
@@ -27,7 +30,7 @@ export function isOwnPid(pid: number): boolean {
 }
 
 export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
-  const child = crossSpawn(request.command, [...request.args], {
+  const child = spawnCommand(request.command, [...request.args], {
     cwd: request.cwd,
     env: request.env,
     stdio: request.stdio ?? 'inherit',

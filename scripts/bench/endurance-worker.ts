@@ -1,0 +1,28 @@
+// Runs inside its own Node process: supervise() through N zero-delay restarts of /bin/true, and
+// report memory and open files early and at the end. A leak here is a bug, not a figure.
+import { readdirSync } from 'node:fs';
+import { supervise } from '../../src/index.js';
+
+const restarts = Number(process.argv[2] ?? 10_000);
+const sample = () => ({
+  rssMb: process.memoryUsage().rss / 1024 / 1024,
+  heapMb: process.memoryUsage().heapUsed / 1024 / 1024,
+  fds: readdirSync('/proc/self/fd').length,
+});
+let early: ReturnType<typeof sample> | undefined;
+let end: ReturnType<typeof sample> | undefined;
+// Unlimited restarts (the default): the window bookkeeping then keeps nothing, as in most real use.
+const supervisor = supervise({ command: 'true', delay: 0 });
+supervisor.on('spawn', (event) => {
+  if (event.restarts === 100) {
+    globalThis.gc?.();
+    early = sample();
+  }
+  if (event.restarts === restarts) {
+    globalThis.gc?.();
+    end = sample();
+    supervisor.stop();
+  }
+});
+await supervisor.done;
+process.stdout.write(`${JSON.stringify({ early, end })}\n`);

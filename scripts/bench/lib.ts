@@ -1,0 +1,129 @@
+// Shared pieces of the benchmarks: the stamping child, statistics, /proc readings, the report.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+export const SOURCE_DIR = fileURLToPath(new URL('../../../scripts/bench/', import.meta.url));
+
+let stampBinary: string | undefined;
+/** Compiles scripts/bench/stamp.c once per run. */
+export function stampProgram(): string {
+  if (stampBinary) return stampBinary;
+  const out = join(mkdtempSync(join(tmpdir(), 'keepalive-bench-')), 'stamp');
+  execFileSync('cc', ['-O2', '-o', out, join(SOURCE_DIR, 'stamp.c')]);
+  stampBinary = out;
+  return out;
+}
+
+export function tempFile(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), 'keepalive-bench-')), name);
+}
+
+/** Monotonic nanoseconds, the clock the stamp program writes. */
+export const nowNs = (): bigint => process.hrtime.bigint();
+
+export function readStamps(file: string): bigint[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => /^\d+$/.test(line))
+    .map((line) => BigInt(line));
+}
+
+export const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
+
+export interface Stats {
+  n: number;
+  median: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+export function stats(values: readonly number[]): Stats {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { n: sorted.length, median: at(0.5), p99: at(0.99), min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN };
+}
+
+export function gaps(stamps: readonly bigint[]): number[] {
+  const result: number[] = [];
+  for (let i = 1; i < stamps.length; i++) result.push(nsToMs((stamps[i] as bigint) - (stamps[i - 1] as bigint)));
+  return result;
+}
+
+/** Resident memory (kB) and CPU ticks (user + system) of a live process, from /proc. */
+export function usage(pid: number): { rssKb: number; ticks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssKb, ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+export function openFds(pid: number | 'self'): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+export function startKeepalive(args: readonly string[], stdio: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', stdio] });
+}
+
+export async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await once(child, 'exit');
+}
+
+/** Resolves when `child`'s stderr shows a line matching `pattern`. */
+export function stderrLine(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      seen += chunk;
+      if (pattern.test(seen)) resolve();
+    });
+  });
+}
+
+/** One row of the report: a keepalive figure beside its floor measured in the same run. */
+export interface Row {
+  part: string;
+  measure: string;
+  unit: string;
+  keepalive: Stats;
+  floor?: Stats;
+  floorName?: string;
+  /** What the figure must stay within, in words, and whether it does. */
+  budget?: string;
+  withinBudget?: boolean;
+}
+
+export const round = (value: number): number => (Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100);
+
+function cell(stat: Stats | undefined, unit: string): string {
+  if (!stat) return '';
+  return `${round(stat.median)} ${unit} (${round(stat.min)}–${round(stat.max)})`;
+}
+
+export function markdown(rows: readonly Row[]): string {
+  const lines = [
+    '| part | measure | keepalive: median (range) | floor: median (range) | ratio | budget |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const ratio = row.floor && row.floor.median > 0 ? `${round(row.keepalive.median / row.floor.median)}×` : '';
+    const floor = row.floor ? `${cell(row.floor, row.unit)} ${row.floorName ?? ''}`.trim() : '';
+    const budget = row.budget ? `${row.budget} ${row.withinBudget ? '✓' : '✗'}` : '';
+    lines.push(`| ${row.part} | ${row.measure} | ${cell(row.keepalive, row.unit)} | ${floor} | ${ratio} | ${budget} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The median of several runs' medians, with the range of those medians. */
+export function overRuns(perRun: readonly Stats[], pick: (stat: Stats) => number): Stats {
+  return stats(perRun.map(pick));
+}
