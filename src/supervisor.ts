@@ -131,8 +131,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           suspend: (signal) => this.#suspend(signal),
         })
       : () => {};
-    const reaper = await this.#startReaper();
+    let reaper: Reaper | undefined;
     try {
+      reaper = await this.#startReaper();
       const result = await this.#loop();
       await Promise.all(this.#sweeps);
       this.emit('end', { status: result.status, reason: result.reason });
