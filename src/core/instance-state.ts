@@ -118,14 +118,15 @@ function samePath(path: string, cwd: string | undefined, absolute: string): bool
   return posix.join(cwd, path) === absolute;
 }
 
-export type StaleReason = 'dead' | 'reused' | 'not-keepalive' | 'garbage';
+export type StaleReason = 'dead' | 'reused' | 'not-keepalive' | 'empty';
 
 /** Who owns a pidfile, from what the files say and what /proc says about the pid they name. */
 export type Verdict =
   | { kind: 'absent' }
   | { kind: 'running'; pid: number; record: InstanceRecord | undefined }
   | { kind: 'stale'; pid: number | undefined; reason: StaleReason; record: InstanceRecord | undefined }
-  | { kind: 'unknown'; pid: number; problem: string };
+  /** Cannot tell, or the files are not keepalive's: nothing may be taken over or removed. */
+  | { kind: 'unknown'; pid: number | undefined; problem: string };
 
 export interface InstanceFacts {
   /** Absolute path of the pidfile. */
@@ -147,8 +148,11 @@ export function namedPid(pidText: string | undefined, record: InstanceRecord | u
 export function judgeInstance(facts: InstanceFacts): Verdict {
   const { record, supervisor } = facts;
   if (facts.pidText === undefined && record === undefined && facts.recordProblem === undefined) return { kind: 'absent' };
+  // Atomic writes never leave a torn file: one that does not parse was written by someone else.
+  if (facts.recordProblem !== undefined) return { kind: 'unknown', pid: undefined, problem: `the state file beside it is not keepalive's (${facts.recordProblem})` };
   const pid = namedPid(facts.pidText, record);
-  if (pid === undefined || supervisor === undefined) return { kind: 'stale', pid, reason: 'garbage', record };
+  if (pid === undefined && facts.pidText?.trim()) return { kind: 'unknown', pid, problem: 'it holds no pid: not a pidfile?' };
+  if (pid === undefined || supervisor === undefined) return { kind: 'stale', pid, reason: 'empty', record };
   // A zombie has ended; it only waits for its parent (or init, which may be slow) to reap it.
   if (!supervisor.exists || supervisor.stat.state === 'Z') return { kind: 'stale', pid, reason: 'dead', record };
   if (record && supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
@@ -168,8 +172,8 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
     case 'reused':
     case 'not-keepalive':
       return `pid ${pid} is no longer keepalive but another program`;
-    case 'garbage':
-      return 'it names no process';
+    case 'empty':
+      return 'it is empty';
   }
 }
 

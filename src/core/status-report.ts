@@ -55,7 +55,7 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitSt
     case 'absent':
       return { report: { ...base, reason: `no ${facts.pidfile}` }, exitStatus: LSB.notRunning };
     case 'unknown':
-      return { report: { ...base, state: 'unknown', reason: verdict.problem, supervisorPid: verdict.pid }, exitStatus: LSB.unknown };
+      return { report: { ...base, state: 'unknown', reason: verdict.problem, supervisorPid: verdict.pid ?? null }, exitStatus: LSB.unknown };
     case 'stale':
       return {
         report: {

@@ -85,7 +85,7 @@ test('the recorded supervisor alive with its start time and command line: runnin
   t.like(verdict, { kind: 'running', pid: 100 });
 });
 
-test('stale: a dead pid, a zombie, a reused pid, another program, a pidfile naming nothing', (t) => {
+test('stale: a dead pid, a zombie, a reused pid, another program, an empty pidfile', (t) => {
   const judge = (supervisor: ProcessFacts | undefined, pidText = '100\n', withRecord = true) =>
     judgeInstance({ pidfile: PIDFILE, pidText, record: withRecord ? record() : undefined, supervisor });
   t.like(judge(GONE), { kind: 'stale', reason: 'dead', pid: 100 });
@@ -93,7 +93,18 @@ test('stale: a dead pid, a zombie, a reused pid, another program, a pidfile nami
   t.like(judge(alive(9999, KEEPALIVE_ARGV)), { kind: 'stale', reason: 'reused' }, 'same pid, later start: another process');
   t.like(judge(alive(9999, ['sleep', '1000']), '100\n', false), { kind: 'stale', reason: 'not-keepalive' }, 'no record: the command line decides');
   t.like(judge(alive(5000, ['sleep', '1000'])), { kind: 'stale', reason: 'not-keepalive' });
-  t.like(judge(undefined, 'garbage', false), { kind: 'stale', reason: 'garbage', pid: undefined });
+  t.like(judge(undefined, '\n', false), { kind: 'stale', reason: 'empty', pid: undefined });
+});
+
+test("files that are not keepalive's are never taken over: unknown", (t) => {
+  t.like(judgeInstance({ pidfile: PIDFILE, pidText: 'my notes\n', record: undefined, supervisor: undefined }), {
+    kind: 'unknown',
+    problem: 'it holds no pid: not a pidfile?',
+  });
+  t.like(judgeInstance({ pidfile: PIDFILE, pidText: '100\n', record: undefined, recordProblem: 'not JSON', supervisor: alive(5000, KEEPALIVE_ARGV) }), {
+    kind: 'unknown',
+    problem: "the state file beside it is not keepalive's (not JSON)",
+  });
 });
 
 test('a live pid with neither a state file nor a readable command line: unknown', (t) => {
