@@ -194,3 +194,22 @@ test('--help names the subcommands and the cron options', async (t) => {
   t.is(status.status, 0);
   t.regex(status.stdout, /keepalive status --pidfile FILE \[--json\][\s\S]*0 running[\s\S]*3 not running[\s\S]*4\s+unknown/);
 });
+
+test('with --pidfile, SIGHUP, SIGUSR1 and SIGUSR2 still go to the child: restart has its own channel', async (t) => {
+  const marker = uniqueMarker();
+  const directory = workspace(t, marker);
+  const pidfile = join(directory, 'app.pid');
+  const keepalive = new Keepalive(['--pidfile', pidfile, '--delay', '0', '--', 'sleep', marker]);
+  let restarts = 0;
+  for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
+    const child = await keepalive.childPid(restarts);
+    keepalive.signal(signal);
+    await keepalive.stderr.next(new RegExp(`sleep\\[${child}\\] killed: ${signal} `));
+    restarts += 1;
+  }
+  await keepalive.childPid(restarts);
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+  t.false(keepalive.stderr.text.includes('restart requested'));
+  t.deepEqual(readdirSync(directory), []);
+});
