@@ -1,22 +1,21 @@
 #!/usr/bin/env node
 // The command line: yargs reads the words, options.ts checks them, supervise() does the work.
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
-import { runControl, type ControlCommand } from './control.js';
+import { CONTROL_USAGES, parseControlCommand, runControl } from './control.js';
+import { claim, detach, logWriter } from './guardian.js';
 import { supervise } from './index.js';
-import { colorLevel, createLogger, logSupervisor, type Logger } from './log.js';
-import { InstanceError, describeError, instancePaths, viewInstance } from './shell/instance-files.js';
-import { claimInstance, type Instance } from './shell/instance.js';
-import { isBackground, LOG_FILE_MODE, reportFirstStart, startInBackground, tellForeground, type StartReport } from './shell/detach.js';
-import { openForAppend } from './shell/safe-files.js';
+import { colorLevel, createLogger, logSupervisor } from './log.js';
+import { InstanceError } from './shell/instance-files.js';
+import { isBackground, reportFirstStart } from './shell/detach.js';
 import {
   cliCount,
   cliDuration,
+  cliPath,
   cliRestartMode,
   cliSignal,
   cliSuccessCodes,
   DEFAULTS,
-  defaultName,
   UsageError,
   type LogFormat,
   type LogLevel,
@@ -24,20 +23,7 @@ import {
 } from './options.js';
 
 const USAGE = 'keepalive [options] [--] <command> [args...]';
-const CONTROL_USAGE = {
-  status: 'keepalive status --pidfile FILE [--json]',
-  stop: 'keepalive stop --pidfile FILE',
-  restart: 'keepalive restart --pidfile FILE',
-} as const;
-const CONTROL_HELP = {
-  status: 'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 running, 3 not running (no FILE, or a stale one), 4 unknown.',
-  stop: 'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
-    'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are then\nstopped and removed), 4 unknown, 1 still running after the wait.',
-  restart: 'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until the\n' +
-    'new one runs. Exit status: 0 restarted, 3 not running, 4 unknown, 1 no new child in time.',
-} as const;
-
-interface CliSettings {
+export interface CliSettings {
   supervise: SuperviseOptions;
   logFormat: LogFormat;
   logLevel: LogLevel;
@@ -69,7 +55,7 @@ function parseCommandLine(argv: readonly string[]): CliSettings {
   const parsed = yargs([...argv])
     .scriptName('keepalive')
     .usage(
-      `${USAGE}\n${Object.values(CONTROL_USAGE).join('\n')}\n\n` +
+      `${USAGE}\n${CONTROL_USAGES.join('\n')}\n\n` +
         'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
         'status, stop and restart act on the keepalive that owns FILE; a program named so runs after --.',
     )
@@ -130,47 +116,6 @@ function parseCommandLine(argv: readonly string[]): CliSettings {
   };
 }
 
-function cliPath(flag: string, value: string | undefined): string | undefined {
-  if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} "${value}": expected a file path`);
-  return value;
-}
-
-/** `keepalive status|stop|restart --pidfile FILE`: only as the first word, so `keepalive -- status` runs a program. */
-function parseControlCommand(argv: readonly string[]): ControlCommand | undefined {
-  const command = argv[0];
-  if (command !== 'status' && command !== 'stop' && command !== 'restart') return undefined;
-  const usage = CONTROL_USAGE[command];
-  const words = argv.slice(1);
-  const parsed = yargs([...words])
-    .scriptName(`keepalive ${command}`)
-    .usage(`${usage}\n\n${CONTROL_HELP[command]}`)
-    .parserConfiguration({ 'boolean-negation': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'duplicate-arguments-array': false, 'dot-notation': false })
-    .options({
-      pidfile: { type: 'string', describe: 'the pidfile the keepalive was started with' },
-      ...(command === 'status' ? { json: { type: 'boolean', describe: 'print one JSON object' } } : {}),
-    })
-    .strict()
-    .fail((message, error) => {
-      throw error ?? new UsageError(explainControlMessage(message, words, usage));
-    })
-    .version(false)
-    .help()
-    .alias('help', 'h')
-    .wrap(Math.min(100, process.stderr.columns ?? 100))
-    .parseSync();
-  const pidfile = cliPath('--pidfile', parsed.pidfile as string | undefined);
-  if (pidfile === undefined) throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
-  return command === 'status' ? { command, pidfile, json: parsed['json'] === true } : { command, pidfile };
-}
-
-function explainControlMessage(message: string, words: readonly string[], usage: string): string {
-  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
-  if (!unknown?.[1]) return `${message}; usage: ${usage}`;
-  const first = unknown[1].split(', ')[0] ?? '';
-  const typed = words.find((word) => word.replace(/^-+/, '').split('=')[0] === first) ?? first;
-  return `unknown option or word "${typed}"; usage: ${usage}`;
-}
-
 /** yargs says "Unknown arguments: foo, bar"; the user typed "--foo". Name it as typed. */
 function explainYargsMessage(message: string, argv: readonly string[]): string {
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
@@ -197,7 +142,7 @@ async function main(): Promise<number> {
     colorLevel: settings.logFile === undefined ? colorLevel(process.env, process.stderr.isTTY === true) : 0,
     write: logWriter(settings.logFile),
   });
-  const instance = settings.pidfile === undefined ? undefined : await claim(settings.pidfile, settings, log);
+  const instance = settings.pidfile === undefined ? undefined : await claim(settings, settings.pidfile, log);
   if (typeof instance === 'number') return instance;
   const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);
@@ -206,86 +151,6 @@ async function main(): Promise<number> {
   const { status } = await supervisor.done;
   instance?.release();
   return status;
-}
-
-/** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
-async function claim(pidfile: string, settings: CliSettings, log: Logger): Promise<Instance | number> {
-  const { command, args = [] } = settings.supervise;
-  try {
-    const claimed = await claimInstance({
-      pidfile,
-      name: settings.supervise.name ?? defaultName(command, args),
-      stopSignal: settings.supervise.stopSignal ?? DEFAULTS.stopSignal,
-      killTimeoutMs: settings.supervise.killTimeout ?? DEFAULTS.killTimeout,
-      log,
-    });
-    if (claimed.kind === 'claimed') return claimed.instance;
-    if (claimed.kind === 'stopped') {
-      tellForeground({ kind: 'failed', status: 1, message: `stopped by ${claimed.signal} before the command was started` });
-      return 0;
-    }
-    tellForeground({ kind: 'running', pid: claimed.pid ?? null });
-    sayAlreadyRunning(claimed.pid);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof InstanceError)) throw error;
-    log.line('error', 'instance', error.message, { pidfile });
-    tellForeground({ kind: 'failed', status: 1, message: error.message });
-    return 1;
-  }
-}
-
-/** Cron mails whatever a job prints: a second keepalive says something only to a person. */
-function sayAlreadyRunning(pid: number | null | undefined): void {
-  if (process.stderr.isTTY !== true) return;
-  process.stderr.write(`keepalive: already running (${pid ? `pid ${pid}` : 'starting'})\n`);
-}
-
-/** The foreground half of --detach: start the background copy, wait for its word, say it, return. */
-async function detach(argv: readonly string[], settings: CliSettings): Promise<number> {
-  if (settings.pidfile !== undefined) {
-    const { verdict } = viewInstance(instancePaths(settings.pidfile));
-    if (verdict.kind === 'running') {
-      sayAlreadyRunning(verdict.pid);
-      return 0;
-    }
-  }
-  const killTimeout = settings.supervise.killTimeout ?? DEFAULTS.killTimeout;
-  let report: StartReport;
-  try {
-    report = await startInBackground({ argv, logFile: settings.logFile, timeoutMs: killTimeout + 30_000 });
-  } catch (error) {
-    process.stderr.write(`keepalive: cannot start in the background: ${describeError(error)}\n`);
-    return 1;
-  }
-  switch (report.kind) {
-    case 'started':
-      if (process.stderr.isTTY === true) {
-        const where = settings.logFile === undefined ? '' : `; its lines go to ${settings.logFile}`;
-        process.stderr.write(`keepalive: ${report.name}[${report.childPid}] started; keepalive[${report.supervisorPid}] goes on in the background${where}\n`);
-      }
-      return 0;
-    case 'running':
-      sayAlreadyRunning(report.pid);
-      return 0;
-    case 'failed':
-      process.stderr.write(`keepalive: ${report.message}\n`);
-      return report.status;
-  }
-}
-
-/** keepalive's lines go to stderr, or are appended to --log-file (in the background, stderr is that file). */
-function logWriter(logFile: string | undefined): (line: string) => void {
-  if (logFile === undefined || isBackground()) return (line) => process.stderr.write(line);
-  let fd: number;
-  try {
-    fd = openForAppend(logFile, LOG_FILE_MODE);
-  } catch (error) {
-    throw new InstanceError(`cannot open --log-file ${logFile}: ${describeError(error)}`);
-  }
-  return (line) => {
-    writeSync(fd, line);
-  };
 }
 
 main().then(

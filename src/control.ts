@@ -1,14 +1,32 @@
-// keepalive status | stop | restart --pidfile FILE: act on the keepalive that owns FILE, from the
-// files beside it and /proc. Exit statuses follow the LSB init scripts: 0 done or running,
-// 3 not running (no FILE, or a stale one), 4 unknown (unreadable), 1 it did not work in time.
+// keepalive status | stop | restart --pidfile FILE: their words, and what they do to the keepalive
+// that owns FILE, from the files beside it and /proc. Exit statuses follow the LSB init scripts:
+// 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done in time.
+import yargs from 'yargs';
 import type { InstanceRecord, Verdict } from './core/instance-state.js';
 import { staleWords } from './core/instance-state.js';
 import { LSB, statusReport, statusText } from './core/status-report.js';
+import { cliPath, UsageError } from './options.js';
 import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './shell/instance-files.js';
 import { findLeftovers, stopLeftover } from './shell/leftovers.js';
 import { waitUntil } from './shell/poll.js';
 import { readStat } from './shell/proc.js';
 import { writeAtomically } from './shell/safe-files.js';
+
+const CONTROL_USAGE = {
+  status: 'keepalive status --pidfile FILE [--json]',
+  stop: 'keepalive stop --pidfile FILE',
+  restart: 'keepalive restart --pidfile FILE',
+} as const;
+const CONTROL_HELP = {
+  status: 'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 running, 3 not running (no FILE, or a stale one), 4 unknown.',
+  stop: 'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
+    'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are then\nstopped and removed), 4 unknown, 1 still running after the wait.',
+  restart: 'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until the\n' +
+    'new one runs. Exit status: 0 restarted, 3 not running, 4 unknown, 1 no new child in time.',
+} as const;
+
+/** The three usage lines, for keepalive --help. */
+export const CONTROL_USAGES: readonly string[] = Object.values(CONTROL_USAGE);
 
 export type ControlCommand =
   | { command: 'status'; pidfile: string; json: boolean }
@@ -24,6 +42,42 @@ const POLL_MS = 50;
 /** Beyond the supervisor's kill timeout: its group sweep, its cleanup, a busy machine. */
 const MARGIN_MS = 10_000;
 const DEFAULT_KILL_TIMEOUT_MS = 8_000;
+
+/** `keepalive status|stop|restart --pidfile FILE`: only as the first word, so `keepalive -- status` runs a program. */
+export function parseControlCommand(argv: readonly string[]): ControlCommand | undefined {
+  const command = argv[0];
+  if (command !== 'status' && command !== 'stop' && command !== 'restart') return undefined;
+  const usage = CONTROL_USAGE[command];
+  const words = argv.slice(1);
+  const parsed = yargs([...words])
+    .scriptName(`keepalive ${command}`)
+    .usage(`${usage}\n\n${CONTROL_HELP[command]}`)
+    .parserConfiguration({ 'boolean-negation': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'duplicate-arguments-array': false, 'dot-notation': false })
+    .options({
+      pidfile: { type: 'string', describe: 'the pidfile the keepalive was started with' },
+      ...(command === 'status' ? { json: { type: 'boolean', describe: 'print one JSON object' } } : {}),
+    })
+    .strict()
+    .fail((message, error) => {
+      throw error ?? new UsageError(explainControlMessage(message, words, usage));
+    })
+    .version(false)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(100, process.stderr.columns ?? 100))
+    .parseSync();
+  const pidfile = cliPath('--pidfile', parsed.pidfile as string | undefined);
+  if (pidfile === undefined) throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
+  return command === 'status' ? { command, pidfile, json: parsed['json'] === true } : { command, pidfile };
+}
+
+function explainControlMessage(message: string, words: readonly string[], usage: string): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!unknown?.[1]) return `${message}; usage: ${usage}`;
+  const first = unknown[1].split(', ')[0] ?? '';
+  const typed = words.find((word) => word.replace(/^-+/, '').split('=')[0] === first) ?? first;
+  return `unknown option or word "${typed}"; usage: ${usage}`;
+}
 
 export async function runControl(command: ControlCommand, output: ControlOutput): Promise<number> {
   const paths = instancePaths(command.pidfile);
