@@ -7,7 +7,7 @@ import { claim, detach, logWriter } from './guardian.js';
 import { supervise } from './index.js';
 import { colorLevel, createLogger, logSupervisor } from './log.js';
 import { InstanceError } from './shell/instance-files.js';
-import { isBackground, reportFirstStart } from './shell/detach.js';
+import { foregroundTold, isBackground, reportFirstStart } from './shell/detach.js';
 import {
   cliCount,
   cliDuration,
@@ -154,7 +154,10 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (status) => process.exit(status),
+  async (status) => {
+    await foregroundTold();
+    process.exit(status);
+  },
   (error: unknown) => {
     if (error instanceof UsageError) {
       process.stderr.write(`keepalive: ${error.message}\n`);

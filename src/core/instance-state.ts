@@ -29,6 +29,8 @@ export interface InstanceRecord {
   pidfile: string;
   name: string;
   supervisor: ProcessIdentity & { startTime: number };
+  /** /proc/sys/kernel/random/boot_id: pids and start times only mean something within one boot. */
+  bootId: string;
   /** Wall-clock ISO times, for uptimes a person reads. */
   startedAt: string;
   phase: Phase;
@@ -92,7 +94,7 @@ export function parseRecord(text: string): Parsed<InstanceRecord> {
   if (!identity || !Number.isInteger(identity.pid) || !Number.isInteger(identity.startTime)) {
     return { ok: false, problem: 'no supervisor identity' };
   }
-  if (typeof record.pidfile !== 'string' || typeof record.phase !== 'string' || !Array.isArray(record.leftovers)) {
+  if (typeof record.pidfile !== 'string' || typeof record.bootId !== 'string' || typeof record.phase !== 'string' || !Array.isArray(record.leftovers)) {
     return { ok: false, problem: 'fields missing' };
   }
   return { ok: true, value: record as InstanceRecord };
@@ -118,7 +120,7 @@ function samePath(path: string, cwd: string | undefined, absolute: string): bool
   return posix.join(cwd, path) === absolute;
 }
 
-export type StaleReason = 'dead' | 'reused' | 'not-keepalive' | 'empty';
+export type StaleReason = 'dead' | 'rebooted' | 'reused' | 'not-keepalive' | 'empty';
 
 /** Who owns a pidfile, from what the files say and what /proc says about the pid they name. */
 export type Verdict =
@@ -138,6 +140,8 @@ export interface InstanceFacts {
   recordProblem?: string;
   /** /proc about the pid the files name (the record's, else the pidfile's). */
   supervisor: ProcessFacts | undefined;
+  /** This boot's id. */
+  bootId: string;
 }
 
 /** The pid whose facts judgeInstance needs: the record is the supervisor's own word, the pidfile a copy. */
@@ -155,12 +159,17 @@ export function judgeInstance(facts: InstanceFacts): Verdict {
   if (pid === undefined || supervisor === undefined) return { kind: 'stale', pid, reason: 'empty', record };
   // A zombie has ended; it only waits for its parent (or init, which may be slow) to reap it.
   if (!supervisor.exists || supervisor.stat.state === 'Z') return { kind: 'stale', pid, reason: 'dead', record };
-  if (record && supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
+  if (record) {
+    // The process that wrote the record, and only it, has this pid and start time in this boot.
+    if (record.bootId !== facts.bootId) return { kind: 'stale', pid, reason: 'rebooted', record };
+    if (supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
+    return { kind: 'running', pid, record };
+  }
   if (supervisor.argv !== undefined && !isKeepaliveFor(supervisor.argv, supervisor.cwd, facts.pidfile)) {
     return { kind: 'stale', pid, reason: 'not-keepalive', record };
   }
   // Alive, but with neither a state file nor a readable command line there is nothing to check it against.
-  if (!record && supervisor.argv === undefined) return { kind: 'unknown', pid, problem: 'cannot read its command line' };
+  if (supervisor.argv === undefined) return { kind: 'unknown', pid, problem: 'cannot read its command line' };
   return { kind: 'running', pid, record };
 }
 
@@ -169,6 +178,8 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
   switch (reason) {
     case 'dead':
       return `keepalive[${pid}] is gone`;
+    case 'rebooted':
+      return `keepalive[${pid}] ran before the machine restarted`;
     case 'reused':
     case 'not-keepalive':
       return `pid ${pid} is no longer keepalive but another program`;
@@ -194,6 +205,7 @@ export interface LeftoverFacts {
   /** Processes whose environment names the old supervisor (found by scanning /proc). */
   candidates: readonly Candidate[];
   selfPid: number;
+  bootId: string;
 }
 
 /**
@@ -202,6 +214,8 @@ export interface LeftoverFacts {
  * live to write. Each is named with its start time, so a pid that was reused is never touched.
  */
 export function leftoverGroups(facts: LeftoverFacts): ProcessIdentity[] {
+  // Nothing from an earlier boot still runs, and its numbers may name anything now.
+  if (facts.record.bootId !== facts.bootId) return [];
   const groups = new Map<number, ProcessIdentity>();
   for (const { identity, facts: now, groupAlive } of facts.recorded) {
     if (now.exists ? now.stat.startTime === identity.startTime : groupAlive) {

@@ -2,6 +2,7 @@
 // in --log-file (or nowhere), and the foreground command waits only for that copy's word on how the
 // start went, over an IPC channel the background closes as soon as it has spoken.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync } from 'node:fs';
 import { exitMessage } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
@@ -42,8 +43,9 @@ export function startInBackground(options: { argv: readonly string[]; logFile: s
     }, options.timeoutMs);
     child.once('message', (report) => resolve(report as StartReport));
     child.once('error', (error) => resolve({ kind: 'failed', status: 1, message: `cannot start keepalive in the background: ${error.message}` }));
-    child.once('exit', (code, signal) => {
-      const status = code ?? 1;
+    // A report comes before the channel closes, so only both the exit and the close mean silence.
+    void Promise.all([once(child, 'exit'), once(child, 'disconnect')]).then(([[code, signal]]) => {
+      const status = typeof code === 'number' ? code : 1;
       resolve({ kind: 'failed', status, message: `the background keepalive ended (${signal ?? `status ${status}`}) before it said whether the command started${seeLog}` });
     });
   }).finally(() => {
@@ -54,15 +56,22 @@ export function startInBackground(options: { argv: readonly string[]; logFile: s
   });
 }
 
-let told = false;
+let told: Promise<void> | undefined;
 
 /** In the background copy: says once how the start went, then closes the channel. */
 export function tellForeground(report: StartReport): void {
   if (!background || told || !process.connected) return;
-  told = true;
-  process.send?.(report, () => {
-    if (process.connected) process.disconnect();
+  told = new Promise((resolve) => {
+    process.send?.(report, () => {
+      if (process.connected) process.disconnect();
+      resolve();
+    });
   });
+}
+
+/** Settles once the report (if any) has left, so that exiting cannot cut it off. */
+export function foregroundTold(): Promise<void> {
+  return told ?? Promise.resolve();
 }
 
 /** In the background copy: the first spawn is success; an end before it (or a failed start) is not. */

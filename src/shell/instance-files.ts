@@ -13,7 +13,7 @@ import {
   type Verdict,
 } from '../core/instance-state.js';
 import { tryLockExclusive } from './flock.js';
-import { processFacts } from './proc.js';
+import { bootId, processFacts } from './proc.js';
 import { readRegularFile, removeIfOurs, writeAtomically } from './safe-files.js';
 
 export interface InstancePaths {
@@ -110,6 +110,7 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     record,
     ...(parsed && !parsed.ok ? { recordProblem: parsed.problem } : {}),
     supervisor: pid === undefined ? undefined : processFacts(pid),
+    bootId: bootId(),
   });
   return { paths, verdict };
 }

@@ -22,9 +22,12 @@ import {
   type Lock,
 } from './instance-files.js';
 import { findLeftovers, stopLeftover } from './leftovers.js';
-import { ownStartTime, readStat } from './proc.js';
+import { bootId, ownStartTime, readStat } from './proc.js';
 import { readRegularFile, removeIfOurs } from './safe-files.js';
 import { STOP_SIGNALS } from './signals.js';
+
+/** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
+const STATUS_WRITE_MS = 500;
 
 export interface ClaimOptions {
   pidfile: string;
@@ -71,7 +74,7 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     writeRecord(paths, { ...record, leftovers });
     writePidfile(paths, self.pid);
     removeStaleFiles(paths, verdict.kind === 'absent' ? undefined : verdict.pid, { keepRecord: true });
-    await stopLeftovers(leftovers, options);
+    await stopLeftovers(leftovers, verdict.kind === 'stale' ? (verdict.record?.name ?? options.name) : options.name, options);
     writeRecord(paths, record);
 
     if (early.signal !== undefined) {
@@ -96,6 +99,7 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
     pidfile: paths.pidfile,
     name: options.name,
     supervisor: self,
+    bootId: bootId(),
     startedAt: new Date().toISOString(),
     phase: 'starting',
     child: null,
@@ -109,16 +113,16 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
 }
 
 /** Never two business processes: whatever a killed predecessor left must be gone before we start. */
-async function stopLeftovers(groups: readonly ProcessIdentity[], options: ClaimOptions): Promise<void> {
+async function stopLeftovers(groups: readonly ProcessIdentity[], name: string, options: ClaimOptions): Promise<void> {
   for (const group of groups) {
-    const who = `${options.name}[${group.pid}]`;
-    options.log.line('warn', 'leftover', `stopping ${who}, left running by a keepalive that was killed`, { name: options.name, pid: group.pid });
+    const who = `${name}[${group.pid}]`;
+    options.log.line('warn', 'leftover', `stopping ${who}, left running by a keepalive that was killed`, { name, pid: group.pid });
     const gone = await stopLeftover(group, {
       signal: options.stopSignal,
       killTimeoutMs: options.killTimeoutMs,
       onEscalate: () => options.log.line('warn', 'escalate', `${who} still running after ${options.stopSignal}: sending SIGKILL`, { pid: group.pid }),
     });
-    if (!gone) throw new InstanceError(`cannot stop ${who}, left by a keepalive that was killed; not starting a second ${options.name}`);
+    if (!gone) throw new InstanceError(`cannot stop ${who}, left by a keepalive that was killed; not starting a second one`);
   }
 }
 
@@ -152,6 +156,7 @@ export class Instance {
   #record: InstanceRecord;
   #watcher: FSWatcher | undefined;
   #supervisor: Supervisor | undefined;
+  #statusWrite: NodeJS.Timeout | undefined;
   #writeFailed = false;
   #released = false;
 
@@ -184,15 +189,18 @@ export class Instance {
     this.#watchRestartRequests();
   }
 
-  /** The child's latest STATUS= text, for `keepalive status`. */
+  /** The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS. */
   setStatusText(text: string): void {
-    if (text !== this.#record.lastStatusText) this.#update({ lastStatusText: text });
+    if (text === this.#record.lastStatusText) return;
+    this.#record = { ...this.#record, lastStatusText: text };
+    this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
   }
 
   /** Removes FILE, FILE.state and FILE.lock (each only if still ours) and drops the lock. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
+    clearTimeout(this.#statusWrite);
     this.#watcher?.close();
     this.#removeEarlyListeners();
     removeIfOurs(this.paths.restart, (stats) => stats.isFile());
@@ -202,6 +210,8 @@ export class Instance {
 
   #update(change: Partial<InstanceRecord>): void {
     if (this.#released) return;
+    clearTimeout(this.#statusWrite); // this write carries the latest text too
+    this.#statusWrite = undefined;
     this.#record = { ...this.#record, ...change };
     try {
       writeRecord(this.paths, this.#record);
@@ -231,7 +241,8 @@ export class Instance {
     let text: string | undefined;
     try {
       const stats = lstatSync(path);
-      if (!stats.isFile() || stats.uid !== process.geteuid?.()) return;
+      // Only this user, or root, may ask: anyone else could not have stopped the child either.
+      if (!stats.isFile() || (stats.uid !== process.geteuid?.() && stats.uid !== 0)) return;
       text = readRegularFile(path, 64);
     } catch {
       return;

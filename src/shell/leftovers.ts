@@ -9,7 +9,7 @@ import {
 import type { SignalName } from '../core/signals.js';
 import { groupAlive } from './process-group.js';
 import { waitUntil } from './poll.js';
-import { liveGroupMembers, processesStartedBy, processFacts, readStat } from './proc.js';
+import { bootId, liveGroupMembers, processesStartedBy, processFacts, readStat } from './proc.js';
 import { terminate } from './terminate.js';
 
 /** How long a group may take to vanish after SIGKILL (a process in uninterruptible sleep). */
@@ -26,6 +26,7 @@ export function findLeftovers(record: InstanceRecord): ProcessIdentity[] {
     oldSupervisor: processFacts(record.supervisor.pid),
     candidates: processesStartedBy(record.supervisor.pid),
     selfPid: process.pid,
+    bootId: bootId(),
   });
 }
 

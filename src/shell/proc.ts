@@ -27,6 +27,11 @@ export function ownStartTime(): number {
   return stat.startTime;
 }
 
+/** This boot's id: a pid and a start time recorded in another boot name nothing. */
+export function bootId(): string {
+  return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+}
+
 /** Every process whose environment says KEEPALIVE_PID=pid: what a supervisor started inherits it. */
 export function processesStartedBy(keepalivePid: number): Candidate[] {
   const wanted = `KEEPALIVE_PID=${keepalivePid}`;

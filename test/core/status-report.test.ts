@@ -11,6 +11,7 @@ const record: InstanceRecord = {
   pidfile: PIDFILE,
   name: 'app',
   supervisor: { pid: 100, startTime: 5000 },
+  bootId: '3f1e0c1a-0000-4000-8000-000000000001',
   startedAt: '2030-01-01T00:00:00.000Z',
   phase: 'running',
   child: { pid: 201, startTime: 5100, startedAt: '2030-01-01T00:01:00.000Z' },
