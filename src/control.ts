@@ -1,8 +1,9 @@
 // keepalive status | stop | restart --pidfile FILE: their words, and what they do to the keepalive
 // that owns FILE, from the files beside it and /proc. Exit statuses follow the LSB init scripts:
 // 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done in time.
+import { setTimeout as sleep } from 'node:timers/promises';
 import yargs from 'yargs';
-import type { InstanceRecord, Verdict } from './core/instance-state.js';
+import type { Verdict } from './core/instance-state.js';
 import { staleWords } from './core/instance-state.js';
 import { LSB, statusReport, statusText } from './core/status-report.js';
 import { cliPath, UsageError } from './options.js';
@@ -10,7 +11,7 @@ import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleF
 import { findLeftovers, stopLeftover } from './shell/leftovers.js';
 import { waitUntil } from './shell/poll.js';
 import { readStat } from './shell/proc.js';
-import { writeAtomically } from './shell/safe-files.js';
+import { removeIfOurs, writeAtomically } from './shell/safe-files.js';
 
 const CONTROL_USAGE = {
   status: 'keepalive status --pidfile FILE [--json]',
@@ -116,9 +117,22 @@ function notRunning(verdict: Verdict, paths: InstancePaths, output: ControlOutpu
   }
 }
 
-async function stop(paths: InstancePaths, output: ControlOutput): Promise<number> {
+/** How long `stop` waits for a keepalive that holds the lock but has not written its pid yet. */
+const TAKEOVER_WAIT_MS = 5_000;
+
+async function stop(paths: InstancePaths, output: ControlOutput, deadline = performance.now() + TAKEOVER_WAIT_MS): Promise<number> {
   const { verdict } = viewInstance(paths);
-  if (verdict.kind === 'stale') return stopStale(paths, verdict.record, output);
+  if (verdict.kind === 'stale') {
+    const stopped = await stopStale(paths, output);
+    if (stopped !== 'busy') return stopped;
+    // Another keepalive is taking FILE over right now: stop that one once it has said who it is.
+    if (performance.now() > deadline) {
+      output.err(`keepalive: ${paths.pidfile} is locked by a keepalive that has not written its pid; try again\n`);
+      return LSB.unknown;
+    }
+    await sleep(POLL_MS);
+    return stop(paths, output, deadline);
+  }
   const notNow = notRunning(verdict, paths, output);
   if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
 
@@ -142,7 +156,7 @@ async function stop(paths: InstancePaths, output: ControlOutput): Promise<number
 }
 
 /** No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not running. */
-async function stopStale(paths: InstancePaths, record: InstanceRecord | undefined, output: ControlOutput): Promise<number> {
+async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<number | 'busy'> {
   let lock;
   try {
     lock = tryLock(paths.lock);
@@ -150,24 +164,21 @@ async function stopStale(paths: InstancePaths, record: InstanceRecord | undefine
     output.err(`keepalive: cannot clean up ${paths.pidfile}: ${error instanceof InstanceError ? error.message : describeError(error)}\n`);
     return LSB.unknown;
   }
-  // A new keepalive took FILE a moment ago: that is the one to stop.
-  if (!lock) return stop(paths, output);
+  if (!lock) return 'busy';
   try {
+    // Judged again under the lock: only now can nothing take FILE over meanwhile.
     const { verdict } = viewInstance(paths);
-    if (verdict.kind !== 'stale') return stop(paths, output);
+    if (verdict.kind !== 'stale') return 'busy';
+    const { record } = verdict;
+    const name = record?.name ?? 'child';
     const stopped: string[] = [];
     for (const group of record ? findLeftovers(record) : []) {
-      const who = `${record?.name ?? 'child'}[${group.pid}]`;
-      const gone = await stopLeftover(group, {
-        signal: record?.stopSignal ?? 'SIGTERM',
-        killTimeoutMs: record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS,
-        onEscalate: () => {},
-      });
+      const gone = await stopLeftover(group, { signal: record?.stopSignal ?? 'SIGTERM', killTimeoutMs: record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS, onEscalate: () => {} });
       if (!gone) {
-        output.err(`keepalive: cannot stop ${who}, left running by a keepalive that was killed\n`);
+        output.err(`keepalive: cannot stop ${name}[${group.pid}], left running by a keepalive that was killed\n`);
         return 1;
       }
-      stopped.push(who);
+      stopped.push(`${name}[${group.pid}]`);
     }
     removeStaleFiles(paths, verdict.pid, { keepRecord: false });
     const left = stopped.length > 0 ? `; stopped ${stopped.join(', ')}, left running by it` : '';
@@ -211,6 +222,7 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
     return 1;
   }
   if (!restarted || !after.record?.child) {
+    removeIfOurs(paths.restart, (stats) => stats.isFile()); // not to be served by surprise later
     output.err(`keepalive: no new child of keepalive[${pid}] within ${Math.round(timeoutMs / 1000)}s\n`);
     return 1;
   }
