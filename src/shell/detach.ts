@@ -2,7 +2,6 @@
 // in --log-file (or nowhere), and the foreground command waits only for that copy's word on how the
 // start went, over an IPC channel the background closes as soon as it has spoken.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync } from 'node:fs';
 import { exitMessage } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
@@ -42,16 +41,17 @@ export function startInBackground(options: { argv: readonly string[]; logFile: s
       resolve({ kind: 'failed', status: 1, message: `no word from the background keepalive[${child.pid}] after ${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}` });
     }, options.timeoutMs);
     child.once('message', (report) => resolve(report as StartReport));
-    child.once('error', (error) => resolve({ kind: 'failed', status: 1, message: `cannot start keepalive in the background: ${error.message}` }));
+    child.on('error', (error) => resolve({ kind: 'failed', status: 1, message: `cannot start keepalive in the background: ${error.message}` }));
     // A report comes before the channel closes, so only both the exit and the close mean silence.
-    void Promise.all([once(child, 'exit'), once(child, 'disconnect')]).then(([[code, signal]]) => {
-      const status = typeof code === 'number' ? code : 1;
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) => child.once('exit', (code, signal) => done([code, signal])));
+    const closed = new Promise<void>((done) => child.once('disconnect', () => done()));
+    void Promise.all([exited, closed]).then(([[code, signal]]) => {
+      const status = code ?? 1;
       resolve({ kind: 'failed', status, message: `the background keepalive ended (${signal ?? `status ${status}`}) before it said whether the command started${seeLog}` });
     });
   }).finally(() => {
     clearTimeout(timer);
     if (child.connected) child.disconnect();
-    child.removeAllListeners();
     child.unref();
   });
 }
