@@ -8,6 +8,7 @@ import { colorLevel, createLogger, logSupervisor } from './log.js';
 import {
   cliCount,
   cliDuration,
+  cliPath,
   cliRestartMode,
   cliSignal,
   cliSuccessCodes,
@@ -20,11 +21,17 @@ import {
 
 const USAGE = 'keepalive [options] [--] <command> [args...]';
 
-interface CliSettings {
+export interface CliSettings {
   supervise: SuperviseOptions;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  pidfile: string | undefined;
+  detach: boolean;
+  logFile: string | undefined;
 }
+
+/** First words that name a command acting on a running instance; `keepalive -- status` runs a program. */
+const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
 
 interface OptionSpec {
   type: 'string' | 'boolean';
@@ -48,8 +55,11 @@ const OPTIONS: Record<string, OptionSpec> = {
   subreaper: { type: 'boolean', group: 'Stopping:', describe: 'reap orphaned descendants as PID 1 would (automatic as PID 1)' },
   name: { type: 'string', group: 'Output:', describe: 'name in log lines (default: the script or program name)' },
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
+  'log-file': { type: 'string', group: 'Output:', describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)" },
   quiet: { type: 'boolean', alias: 'q', group: 'Output:', describe: 'only errors' },
   verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals, reaped orphans and other details' },
+  pidfile: { type: 'string', group: 'Single instance (cron):', describe: 'be the one keepalive for FILE; a later one exits 0 (silent unless on a terminal)' },
+  detach: { type: 'boolean', group: 'Single instance (cron):', describe: 'go on in the background; return once the command has started' },
   help: { type: 'boolean', alias: 'h', group: 'Other:', describe: 'show this page' },
   version: { type: 'boolean', group: 'Other:', describe: 'show the version' },
 };
@@ -91,6 +101,10 @@ function text(parsed: Parsed, name: string): string {
   return value === undefined ? (OPTIONS[name]?.default ?? '') : String(value);
 }
 
+function optional(parsed: Parsed, name: string): string | undefined {
+  return parsed[name] === undefined ? undefined : text(parsed, name);
+}
+
 function parseCommandLine(parsed: Parsed): CliSettings {
   const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
@@ -100,6 +114,9 @@ function parseCommandLine(parsed: Parsed): CliSettings {
   const success = cliSuccessCodes('--success-codes', text(parsed, 'success-codes'));
   const maxRestarts = parsed['max-restarts'] === undefined ? DEFAULTS.maxRestarts : cliCount('--max-restarts', text(parsed, 'max-restarts'));
   return {
+    pidfile: cliPath('--pidfile', optional(parsed, 'pidfile')),
+    detach: parsed['detach'] === true,
+    logFile: cliPath('--log-file', optional(parsed, 'log-file')),
     logFormat,
     logLevel: parsed['quiet'] ? 'quiet' : parsed['verbose'] ? 'verbose' : 'normal',
     supervise: {
@@ -123,16 +140,21 @@ function parseCommandLine(parsed: Parsed): CliSettings {
 }
 
 async function printHelp(): Promise<void> {
-  const { default: yargs } = await import('yargs');
+  const [{ default: yargs }, { CONTROL_USAGES }] = await Promise.all([import('yargs'), import('./control.js')]);
   const page = yargs([])
     .scriptName('keepalive')
-    .usage(`${USAGE}\n\nStarts <command>, says in words how each exit ended, and restarts it with backoff.`)
+    .usage(
+      `${USAGE}\n${CONTROL_USAGES.join('\n')}\n\n` +
+        'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
+        'status, stop and restart act on the keepalive that owns FILE; a program named so runs after --.',
+    )
     .options(OPTIONS)
     .version(false)
     .help(false)
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .example('keepalive -- node app.js', 'keep app.js running')
     .example('keepalive --restart on-failure --max-restarts 5 -- ./worker.sh', 'give up after 5 quick failures')
+    .example('keepalive --pidfile app.pid --detach -- node app.js', 'for crontab: one instance, in the background')
     .epilog('Durations take a unit: 250ms, 1s, 1.5m, 2h. Documentation: README.md');
   process.stdout.write(`${await page.getHelp()}\n`);
 }
@@ -143,7 +165,13 @@ function readVersion(): string {
 }
 
 async function main(): Promise<number> {
-  const parsed = parseWords(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (CONTROL_WORDS.has(argv[0] ?? '')) {
+    const { parseControlCommand, runControl } = await import('./control.js');
+    const control = parseControlCommand(argv);
+    if (control) return runControl(control, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
+  }
+  const parsed = parseWords(argv);
   if (parsed['help']) {
     await printHelp();
     return 0;
@@ -153,24 +181,40 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = parseCommandLine(parsed);
+  // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.
+  const needsGuardian = settings.pidfile !== undefined || settings.logFile !== undefined || settings.detach;
+  const guardian = needsGuardian ? await import('./guardian.js') : undefined;
+  if (guardian && settings.detach && !guardian.isBackground()) return guardian.detach(argv, settings);
   const log = await createLogger({
     format: settings.logFormat,
     level: settings.logLevel,
-    colorLevel: colorLevel(process.env, process.stderr),
-    write: (line) => process.stderr.write(line),
+    colorLevel: settings.logFile === undefined ? colorLevel(process.env, process.stderr) : 0,
+    write: guardian ? guardian.logWriter(settings.logFile) : (line) => process.stderr.write(line),
   });
+  const instance = guardian && settings.pidfile !== undefined ? await guardian.claim(settings, settings.pidfile, log) : undefined;
+  if (typeof instance === 'number') return instance;
   // Listen before the first tick, when the supervisor starts the child.
   const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);
-  return (await supervisor.done).status;
+  instance?.attach(supervisor);
+  guardian?.reportFirstStart(supervisor);
+  const { status } = await supervisor.done;
+  instance?.release();
+  await guardian?.foregroundTold();
+  return status;
 }
 
 main().then(
   (status) => process.exit(status),
-  (error: unknown) => {
+  async (error: unknown) => {
     if (error instanceof UsageError) {
       process.stderr.write(`keepalive: ${error.message}\n`);
       process.exit(error.exitStatus);
+    }
+    const { InstanceError } = await import('./shell/instance-files.js');
+    if (error instanceof InstanceError) {
+      process.stderr.write(`keepalive: ${error.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`keepalive: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
     if (process.env['KEEPALIVE_DEBUG']) process.stderr.write(`${(error as Error).stack}\n`);

@@ -180,3 +180,8 @@ export function cliSuccessCodes(flag: string, value: string): { codes: number[];
   }
   return { codes, signals };
 }
+
+export function cliPath(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} "${value}": expected a file path`);
+  return value;
+}

@@ -3,6 +3,7 @@
 // child that is *not* one of keepalive's own spawns, by pid, without blocking.
 import { readdirSync, readFileSync } from 'node:fs';
 import { factsFromWaitStatus } from '../core/exit.js';
+import { becomeSubreaper, waitpid, WNOHANG } from './native.js';
 import { isOwnPid } from './spawn.js';
 
 export interface Reaped {
@@ -32,13 +33,12 @@ export function childPids(): number[] {
   return pids;
 }
 
-export async function startReaper(options: { subreaper: boolean; onReap: (reaped: Reaped) => void }): Promise<Reaper> {
-  const native = await import('./native.js');
-  if (options.subreaper && !native.becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
+export function startReaper(options: { subreaper: boolean; onReap: (reaped: Reaped) => void }): Reaper {
+  if (options.subreaper && !becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
   const scan = (): void => {
     for (const pid of childPids()) {
       if (isOwnPid(pid)) continue;
-      const result = native.waitpid(pid, native.WNOHANG);
+      const result = waitpid(pid, WNOHANG);
       if (result.pid === pid) options.onReap({ pid, ...factsFromWaitStatus(result.status) });
     }
   };

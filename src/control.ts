@@ -1,0 +1,233 @@
+// keepalive status | stop | restart --pidfile FILE: their words, and what they do to the keepalive
+// that owns FILE, from the files beside it and /proc. Exit statuses follow the LSB init scripts:
+// 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done in time.
+import { setTimeout as sleep } from 'node:timers/promises';
+import yargs from 'yargs';
+import type { Verdict } from './core/instance-state.js';
+import { staleWords } from './core/instance-state.js';
+import { LSB, statusReport, statusText } from './core/status-report.js';
+import { cliPath, UsageError } from './options.js';
+import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './shell/instance-files.js';
+import { findLeftovers, stopLeftover } from './shell/leftovers.js';
+import { waitUntil } from './shell/poll.js';
+import { readStat } from './shell/proc.js';
+import { removeIfOurs, writeAtomically } from './shell/safe-files.js';
+
+const CONTROL_USAGE = {
+  status: 'keepalive status --pidfile FILE [--json]',
+  stop: 'keepalive stop --pidfile FILE',
+  restart: 'keepalive restart --pidfile FILE',
+} as const;
+const CONTROL_HELP = {
+  status: 'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 running, 3 not running (no FILE, or a stale one), 4 unknown.',
+  stop: 'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
+    'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are then\nstopped and removed), 4 unknown, 1 still running after the wait.',
+  restart: 'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until the\n' +
+    'new one runs. Exit status: 0 restarted, 3 not running, 4 unknown, 1 no new child in time.',
+} as const;
+
+/** The three usage lines, for keepalive --help. */
+export const CONTROL_USAGES: readonly string[] = Object.values(CONTROL_USAGE);
+
+export type ControlCommand =
+  | { command: 'status'; pidfile: string; json: boolean }
+  | { command: 'stop'; pidfile: string }
+  | { command: 'restart'; pidfile: string };
+
+export interface ControlOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const POLL_MS = 50;
+/** Beyond the supervisor's kill timeout: its group sweep, its cleanup, a busy machine. */
+const MARGIN_MS = 10_000;
+const DEFAULT_KILL_TIMEOUT_MS = 8_000;
+
+/** `keepalive status|stop|restart --pidfile FILE`: only as the first word, so `keepalive -- status` runs a program. */
+export function parseControlCommand(argv: readonly string[]): ControlCommand | undefined {
+  const command = argv[0];
+  if (command !== 'status' && command !== 'stop' && command !== 'restart') return undefined;
+  const usage = CONTROL_USAGE[command];
+  const words = argv.slice(1);
+  const parsed = yargs([...words])
+    .scriptName(`keepalive ${command}`)
+    .usage(`${usage}\n\n${CONTROL_HELP[command]}`)
+    .parserConfiguration({ 'boolean-negation': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'duplicate-arguments-array': false, 'dot-notation': false })
+    .options({
+      pidfile: { type: 'string', describe: 'the pidfile the keepalive was started with' },
+      ...(command === 'status' ? { json: { type: 'boolean', describe: 'print one JSON object' } } : {}),
+    })
+    .strict()
+    .fail((message, error) => {
+      throw error ?? new UsageError(explainControlMessage(message, words, usage));
+    })
+    .version(false)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(100, process.stderr.columns ?? 100))
+    .parseSync();
+  const pidfile = cliPath('--pidfile', parsed.pidfile as string | undefined);
+  if (pidfile === undefined) throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
+  return command === 'status' ? { command, pidfile, json: parsed['json'] === true } : { command, pidfile };
+}
+
+function explainControlMessage(message: string, words: readonly string[], usage: string): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!unknown?.[1]) return `${message}; usage: ${usage}`;
+  const first = unknown[1].split(', ')[0] ?? '';
+  const typed = words.find((word) => word.replace(/^-+/, '').split('=')[0] === first) ?? first;
+  return `unknown option or word "${typed}"; usage: ${usage}`;
+}
+
+export async function runControl(command: ControlCommand, output: ControlOutput): Promise<number> {
+  const paths = instancePaths(command.pidfile);
+  switch (command.command) {
+    case 'status':
+      return status(paths, command.json, output);
+    case 'stop':
+      return stop(paths, output);
+    case 'restart':
+      return restart(paths, output);
+  }
+}
+
+function status(paths: InstancePaths, json: boolean, output: ControlOutput): number {
+  const { verdict } = viewInstance(paths);
+  const orphan = verdict.kind === 'stale' && verdict.record ? findLeftovers(verdict.record)[0] : undefined;
+  const { report, exitStatus } = statusReport({ pidfile: paths.pidfile, verdict, orphanPid: orphan?.pid, now: Date.now() });
+  output.out(json ? `${JSON.stringify(report)}\n` : statusText(report));
+  return exitStatus;
+}
+
+/** Says why there is nothing to act on, with the status that goes with it; undefined if running. */
+function notRunning(verdict: Verdict, paths: InstancePaths, output: ControlOutput): number | undefined {
+  switch (verdict.kind) {
+    case 'running':
+      return undefined;
+    case 'absent':
+      output.err(`keepalive: not running (no ${paths.pidfile})\n`);
+      return LSB.notRunning;
+    case 'stale':
+      output.err(`keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})\n`);
+      return LSB.notRunning;
+    case 'unknown':
+      output.err(`keepalive: cannot tell whether ${paths.pidfile} is running: ${verdict.problem}\n`);
+      return LSB.unknown;
+  }
+}
+
+/** How long `stop` waits for a keepalive that holds the lock but has not written its pid yet. */
+const TAKEOVER_WAIT_MS = 5_000;
+
+async function stop(paths: InstancePaths, output: ControlOutput, deadline = performance.now() + TAKEOVER_WAIT_MS): Promise<number> {
+  const { verdict } = viewInstance(paths);
+  if (verdict.kind === 'stale') {
+    const stopped = await stopStale(paths, output);
+    if (stopped !== 'busy') return stopped;
+    // Another keepalive is taking FILE over right now: stop that one once it has said who it is.
+    if (performance.now() > deadline) {
+      output.err(`keepalive: ${paths.pidfile} is locked by a keepalive that has not written its pid; try again\n`);
+      return LSB.unknown;
+    }
+    await sleep(POLL_MS);
+    return stop(paths, output, deadline);
+  }
+  const notNow = notRunning(verdict, paths, output);
+  if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
+
+  const { pid, record } = verdict;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch (error) {
+    output.err(`keepalive: cannot signal keepalive[${pid}]: ${describeError(error)}\n`);
+    return LSB.unknown;
+  }
+  const timeoutMs = (record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS) + MARGIN_MS;
+  const startTime = readStat(pid)?.startTime;
+  const gone = await waitUntil(() => ended(pid, startTime), timeoutMs, POLL_MS);
+  if (!gone) {
+    output.err(`keepalive: keepalive[${pid}] is still running ${Math.round(timeoutMs / 1000)}s after SIGTERM\n`);
+    return 1;
+  }
+  const child = record?.child ? ` and ${record.name}[${record.child.pid}]` : '';
+  output.err(`keepalive: stopped keepalive[${pid}]${child}\n`);
+  return 0;
+}
+
+/** No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not running. */
+async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<number | 'busy'> {
+  let lock;
+  try {
+    lock = tryLock(paths.lock);
+  } catch (error) {
+    output.err(`keepalive: cannot clean up ${paths.pidfile}: ${error instanceof InstanceError ? error.message : describeError(error)}\n`);
+    return LSB.unknown;
+  }
+  if (!lock) return 'busy';
+  try {
+    // Judged again under the lock: only now can nothing take FILE over meanwhile.
+    const { verdict } = viewInstance(paths);
+    if (verdict.kind !== 'stale') return 'busy';
+    const { record } = verdict;
+    const name = record?.name ?? 'child';
+    const stopped: string[] = [];
+    for (const group of record ? findLeftovers(record) : []) {
+      const gone = await stopLeftover(group, { signal: record?.stopSignal ?? 'SIGTERM', killTimeoutMs: record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS, onEscalate: () => {} });
+      if (!gone) {
+        output.err(`keepalive: cannot stop ${name}[${group.pid}], left running by a keepalive that was killed\n`);
+        return 1;
+      }
+      stopped.push(`${name}[${group.pid}]`);
+    }
+    removeStaleFiles(paths, verdict.pid, { keepRecord: false });
+    const left = stopped.length > 0 ? `; stopped ${stopped.join(', ')}, left running by it` : '';
+    output.err(`keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})${left}; removed the stale files\n`);
+    return LSB.notRunning;
+  } finally {
+    lock.release(true);
+  }
+}
+
+/** Gone, a zombie (done, only not reaped yet), or the pid now names a later process. */
+function ended(pid: number, startTime: number | undefined): boolean {
+  const stat = readStat(pid);
+  return stat === undefined || stat.state === 'Z' || stat.startTime !== startTime;
+}
+
+async function restart(paths: InstancePaths, output: ControlOutput): Promise<number> {
+  const { verdict } = viewInstance(paths);
+  const notNow = notRunning(verdict, paths, output);
+  if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
+
+  const { pid, record } = verdict;
+  const before = record?.child?.pid;
+  try {
+    writeAtomically(paths.restart, `${pid}\n`, PRIVATE_MODE);
+  } catch (error) {
+    output.err(`keepalive: cannot ask keepalive[${pid}] to restart: ${describeError(error)}\n`);
+    return LSB.unknown;
+  }
+  const timeoutMs = (record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS) + MARGIN_MS;
+  let now: Verdict = verdict;
+  const restarted = await waitUntil(() => {
+    now = viewInstance(paths).verdict;
+    if (now.kind !== 'running' || now.pid !== pid) return true;
+    const child = now.record?.child;
+    return now.record?.phase === 'running' && child !== null && child !== undefined && child.pid !== before;
+  }, timeoutMs, POLL_MS);
+  const after: Verdict = now;
+  if (after.kind !== 'running' || after.pid !== pid) {
+    output.err(`keepalive: keepalive[${pid}] ended before its child was restarted\n`);
+    return 1;
+  }
+  if (!restarted || !after.record?.child) {
+    removeIfOurs(paths.restart, (stats) => stats.isFile()); // not to be served by surprise later
+    output.err(`keepalive: no new child of keepalive[${pid}] within ${Math.round(timeoutMs / 1000)}s\n`);
+    return 1;
+  }
+  const name = after.record.name;
+  const was = before === undefined ? '' : ` (was ${name}[${before}])`;
+  output.err(`keepalive: restarted: ${name}[${after.record.child.pid}]${was}\n`);
+  return 0;
+}

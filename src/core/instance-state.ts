@@ -1,0 +1,241 @@
+// Who owns a pidfile, decided from facts alone: what the files beside it say and what /proc says
+// about the pids they name. The shell gathers the facts; nothing here reads a file or a clock.
+import { posix } from 'node:path';
+import type { Outcome } from './exit.js';
+import type { SignalName } from './signals.js';
+
+/** A process as keepalive recognises it again later: pid and start time (clock ticks since boot). */
+export interface ProcessIdentity {
+  pid: number;
+  /** Null when the process was already gone when it was recorded (only its group was left). */
+  startTime: number | null;
+}
+
+/** What the supervisor is doing, as written to the state file. */
+export type Phase = 'starting' | 'running' | 'restarting' | 'stopping';
+
+export interface LastExit {
+  pid: number | null;
+  outcome: Outcome;
+  status: number;
+  /** The log line's words: "killed: SIGTERM (Termination), status 143". */
+  words: string;
+  at: string;
+}
+
+/** The state file beside the pidfile (FILE.state), kept current by the supervisor that owns FILE. */
+export interface InstanceRecord {
+  version: 1;
+  pidfile: string;
+  name: string;
+  supervisor: ProcessIdentity & { startTime: number };
+  /** /proc/sys/kernel/random/boot_id: pids and start times only mean something within one boot. */
+  bootId: string;
+  /** Wall-clock ISO times, for uptimes a person reads. */
+  startedAt: string;
+  phase: Phase;
+  child: (ProcessIdentity & { startTime: number; startedAt: string }) | null;
+  /** Process groups a killed predecessor left running, while this supervisor is stopping them. */
+  leftovers: ProcessIdentity[];
+  restarts: number;
+  lastExit: LastExit | null;
+  /** The child's last STATUS= text; empty until it sends one. */
+  lastStatusText: string;
+  stopSignal: SignalName;
+  killTimeoutMs: number;
+}
+
+/** The fields of /proc/<pid>/stat that keepalive uses. */
+export interface ProcStat {
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  startTime: number;
+}
+
+/** What /proc says about one pid now. argv and cwd are best effort (cwd needs the same user). */
+export type ProcessFacts =
+  | { exists: false }
+  | { exists: true; stat: ProcStat; argv?: readonly string[]; cwd?: string };
+
+/** /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...". comm may hold spaces and parentheses. */
+export function parseStat(text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  // Fields from the third on (state is field 3), so field N is at index N - 3.
+  const fields = text.slice(close + 2).trim().split(' ');
+  const number = (field: number): number => Number(fields[field - 3]);
+  const stat = { state: fields[0] ?? '', ppid: number(4), pgid: number(5), sid: number(6), startTime: number(22) };
+  return [stat.ppid, stat.pgid, stat.sid, stat.startTime].every(Number.isInteger) ? stat : undefined;
+}
+
+/** "1234\n" → 1234; anything else → undefined. */
+export function parsePid(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{1,10}$/.test(trimmed)) return undefined;
+  const pid = Number(trimmed);
+  return pid > 0 ? pid : undefined;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Reads a state file's text, refusing anything that is not a record this version wrote. */
+export function parseRecord(text: string): Parsed<InstanceRecord> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'not JSON' };
+  }
+  const record = value as Partial<InstanceRecord> | null;
+  if (typeof record !== 'object' || record === null || record.version !== 1) return { ok: false, problem: 'not a version 1 state' };
+  const identity = record.supervisor;
+  if (!identity || !Number.isInteger(identity.pid) || !Number.isInteger(identity.startTime)) {
+    return { ok: false, problem: 'no supervisor identity' };
+  }
+  if (typeof record.pidfile !== 'string' || typeof record.bootId !== 'string' || typeof record.phase !== 'string' || !Array.isArray(record.leftovers)) {
+    return { ok: false, problem: 'fields missing' };
+  }
+  return { ok: true, value: record as InstanceRecord };
+}
+
+/** Whether a command line is keepalive's, run with --pidfile naming this file (absolute). */
+export function isKeepaliveFor(argv: readonly string[], cwd: string | undefined, pidfile: string): boolean {
+  const end = argv.indexOf('--');
+  const own = end < 0 ? argv : argv.slice(0, end);
+  if (!own.some((word) => /(^|\/)(keepalive|cli\.js)$/.test(word))) return false;
+  const named: string[] = [];
+  own.forEach((word, index) => {
+    if (word === '--pidfile' && own[index + 1] !== undefined) named.push(own[index + 1] as string);
+    else if (word.startsWith('--pidfile=')) named.push(word.slice('--pidfile='.length));
+  });
+  return named.some((path) => samePath(path, cwd, pidfile));
+}
+
+function samePath(path: string, cwd: string | undefined, absolute: string): boolean {
+  if (path.startsWith('/')) return posix.normalize(path) === absolute;
+  // Without the other process's working directory, a relative path that ends the same will do.
+  if (cwd === undefined) return absolute.endsWith(`/${posix.normalize(path)}`);
+  return posix.join(cwd, path) === absolute;
+}
+
+export type StaleReason = 'dead' | 'rebooted' | 'reused' | 'not-keepalive' | 'empty';
+
+/** Who owns a pidfile, from what the files say and what /proc says about the pid they name. */
+export type Verdict =
+  | { kind: 'absent' }
+  | { kind: 'running'; pid: number; record: InstanceRecord | undefined }
+  | { kind: 'stale'; pid: number | undefined; reason: StaleReason; record: InstanceRecord | undefined }
+  /** Cannot tell, or the files are not keepalive's: nothing may be taken over or removed. */
+  | { kind: 'unknown'; pid: number | undefined; problem: string };
+
+export interface InstanceFacts {
+  /** Absolute path of the pidfile. */
+  pidfile: string;
+  /** The pidfile's text; undefined when there is none. */
+  pidText: string | undefined;
+  /** The state file, parsed; undefined when there is none or it is unreadable (see recordProblem). */
+  record: InstanceRecord | undefined;
+  recordProblem?: string;
+  /** /proc about the pid the files name (the record's, else the pidfile's). */
+  supervisor: ProcessFacts | undefined;
+  /** This boot's id. */
+  bootId: string;
+}
+
+/** The pid whose facts judgeInstance needs: the record is the supervisor's own word, the pidfile a copy. */
+export function namedPid(pidText: string | undefined, record: InstanceRecord | undefined): number | undefined {
+  return record?.supervisor.pid ?? (pidText === undefined ? undefined : parsePid(pidText));
+}
+
+export function judgeInstance(facts: InstanceFacts): Verdict {
+  const { record, supervisor } = facts;
+  if (facts.pidText === undefined && record === undefined && facts.recordProblem === undefined) return { kind: 'absent' };
+  // Atomic writes never leave a torn file: one that does not parse was written by someone else.
+  if (facts.recordProblem !== undefined) return { kind: 'unknown', pid: undefined, problem: `the state file beside it is not keepalive's (${facts.recordProblem})` };
+  const pid = namedPid(facts.pidText, record);
+  if (pid === undefined && facts.pidText?.trim()) return { kind: 'unknown', pid, problem: 'it holds no pid: not a pidfile?' };
+  if (pid === undefined || supervisor === undefined) return { kind: 'stale', pid, reason: 'empty', record };
+  // A zombie has ended; it only waits for its parent (or init, which may be slow) to reap it.
+  if (!supervisor.exists || supervisor.stat.state === 'Z') return { kind: 'stale', pid, reason: 'dead', record };
+  if (record) {
+    // The process that wrote the record, and only it, has this pid and start time in this boot.
+    if (record.bootId !== facts.bootId) return { kind: 'stale', pid, reason: 'rebooted', record };
+    if (supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
+    return { kind: 'running', pid, record };
+  }
+  if (supervisor.argv !== undefined && !isKeepaliveFor(supervisor.argv, supervisor.cwd, facts.pidfile)) {
+    return { kind: 'stale', pid, reason: 'not-keepalive', record };
+  }
+  // Alive, but with neither a state file nor a readable command line there is nothing to check it against.
+  if (supervisor.argv === undefined) return { kind: 'unknown', pid, problem: 'cannot read its command line' };
+  return { kind: 'running', pid, record };
+}
+
+/** "keepalive[4321] is gone", for the takeover line and `status`. */
+export function staleWords(reason: StaleReason, pid: number | undefined): string {
+  switch (reason) {
+    case 'dead':
+      return `keepalive[${pid}] is gone`;
+    case 'rebooted':
+      return `keepalive[${pid}] ran before the machine restarted`;
+    case 'reused':
+    case 'not-keepalive':
+      return `pid ${pid} is no longer keepalive but another program`;
+    case 'empty':
+      return 'it is empty';
+  }
+}
+
+/** A process that might be left over from a killed supervisor, as /proc describes it. */
+export interface Candidate {
+  pid: number;
+  stat: ProcStat;
+  /** Its KEEPALIVE_PID environment variable, when readable. */
+  keepalivePid: number | undefined;
+}
+
+export interface LeftoverFacts {
+  record: InstanceRecord;
+  /** /proc on each recorded identity (the child, then earlier leftovers), and whether its group lives on. */
+  recorded: Array<{ identity: ProcessIdentity; facts: ProcessFacts; groupAlive: boolean }>;
+  /** The old supervisor's pid now: gone, or a newer process that got the same number. */
+  oldSupervisor: ProcessFacts;
+  /** Processes whose environment names the old supervisor (found by scanning /proc). */
+  candidates: readonly Candidate[];
+  selfPid: number;
+  bootId: string;
+}
+
+/**
+ * The process groups a killed supervisor left running: its recorded child, leftovers an earlier
+ * takeover had not finished stopping, and any group leader it started whose record it did not
+ * live to write. Each is named with its start time, so a pid that was reused is never touched.
+ */
+export function leftoverGroups(facts: LeftoverFacts): ProcessIdentity[] {
+  // Nothing from an earlier boot still runs, and its numbers may name anything now.
+  if (facts.record.bootId !== facts.bootId) return [];
+  const groups = new Map<number, ProcessIdentity>();
+  for (const { identity, facts: now, groupAlive } of facts.recorded) {
+    if (now.exists ? now.stat.startTime === identity.startTime : groupAlive) {
+      groups.set(identity.pid, { pid: identity.pid, startTime: now.exists ? now.stat.startTime : null });
+    }
+  }
+  const old = facts.record.supervisor;
+  // A process started after the old supervisor and before any newer owner of its pid number.
+  const before = facts.oldSupervisor.exists && facts.oldSupervisor.stat.startTime !== old.startTime ? facts.oldSupervisor.stat.startTime : Infinity;
+  for (const candidate of facts.candidates) {
+    const { pid, stat } = candidate;
+    if (pid === facts.selfPid || candidate.keepalivePid !== old.pid || stat.pgid !== pid || stat.state === 'Z') continue;
+    if (stat.startTime >= old.startTime && stat.startTime < before && !groups.has(pid)) {
+      groups.set(pid, { pid, startTime: stat.startTime });
+    }
+  }
+  return [...groups.values()];
+}
+
+/** The identities to look at for leftovers, in the order they were recorded. */
+export function recordedIdentities(record: InstanceRecord): ProcessIdentity[] {
+  return [...(record.child ? [{ pid: record.child.pid, startTime: record.child.startTime }] : []), ...record.leftovers];
+}

@@ -1,0 +1,106 @@
+// What `keepalive status` says, from a verdict and the time: one object for scripts, a few lines for
+// people, and the LSB init-script exit status (0 running, 3 not running, 4 unknown).
+import { formatDuration } from './duration.js';
+import type { Outcome } from './exit.js';
+import { staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
+
+export type ReportedState = InstanceRecord['phase'] | 'not-running' | 'stale' | 'unknown';
+
+export interface StatusReport {
+  state: ReportedState;
+  /** Why it is stale or unknown, in words; empty otherwise. */
+  reason: string;
+  pidfile: string;
+  name: string | null;
+  supervisorPid: number | null;
+  childPid: number | null;
+  uptimeMs: number | null;
+  childUptimeMs: number | null;
+  restarts: number | null;
+  lastExit: string | null;
+  lastOutcome: Outcome | null;
+  lastStatusText: string;
+}
+
+export const LSB = { running: 0, notRunning: 3, unknown: 4 } as const;
+
+export interface StatusFacts {
+  pidfile: string;
+  verdict: Verdict;
+  /** A child a killed supervisor left running, if one was found alive. */
+  orphanPid?: number | undefined;
+  /** Epoch milliseconds. */
+  now: number;
+}
+
+export function statusReport(facts: StatusFacts): { report: StatusReport; exitStatus: number } {
+  const { verdict, now } = facts;
+  const record = verdict.kind === 'running' || verdict.kind === 'stale' ? verdict.record : undefined;
+  const since = (iso: string | undefined): number | null => (iso === undefined ? null : Math.max(0, now - Date.parse(iso)));
+  const base: StatusReport = {
+    state: 'not-running',
+    reason: '',
+    pidfile: facts.pidfile,
+    name: record?.name ?? null,
+    supervisorPid: null,
+    childPid: null,
+    uptimeMs: null,
+    childUptimeMs: null,
+    restarts: record?.restarts ?? null,
+    lastExit: record?.lastExit?.words ?? null,
+    lastOutcome: record?.lastExit?.outcome ?? null,
+    lastStatusText: record?.lastStatusText ?? '',
+  };
+  switch (verdict.kind) {
+    case 'absent':
+      return { report: { ...base, reason: `no ${facts.pidfile}` }, exitStatus: LSB.notRunning };
+    case 'unknown':
+      return { report: { ...base, state: 'unknown', reason: verdict.problem, supervisorPid: verdict.pid ?? null }, exitStatus: LSB.unknown };
+    case 'stale':
+      return {
+        report: {
+          ...base,
+          state: 'stale',
+          reason: `stale ${facts.pidfile}: ${staleWords(verdict.reason, verdict.pid)}`,
+          supervisorPid: verdict.pid ?? null,
+          childPid: facts.orphanPid ?? null,
+        },
+        exitStatus: LSB.notRunning,
+      };
+    case 'running':
+      return {
+        report: {
+          ...base,
+          state: record?.phase ?? 'starting',
+          supervisorPid: verdict.pid,
+          childPid: record?.child?.pid ?? null,
+          uptimeMs: since(record?.startedAt),
+          childUptimeMs: since(record?.child?.startedAt),
+        },
+        exitStatus: LSB.running,
+      };
+  }
+}
+
+/** The report for a person: a headline, then one line per fact that is known. */
+export function statusText(report: StatusReport): string {
+  const name = report.name ?? 'child';
+  const lines: string[] = [];
+  if (report.state === 'not-running' || report.state === 'stale' || report.state === 'unknown') {
+    lines.push(`${report.state === 'unknown' ? 'unknown' : 'not running'}: ${report.reason}`);
+    if (report.childPid !== null) {
+      lines.push(`left running: ${name}[${report.childPid}], by a keepalive that was killed; the next keepalive or \`keepalive stop\` stops it`);
+    }
+  } else {
+    lines.push(`${report.state}: keepalive[${report.supervisorPid}], up ${duration(report.uptimeMs)}`);
+    lines.push(report.childPid === null ? `child: ${name} is not running now` : `child: ${name}[${report.childPid}], up ${duration(report.childUptimeMs)}`);
+  }
+  if (report.restarts !== null) lines.push(`restarts: ${report.restarts}`);
+  if (report.lastExit !== null) lines.push(`last exit: ${report.lastExit}`);
+  if (report.lastStatusText !== '') lines.push(`status text: ${report.lastStatusText}`);
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+function duration(milliseconds: number | null): string {
+  return milliseconds === null ? 'unknown' : formatDuration(milliseconds);
+}

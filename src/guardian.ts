@@ -1,0 +1,92 @@
+// The cron guardian's part of the command line: claim the pidfile (or find it taken), the
+// foreground half of --detach, and where keepalive's lines go with --log-file.
+import { writeSync } from 'node:fs';
+import type { CliSettings } from './cli.js';
+import type { Logger } from './log.js';
+import { DEFAULTS, defaultName } from './options.js';
+import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type StartReport } from './shell/detach.js';
+import { describeError, InstanceError, instancePaths, viewInstance } from './shell/instance-files.js';
+import { claimInstance, type Instance } from './shell/instance.js';
+import { openForAppend } from './shell/safe-files.js';
+
+export { foregroundTold, isBackground, reportFirstStart } from './shell/detach.js';
+
+/** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
+export async function claim(settings: CliSettings, pidfile: string, log: Logger): Promise<Instance | number> {
+  const { command, args = [] } = settings.supervise;
+  try {
+    const claimed = await claimInstance({
+      pidfile,
+      name: settings.supervise.name ?? defaultName(command, args),
+      stopSignal: settings.supervise.stopSignal ?? DEFAULTS.stopSignal,
+      killTimeoutMs: settings.supervise.killTimeout ?? DEFAULTS.killTimeout,
+      log,
+    });
+    if (claimed.kind === 'claimed') return claimed.instance;
+    if (claimed.kind === 'stopped') {
+      tellForeground({ kind: 'failed', status: 1, message: `stopped by ${claimed.signal} before the command was started` });
+      return 0;
+    }
+    tellForeground({ kind: 'running', pid: claimed.pid ?? null });
+    sayAlreadyRunning(claimed.pid);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof InstanceError)) throw error;
+    log.line('error', 'instance', error.message, { pidfile });
+    tellForeground({ kind: 'failed', status: 1, message: error.message });
+    return 1;
+  }
+}
+
+/** Cron mails whatever a job prints: a second keepalive says something only to a person. */
+function sayAlreadyRunning(pid: number | null | undefined): void {
+  if (process.stderr.isTTY !== true) return;
+  process.stderr.write(`keepalive: already running (${pid ? `pid ${pid}` : 'starting'})\n`);
+}
+
+/** The foreground half of --detach: start the background copy, wait for its word, say it, return. */
+export async function detach(argv: readonly string[], settings: CliSettings): Promise<number> {
+  if (settings.pidfile !== undefined) {
+    const { verdict } = viewInstance(instancePaths(settings.pidfile));
+    if (verdict.kind === 'running') {
+      sayAlreadyRunning(verdict.pid);
+      return 0;
+    }
+  }
+  const killTimeout = settings.supervise.killTimeout ?? DEFAULTS.killTimeout;
+  let report: StartReport;
+  try {
+    report = await startInBackground({ argv, logFile: settings.logFile, timeoutMs: killTimeout + 30_000 });
+  } catch (error) {
+    process.stderr.write(`keepalive: cannot start in the background: ${describeError(error)}\n`);
+    return 1;
+  }
+  switch (report.kind) {
+    case 'started':
+      if (process.stderr.isTTY === true) {
+        const where = settings.logFile === undefined ? '' : `; its lines go to ${settings.logFile}`;
+        process.stderr.write(`keepalive: ${report.name}[${report.childPid}] started; keepalive[${report.supervisorPid}] goes on in the background${where}\n`);
+      }
+      return 0;
+    case 'running':
+      sayAlreadyRunning(report.pid);
+      return 0;
+    case 'failed':
+      process.stderr.write(`keepalive: ${report.message}\n`);
+      return report.status;
+  }
+}
+
+/** keepalive's lines go to stderr, or are appended to --log-file (in the background, stderr is that file). */
+export function logWriter(logFile: string | undefined): (line: string) => void {
+  if (logFile === undefined || isBackground()) return (line) => process.stderr.write(line);
+  let fd: number;
+  try {
+    fd = openForAppend(logFile, LOG_FILE_MODE);
+  } catch (error) {
+    throw new InstanceError(`cannot open --log-file ${logFile}: ${describeError(error)}`);
+  }
+  return (line) => {
+    writeSync(fd, line);
+  };
+}

@@ -1,0 +1,257 @@
+// One keepalive per pidfile. claimInstance() takes FILE (or finds it taken), recovers from a
+// predecessor killed with SIGKILL, and returns an Instance that keeps FILE.state current from the
+// supervisor's events, serves `keepalive restart` requests and, at the end, leaves nothing behind.
+import { lstatSync, watch, type FSWatcher } from 'node:fs';
+import { basename } from 'node:path';
+import { describeOutcome } from '../core/exit.js';
+import { parsePid, staleWords, type InstanceRecord, type ProcessIdentity } from '../core/instance-state.js';
+import type { SignalName } from '../core/signals.js';
+import type { Logger } from '../log.js';
+import type { Supervisor } from '../supervisor.js';
+import {
+  describeError,
+  InstanceError,
+  instancePaths,
+  removeOwnFiles,
+  removeStaleFiles,
+  tryLock,
+  viewInstance,
+  writePidfile,
+  writeRecord,
+  type InstancePaths,
+  type Lock,
+} from './instance-files.js';
+import { findLeftovers, stopLeftover } from './leftovers.js';
+import { bootId, ownStartTime, readStat } from './proc.js';
+import { readRegularFile, removeIfOurs } from './safe-files.js';
+import { STOP_SIGNALS } from './signals.js';
+
+/** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
+const STATUS_WRITE_MS = 500;
+
+export interface ClaimOptions {
+  pidfile: string;
+  name: string;
+  stopSignal: SignalName;
+  killTimeoutMs: number;
+  log: Logger;
+}
+
+export type Claim =
+  | { kind: 'claimed'; instance: Instance }
+  | { kind: 'running'; pid: number | undefined }
+  /** A stop signal came while the claim was under way: nothing was started, nothing is left. */
+  | { kind: 'stopped'; signal: SignalName };
+
+export async function claimInstance(options: ClaimOptions): Promise<Claim> {
+  const paths = instancePaths(options.pidfile);
+  const early = catchStopSignals();
+  let lock: Lock | undefined;
+  try {
+    lock = tryLock(paths.lock);
+    if (!lock) {
+      early.remove();
+      return { kind: 'running', pid: pidOf(paths) };
+    }
+    const { verdict } = viewInstance(paths);
+    if (verdict.kind === 'running') {
+      // Someone removed the lock file under a live supervisor: it still owns FILE.
+      lock.release(false);
+      early.remove();
+      return { kind: 'running', pid: verdict.pid };
+    }
+    if (verdict.kind === 'unknown') throw new InstanceError(`cannot take ${paths.pidfile}: ${verdict.problem}`);
+
+    const self = { pid: process.pid, startTime: ownStartTime() };
+    const record = newRecord(paths, self, options);
+    let leftovers: ProcessIdentity[] = [];
+    if (verdict.kind === 'stale') {
+      const words = staleWords(verdict.reason, verdict.pid);
+      options.log.line('warn', 'takeover', `taking over ${paths.pidfile}: ${words}`, { pidfile: paths.pidfile, stalePid: verdict.pid ?? null });
+      if (verdict.record) leftovers = findLeftovers(verdict.record);
+    }
+    // The leftovers go into our own record first, so that if we are killed too, the next one knows.
+    writeRecord(paths, { ...record, leftovers });
+    writePidfile(paths, self.pid);
+    removeStaleFiles(paths, verdict.kind === 'absent' ? undefined : verdict.pid, { keepRecord: true });
+    await stopLeftovers(leftovers, verdict.kind === 'stale' ? (verdict.record?.name ?? options.name) : options.name, options);
+    writeRecord(paths, record);
+
+    if (early.signal !== undefined) {
+      options.log.line('info', 'stop', `${early.signal} received: stopping before ${options.name} was started`, { signal: early.signal });
+      removeOwnFiles(paths, self.pid);
+      lock.release(true);
+      early.remove();
+      return { kind: 'stopped', signal: early.signal };
+    }
+    return { kind: 'claimed', instance: new Instance(paths, lock, record, options.log, early.remove) };
+  } catch (error) {
+    lock?.release(true);
+    early.remove();
+    if (error instanceof InstanceError) throw error;
+    throw new InstanceError(`cannot take ${paths.pidfile}: ${describeError(error)}`);
+  }
+}
+
+function newRecord(paths: InstancePaths, self: { pid: number; startTime: number }, options: ClaimOptions): InstanceRecord {
+  return {
+    version: 1,
+    pidfile: paths.pidfile,
+    name: options.name,
+    supervisor: self,
+    bootId: bootId(),
+    startedAt: new Date().toISOString(),
+    phase: 'starting',
+    child: null,
+    leftovers: [],
+    restarts: 0,
+    lastExit: null,
+    lastStatusText: '',
+    stopSignal: options.stopSignal,
+    killTimeoutMs: options.killTimeoutMs,
+  };
+}
+
+/** Never two business processes: whatever a killed predecessor left must be gone before we start. */
+async function stopLeftovers(groups: readonly ProcessIdentity[], name: string, options: ClaimOptions): Promise<void> {
+  for (const group of groups) {
+    const who = `${name}[${group.pid}]`;
+    options.log.line('warn', 'leftover', `stopping ${who}, left running by a keepalive that was killed`, { name, pid: group.pid });
+    const gone = await stopLeftover(group, {
+      signal: options.stopSignal,
+      killTimeoutMs: options.killTimeoutMs,
+      onEscalate: () => options.log.line('warn', 'escalate', `${who} still running after ${options.stopSignal}: sending SIGKILL`, { pid: group.pid }),
+    });
+    if (!gone) throw new InstanceError(`cannot stop ${who}, left by a keepalive that was killed; not starting a second one`);
+  }
+}
+
+/** The pid named by a pidfile someone else holds; it may not be written yet. */
+function pidOf(paths: InstancePaths): number | undefined {
+  const { verdict } = viewInstance(paths);
+  return verdict.kind === 'running' || verdict.kind === 'stale' || verdict.kind === 'unknown' ? verdict.pid : undefined;
+}
+
+/** Until the supervisor's own handlers are in place, a stop signal is noted rather than fatal. */
+function catchStopSignals(): { readonly signal: SignalName | undefined; remove(): void } {
+  let received: SignalName | undefined;
+  const listeners = STOP_SIGNALS.map((signal) => [signal, () => (received ??= signal)] as const);
+  for (const [signal, listener] of listeners) process.on(signal, listener);
+  return {
+    get signal() {
+      return received;
+    },
+    remove() {
+      for (const [signal, listener] of listeners) process.off(signal, listener);
+    },
+  };
+}
+
+/** A claimed pidfile, kept current while a supervisor runs. */
+export class Instance {
+  readonly paths: InstancePaths;
+  readonly #lock: Lock;
+  readonly #log: Logger;
+  readonly #removeEarlyListeners: () => void;
+  #record: InstanceRecord;
+  #watcher: FSWatcher | undefined;
+  #supervisor: Supervisor | undefined;
+  #statusWrite: NodeJS.Timeout | undefined;
+  #writeFailed = false;
+  #released = false;
+
+  constructor(paths: InstancePaths, lock: Lock, record: InstanceRecord, log: Logger, removeEarlyListeners: () => void) {
+    this.paths = paths;
+    this.#lock = lock;
+    this.#record = record;
+    this.#log = log;
+    this.#removeEarlyListeners = removeEarlyListeners;
+  }
+
+  /** Follows the supervisor's events into FILE.state, and starts serving restart requests. */
+  attach(supervisor: Supervisor): void {
+    this.#supervisor = supervisor;
+    supervisor.on('spawn', (event) => {
+      const stat = readStat(event.pid);
+      const child = stat ? { pid: event.pid, startTime: stat.startTime, startedAt: new Date().toISOString() } : null;
+      this.#update({ phase: 'running', child, restarts: event.restarts });
+    });
+    supervisor.on('exit', (event) => {
+      this.#update({
+        phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
+        child: null,
+        lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${event.pid === undefined ? event.name : `${event.name}[${event.pid}]`} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
+      });
+    });
+    supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
+    // The supervisor's own handlers are installed by the time anything else runs.
+    setImmediate(this.#removeEarlyListeners);
+    this.#watchRestartRequests();
+  }
+
+  /** The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS. */
+  setStatusText(text: string): void {
+    if (text === this.#record.lastStatusText) return;
+    this.#record = { ...this.#record, lastStatusText: text };
+    this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
+  }
+
+  /** Removes FILE, FILE.state and FILE.lock (each only if still ours) and drops the lock. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    clearTimeout(this.#statusWrite);
+    this.#watcher?.close();
+    this.#removeEarlyListeners();
+    removeIfOurs(this.paths.restart, (stats) => stats.isFile());
+    removeOwnFiles(this.paths, process.pid);
+    this.#lock.release(true);
+  }
+
+  #update(change: Partial<InstanceRecord>): void {
+    if (this.#released) return;
+    clearTimeout(this.#statusWrite); // this write carries the latest text too
+    this.#statusWrite = undefined;
+    this.#record = { ...this.#record, ...change };
+    try {
+      writeRecord(this.paths, this.#record);
+    } catch (error) {
+      if (this.#writeFailed) return;
+      this.#writeFailed = true; // said once; `status` shows older facts until a write works again
+      this.#log.line('warn', 'state', `cannot write ${this.paths.state}: ${describeError(error)}`, { path: this.paths.state });
+    }
+  }
+
+  #watchRestartRequests(): void {
+    const name = basename(this.paths.restart);
+    try {
+      this.#watcher = watch(this.paths.directory, { persistent: false }, (_event, file) => {
+        if (file === null || file === name) this.#serveRestartRequest();
+      });
+      this.#watcher.on('error', () => this.#watcher?.close());
+    } catch (error) {
+      this.#log.line('warn', 'restart', `cannot watch ${this.paths.directory} for \`keepalive restart\`: ${describeError(error)}`, {});
+    }
+    this.#serveRestartRequest(); // one made before the watch began
+  }
+
+  /** A request counts only if this user made it, for this supervisor. */
+  #serveRestartRequest(): void {
+    const path = this.paths.restart;
+    let text: string | undefined;
+    try {
+      const stats = lstatSync(path);
+      // Only this user, or root, may ask: anyone else could not have stopped the child either.
+      if (!stats.isFile() || (stats.uid !== process.geteuid?.() && stats.uid !== 0)) return;
+      text = readRegularFile(path, 64);
+    } catch {
+      return;
+    }
+    removeIfOurs(path, (stats) => stats.isFile());
+    if (text === undefined || parsePid(text) !== process.pid) return;
+    // Before the first start there is nothing to restart: the child is about to start anyway.
+    if (this.#record.phase === 'starting') return;
+    this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, { pidfile: this.paths.pidfile });
+    this.#supervisor?.restart();
+  }
+}

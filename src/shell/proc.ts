@@ -1,0 +1,66 @@
+// What /proc says about a process: its stat line, command line, working directory, one variable of
+// its environment. Every read is best effort: a process can end between two of them.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { parseStat, type Candidate, type ProcessFacts, type ProcStat } from '../core/instance-state.js';
+
+export function readStat(pid: number | 'self'): ProcStat | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stat line, plus the command line and working directory when they can be read. */
+export function processFacts(pid: number): ProcessFacts {
+  const stat = readStat(pid);
+  if (!stat) return { exists: false };
+  const argv = attempt(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1));
+  const cwd = attempt(() => readlinkSync(`/proc/${pid}/cwd`));
+  return { exists: true, stat, ...(argv?.length ? { argv } : {}), ...(cwd === undefined ? {} : { cwd }) };
+}
+
+/** This process's start time in clock ticks since boot: with the pid, an identity no later process shares. */
+export function ownStartTime(): number {
+  const stat = readStat('self');
+  if (!stat) throw new Error('cannot read /proc/self/stat; --pidfile needs Linux /proc');
+  return stat.startTime;
+}
+
+/** This boot's id: a pid and a start time recorded in another boot name nothing. */
+export function bootId(): string {
+  return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+}
+
+/** Every process whose environment says KEEPALIVE_PID=pid: what a supervisor started inherits it. */
+export function processesStartedBy(keepalivePid: number): Candidate[] {
+  const wanted = `KEEPALIVE_PID=${keepalivePid}`;
+  const found: Candidate[] = [];
+  for (const name of attempt(() => readdirSync('/proc')) ?? []) {
+    if (!/^\d+$/.test(name)) continue;
+    const environ = attempt(() => readFileSync(`/proc/${name}/environ`, 'latin1'));
+    if (environ === undefined || !environ.split('\0').includes(wanted)) continue;
+    const stat = readStat(Number(name));
+    if (stat) found.push({ pid: Number(name), stat, keepalivePid });
+  }
+  return found;
+}
+
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes of a group that still run (zombies are done: only their reaping is left). */
+export function liveGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const name of attempt(() => readdirSync('/proc')) ?? []) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat && stat.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(name));
+  }
+  return members;
+}

@@ -1,0 +1,90 @@
+// What `keepalive status` says and with which LSB status, from a verdict and a fixed time.
+import test from 'ava';
+import type { InstanceRecord } from '../../src/core/instance-state.js';
+import { statusReport, statusText } from '../../src/core/status-report.js';
+
+const PIDFILE = '/run/app.pid';
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+
+const record: InstanceRecord = {
+  version: 1,
+  pidfile: PIDFILE,
+  name: 'app',
+  supervisor: { pid: 100, startTime: 5000 },
+  bootId: '3f1e0c1a-0000-4000-8000-000000000001',
+  startedAt: '2030-01-01T00:00:00.000Z',
+  phase: 'running',
+  child: { pid: 201, startTime: 5100, startedAt: '2030-01-01T00:01:00.000Z' },
+  leftovers: [],
+  restarts: 1,
+  lastExit: {
+    pid: 200,
+    outcome: { kind: 'killed', signal: 'SIGTERM' },
+    status: 143,
+    words: 'app[200] killed: SIGTERM (Termination), status 143',
+    at: '2030-01-01T00:00:59.000Z',
+  },
+  lastStatusText: 'serving 3 clients',
+  stopSignal: 'SIGTERM',
+  killTimeoutMs: 8000,
+};
+
+test('running: status 0, pids, uptimes, restarts, last exit and STATUS= text', (t) => {
+  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record }, now: T0 + 90_000 });
+  t.is(exitStatus, 0);
+  t.deepEqual(report, {
+    state: 'running',
+    reason: '',
+    pidfile: PIDFILE,
+    name: 'app',
+    supervisorPid: 100,
+    childPid: 201,
+    uptimeMs: 90_000,
+    childUptimeMs: 30_000,
+    restarts: 1,
+    lastExit: 'app[200] killed: SIGTERM (Termination), status 143',
+    lastOutcome: { kind: 'killed', signal: 'SIGTERM' },
+    lastStatusText: 'serving 3 clients',
+  });
+  t.is(
+    statusText(report),
+    [
+      'running: keepalive[100], up 1m30s',
+      'child: app[201], up 30s',
+      'restarts: 1',
+      'last exit: app[200] killed: SIGTERM (Termination), status 143',
+      'status text: serving 3 clients',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('between two runs of the child: still status 0, and the text says the child is not running now', (t) => {
+  const between = { ...record, phase: 'restarting' as const, child: null };
+  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: between }, now: T0 });
+  t.is(exitStatus, 0);
+  t.like(report, { state: 'restarting', childPid: null, childUptimeMs: null });
+  t.regex(statusText(report), /^child: app is not running now$/m);
+});
+
+test('no pidfile: status 3, not running', (t) => {
+  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'absent' }, now: T0 });
+  t.is(exitStatus, 3);
+  t.like(report, { state: 'not-running', supervisorPid: null, childPid: null });
+  t.is(statusText(report), `not running: no ${PIDFILE}\n`);
+});
+
+test('stale: status 3, and a child left running is named', (t) => {
+  const verdict = { kind: 'stale' as const, pid: 100, reason: 'dead' as const, record };
+  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict, orphanPid: 201, now: T0 });
+  t.is(exitStatus, 3);
+  t.like(report, { state: 'stale', supervisorPid: 100, childPid: 201, uptimeMs: null });
+  t.regex(statusText(report), new RegExp(`^not running: stale ${PIDFILE}: keepalive\\[100\\] is gone\\nleft running: app\\[201\\]`));
+});
+
+test('unknown: status 4, with the reason', (t) => {
+  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'unknown', pid: 0, problem: 'cannot read it: permission denied (EACCES)' }, now: T0 });
+  t.is(exitStatus, 4);
+  t.is(report.state, 'unknown');
+  t.is(statusText(report), 'unknown: cannot read it: permission denied (EACCES)\n');
+});

@@ -1,0 +1,82 @@
+// What runs right now, from /proc: tests count their own processes by a unique marker argument,
+// so that tests running at the same time never see each other's.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecutionContext } from 'ava';
+
+export interface Running {
+  pid: number;
+  argv: string[];
+  state: string;
+  sid: number;
+}
+
+/** Every process that has not ended (zombies excluded), with its command line. */
+export function running(): Running[] {
+  const found: Running[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const state = fields[0] ?? '';
+      if (state === 'Z' || state === 'X') continue;
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').slice(0, -1);
+      found.push({ pid: Number(name), argv, state, sid: Number(fields[3]) });
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return found;
+}
+
+const isKeepalive = (argv: readonly string[]): boolean => argv.some((word) => word.endsWith('/cli.js'));
+
+/** The business processes: marker as a whole argument, and not keepalive itself. */
+export function children(marker: string): Running[] {
+  return running().filter((process) => process.argv.includes(marker) && !isKeepalive(process.argv));
+}
+
+/** keepalive processes whose command line holds the marker. */
+export function supervisors(marker: string): Running[] {
+  return running().filter((process) => process.argv.includes(marker) && isKeepalive(process.argv));
+}
+
+/** A number no other test uses, to pass as `sleep`'s argument (or a fixture's). */
+export function uniqueMarker(): string {
+  return String(100_000_000 + Math.floor(Math.random() * 800_000_000));
+}
+
+/** Polls until `condition` holds; fails the test with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, condition: () => T | undefined | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = condition();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A temporary directory, removed with everything still running under the marker when the test ends. */
+export function workspace(t: ExecutionContext, marker: string): string {
+  const directory = mkdtempSync(join(tmpdir(), 'keepalive-cron-'));
+  t.teardown(() => {
+    killMarked(marker);
+    rmSync(directory, { recursive: true, force: true });
+  });
+  return directory;
+}
+
+/** SIGKILL to every process of this test: by pid, found by the test's own marker. */
+export function killMarked(marker: string): void {
+  for (const process_ of [...supervisors(marker), ...children(marker)]) {
+    try {
+      process.kill(process_.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}

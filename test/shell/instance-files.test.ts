@@ -1,0 +1,72 @@
+// The lock and the files beside a pidfile, on real files and a real process killed with SIGKILL.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tryLock } from '../../src/shell/instance-files.js';
+import { readRegularFile, writeAtomically } from '../../src/shell/safe-files.js';
+import { eventually } from '../helpers/proc.js';
+
+function directory(t: { teardown(fn: () => void): void }): string {
+  const path = mkdtempSync(join(tmpdir(), 'keepalive-files-'));
+  t.teardown(() => rmSync(path, { recursive: true, force: true }));
+  return path;
+}
+
+test('the lock is exclusive, even within one process; released with its file, it can be taken again', (t) => {
+  const path = join(directory(t), 'app.pid.lock');
+  const first = tryLock(path);
+  t.truthy(first);
+  t.is(tryLock(path), undefined);
+  t.is((statSync(path).mode & 0o777).toString(8), '600');
+  first?.release(true);
+  t.false(existsSync(path));
+  const again = tryLock(path);
+  t.truthy(again);
+  again?.release(true);
+});
+
+test('the kernel drops the lock when its holder is killed with SIGKILL: it never goes stale', async (t) => {
+  const path = join(directory(t), 'app.pid.lock');
+  const module = fileURLToPath(new URL('../../src/shell/instance-files.js', import.meta.url));
+  const holder = spawn(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `const { tryLock } = await import(${JSON.stringify(module)}); console.log(tryLock(${JSON.stringify(path)}) ? 'locked' : 'busy'); setInterval(() => {}, 1000);`,
+  ]);
+  t.teardown(() => holder.kill('SIGKILL'));
+  const [output] = (await once(holder.stdout, 'data')) as [Buffer];
+  t.is(output.toString().trim(), 'locked');
+  t.is(tryLock(path), undefined, 'held by a live process');
+  holder.kill('SIGKILL');
+  await once(holder, 'exit');
+  const lock = await eventually('the lock to be free', () => tryLock(path));
+  lock.release(true);
+  t.pass();
+});
+
+test('writeAtomically replaces a planted symlink instead of writing through it, with the exact mode', (t) => {
+  const dir = directory(t);
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, 'precious\n');
+  const path = join(dir, 'app.pid.state');
+  symlinkSync(victim, path);
+  writeAtomically(path, '{"ok":true}\n', 0o644);
+  t.is(readFileSync(victim, 'utf8'), 'precious\n');
+  t.true(lstatSync(path).isFile());
+  t.is((statSync(path).mode & 0o777).toString(8), '644');
+  t.is(readFileSync(path, 'utf8'), '{"ok":true}\n');
+});
+
+test('readRegularFile: undefined when missing; a symlink or a directory is refused', (t) => {
+  const dir = directory(t);
+  t.is(readRegularFile(join(dir, 'missing')), undefined);
+  writeFileSync(join(dir, 'file'), '42\n');
+  t.is(readRegularFile(join(dir, 'file')), '42\n');
+  symlinkSync(join(dir, 'file'), join(dir, 'link'));
+  t.throws(() => readRegularFile(join(dir, 'link')), { code: 'ELOOP' });
+  t.throws(() => readRegularFile(dir), { code: 'ENOTREG' });
+});
