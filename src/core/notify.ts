@@ -1,0 +1,151 @@
+// The notify channel's wire format: newline-terminated lines in systemd's sd_notify vocabulary.
+// Pure: bytes in, messages out. It works on bytes and keeps at most one line's worth of them, so a
+// child that floods the channel with garbage never turns into big strings or a growing buffer.
+
+/** The longest line kept; anything longer is dropped whole. sd_notify messages are a few bytes. */
+export const MAX_LINE_BYTES = 4096;
+
+export type DropReason = 'too-long' | 'not-utf8' | 'malformed';
+
+export type NotifyMessage =
+  /** An empty line or WATCHDOG=1. */
+  | { kind: 'beat' }
+  /** READY=1: also a beat. */
+  | { kind: 'ready' }
+  | { kind: 'status'; text: string }
+  | { kind: 'stopping' }
+  /** WATCHDOG=trigger: the child asks to be treated as hung. */
+  | { kind: 'trigger' }
+  /** WATCHDOG_USEC=N, in milliseconds; 0 switches the watchdog off, as in systemd. */
+  | { kind: 'set-timeout'; ms: number }
+  /** EXTEND_TIMEOUT_USEC=N, in milliseconds. */
+  | { kind: 'extend'; ms: number }
+  /** A well-formed line with a key keepalive does not use (MAINPID=, RELOADING=1 ...). */
+  | { kind: 'ignored' }
+  | { kind: 'dropped'; why: DropReason };
+
+// Shared instances: the messages a flood is made of cost no allocation.
+const BEAT: NotifyMessage = { kind: 'beat' };
+const READY: NotifyMessage = { kind: 'ready' };
+const STOPPING: NotifyMessage = { kind: 'stopping' };
+const TRIGGER: NotifyMessage = { kind: 'trigger' };
+const IGNORED: NotifyMessage = { kind: 'ignored' };
+const DROPPED: Record<DropReason, NotifyMessage> = {
+  'too-long': { kind: 'dropped', why: 'too-long' },
+  'not-utf8': { kind: 'dropped', why: 'not-utf8' },
+  malformed: { kind: 'dropped', why: 'malformed' },
+};
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const WATCHDOG_1 = new TextEncoder().encode('WATCHDOG=1');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One line, without its newline. */
+export function parseLine(line: Uint8Array): NotifyMessage {
+  if (line.length > MAX_LINE_BYTES) return DROPPED['too-long'];
+  // A trailing CR (a script written on Windows, `printf 'READY=1\r\n'`) is not part of the message.
+  const length = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
+  if (length === 0) return BEAT;
+  if (length === WATCHDOG_1.length && startsWith(line, WATCHDOG_1)) return BEAT;
+  let text: string;
+  try {
+    text = utf8.decode(line.subarray(0, length));
+  } catch {
+    return DROPPED['not-utf8'];
+  }
+  const equals = text.indexOf('=');
+  const key = equals === -1 ? '' : text.slice(0, equals);
+  if (!/^[A-Z][A-Z0-9_]*$/.test(key)) return DROPPED.malformed;
+  const value = text.slice(equals + 1);
+  switch (key) {
+    case 'READY':
+      return value === '1' ? READY : DROPPED.malformed;
+    case 'STOPPING':
+      return value === '1' ? STOPPING : DROPPED.malformed;
+    case 'WATCHDOG':
+      if (value === '1') return BEAT;
+      return value === 'trigger' ? TRIGGER : DROPPED.malformed;
+    case 'STATUS':
+      return { kind: 'status', text: printable(value) };
+    case 'WATCHDOG_USEC':
+    case 'EXTEND_TIMEOUT_USEC': {
+      const ms = microsecondsToMs(value);
+      if (ms === undefined) return DROPPED.malformed;
+      return key === 'WATCHDOG_USEC' ? { kind: 'set-timeout', ms } : { kind: 'extend', ms };
+    }
+    default:
+      return IGNORED;
+  }
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** A status ends up in log lines and on terminals: control characters become spaces. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
+
+/** Whole microseconds, up to about 31 years; anything else is malformed. */
+function microsecondsToMs(value: string): number | undefined {
+  if (!/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value) / 1000;
+}
+
+/**
+ * Splits a byte stream into lines and parses them, whatever the chunk boundaries. Holds at most
+ * MAX_LINE_BYTES of an unfinished line; a longer line is reported once, when it passes the limit
+ * (so an endless line is reported too), and skipped up to its newline.
+ */
+export class NotifyDecoder {
+  readonly #carry = new Uint8Array(MAX_LINE_BYTES);
+  #carried = 0;
+  /** Inside a line already reported as too long: skip to its end. */
+  #skipping = false;
+
+  push(chunk: Uint8Array, visit: (message: NotifyMessage) => void): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.#keep(chunk.subarray(start), visit);
+        return;
+      }
+      const piece = chunk.subarray(start, newline);
+      start = newline + 1;
+      if (this.#skipping) {
+        this.#skipping = false;
+      } else if (this.#carried === 0) {
+        visit(parseLine(piece));
+      } else if (this.#carried + piece.length > MAX_LINE_BYTES) {
+        this.#carried = 0;
+        visit(DROPPED['too-long']);
+      } else {
+        this.#carry.set(piece, this.#carried);
+        const line = this.#carry.subarray(0, this.#carried + piece.length);
+        this.#carried = 0;
+        visit(parseLine(line));
+      }
+    }
+  }
+
+  /** Bytes held for an unfinished line, for tests: never more than MAX_LINE_BYTES. */
+  get pending(): number {
+    return this.#carried;
+  }
+
+  #keep(rest: Uint8Array, visit: (message: NotifyMessage) => void): void {
+    if (this.#skipping || rest.length === 0) return;
+    if (this.#carried + rest.length > MAX_LINE_BYTES) {
+      this.#carried = 0;
+      this.#skipping = true;
+      visit(DROPPED['too-long']);
+      return;
+    }
+    this.#carry.set(rest, this.#carried);
+    this.#carried += rest.length;
+  }
+}
