@@ -2,6 +2,7 @@
 // The command line: yargs reads the words, options.ts checks them, supervise() does the work.
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
+import { HEART_OPTIONS, heartSettings } from './cli-heart.js';
 import { supervise } from './index.js';
 import { colorLevel, createLogger, logSupervisor } from './log.js';
 import {
@@ -38,7 +39,8 @@ const OPTIONS = {
   name: { type: 'string', group: 'Output:', describe: 'name in log lines (default: the script or program name)' },
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
   quiet: { type: 'boolean', alias: 'q', group: 'Output:', describe: 'only errors' },
-  verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals and other details' },
+  verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals, STATUS= texts and other details' },
+  ...HEART_OPTIONS,
 } as const;
 
 function parseCommandLine(argv: readonly string[]): CliSettings {
@@ -65,6 +67,7 @@ function parseCommandLine(argv: readonly string[]): CliSettings {
     .wrap(Math.min(100, process.stderr.columns ?? 100))
     .example('keepalive -- node app.js', 'keep app.js running')
     .example('keepalive --restart on-failure --max-restarts 5 -- ./worker.sh', 'give up after 5 quick failures')
+    .example('keepalive --heartbeat 5s -- ./worker.sh', 'restart it when it stops beating')
     .epilog('Durations take a unit: 250ms, 1s, 1.5m, 2h. Documentation: README.md')
     .parseSync();
 
@@ -94,6 +97,7 @@ function parseCommandLine(argv: readonly string[]): CliSettings {
       killTimeout: cliDuration('--kill-timeout', parsed['kill-timeout']),
       stopSignal: cliSignal('--stop-signal', parsed['stop-signal']),
       handleSignals: true,
+      ...heartSettings(parsed),
     },
   };
 }
