@@ -43,14 +43,19 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** One line, without its newline. */
 export function parseLine(line: Uint8Array): NotifyMessage {
-  if (line.length > MAX_LINE_BYTES) return DROPPED['too-long'];
+  return parseRange(line, 0, line.length);
+}
+
+/** The line at bytes[start, end): a beat is recognised in place, without a copy or a string. */
+function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessage {
+  if (end - start > MAX_LINE_BYTES) return DROPPED['too-long'];
   // A trailing CR (a script written on Windows, `printf 'READY=1\r\n'`) is not part of the message.
-  const length = line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.length - 1 : line.length;
-  if (length === 0) return BEAT;
-  if (length === WATCHDOG_1.length && startsWith(line, WATCHDOG_1)) return BEAT;
+  if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
+  if (end === start) return BEAT;
+  if (end - start === WATCHDOG_1.length && matches(bytes, start, WATCHDOG_1)) return BEAT;
   let text: string;
   try {
-    text = utf8.decode(line.subarray(0, length));
+    text = utf8.decode(bytes.subarray(start, end));
   } catch {
     return DROPPED['not-utf8'];
   }
@@ -79,8 +84,8 @@ export function parseLine(line: Uint8Array): NotifyMessage {
   }
 }
 
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+function matches(bytes: Uint8Array, start: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
   return true;
 }
 
@@ -114,20 +119,20 @@ export class NotifyDecoder {
         this.#keep(chunk.subarray(start), visit);
         return;
       }
-      const piece = chunk.subarray(start, newline);
+      const lineStart = start;
       start = newline + 1;
       if (this.#skipping) {
         this.#skipping = false;
       } else if (this.#carried === 0) {
-        visit(parseLine(piece));
-      } else if (this.#carried + piece.length > MAX_LINE_BYTES) {
+        visit(parseRange(chunk, lineStart, newline));
+      } else if (this.#carried + (newline - lineStart) > MAX_LINE_BYTES) {
         this.#carried = 0;
         visit(DROPPED['too-long']);
       } else {
-        this.#carry.set(piece, this.#carried);
-        const line = this.#carry.subarray(0, this.#carried + piece.length);
+        this.#carry.set(chunk.subarray(lineStart, newline), this.#carried);
+        const length = this.#carried + (newline - lineStart);
         this.#carried = 0;
-        visit(parseLine(line));
+        visit(parseRange(this.#carry, 0, length));
       }
     }
   }
