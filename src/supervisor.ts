@@ -1,10 +1,12 @@
 // The loop: start the child, wait for its end, ask the policy what next, carry it out.
 // Decisions come from src/core; this file only sequences the shell units and reports events.
 import { EventEmitter } from 'node:events';
-import { classify, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
+import type { Readable } from 'node:stream';
+import { classify, exitStatus, type CoreDumps, type ExitFacts, type KillCause, type Outcome } from './core/exit.js';
 import { decide, NO_HISTORY, type EndReason, type History } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
+import { childEnv, childStdio, startHeart, type Heart, type HeartEvents } from './shell/heart.js';
 import { signalGroup } from './shell/process-group.js';
 import { routeSignals } from './shell/signals.js';
 import { spawnProcess } from './shell/spawn.js';
@@ -31,7 +33,7 @@ export interface ForwardEvent { name: string; pid: number; signal: SignalName }
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
-export interface SupervisorEvents {
+export interface SupervisorEvents extends HeartEvents {
   spawn: [SpawnEvent];
   exit: [ExitEvent];
   stop: [StopEvent];
@@ -60,6 +62,16 @@ interface Run {
   termination?: Termination;
   /** Monotonic ms when the stop signal was sent, for the group sweep's deadline. */
   stopSentAt?: number;
+  heart?: Heart;
+  /** Set when keepalive ended the child because it was hung or unhealthy. */
+  cause?: KillCause;
+}
+
+interface RunEnd {
+  facts: ExitFacts;
+  pid: number | undefined;
+  cause?: KillCause | undefined;
+  readyAt?: number | undefined;
 }
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -103,6 +115,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (run) this.#terminate(run, this.#options.stopSignal);
   }
 
+  /** The child's last STATUS= text, while it runs. */
+  get lastStatus(): string | undefined {
+    return this.#run?.heart?.status;
+  }
+
   /** Passes a signal to the child's process group. */
   forward(signal: SignalName): void {
     const run = this.#run;
@@ -130,8 +147,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let history: History = NO_HISTORY;
     for (let firstRun = true; ; firstRun = false) {
       const startedAt = this.#world.now();
-      const { facts, pid } = await this.#start(history.restarts);
-      const outcome = classify(facts, { coreDumps: this.#world.coreDumps });
+      const { facts, pid, cause, readyAt } = await this.#start(history.restarts);
+      const outcome = classify(facts, { cause, coreDumps: this.#world.coreDumps });
       const status = exitStatus(outcome);
       const now = this.#world.now();
       const base = { name: options.name, pid, outcome, status, uptimeMs: now - startedAt };
@@ -145,6 +162,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const decision = decide(options.policy, history, {
         outcome,
         startedAt,
+        ...(readyAt === undefined ? {} : { readyAt }),
         now,
         stopping: this.#stopSignal !== undefined,
         firstRun,
@@ -170,13 +188,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** One run of the child, from spawn to its end (or its failure to start). */
-  async #start(restarts: number): Promise<{ facts: ExitFacts; pid: number | undefined }> {
+  async #start(restarts: number): Promise<RunEnd> {
     const options = this.#options;
     const spawned = await spawnProcess({
       command: options.command,
       args: options.args,
       cwd: options.cwd,
-      env: { ...options.env, KEEPALIVE_RESTARTS: String(restarts), KEEPALIVE_PID: String(process.pid) },
+      env: { ...childEnv(options.env, options.heart), KEEPALIVE_RESTARTS: String(restarts), KEEPALIVE_PID: String(process.pid) },
+      stdio: childStdio(options.heart),
       ownGroup: true,
     });
     if (!spawned.started) return { facts: spawned.facts, pid: undefined };
@@ -184,16 +203,45 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const run: Run = { pid: spawned.pid, ended: spawned.ended };
     this.#run = run;
     this.emit('spawn', { name: options.name, pid: run.pid, restarts, command: options.command, args: options.args });
+    run.heart = this.#startHeart(run, spawned.child.stdio[options.heart.notifyFd] as Readable | null);
     // A stop that arrived while the child was being spawned applies to it now.
     if (this.#stopSignal !== undefined) this.#terminate(run, this.#stopSignal);
     const facts = await run.ended;
+    await run.heart.close();
     this.#run = undefined;
     this.#sweep(run);
-    return { facts, pid: run.pid };
+    return { facts, pid: run.pid, cause: run.cause, readyAt: run.heart.readyAt };
+  }
+
+  /** The watchdog and health check for this run; they ask for the kill, #killFor carries it out. */
+  #startHeart(run: Run, channel: Readable | null): Heart {
+    const options = this.#options;
+    return startHeart({
+      who: { name: options.name, pid: run.pid },
+      channel,
+      heart: options.heart,
+      killTimeoutMs: options.killTimeout,
+      stopSignal: options.stopSignal,
+      env: options.env,
+      cwd: options.cwd,
+      now: () => this.#world.now(),
+      emit: this.emit.bind(this),
+      kill: (cause) => this.#killFor(run, cause),
+    });
+  }
+
+  /** Hung or unhealthy: the cause's signal, SIGKILL after the kill timeout, then the restart policy. */
+  #killFor(run: Run, cause: KillCause): void {
+    if (run.termination || cause.cause === 'oom') return;
+    run.cause = cause;
+    this.#terminate(run, cause.signal);
+    // A frozen child (kill -STOP, Ctrl+Z) acts on a catchable signal only once it runs again.
+    if (cause.signal !== 'SIGKILL') signalGroup(run.pid, 'SIGCONT');
   }
 
   #terminate(run: Run, signal: SignalName): void {
     if (run.termination) return;
+    run.heart?.disarm();
     run.stopSentAt = this.#world.now();
     run.termination = terminate({
       pid: run.pid,

@@ -1,0 +1,145 @@
+// The watchdog for one run: the notify channel feeds the pure heartbeat state, and a single timer
+// waits for its deadline. Beats only move the deadline; the timer is not reset for each of them but
+// re-armed when it fires early, so a child beating a million times a second costs one timer a period.
+import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
+import type { NotifyMessage } from '../core/notify.js';
+import type { Readable } from 'node:stream';
+import { readNotifyChannel, type DropCounts } from './notify-channel.js';
+
+/** setTimeout's longest delay; a later deadline is reached in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Loop turns spent reading what the child wrote before its deadline, while input keeps coming. */
+const MAX_DRAIN_TURNS = 3;
+
+export interface WatchdogEvents {
+  ready(afterMs: number): void;
+  status(text: string): void;
+  stopping(): void;
+  timeout(change: { timeoutMs: number | undefined } | { extendedToMs: number }): void;
+  dropped(counts: DropCounts): void;
+  hang(hang: Hang): void;
+}
+
+export interface Watchdog {
+  readonly readyAt: number | undefined;
+  /** No hang is declared from now on (keepalive is ending the child); messages are still read. */
+  disarm(): void;
+  /** After the child's exit: reads its last messages, then stops. */
+  close(): Promise<void>;
+}
+
+export function watchChild(options: {
+  channel: Readable;
+  config: WatchdogConfig;
+  now: () => number;
+  events: WatchdogEvents;
+}): Watchdog {
+  const { config, now, events } = options;
+  const startedAt = now();
+  let state: WatchState = startWatch(config, startedAt);
+  let armed = true;
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+
+  // Messages of one chunk share one clock reading; a run of beats is applied once.
+  let chunkAt = 0;
+  let pendingBeat = false;
+  let status: string | undefined;
+  const applyBeat = (): void => {
+    if (pendingBeat) state = observe(config, state, BEAT, chunkAt);
+    pendingBeat = false;
+  };
+  const apply = (message: NotifyMessage): void => {
+    const before = state;
+    state = observe(config, state, message, chunkAt);
+    if (message.kind === 'ready' && before.readyAt === undefined) events.ready(chunkAt - startedAt);
+    else if (message.kind === 'stopping' && before.stoppingAt === undefined) events.stopping();
+    else if (message.kind === 'set-timeout' && state !== before) events.timeout({ timeoutMs: state.timeoutMs });
+    else if (message.kind === 'extend' && state.deadline !== before.deadline && state.deadline !== undefined) {
+      events.timeout({ extendedToMs: state.deadline - chunkAt });
+    }
+  };
+
+  const channel = readNotifyChannel(options.channel, {
+    begin() {
+      chunkAt = now();
+    },
+    message(message) {
+      if (message.kind === 'beat') {
+        pendingBeat = true;
+        return;
+      }
+      applyBeat();
+      // Only the last status of a chunk is reported: a child printing thousands is not a log flood.
+      if (message.kind === 'status') status = message.text;
+      else apply(message);
+    },
+    end() {
+      applyBeat();
+      if (status !== undefined) events.status(status);
+      status = undefined;
+      arm();
+    },
+    dropped: (counts) => events.dropped(counts),
+  });
+
+  function arm(): void {
+    if (!armed) return;
+    const { deadline } = state;
+    if (deadline === undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+      timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    // A timer due no later than the deadline stays: when it fires, it looks again.
+    if (timer !== undefined && timerAt <= deadline) return;
+    clearTimeout(timer);
+    const delay = Math.min(Math.max(Math.ceil(deadline - now()), 0), MAX_TIMER_MS);
+    timerAt = now() + delay;
+    timer = setTimeout(fire, delay);
+  }
+
+  function fire(): void {
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+    if (hangAt(state, now()) === undefined) arm();
+    else drain(0);
+  }
+
+  /**
+   * The deadline has passed, but a beat may be waiting in the pipe: timers run before the loop polls
+   * for input. setImmediate runs after the next poll, which reads it; then decide.
+   */
+  function drain(turn: number): void {
+    const chunksBefore = channel.chunks;
+    setImmediate(() => {
+      if (!armed) return;
+      const hang = hangAt(state, now());
+      if (hang === undefined) arm();
+      else if (channel.chunks !== chunksBefore && turn + 1 < MAX_DRAIN_TURNS) drain(turn + 1);
+      else {
+        armed = false;
+        events.hang(hang);
+      }
+    });
+  }
+
+  arm();
+  return {
+    get readyAt() {
+      return state.readyAt;
+    },
+    disarm() {
+      armed = false;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+    close() {
+      this.disarm();
+      return channel.close();
+    },
+  };
+}
+
+const BEAT: NotifyMessage = { kind: 'beat' };
