@@ -5,6 +5,7 @@
 /** The longest line kept; anything longer is dropped whole. sd_notify messages are a few bytes. */
 export const MAX_LINE_BYTES = 4096;
 
+/** Over MAX_LINE_BYTES; a STATUS= text that is not UTF-8; anything else that is not a message. */
 export type DropReason = 'too-long' | 'not-utf8' | 'malformed';
 
 export type NotifyMessage =
@@ -38,53 +39,73 @@ const DROPPED: Record<DropReason, NotifyMessage> = {
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
-const WATCHDOG_1 = new TextEncoder().encode('WATCHDOG=1');
+const EQUALS = 0x3d;
+const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+const WATCHDOG_1 = ascii('WATCHDOG=1');
+const ONE = ascii('1');
+const TRIGGER_VALUE = ascii('trigger');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Key = 'READY' | 'STOPPING' | 'WATCHDOG' | 'STATUS' | 'WATCHDOG_USEC' | 'EXTEND_TIMEOUT_USEC';
+const KEYS: ReadonlyArray<[Key, Uint8Array]> = (
+  ['READY', 'STOPPING', 'WATCHDOG', 'STATUS', 'WATCHDOG_USEC', 'EXTEND_TIMEOUT_USEC'] as const
+).map((key) => [key, ascii(key)]);
 
 /** One line, without its newline. */
 export function parseLine(line: Uint8Array): NotifyMessage {
   return parseRange(line, 0, line.length);
 }
 
-/** The line at bytes[start, end): a beat is recognised in place, without a copy or a string. */
+/**
+ * The line at bytes[start, end). Everything but a status text is read on the bytes themselves:
+ * a flood of beats or of garbage makes no strings and no copies.
+ */
 function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessage {
   if (end - start > MAX_LINE_BYTES) return DROPPED['too-long'];
   // A trailing CR (a script written on Windows, `printf 'READY=1\r\n'`) is not part of the message.
   if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
   if (end === start) return BEAT;
-  if (end - start === WATCHDOG_1.length && matches(bytes, start, WATCHDOG_1)) return BEAT;
-  let text: string;
-  try {
-    text = utf8.decode(bytes.subarray(start, end));
-  } catch {
-    return DROPPED['not-utf8'];
-  }
-  const equals = text.indexOf('=');
-  const key = equals === -1 ? '' : text.slice(0, equals);
-  if (!/^[A-Z][A-Z0-9_]*$/.test(key)) return DROPPED.malformed;
-  const value = text.slice(equals + 1);
+  if (equalBytes(bytes, start, end, WATCHDOG_1)) return BEAT;
+  // KEY=VALUE, the key in capitals, digits and underscores, starting with a capital.
+  let equals = start;
+  while (equals < end && isKeyByte(bytes[equals] as number, equals === start)) equals++;
+  if (equals === start || equals === end || bytes[equals] !== EQUALS) return DROPPED.malformed;
+  const key = KEYS.find(([, name]) => equalBytes(bytes, start, equals, name))?.[0];
+  const value = equals + 1;
   switch (key) {
+    case undefined:
+      return IGNORED;
     case 'READY':
-      return value === '1' ? READY : DROPPED.malformed;
+      return equalBytes(bytes, value, end, ONE) ? READY : DROPPED.malformed;
     case 'STOPPING':
-      return value === '1' ? STOPPING : DROPPED.malformed;
+      return equalBytes(bytes, value, end, ONE) ? STOPPING : DROPPED.malformed;
     case 'WATCHDOG':
-      if (value === '1') return BEAT;
-      return value === 'trigger' ? TRIGGER : DROPPED.malformed;
-    case 'STATUS':
-      return { kind: 'status', text: printable(value) };
+      return equalBytes(bytes, value, end, TRIGGER_VALUE) ? TRIGGER : DROPPED.malformed;
+    case 'STATUS': {
+      let text: string;
+      try {
+        text = utf8.decode(bytes.subarray(value, end));
+      } catch {
+        return DROPPED['not-utf8'];
+      }
+      return { kind: 'status', text: printable(text) };
+    }
     case 'WATCHDOG_USEC':
     case 'EXTEND_TIMEOUT_USEC': {
-      const ms = microsecondsToMs(value);
+      const ms = microsecondsToMs(bytes, value, end);
       if (ms === undefined) return DROPPED.malformed;
       return key === 'WATCHDOG_USEC' ? { kind: 'set-timeout', ms } : { kind: 'extend', ms };
     }
-    default:
-      return IGNORED;
   }
 }
 
-function matches(bytes: Uint8Array, start: number, expected: Uint8Array): boolean {
+function isKeyByte(byte: number, first: boolean): boolean {
+  const capital = byte >= 0x41 && byte <= 0x5a;
+  return first ? capital : capital || (byte >= 0x30 && byte <= 0x39) || byte === 0x5f;
+}
+
+function equalBytes(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
   for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
   return true;
 }
@@ -94,10 +115,16 @@ function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 
-/** Whole microseconds, up to about 31 years; anything else is malformed. */
-function microsecondsToMs(value: string): number | undefined {
-  if (!/^\d{1,15}$/.test(value)) return undefined;
-  return Number(value) / 1000;
+/** Whole microseconds, 1 to 15 digits (up to about 31 years); anything else is malformed. */
+function microsecondsToMs(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (end === start || end - start > 15) return undefined;
+  let usec = 0;
+  for (let i = start; i < end; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    usec = usec * 10 + digit;
+  }
+  return usec / 1000;
 }
 
 /**

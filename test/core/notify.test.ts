@@ -58,8 +58,11 @@ test('malformed lines are dropped, with the reason', (t) => {
   for (const line of ['WATCHDOG_USEC=', 'WATCHDOG_USEC=-1', 'WATCHDOG_USEC=1.5', 'WATCHDOG_USEC=1e6', 'EXTEND_TIMEOUT_USEC=9999999999999999']) {
     t.deepEqual(parse(line), { kind: 'dropped', why: 'malformed' }, line);
   }
-  t.deepEqual(parseLine(Uint8Array.of(0x52, 0x45, 0xff, 0x3d, 0x31)), { kind: 'dropped', why: 'not-utf8' });
-  t.deepEqual(parseLine(Uint8Array.of(0xc3)), { kind: 'dropped', why: 'not-utf8' });
+  // Binary garbage is not KEY=VALUE; a status text must be UTF-8 (it ends up in logs).
+  t.deepEqual(parseLine(Uint8Array.of(0x52, 0x45, 0xff, 0x3d, 0x31)), { kind: 'dropped', why: 'malformed' });
+  t.deepEqual(parseLine(Uint8Array.of(0xc3)), { kind: 'dropped', why: 'malformed' });
+  t.deepEqual(parseLine(Uint8Array.of(...bytes('STATUS=caf'), 0xc3)), { kind: 'dropped', why: 'not-utf8' });
+  t.deepEqual(parseLine(Uint8Array.of(...bytes('X_BINARY='), 0xc3)), { kind: 'ignored' });
   t.deepEqual(parse(`STATUS=${'x'.repeat(MAX_LINE_BYTES)}`), { kind: 'dropped', why: 'too-long' });
   t.deepEqual(parse(`STATUS=${'x'.repeat(MAX_LINE_BYTES - 7)}`).kind, 'status');
 });
