@@ -21,8 +21,6 @@ export interface ChannelHandlers {
 }
 
 export interface NotifyChannel {
-  /** Chunks read so far: lets the watchdog tell whether input arrived while it drained. */
-  readonly chunks: number;
   /** Reads what is still in the pipe (the child's last words before it exited), then lets go. */
   close(): Promise<void>;
 }
@@ -33,13 +31,11 @@ const CLOSING_TURNS = 3;
 export function readNotifyChannel(stream: Readable, handlers: ChannelHandlers): NotifyChannel {
   const decoder = new NotifyDecoder();
   const drops = dropReporter(handlers.dropped);
-  let chunks = 0;
   const visit = (message: NotifyMessage): void => {
     if (message.kind === 'dropped') drops.count(message.why);
     else handlers.message(message);
   };
   stream.on('data', (chunk: Buffer) => {
-    chunks++;
     handlers.begin();
     decoder.push(chunk, visit);
     handlers.end();
@@ -51,9 +47,6 @@ export function readNotifyChannel(stream: Readable, handlers: ChannelHandlers): 
     () => {},
   );
   return {
-    get chunks() {
-      return chunks;
-    },
     async close() {
       await Promise.race([ended, waitTurns(CLOSING_TURNS)]);
       stream.destroy();

@@ -8,8 +8,6 @@ import { readNotifyChannel, type DropCounts } from './notify-channel.js';
 
 /** setTimeout's longest delay; a later deadline is reached in several steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Loop turns spent reading what the child wrote before its deadline, while input keeps coming. */
-const MAX_DRAIN_TURNS = 3;
 
 export interface WatchdogEvents {
   ready(afterMs: number): void;
@@ -39,7 +37,10 @@ export function watchChild(options: {
   let state: WatchState = startWatch(config, startedAt);
   let armed = true;
   let timer: NodeJS.Timeout | undefined;
-  let timerAt = Number.POSITIVE_INFINITY;
+  /** The deadline the timer was set for: a timer for an earlier or equal one is kept. */
+  let timerFor = Number.POSITIVE_INFINITY;
+  /** Between a fire past the deadline and the verdict: no new timer. */
+  let draining = false;
 
   // Messages of one chunk share one clock reading; a run of beats is applied once.
   let chunkAt = 0;
@@ -84,44 +85,44 @@ export function watchChild(options: {
   });
 
   function arm(): void {
-    if (!armed) return;
+    if (!armed || draining) return;
     const { deadline } = state;
     if (deadline === undefined) {
       clearTimeout(timer);
       timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    // A timer due no later than the deadline stays: when it fires, it looks again.
-    if (timer !== undefined && timerAt <= deadline) return;
+    // A timer due no later than the deadline stays: when it fires, it looks again. Re-setting it
+    // for every chunk would cost a timer per chunk, and a flood could keep pushing it away.
+    if (timer !== undefined && timerFor <= deadline) return;
     clearTimeout(timer);
-    const delay = Math.min(Math.max(Math.ceil(deadline - now()), 0), MAX_TIMER_MS);
-    timerAt = now() + delay;
-    timer = setTimeout(fire, delay);
+    const at = now();
+    timerFor = Math.min(deadline, at + MAX_TIMER_MS);
+    timer = setTimeout(fire, Math.max(0, Math.ceil(timerFor - at)));
   }
 
   function fire(): void {
     timer = undefined;
-    timerAt = Number.POSITIVE_INFINITY;
     if (hangAt(state, now()) === undefined) arm();
-    else drain(0);
+    else drain();
   }
 
   /**
    * The deadline has passed, but a beat may be waiting in the pipe: timers run before the loop polls
-   * for input. setImmediate runs after the next poll, which reads it; then decide.
+   * for input. setImmediate runs right after the next poll, which reads it; then the verdict.
    */
-  function drain(turn: number): void {
-    const chunksBefore = channel.chunks;
+  function drain(): void {
+    draining = true;
     setImmediate(() => {
+      draining = false;
       if (!armed) return;
       const hang = hangAt(state, now());
-      if (hang === undefined) arm();
-      else if (channel.chunks !== chunksBefore && turn + 1 < MAX_DRAIN_TURNS) drain(turn + 1);
-      else {
-        armed = false;
-        events.hang(hang);
+      if (hang === undefined) {
+        arm();
+        return;
       }
+      armed = false;
+      events.hang(hang);
     });
   }
 
