@@ -140,8 +140,8 @@ function watchdogMessage(event: WatchdogEvent): string {
 /** "worker[12] dropped 3 notify lines: 2 not UTF-8, 1 over 4096 bytes" */
 function droppedMessage(event: DroppedEvent): string {
   const parts = [
-    [event['not-utf8'], 'not UTF-8'],
-    [event['too-long'], `over ${MAX_LINE_BYTES} bytes`],
+    [event.notUtf8, 'STATUS= not UTF-8'],
+    [event.tooLong, `over ${MAX_LINE_BYTES} bytes`],
     [event.malformed, 'not KEY=VALUE or a bad value'],
   ] as const;
   const reasons = parts.filter(([count]) => count > 0).map(([count, why]) => `${count} ${why}`);

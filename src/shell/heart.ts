@@ -23,7 +23,8 @@ export type StoppingEvent = Who;
 export type WatchdogEvent =
   | (Who & { change: 'timeout'; timeoutMs: number | null })
   | (Who & { change: 'extend'; dueInMs: number });
-export interface DroppedEvent extends Who, DropCounts { total: number }
+/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other. */
+export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; total: number }
 export interface HangEvent extends Who { reason: HangReason; silentMs: number; signal: SignalName }
 export interface HealthEvent extends Who {
   passed: boolean;
@@ -112,7 +113,7 @@ export function startHeart(options: {
                 ? { ...who, change: 'timeout', timeoutMs: change.timeoutMs ?? null }
                 : { ...who, change: 'extend', dueInMs: change.extendedToMs },
             ),
-          dropped: (counts) => emit('dropped', { ...who, ...counts, total: counts['too-long'] + counts['not-utf8'] + counts.malformed }),
+          dropped: (counts) => emit('dropped', droppedEvent(who, counts)),
           hang: (hang) => {
             if (!armed) return;
             armed = false;
@@ -164,4 +165,9 @@ export function startHeart(options: {
       await watchdog?.close();
     },
   };
+}
+
+function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {
+  const { 'too-long': tooLong, 'not-utf8': notUtf8, malformed } = counts;
+  return { ...who, tooLong, notUtf8, malformed, total: tooLong + notUtf8 + malformed };
 }
