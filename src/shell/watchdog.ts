@@ -1,11 +1,12 @@
 // The watchdog for one run: the notify channel feeds the pure heartbeat state, and a single timer
 // waits for its deadline. Beats only move the deadline; the timer is not reset for each of them but
-// re-armed when it fires early, so a child beating a million times a second costs one timer a period.
+// looks again when it fires, so a child beating a million times a second costs one timer a period.
+import type { Readable } from 'node:stream';
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
 import type { NotifyMessage } from '../core/notify.js';
-import type { Readable } from 'node:stream';
 import { readNotifyChannel, type DropCounts } from './notify-channel.js';
 
+const BEAT: NotifyMessage = { kind: 'beat' };
 /** setTimeout's longest delay; a later deadline is reached in several steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -142,5 +143,3 @@ export function watchChild(options: {
     },
   };
 }
-
-const BEAT: NotifyMessage = { kind: 'beat' };
