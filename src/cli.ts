@@ -3,6 +3,7 @@
 // The full yargs (15 MB and tens of milliseconds to load) is only loaded to print --help.
 import { readFileSync } from 'node:fs';
 import parse from 'yargs-parser';
+import { HEART_OPTIONS, heartSettings } from './cli-heart.js';
 import { supervise } from './index.js';
 import { colorLevel, createLogger, logSupervisor } from './log.js';
 import {
@@ -57,7 +58,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
   'log-file': { type: 'string', group: 'Output:', describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)" },
   quiet: { type: 'boolean', alias: 'q', group: 'Output:', describe: 'only errors' },
-  verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals, reaped orphans and other details' },
+  verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals, reaped orphans, STATUS= texts and other details' },
+  ...HEART_OPTIONS,
   pidfile: { type: 'string', group: 'Single instance (cron):', describe: 'be the one keepalive for FILE; a later one exits 0 (silent unless on a terminal)' },
   detach: { type: 'boolean', group: 'Single instance (cron):', describe: 'go on in the background; return once the command has started' },
   help: { type: 'boolean', alias: 'h', group: 'Other:', describe: 'show this page' },
@@ -135,6 +137,7 @@ function parseCommandLine(parsed: Parsed): CliSettings {
       stopSignal: cliSignal('--stop-signal', text(parsed, 'stop-signal')),
       handleSignals: true,
       subreaper: parsed['subreaper'] === true,
+      ...heartSettings(parsed as Parameters<typeof heartSettings>[0]),
     },
   };
 }
@@ -154,6 +157,7 @@ async function printHelp(): Promise<void> {
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .example('keepalive -- node app.js', 'keep app.js running')
     .example('keepalive --restart on-failure --max-restarts 5 -- ./worker.sh', 'give up after 5 quick failures')
+    .example('keepalive --heartbeat 5s -- ./worker.sh', 'restart it when it stops beating')
     .example('keepalive --pidfile app.pid --detach -- node app.js', 'for crontab: one instance, in the background')
     .epilog('Durations take a unit: 250ms, 1s, 1.5m, 2h. Documentation: README.md');
   process.stdout.write(`${await page.getHelp()}\n`);

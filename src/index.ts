@@ -30,7 +30,19 @@ export type {
   SupervisorEvents,
   SupervisorResult,
 } from './supervisor.js';
+export type {
+  DroppedEvent,
+  HangEvent,
+  HealthEvent,
+  ReadyEvent,
+  StatusEvent,
+  StoppingEvent,
+  UnhealthyEvent,
+  WatchdogEvent,
+} from './shell/heart.js';
 export { DEFAULTS, UsageError, type LogFormat, type LogLevel, type SuperviseOptions } from './options.js';
 export { classify, describeOutcome, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
 export type { RestartMode } from './core/policy.js';
+export type { HangReason } from './core/heartbeat.js';
+export type { HealthVerdict } from './core/health.js';
 export type { SignalName } from './core/signals.js';

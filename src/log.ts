@@ -2,9 +2,12 @@
 // event for machines. The child's output never passes through here.
 import type { ChalkInstance } from 'chalk';
 import { formatDuration } from './core/duration.js';
-import { describeOutcome, type Outcome } from './core/exit.js';
+import { describeOutcome, hangWords, healthWords, type Outcome } from './core/exit.js';
+import { MAX_LINE_BYTES } from './core/notify.js';
 import { signalNameOf } from './core/signals.js';
 import type { LogFormat, LogLevel } from './options.js';
+import type { DroppedEvent, HealthEvent, WatchdogEvent } from './shell/heart.js';
+import { DROP_REPORT_INTERVAL_MS } from './shell/notify-channel.js';
 import type { ExitEvent, Next, Supervisor } from './supervisor.js';
 
 export interface LoggerOptions {
@@ -114,6 +117,7 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('suspend', (event) => {
+    if (!log.enabled('debug')) return;
     const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
     log.line('debug', 'suspend', `${event.signal} received: suspending ${who} and keepalive (SIGCONT or fg resumes both)`, {
       name: event.name,
@@ -126,6 +130,71 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     const how = event.signal === null ? `exited with code ${event.code}` : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;
     log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, { pid: event.pid, code: event.code, signal: event.signal });
   });
+  logHeart(supervisor, log);
+}
+
+/** What the child says on the notify channel, and what the watchdog and health check make of it. */
+function logHeart(supervisor: Supervisor, log: Logger): void {
+  const who = (event: { name: string; pid: number }): string => `${event.name}[${event.pid}]`;
+  supervisor.on('hang', (event) => {
+    log.line('warn', 'hang', `${who(event)} hung: ${hangWords(event.reason, event.silentMs)}; sending ${event.signal}`, {
+      ...event,
+      silentMs: Math.round(event.silentMs),
+    });
+  });
+  supervisor.on('unhealthy', (event) => {
+    log.line('warn', 'unhealthy', `${who(event)} unhealthy: ${healthWords(event.failures)} (${event.detail}); sending ${event.signal}`, { ...event });
+  });
+  supervisor.on('dropped', (event) => log.line('warn', 'dropped', droppedMessage(event), { ...event }));
+  supervisor.on('ready', (event) => {
+    log.line('debug', 'ready', `${who(event)} is ready (READY=1 after ${formatDuration(event.afterMs)})`, {
+      ...event,
+      afterMs: Math.round(event.afterMs),
+    });
+  });
+  supervisor.on('status', (event) => log.line('debug', 'status', `${who(event)} status: ${event.text}`, { ...event }));
+  supervisor.on('stopping', (event) => log.line('debug', 'stopping', `${who(event)} is stopping (STOPPING=1)`, { ...event }));
+  supervisor.on('watchdog', (event) => {
+    const fields = event.change === 'extend' ? { ...event, dueInMs: Math.round(event.dueInMs) } : { ...event };
+    log.line('debug', 'watchdog', watchdogMessage(event), fields);
+  });
+  supervisor.on('health', (event) => {
+    const message = healthMessage(event);
+    if (message !== undefined) log.line('debug', 'health', message, { ...event });
+  });
+}
+
+function watchdogMessage(event: WatchdogEvent): string {
+  const who = `${event.name}[${event.pid}]`;
+  if (event.change === 'extend') return `${who} extended its deadline: next heartbeat due in ${formatDuration(event.dueInMs)} (EXTEND_TIMEOUT_USEC)`;
+  if (event.timeoutMs === null) return `${who} switched the watchdog off (WATCHDOG_USEC=0)`;
+  return `${who} set its heartbeat timeout to ${formatDuration(event.timeoutMs)} (WATCHDOG_USEC)`;
+}
+
+/** "worker[12] dropped 3 notify lines: 2 not UTF-8, 1 over 4096 bytes" */
+function droppedMessage(event: DroppedEvent): string {
+  const parts = [
+    [event.notUtf8, 'STATUS= not UTF-8'],
+    [event.tooLong, `over ${MAX_LINE_BYTES} bytes`],
+    [event.malformed, 'not KEY=VALUE or a bad value'],
+  ] as const;
+  const reasons = parts.filter(([count]) => count > 0).map(([count, why]) => `${count} ${why}`);
+  const lines = event.total === 1 ? 'line' : 'lines';
+  return `${event.name}[${event.pid}] dropped ${event.total} notify ${lines}: ${reasons.join(', ')} (reported at most every ${formatDuration(DROP_REPORT_INTERVAL_MS)})`;
+}
+
+/** Failures and the first success after them; a passing probe every interval is not news. */
+function healthMessage(event: HealthEvent): string | undefined {
+  const who = `${event.name}[${event.pid}]`;
+  switch (event.verdict) {
+    case 'healthy':
+      return undefined;
+    case 'starting':
+      return `${who} health check failed in the start period, not counted: ${event.detail}`;
+    case 'failing':
+    case 'unhealthy':
+      return `${who} health check failed (${event.failures} of ${event.retries}): ${event.detail}`;
+  }
 }
 
 /** "app[4321] crashed: SIGSEGV (Segmentation fault), status 139; restart 3 in 800ms" */

@@ -1,6 +1,7 @@
 // Options: their defaults, and the checks that turn what a user typed into typed values.
 // Every message names the option as typed, the bad value and what is accepted.
 import { parseDuration } from './core/duration.js';
+import type { HealthCheck } from './core/health.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import { parseSignal, type SignalName } from './core/signals.js';
 
@@ -31,11 +32,52 @@ export interface SuperviseOptions {
   handleSignals?: boolean;
   /** Reap orphaned descendants as PID 1 would (prctl PR_SET_CHILD_SUBREAPER); automatic as PID 1. */
   subreaper?: boolean;
+  /** Turns the watchdog on: the child is hung when no heartbeat arrives for this long. */
+  heartbeat?: number;
+  /** The time allowed for the first heartbeat; defaults to `heartbeat`. */
+  heartbeatGrace?: number;
+  /** What a hung child is sent (SIGKILL after `killTimeout` if it is still there). */
+  hangSignal?: SignalName;
+  /** The file descriptor of the notify channel in the child. */
+  notifyFd?: number;
+  /** Health check by HTTP GET: a 2xx answer is healthy. */
+  healthUrl?: string;
+  /** Health check by a shell command (`sh -c`): exit code 0 is healthy. */
+  healthCmd?: string;
+  healthInterval?: number;
+  healthTimeout?: number;
+  /** Failures in a row that make the child unhealthy. */
+  healthRetries?: number;
+  /** Failures within this time after the start do not count. */
+  healthStartPeriod?: number;
 }
 
-export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd'>> {
+type HeartOption =
+  | 'heartbeat'
+  | 'heartbeatGrace'
+  | 'hangSignal'
+  | 'notifyFd'
+  | 'healthUrl'
+  | 'healthCmd'
+  | 'healthInterval'
+  | 'healthTimeout'
+  | 'healthRetries'
+  | 'healthStartPeriod';
+
+export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd' | HeartOption>> {
   cwd: string | undefined;
   policy: PolicyConfig;
+  heart: HeartOptions;
+}
+
+/** The watchdog and the health check, as the supervisor's heart module takes them. */
+export interface HeartOptions {
+  /** Undefined: the watchdog is off (the child may still turn it on with WATCHDOG_USEC). */
+  heartbeatMs: number | undefined;
+  graceMs: number;
+  hangSignal: SignalName;
+  notifyFd: number;
+  health: HealthCheck | undefined;
 }
 
 export const DEFAULTS = {
@@ -50,7 +92,17 @@ export const DEFAULTS = {
   killTimeout: 8_000,
   stopSignal: 'SIGTERM',
   jitter: 0.1,
+  hangSignal: 'SIGKILL',
+  notifyFd: 3,
+  // Docker's HEALTHCHECK defaults.
+  healthInterval: 30_000,
+  healthTimeout: 30_000,
+  healthRetries: 3,
+  healthStartPeriod: 0,
 } as const;
+
+/** File descriptors the notify channel may use: 0-2 are the child's stdio. */
+export const NOTIFY_FD_RANGE = { min: 3, max: 255 } as const;
 
 export const RESTART_MODES: readonly RestartMode[] = ['always', 'on-failure', 'never'];
 
@@ -92,6 +144,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   }
   return {
     ...resolved,
+    heart: resolveHeart(options),
     policy: {
       restart: resolved.restart,
       successCodes: resolved.successCodes,
@@ -104,6 +157,73 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       windowMs: resolved.restartWindow,
     },
   };
+}
+
+function resolveHeart(options: SuperviseOptions): HeartOptions {
+  const { heartbeat, healthUrl, healthCmd } = options;
+  if (heartbeat !== undefined) requirePositive('heartbeat', heartbeat);
+  if (options.heartbeatGrace !== undefined) {
+    if (heartbeat === undefined) throw new UsageError('heartbeatGrace: needs heartbeat');
+    requireNonNegative('heartbeatGrace', options.heartbeatGrace);
+  }
+  const notifyFd = options.notifyFd ?? DEFAULTS.notifyFd;
+  if (!Number.isInteger(notifyFd) || notifyFd < NOTIFY_FD_RANGE.min || notifyFd > NOTIFY_FD_RANGE.max) {
+    throw new UsageError(`notifyFd: ${String(notifyFd)} is not allowed; use a whole number from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max}`);
+  }
+  return {
+    heartbeatMs: heartbeat,
+    graceMs: options.heartbeatGrace ?? heartbeat ?? 0,
+    hangSignal: options.hangSignal ?? DEFAULTS.hangSignal,
+    notifyFd,
+    health: resolveHealth(options, healthUrl, healthCmd),
+  };
+}
+
+function resolveHealth(options: SuperviseOptions, healthUrl: string | undefined, healthCmd: string | undefined): HealthCheck | undefined {
+  const tuning = (['healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod'] as const).filter(
+    (key) => options[key] !== undefined,
+  );
+  if (healthUrl === undefined && healthCmd === undefined) {
+    if (tuning[0] !== undefined) throw new UsageError(`${tuning[0]}: needs healthUrl or healthCmd`);
+    return undefined;
+  }
+  if (healthUrl !== undefined && healthCmd !== undefined) {
+    throw new UsageError('healthUrl and healthCmd: choose one health check');
+  }
+  const intervalMs = options.healthInterval ?? DEFAULTS.healthInterval;
+  const timeoutMs = options.healthTimeout ?? DEFAULTS.healthTimeout;
+  const retries = options.healthRetries ?? DEFAULTS.healthRetries;
+  const startPeriodMs = options.healthStartPeriod ?? DEFAULTS.healthStartPeriod;
+  requirePositive('healthInterval', intervalMs);
+  requirePositive('healthTimeout', timeoutMs);
+  requireNonNegative('healthStartPeriod', startPeriodMs);
+  if (!Number.isInteger(retries) || retries < 1) {
+    throw new UsageError(`healthRetries: ${String(retries)} is not allowed; use a whole number of 1 or more`);
+  }
+  let probe: HealthCheck['probe'];
+  if (healthUrl !== undefined) {
+    if (!isHttpUrl(healthUrl)) throw new UsageError(`healthUrl: "${healthUrl}" is not an http:// or https:// URL`);
+    probe = { kind: 'url', url: healthUrl };
+  } else {
+    if (typeof healthCmd !== 'string' || healthCmd.trim() === '') throw new UsageError('healthCmd: an empty command is not allowed');
+    probe = { kind: 'command', command: healthCmd };
+  }
+  return { probe, intervalMs, timeoutMs, retries, startPeriodMs };
+}
+
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function requirePositive(key: string, value: number): void {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new UsageError(`${key}: ${String(value)} is not allowed; use a number above 0`);
+  }
 }
 
 function requireNonNegative(key: string, value: number): void {
@@ -183,5 +303,34 @@ export function cliSuccessCodes(flag: string, value: string): { codes: number[];
 
 export function cliPath(flag: string, value: string | undefined): string | undefined {
   if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} "${value}": expected a file path`);
+  return value;
+}
+
+/** A duration that must not be zero (a heartbeat timeout, a probe interval). */
+export function cliPositiveDuration(flag: string, value: string): number {
+  const duration = cliDuration(flag, value);
+  if (duration === 0) throw new UsageError(`${flag} "${value}": expected a duration above 0, such as 5s`);
+  return duration;
+}
+
+export function cliNotifyFd(flag: string, value: string): number {
+  const fd = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(fd >= NOTIFY_FD_RANGE.min && fd <= NOTIFY_FD_RANGE.max)) {
+    throw new UsageError(
+      `${flag} "${value}": expected a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are the child's stdin, stdout and stderr)`,
+    );
+  }
+  return fd;
+}
+
+export function cliRetries(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw new UsageError(`${flag} "${value}": expected a whole number of 1 or more, such as 3`);
+  }
+  return Number(value);
+}
+
+export function cliHttpUrl(flag: string, value: string): string {
+  if (!isHttpUrl(value)) throw new UsageError(`${flag} "${value}": expected an http:// or https:// URL, such as http://localhost:8080/health`);
   return value;
 }

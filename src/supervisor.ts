@@ -1,10 +1,12 @@
 // The loop: start the child, wait for its end, ask the policy what next, carry it out.
 // Decisions come from src/core; this file only sequences the shell units and reports events.
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import { classify, exitStatus, type CoreDumps, type ExitFacts, type KillCause, type Outcome } from './core/exit.js';
 import { decide, NO_HISTORY, type EndReason, type History } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
+import { childEnv, childStdio, startHeart, type Heart, type HeartEvents } from './shell/heart.js';
 import { signalGroup } from './shell/process-group.js';
 import type { OomCounter } from './shell/oom.js';
 import type { Reaped, Reaper } from './shell/reaper.js';
@@ -36,7 +38,7 @@ export interface ReapEvent { pid: number; code: number | null; signal: number | 
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
-export interface SupervisorEvents {
+export interface SupervisorEvents extends HeartEvents {
   spawn: [SpawnEvent];
   exit: [ExitEvent];
   stop: [StopEvent];
@@ -71,6 +73,16 @@ interface Run {
   termination?: Termination;
   /** Monotonic ms when the stop signal was sent, for the group sweep's deadline. */
   stopSentAt?: number;
+  heart?: Heart;
+  /** Set when keepalive ended the child because it was hung or unhealthy. */
+  cause?: KillCause;
+}
+
+interface RunEnd {
+  facts: ExitFacts;
+  pid: number | undefined;
+  cause?: KillCause | undefined;
+  readyAt?: number | undefined;
 }
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -113,6 +125,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#restartRequested = true;
     this.#wake?.();
     if (run) this.#terminate(run, this.#options.stopSignal);
+  }
+
+  /** The child's last STATUS= text, while it runs. */
+  get lastStatus(): string | undefined {
+    return this.#run?.heart?.status;
   }
 
   /** Passes a signal to the child's process group. */
@@ -170,8 +187,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let history: History = NO_HISTORY;
     for (let firstRun = true; ; firstRun = false) {
       const startedAt = this.#world.now();
-      const { facts, pid, cause } = await this.#start(history.restarts);
-      const outcome = classify(facts, { coreDumps: this.#world.coreDumps, ...(cause ? { cause } : {}) });
+      const { facts, pid, cause, readyAt } = await this.#start(history.restarts);
+      const outcome = classify(facts, { cause, coreDumps: this.#world.coreDumps });
       const status = exitStatus(outcome);
       const now = this.#world.now();
       const base = { name: options.name, pid, outcome, status, uptimeMs: now - startedAt };
@@ -185,6 +202,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const decision = decide(options.policy, history, {
         outcome,
         startedAt,
+        ...(readyAt === undefined ? {} : { readyAt }),
         now,
         stopping: this.#stopSignal !== undefined,
         firstRun,
@@ -210,13 +228,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** One run of the child, from spawn to its end (or its failure to start). */
-  async #start(restarts: number): Promise<{ facts: ExitFacts; pid: number | undefined; cause?: KillCause }> {
+  async #start(restarts: number): Promise<RunEnd> {
     const options = this.#options;
     const spawned = await spawnProcess({
       command: options.command,
       args: options.args,
       cwd: options.cwd,
       env: this.#childEnv(restarts),
+      stdio: childStdio(options.heart),
       ownGroup: true,
     });
     if (!spawned.started) return { facts: spawned.facts, pid: undefined };
@@ -226,30 +245,59 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // A restart asked for while no child ran is this fresh start.
     this.#restartRequested = false;
     this.emit('spawn', { name: options.name, pid: run.pid, restarts, command: options.command, args: options.args });
+    run.heart = this.#startHeart(run, spawned.child.stdio[options.heart.notifyFd] as Readable | null);
     // A stop that arrived while the child was being spawned applies to it now.
     if (this.#stopSignal !== undefined) this.#terminate(run, this.#stopSignal);
     const facts = await run.ended;
+    await run.heart.close();
     this.#run = undefined;
     this.#sweep(run);
-    return { facts, pid: run.pid, ...this.#causeOf(run, facts) };
+    return { facts, pid: run.pid, cause: run.cause ?? this.#oomCause(run, facts), readyAt: run.heart.readyAt };
   }
 
   /** A SIGKILL while the cgroup's OOM kill count rose was the OOM killer's. */
-  #causeOf(run: Run, facts: ExitFacts): { cause?: KillCause } {
-    if (!facts.started || facts.signal !== 'SIGKILL' || run.oomKillsAtStart === undefined) return {};
+  #oomCause(run: Run, facts: ExitFacts): KillCause | undefined {
+    if (!facts.started || facts.signal !== 'SIGKILL' || run.oomKillsAtStart === undefined) return undefined;
     const now = this.#world.oomKills();
-    return now !== undefined && now > run.oomKillsAtStart ? { cause: { cause: 'oom' } } : {};
+    return now !== undefined && now > run.oomKillsAtStart ? { cause: 'oom' } : undefined;
   }
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
   #childEnv(restarts: number): NodeJS.ProcessEnv {
-    this.#env ??= { ...this.#options.env, KEEPALIVE_PID: String(process.pid) };
+    this.#env ??= { ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) };
     this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }
 
+  /** The watchdog and health check for this run; they ask for the kill, #killFor carries it out. */
+  #startHeart(run: Run, channel: Readable | null): Heart {
+    const options = this.#options;
+    return startHeart({
+      who: { name: options.name, pid: run.pid },
+      channel,
+      heart: options.heart,
+      killTimeoutMs: options.killTimeout,
+      stopSignal: options.stopSignal,
+      env: options.env,
+      cwd: options.cwd,
+      now: () => this.#world.now(),
+      emit: this.emit.bind(this),
+      kill: (cause) => this.#killFor(run, cause),
+    });
+  }
+
+  /** Hung or unhealthy: the cause's signal, SIGKILL after the kill timeout, then the restart policy. */
+  #killFor(run: Run, cause: KillCause): void {
+    if (run.termination || cause.cause === 'oom') return;
+    run.cause = cause;
+    this.#terminate(run, cause.signal);
+    // A frozen child (kill -STOP, Ctrl+Z) acts on a catchable signal only once it runs again.
+    if (cause.signal !== 'SIGKILL') signalGroup(run.pid, 'SIGCONT');
+  }
+
   #terminate(run: Run, signal: SignalName): void {
     if (run.termination) return;
+    run.heart?.disarm();
     run.stopSentAt = this.#world.now();
     run.termination = terminate({
       pid: run.pid,

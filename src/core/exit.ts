@@ -1,5 +1,6 @@
 // How a child ended, in the words every log line uses. Pure: facts in, outcome and words out.
 import { formatDuration } from './duration.js';
+import type { HangReason } from './heartbeat.js';
 import { signalFacts, signalNumber, type SignalName } from './signals.js';
 
 /** Whether a crash could have left a core file, as far as keepalive can tell from its own limits. */
@@ -10,9 +11,12 @@ export type ExitFacts =
   | { started: true; code: number | null; signal: SignalName | null }
   | { started: false; errno: string; command: string };
 
-/** Why keepalive itself ended the child, when it did (the watchdog, a probe, the OOM killer). */
+/**
+ * Why keepalive itself ended the child, when it did (the watchdog, a probe, the OOM killer).
+ * `signal` is the one keepalive sent first; SIGKILL may have followed after the kill timeout.
+ */
 export type KillCause =
-  | { cause: 'hung'; signal: SignalName; silentMs: number }
+  | { cause: 'hung'; signal: SignalName; reason: HangReason; silentMs: number }
   | { cause: 'unhealthy'; signal: SignalName; failures: number }
   | { cause: 'oom' };
 
@@ -20,8 +24,9 @@ export type Outcome =
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: SignalName }
   | { kind: 'crashed'; signal: SignalName; coreDumps: CoreDumps }
-  | { kind: 'hung'; signal: SignalName; silentMs: number }
-  | { kind: 'unhealthy'; signal: SignalName; failures: number }
+  /** `sent` is the hang signal; `signal` the last one keepalive sent (SIGKILL if `sent` was not enough). */
+  | { kind: 'hung'; signal: SignalName; sent: SignalName; reason: HangReason; silentMs: number; coreDumps: CoreDumps }
+  | { kind: 'unhealthy'; signal: SignalName; sent: SignalName; failures: number }
   | { kind: 'oom-killed' }
   | { kind: 'not-started'; reason: 'not-found' | 'not-executable'; errno: string; command: string };
 
@@ -36,8 +41,14 @@ export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outco
     return { kind: 'not-started', reason, errno: facts.errno, command: facts.command };
   }
   const { cause } = context;
-  if (cause?.cause === 'hung') return { kind: 'hung', signal: cause.signal, silentMs: cause.silentMs };
-  if (cause?.cause === 'unhealthy') return { kind: 'unhealthy', signal: cause.signal, failures: cause.failures };
+  if (cause?.cause === 'hung' || cause?.cause === 'unhealthy') {
+    // Only keepalive sends SIGKILL after its own signal: the escalation. Otherwise the status is
+    // 128 + the signal it sent, even if the child caught that signal and exited with a code.
+    const signal = facts.signal === 'SIGKILL' ? 'SIGKILL' : cause.signal;
+    if (cause.cause === 'unhealthy') return { kind: 'unhealthy', signal, sent: cause.signal, failures: cause.failures };
+    const { reason, silentMs } = cause;
+    return { kind: 'hung', signal, sent: cause.signal, reason, silentMs, coreDumps: context.coreDumps ?? 'unknown' };
+  }
   if (cause?.cause === 'oom' && facts.signal === 'SIGKILL') return { kind: 'oom-killed' };
   if (facts.signal !== null) {
     if (signalFacts(facts.signal).dumpsCore) {
@@ -76,9 +87,11 @@ export function describeOutcome(outcome: Outcome): string {
     case 'crashed':
       return `crashed: ${signalWords(outcome.signal)}, status ${status}${CORE_WORDS[outcome.coreDumps]}`;
     case 'hung':
-      return `hung: no heartbeat for ${formatDuration(outcome.silentMs)}, killed with ${outcome.signal}, status ${status}`;
+      return `hung: ${hangWords(outcome.reason, outcome.silentMs)}, ${killWords(outcome.sent, outcome.signal)}, status ${status}${
+        signalFacts(outcome.signal).dumpsCore ? CORE_WORDS[outcome.coreDumps] : ''
+      }`;
     case 'unhealthy':
-      return `unhealthy: health check failed ${outcome.failures} times in a row, killed with ${outcome.signal}, status ${status}`;
+      return `unhealthy: ${healthWords(outcome.failures)}, ${killWords(outcome.sent, outcome.signal)}, status ${status}`;
     case 'oom-killed':
       return `oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status ${status}`;
     case 'not-started':
@@ -93,6 +106,27 @@ const CORE_WORDS: Record<CoreDumps, string> = {
   disabled: ', no core file (core size limit is 0)',
   unknown: '',
 };
+
+/** "no heartbeat for 5s": what made keepalive call the child hung. */
+export function hangWords(reason: HangReason, silentMs: number): string {
+  switch (reason) {
+    case 'no-heartbeat':
+      return `no heartbeat for ${formatDuration(silentMs)}`;
+    case 'trigger':
+      return 'it sent WATCHDOG=trigger';
+    case 'stop-timeout':
+      return `still running ${formatDuration(silentMs)} after STOPPING=1`;
+  }
+}
+
+export function healthWords(failures: number): string {
+  return failures === 1 ? 'health check failed' : `health check failed ${failures} times in a row`;
+}
+
+function killWords(sent: SignalName, last: SignalName): string {
+  const killed = `killed with ${signalWords(last)}`;
+  return sent === last ? killed : `${sent} did not end it, ${killed}`;
+}
 
 function signalWords(name: SignalName): string {
   return `${name} (${signalFacts(name).description})`;

@@ -32,7 +32,7 @@ export const NO_HISTORY: History = { streak: 0, recentEnds: [], restarts: 0 };
 
 export interface RunFacts {
   outcome: Outcome;
-  /** Monotonic milliseconds when the run started, when it became ready (READY=1), and now. */
+  /** Monotonic milliseconds when the run started, when it said it was ready (READY=1), and now. */
   startedAt: number;
   readyAt?: number;
   now: number;
@@ -65,7 +65,9 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
     return { action: 'give-up', status, failures: recentEnds.length, windowMs: config.windowMs };
   }
 
-  const stable = run.readyAt !== undefined || run.now - run.startedAt >= config.resetAfterMs;
+  // A stable run lasted --reset-after, counted from READY=1 when the child sent it: a child that
+  // says it is ready and then dies at once is not stable.
+  const stable = run.now - (run.readyAt ?? run.startedAt) >= config.resetAfterMs;
   const streak = stable ? 1 : history.streak + 1;
   const delayMs = backoffDelay(
     streak,

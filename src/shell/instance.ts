@@ -184,6 +184,7 @@ export class Instance {
       });
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
+    supervisor.on('status', (event) => this.setStatusText(event.text));
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();

@@ -41,15 +41,53 @@ test('a command that cannot start is "not started": 127 when missing, 126 when n
 
 test('keepalive\'s own kills are named for their cause, with 128 + the signal it sent', (t) => {
   const facts = { started: true as const, code: null, signal: 'SIGKILL' as const };
-  const hung = classify(facts, { cause: { cause: 'hung', signal: 'SIGKILL', silentMs: 5000 } });
-  t.deepEqual(hung, { kind: 'hung', signal: 'SIGKILL', silentMs: 5000 });
+  const hung = classify(facts, { cause: { cause: 'hung', signal: 'SIGKILL', reason: 'no-heartbeat', silentMs: 5000 } });
+  t.deepEqual(hung, { kind: 'hung', signal: 'SIGKILL', sent: 'SIGKILL', reason: 'no-heartbeat', silentMs: 5000, coreDumps: 'unknown' });
   t.is(exitStatus(hung), 137);
-  t.is(describeOutcome(hung), 'hung: no heartbeat for 5s, killed with SIGKILL, status 137');
-  const unhealthy = classify(facts, { cause: { cause: 'unhealthy', signal: 'SIGTERM', failures: 3 } });
+  t.is(describeOutcome(hung), 'hung: no heartbeat for 5s, killed with SIGKILL (Forced termination), status 137');
+  const unhealthy = classify({ ...facts, signal: 'SIGTERM' }, { cause: { cause: 'unhealthy', signal: 'SIGTERM', failures: 3 } });
   t.is(exitStatus(unhealthy), 143);
+  t.is(describeOutcome(unhealthy), 'unhealthy: health check failed 3 times in a row, killed with SIGTERM (Termination), status 143');
   const oom = classify(facts, { cause: { cause: 'oom' } });
   t.deepEqual(oom, { kind: 'oom-killed' });
   t.is(exitStatus(oom), 137);
   // The OOM cause only explains a SIGKILL: an ordinary exit stays an exit.
   t.deepEqual(classify({ started: true, code: 1, signal: null }, { cause: { cause: 'oom' } }), { kind: 'exited', code: 1 });
+});
+
+test('a hang signal that dumps core reads as a crash by the watchdog: SIGABRT is status 134', (t) => {
+  const aborted = classify(
+    { started: true, code: null, signal: 'SIGABRT' },
+    { cause: { cause: 'hung', signal: 'SIGABRT', reason: 'no-heartbeat', silentMs: 5000 }, coreDumps: 'possible' },
+  );
+  t.like(aborted, { kind: 'hung', signal: 'SIGABRT', sent: 'SIGABRT' });
+  t.is(exitStatus(aborted), 134);
+  t.is(
+    describeOutcome(aborted),
+    'hung: no heartbeat for 5s, killed with SIGABRT (Aborted), status 134, a core file may have been written',
+  );
+});
+
+test('when the hang signal was not enough, the status is the SIGKILL that followed', (t) => {
+  const escalated = classify(
+    { started: true, code: null, signal: 'SIGKILL' },
+    { cause: { cause: 'hung', signal: 'SIGABRT', reason: 'no-heartbeat', silentMs: 1500 }, coreDumps: 'possible' },
+  );
+  t.is(exitStatus(escalated), 137);
+  t.is(describeOutcome(escalated), 'hung: no heartbeat for 1.5s, SIGABRT did not end it, killed with SIGKILL (Forced termination), status 137');
+  const unhealthy = classify({ started: true, code: null, signal: 'SIGKILL' }, { cause: { cause: 'unhealthy', signal: 'SIGTERM', failures: 1 } });
+  t.is(describeOutcome(unhealthy), 'unhealthy: health check failed, SIGTERM did not end it, killed with SIGKILL (Forced termination), status 137');
+});
+
+test('a child that catches the signal and exits with a code still ends with 128 + the signal sent', (t) => {
+  const caught = classify({ started: true, code: 0, signal: null }, { cause: { cause: 'unhealthy', signal: 'SIGTERM', failures: 3 } });
+  t.is(exitStatus(caught), 143);
+});
+
+test('the other reasons for a hang are told in words', (t) => {
+  const facts = { started: true as const, code: null, signal: 'SIGKILL' as const };
+  const triggered = classify(facts, { cause: { cause: 'hung', signal: 'SIGKILL', reason: 'trigger', silentMs: 10 } });
+  t.is(describeOutcome(triggered), 'hung: it sent WATCHDOG=trigger, killed with SIGKILL (Forced termination), status 137');
+  const lingering = classify(facts, { cause: { cause: 'hung', signal: 'SIGKILL', reason: 'stop-timeout', silentMs: 8000 } });
+  t.is(describeOutcome(lingering), 'hung: still running 8s after STOPPING=1, killed with SIGKILL (Forced termination), status 137');
 });

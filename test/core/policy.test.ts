@@ -76,11 +76,14 @@ test('a first start that fails is a usage mistake; a later one backs off', (t) =
   t.like(decide(config, NO_HISTORY, run({ outcome: notFound, firstRun: false })), { action: 'restart' });
 });
 
-test('a stable run resets the backoff: by uptime, or by READY=1', (t) => {
+test('a stable run resets the backoff: --reset-after of uptime, counted from READY=1 when sent', (t) => {
   const history: History = { streak: 6, recentEnds: [], restarts: 6 };
   t.like(decide(config, history, run({ startedAt: 0, now: 29_999 })), { action: 'restart', delayMs: 6400 });
   t.like(decide(config, history, run({ startedAt: 0, now: 30_000 })), { action: 'restart', delayMs: 100, restart: 7 });
-  t.like(decide(config, history, run({ startedAt: 0, now: 50, readyAt: 20 })), { action: 'restart', delayMs: 100 });
+  // Ready, then dead at once: not stable, the delay keeps growing.
+  t.like(decide(config, history, run({ startedAt: 0, now: 50, readyAt: 20 })), { action: 'restart', delayMs: 6400 });
+  t.like(decide(config, history, run({ startedAt: 0, now: 30_019, readyAt: 20 })), { action: 'restart', delayMs: 6400 });
+  t.like(decide(config, history, run({ startedAt: 0, now: 30_020, readyAt: 20 })), { action: 'restart', delayMs: 100 });
 });
 
 test('max-restarts N in the window: N restarts, then give up on failure N+1', (t) => {

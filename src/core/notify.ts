@@ -1,0 +1,183 @@
+// The notify channel's wire format: newline-terminated lines in systemd's sd_notify vocabulary.
+// Pure: bytes in, messages out. It works on bytes and keeps at most one line's worth of them, so a
+// child that floods the channel with garbage never turns into big strings or a growing buffer.
+
+/** The longest line kept; anything longer is dropped whole. sd_notify messages are a few bytes. */
+export const MAX_LINE_BYTES = 4096;
+
+/** Over MAX_LINE_BYTES; a STATUS= text that is not UTF-8; anything else that is not a message. */
+export type DropReason = 'too-long' | 'not-utf8' | 'malformed';
+
+export type NotifyMessage =
+  /** An empty line or WATCHDOG=1. */
+  | { kind: 'beat' }
+  /** READY=1: also a beat. */
+  | { kind: 'ready' }
+  | { kind: 'status'; text: string }
+  | { kind: 'stopping' }
+  /** WATCHDOG=trigger: the child asks to be treated as hung. */
+  | { kind: 'trigger' }
+  /** WATCHDOG_USEC=N, in milliseconds; 0 switches the watchdog off, as in systemd. */
+  | { kind: 'set-timeout'; ms: number }
+  /** EXTEND_TIMEOUT_USEC=N, in milliseconds. */
+  | { kind: 'extend'; ms: number }
+  /** A well-formed line with a key keepalive does not use (MAINPID=, RELOADING=1 ...). */
+  | { kind: 'ignored' }
+  | { kind: 'dropped'; why: DropReason };
+
+// Shared instances: the messages a flood is made of cost no allocation.
+const BEAT: NotifyMessage = { kind: 'beat' };
+const READY: NotifyMessage = { kind: 'ready' };
+const STOPPING: NotifyMessage = { kind: 'stopping' };
+const TRIGGER: NotifyMessage = { kind: 'trigger' };
+const IGNORED: NotifyMessage = { kind: 'ignored' };
+const DROPPED: Record<DropReason, NotifyMessage> = {
+  'too-long': { kind: 'dropped', why: 'too-long' },
+  'not-utf8': { kind: 'dropped', why: 'not-utf8' },
+  malformed: { kind: 'dropped', why: 'malformed' },
+};
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const EQUALS = 0x3d;
+const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
+const WATCHDOG_1 = ascii('WATCHDOG=1');
+const ONE = ascii('1');
+const TRIGGER_VALUE = ascii('trigger');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Key = 'READY' | 'STOPPING' | 'WATCHDOG' | 'STATUS' | 'WATCHDOG_USEC' | 'EXTEND_TIMEOUT_USEC';
+const KEYS: ReadonlyArray<[Key, Uint8Array]> = (
+  ['READY', 'STOPPING', 'WATCHDOG', 'STATUS', 'WATCHDOG_USEC', 'EXTEND_TIMEOUT_USEC'] as const
+).map((key) => [key, ascii(key)]);
+
+/** One line, without its newline. */
+export function parseLine(line: Uint8Array): NotifyMessage {
+  return parseRange(line, 0, line.length);
+}
+
+/**
+ * The line at bytes[start, end). Everything but a status text is read on the bytes themselves:
+ * a flood of beats or of garbage makes no strings and no copies.
+ */
+function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessage {
+  if (end - start > MAX_LINE_BYTES) return DROPPED['too-long'];
+  // A trailing CR (a script written on Windows, `printf 'READY=1\r\n'`) is not part of the message.
+  if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
+  if (end === start) return BEAT;
+  if (equalBytes(bytes, start, end, WATCHDOG_1)) return BEAT;
+  // KEY=VALUE, the key in capitals, digits and underscores, starting with a capital.
+  let equals = start;
+  while (equals < end && isKeyByte(bytes[equals] as number, equals === start)) equals++;
+  if (equals === start || equals === end || bytes[equals] !== EQUALS) return DROPPED.malformed;
+  const key = KEYS.find(([, name]) => equalBytes(bytes, start, equals, name))?.[0];
+  const value = equals + 1;
+  switch (key) {
+    case undefined:
+      return IGNORED;
+    case 'READY':
+      return equalBytes(bytes, value, end, ONE) ? READY : DROPPED.malformed;
+    case 'STOPPING':
+      return equalBytes(bytes, value, end, ONE) ? STOPPING : DROPPED.malformed;
+    case 'WATCHDOG':
+      return equalBytes(bytes, value, end, TRIGGER_VALUE) ? TRIGGER : DROPPED.malformed;
+    case 'STATUS': {
+      let text: string;
+      try {
+        text = utf8.decode(bytes.subarray(value, end));
+      } catch {
+        return DROPPED['not-utf8'];
+      }
+      return { kind: 'status', text: printable(text) };
+    }
+    case 'WATCHDOG_USEC':
+    case 'EXTEND_TIMEOUT_USEC': {
+      const ms = microsecondsToMs(bytes, value, end);
+      if (ms === undefined) return DROPPED.malformed;
+      return key === 'WATCHDOG_USEC' ? { kind: 'set-timeout', ms } : { kind: 'extend', ms };
+    }
+  }
+}
+
+function isKeyByte(byte: number, first: boolean): boolean {
+  const capital = byte >= 0x41 && byte <= 0x5a;
+  return first ? capital : capital || (byte >= 0x30 && byte <= 0x39) || byte === 0x5f;
+}
+
+function equalBytes(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
+  return true;
+}
+
+/** A status ends up in log lines and on terminals: control characters become spaces. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
+
+/** Whole microseconds, 1 to 15 digits (up to about 31 years); anything else is malformed. */
+function microsecondsToMs(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (end === start || end - start > 15) return undefined;
+  let usec = 0;
+  for (let i = start; i < end; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    usec = usec * 10 + digit;
+  }
+  return usec / 1000;
+}
+
+/**
+ * Splits a byte stream into lines and parses them, whatever the chunk boundaries. Holds at most
+ * MAX_LINE_BYTES of an unfinished line; a longer line is reported once, when it passes the limit
+ * (so an endless line is reported too), and skipped up to its newline.
+ */
+export class NotifyDecoder {
+  readonly #carry = new Uint8Array(MAX_LINE_BYTES);
+  #carried = 0;
+  /** Inside a line already reported as too long: skip to its end. */
+  #skipping = false;
+
+  push(chunk: Uint8Array, visit: (message: NotifyMessage) => void): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.#keep(chunk.subarray(start), visit);
+        return;
+      }
+      const lineStart = start;
+      start = newline + 1;
+      if (this.#skipping) {
+        this.#skipping = false;
+      } else if (this.#carried === 0) {
+        visit(parseRange(chunk, lineStart, newline));
+      } else if (this.#carried + (newline - lineStart) > MAX_LINE_BYTES) {
+        this.#carried = 0;
+        visit(DROPPED['too-long']);
+      } else {
+        this.#carry.set(chunk.subarray(lineStart, newline), this.#carried);
+        const length = this.#carried + (newline - lineStart);
+        this.#carried = 0;
+        visit(parseRange(this.#carry, 0, length));
+      }
+    }
+  }
+
+  /** Bytes held for an unfinished line, for tests: never more than MAX_LINE_BYTES. */
+  get pending(): number {
+    return this.#carried;
+  }
+
+  #keep(rest: Uint8Array, visit: (message: NotifyMessage) => void): void {
+    if (this.#skipping || rest.length === 0) return;
+    if (this.#carried + rest.length > MAX_LINE_BYTES) {
+      this.#carried = 0;
+      this.#skipping = true;
+      visit(DROPPED['too-long']);
+      return;
+    }
+    this.#carry.set(rest, this.#carried);
+    this.#carried += rest.length;
+  }
+}

@@ -1,0 +1,173 @@
+// The heart of one run: the notify channel with its watchdog, and the health check if there is one.
+// It reports what the child says and decides when keepalive must kill it; the supervisor does the
+// killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
+import type { StdioOptions } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { KillCause } from '../core/exit.js';
+import type { HangReason } from '../core/heartbeat.js';
+import type { HealthVerdict } from '../core/health.js';
+import type { SignalName } from '../core/signals.js';
+import type { HeartOptions } from '../options.js';
+import type { DropCounts } from './notify-channel.js';
+import type { Probes } from './probes.js';
+import { watchChild, type Watchdog } from './watchdog.js';
+
+interface Who {
+  name: string;
+  pid: number;
+}
+export interface ReadyEvent extends Who { afterMs: number }
+export interface StatusEvent extends Who { text: string }
+export type StoppingEvent = Who;
+export type WatchdogEvent =
+  | (Who & { change: 'timeout'; timeoutMs: number | null })
+  | (Who & { change: 'extend'; dueInMs: number });
+/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other. */
+export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; total: number }
+export interface HangEvent extends Who { reason: HangReason; silentMs: number; signal: SignalName }
+export interface HealthEvent extends Who {
+  passed: boolean;
+  detail: string;
+  verdict: HealthVerdict;
+  failures: number;
+  retries: number;
+}
+export interface UnhealthyEvent extends Who { failures: number; detail: string; signal: SignalName }
+
+export interface HeartEvents {
+  ready: [ReadyEvent];
+  status: [StatusEvent];
+  stopping: [StoppingEvent];
+  watchdog: [WatchdogEvent];
+  dropped: [DroppedEvent];
+  hang: [HangEvent];
+  health: [HealthEvent];
+  unhealthy: [UnhealthyEvent];
+}
+
+export type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
+
+/** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
+export function childStdio(options: HeartOptions): StdioOptions {
+  const stdio: Array<'inherit' | 'ignore' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
+  while (stdio.length < options.notifyFd) stdio.push('ignore');
+  stdio.push('pipe');
+  return stdio;
+}
+
+/** KEEPALIVE_NOTIFY_FD always; KEEPALIVE_HEARTBEAT_MS only when the watchdog is on (never inherited). */
+export function childEnv(env: NodeJS.ProcessEnv, options: HeartOptions): NodeJS.ProcessEnv {
+  const { KEEPALIVE_HEARTBEAT_MS: _inherited, ...rest } = env;
+  return {
+    ...rest,
+    KEEPALIVE_NOTIFY_FD: String(options.notifyFd),
+    ...(options.heartbeatMs === undefined ? {} : { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeatMs) }),
+  };
+}
+
+export interface Heart {
+  readonly readyAt: number | undefined;
+  /** The last STATUS= text of this run. */
+  readonly status: string | undefined;
+  /** keepalive is ending the child for its own reasons: no hang or unhealthy verdict from now on. */
+  disarm(): void;
+  /** After the child's exit: its last messages are read (a READY=1 just before it crashed counts). */
+  close(): Promise<void>;
+}
+
+export function startHeart(options: {
+  who: Who;
+  channel: Readable | null | undefined;
+  heart: HeartOptions;
+  killTimeoutMs: number;
+  stopSignal: SignalName;
+  env: NodeJS.ProcessEnv;
+  cwd: string | undefined;
+  now: () => number;
+  emit: EmitHeartEvent;
+  kill: (cause: KillCause) => void;
+}): Heart {
+  const { who, heart, emit } = options;
+  let status: string | undefined;
+  let armed = true;
+  let probes: Probes | undefined;
+  let closed = false;
+
+  const watchdog: Watchdog | undefined = options.channel
+    ? watchChild({
+        channel: options.channel,
+        config: { timeoutMs: heart.heartbeatMs, graceMs: heart.graceMs, stopTimeoutMs: options.killTimeoutMs },
+        now: options.now,
+        events: {
+          ready: (afterMs) => emit('ready', { ...who, afterMs }),
+          status: (text) => {
+            status = text;
+            emit('status', { ...who, text });
+          },
+          stopping: () => emit('stopping', who),
+          timeout: (change) =>
+            emit(
+              'watchdog',
+              'timeoutMs' in change
+                ? { ...who, change: 'timeout', timeoutMs: change.timeoutMs ?? null }
+                : { ...who, change: 'extend', dueInMs: change.extendedToMs },
+            ),
+          dropped: (counts) => emit('dropped', droppedEvent(who, counts)),
+          hang: (hang) => {
+            if (!armed) return;
+            armed = false;
+            probes?.close();
+            emit('hang', { ...who, ...hang, signal: heart.hangSignal });
+            options.kill({ cause: 'hung', signal: heart.hangSignal, ...hang });
+          },
+        },
+      })
+    : undefined;
+
+  const { health } = heart;
+  if (health) {
+    void import('./probes.js').then(({ startProbes }) => {
+      if (closed || !armed) return;
+      probes = startProbes({
+        check: health,
+        env: options.env,
+        cwd: options.cwd,
+        now: options.now,
+        report: (report) => {
+          if (!armed) return;
+          emit('health', { ...who, ...report, retries: health.retries });
+          if (report.verdict !== 'unhealthy') return;
+          armed = false;
+          watchdog?.disarm();
+          emit('unhealthy', { ...who, failures: report.failures, detail: report.detail, signal: options.stopSignal });
+          options.kill({ cause: 'unhealthy', signal: options.stopSignal, failures: report.failures });
+        },
+      });
+    });
+  }
+
+  return {
+    get readyAt() {
+      return watchdog?.readyAt;
+    },
+    get status() {
+      return status;
+    },
+    disarm() {
+      armed = false;
+      watchdog?.disarm();
+      probes?.close();
+    },
+    async close() {
+      closed = true;
+      this.disarm();
+      await watchdog?.close();
+    },
+  };
+}
+
+function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {
+  const { 'too-long': tooLong, 'not-utf8': notUtf8, malformed } = counts;
+  return { ...who, tooLong, notUtf8, malformed, total: tooLong + notUtf8 + malformed };
+}

@@ -1,0 +1,87 @@
+// Reads the child's end of the notify channel: chunks of bytes in, messages out, in order.
+// The decoder holds at most one line; the stream is consumed as it arrives, so whatever the child
+// writes, keepalive's memory stays flat and the pipe's own back-pressure slows a flooding child down.
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
+
+/** Lines dropped since the last report. */
+export type DropCounts = Record<DropReason, number>;
+
+/** At most one warning about dropped lines per this interval. */
+export const DROP_REPORT_INTERVAL_MS = 10_000;
+
+export interface ChannelHandlers {
+  /** A chunk starts: every message until `end()` arrived at the same moment. */
+  begin(): void;
+  message(message: NotifyMessage): void;
+  end(): void;
+  dropped(counts: DropCounts): void;
+}
+
+export interface NotifyChannel {
+  /** Reads what is still in the pipe (the child's last words before it exited), then lets go. */
+  close(): Promise<void>;
+}
+
+/** Loop turns to wait for the end of the channel after the child exited; a grandchild may hold it open. */
+const CLOSING_TURNS = 3;
+
+export function readNotifyChannel(stream: Readable, handlers: ChannelHandlers): NotifyChannel {
+  const decoder = new NotifyDecoder();
+  const drops = dropReporter(handlers.dropped);
+  const visit = (message: NotifyMessage): void => {
+    if (message.kind === 'dropped') drops.count(message.why);
+    else handlers.message(message);
+  };
+  stream.on('data', (chunk: Buffer) => {
+    handlers.begin();
+    decoder.push(chunk, visit);
+    handlers.end();
+  });
+  // The child's death resets the socket; nothing to report, the exit says it all.
+  stream.on('error', () => {});
+  const ended = once(stream, 'end').then(
+    () => {},
+    () => {},
+  );
+  return {
+    async close() {
+      await Promise.race([ended, waitTurns(CLOSING_TURNS)]);
+      stream.destroy();
+      drops.flush();
+    },
+  };
+}
+
+/** Reports the first drop at once, then at most one line per interval with the counts since. */
+function dropReporter(report: (counts: DropCounts) => void): { count(why: DropReason): void; flush(): void } {
+  let counts: DropCounts | undefined;
+  let lastReportAt = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (counts === undefined) return;
+    const reported = counts;
+    counts = undefined;
+    lastReportAt = performance.now();
+    report(reported);
+  };
+  return {
+    count(why) {
+      counts ??= { 'too-long': 0, 'not-utf8': 0, malformed: 0 };
+      counts[why]++;
+      if (timer !== undefined) return;
+      const wait = lastReportAt + DROP_REPORT_INTERVAL_MS - performance.now();
+      if (wait <= 0) flush();
+      else timer = setTimeout(flush, wait).unref();
+    },
+    flush,
+  };
+}
+
+async function waitTurns(turns: number): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await nextTurn();
+}

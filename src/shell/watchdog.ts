@@ -1,0 +1,145 @@
+// The watchdog for one run: the notify channel feeds the pure heartbeat state, and a single timer
+// waits for its deadline. Beats only move the deadline; the timer is not reset for each of them but
+// looks again when it fires, so a child beating a million times a second costs one timer a period.
+import type { Readable } from 'node:stream';
+import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
+import type { NotifyMessage } from '../core/notify.js';
+import { readNotifyChannel, type DropCounts } from './notify-channel.js';
+
+const BEAT: NotifyMessage = { kind: 'beat' };
+/** setTimeout's longest delay; a later deadline is reached in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface WatchdogEvents {
+  ready(afterMs: number): void;
+  status(text: string): void;
+  stopping(): void;
+  timeout(change: { timeoutMs: number | undefined } | { extendedToMs: number }): void;
+  dropped(counts: DropCounts): void;
+  hang(hang: Hang): void;
+}
+
+export interface Watchdog {
+  readonly readyAt: number | undefined;
+  /** No hang is declared from now on (keepalive is ending the child); messages are still read. */
+  disarm(): void;
+  /** After the child's exit: reads its last messages, then stops. */
+  close(): Promise<void>;
+}
+
+export function watchChild(options: {
+  channel: Readable;
+  config: WatchdogConfig;
+  now: () => number;
+  events: WatchdogEvents;
+}): Watchdog {
+  const { config, now, events } = options;
+  const startedAt = now();
+  let state: WatchState = startWatch(config, startedAt);
+  let armed = true;
+  let timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer was set for: a timer for an earlier or equal one is kept. */
+  let timerFor = Number.POSITIVE_INFINITY;
+  /** Between a fire past the deadline and the verdict: no new timer. */
+  let draining = false;
+
+  // Messages of one chunk share one clock reading; a run of beats is applied once.
+  let chunkAt = 0;
+  let pendingBeat = false;
+  let status: string | undefined;
+  const applyBeat = (): void => {
+    if (pendingBeat) state = observe(config, state, BEAT, chunkAt);
+    pendingBeat = false;
+  };
+  const apply = (message: NotifyMessage): void => {
+    const before = state;
+    state = observe(config, state, message, chunkAt);
+    if (message.kind === 'ready' && before.readyAt === undefined) events.ready(chunkAt - startedAt);
+    else if (message.kind === 'stopping' && before.stoppingAt === undefined) events.stopping();
+    else if (message.kind === 'set-timeout' && state !== before) events.timeout({ timeoutMs: state.timeoutMs });
+    else if (message.kind === 'extend' && state.deadline !== before.deadline && state.deadline !== undefined) {
+      events.timeout({ extendedToMs: state.deadline - chunkAt });
+    }
+  };
+
+  const channel = readNotifyChannel(options.channel, {
+    begin() {
+      chunkAt = now();
+    },
+    message(message) {
+      if (message.kind === 'beat') {
+        pendingBeat = true;
+        return;
+      }
+      applyBeat();
+      // Only the last status of a chunk is reported: a child printing thousands is not a log flood.
+      if (message.kind === 'status') status = message.text;
+      else apply(message);
+    },
+    end() {
+      applyBeat();
+      if (status !== undefined) events.status(status);
+      status = undefined;
+      arm();
+    },
+    dropped: (counts) => events.dropped(counts),
+  });
+
+  function arm(): void {
+    if (!armed || draining) return;
+    const { deadline } = state;
+    if (deadline === undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+      return;
+    }
+    // A timer due no later than the deadline stays: when it fires, it looks again. Re-setting it
+    // for every chunk would cost a timer per chunk, and a flood could keep pushing it away.
+    if (timer !== undefined && timerFor <= deadline) return;
+    clearTimeout(timer);
+    const at = now();
+    timerFor = Math.min(deadline, at + MAX_TIMER_MS);
+    timer = setTimeout(fire, Math.max(0, Math.ceil(timerFor - at)));
+  }
+
+  function fire(): void {
+    timer = undefined;
+    if (hangAt(state, now()) === undefined) arm();
+    else drain();
+  }
+
+  /**
+   * The deadline has passed, but a beat may be waiting in the pipe: timers run before the loop polls
+   * for input. setImmediate runs right after the next poll, which reads it; then the verdict.
+   */
+  function drain(): void {
+    draining = true;
+    setImmediate(() => {
+      draining = false;
+      if (!armed) return;
+      const hang = hangAt(state, now());
+      if (hang === undefined) {
+        arm();
+        return;
+      }
+      armed = false;
+      events.hang(hang);
+    });
+  }
+
+  arm();
+  return {
+    get readyAt() {
+      return state.readyAt;
+    },
+    disarm() {
+      armed = false;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+    close() {
+      this.disarm();
+      return channel.close();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// The heart through the API: typed events, the last status, the hang as an outcome.
+import test from 'ava';
+import { once } from 'node:events';
+import { supervise, type ExitEvent, type HangEvent, type ReadyEvent, type StatusEvent } from '../src/index.js';
+
+test('ready and status events; lastStatus is the running child\'s last STATUS=', async (t) => {
+  const script = 'echo READY=1 >&3; echo STATUS=loading >&3; sleep 0.2; echo "STATUS=serving 3 clients" >&3; exec sleep 1000';
+  const supervisor = supervise({ command: 'sh', args: ['-c', script] });
+  t.is(supervisor.lastStatus, undefined);
+  const [ready] = (await once(supervisor, 'ready')) as [ReadyEvent];
+  let status: StatusEvent;
+  do [status] = (await once(supervisor, 'status')) as [StatusEvent];
+  while (status.text !== 'serving 3 clients');
+  t.is(supervisor.lastStatus, 'serving 3 clients');
+  supervisor.stop();
+  await supervisor.done;
+  t.is(supervisor.lastStatus, undefined, 'no status once the child is gone');
+  t.is(ready.pid, status.pid);
+  t.true(ready.afterMs >= 0);
+});
+
+test('a hang is an event, then an exit with the outcome "hung", and the policy restarts', async (t) => {
+  const supervisor = supervise({ command: 'sleep', args: ['1000'], heartbeat: 200, delay: 0, maxRestarts: 1 }, { coreDumps: 'disabled' });
+  const [hang] = (await once(supervisor, 'hang')) as [HangEvent];
+  const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
+  const result = await supervisor.done;
+  t.like(hang, { reason: 'no-heartbeat', signal: 'SIGKILL' });
+  t.true(hang.silentMs >= 200);
+  t.like(exit.outcome, { kind: 'hung', signal: 'SIGKILL', sent: 'SIGKILL', reason: 'no-heartbeat' });
+  t.is(exit.status, 137);
+  t.like(exit.next, { action: 'restart', restart: 1 });
+  // The second hang is the second failure: maxRestarts 1 gives up.
+  t.is(result.reason, 'give-up');
+  t.is(result.outcome.kind, 'hung');
+});
+
+test('a stop during a hang\'s kill ends keepalive, still telling the hang', async (t) => {
+  const supervisor = supervise({ command: 'sh', args: ['-c', "trap '' QUIT; while :; do sleep 0.05; done"], heartbeat: 200, hangSignal: 'SIGQUIT', killTimeout: 400 });
+  await once(supervisor, 'hang');
+  supervisor.stop();
+  const result = await supervisor.done;
+  t.is(result.reason, 'stopped');
+  t.like(result.outcome, { kind: 'hung', sent: 'SIGQUIT', signal: 'SIGKILL' });
+});

@@ -1,0 +1,159 @@
+// The heart end to end: real keepalive processes, real children beating (or not) on the notify channel.
+import test from 'ava';
+import { alive, fixture, Keepalive, runKeepalive } from './helpers/keepalive.js';
+
+/** Milliseconds since `start`. */
+const since = (start: number): number => performance.now() - start;
+/** Generous: the machine is small and shared. */
+const SLACK_MS = 3000;
+
+test('a beating child stays up for several timeouts; a frozen one (kill -STOP) is hung, killed and restarted', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '1s', '--delay', '0', '--', fixture('beater.sh')]);
+  const pid = await keepalive.childPid();
+  await keepalive.stdout.next(/^beat 35$/);
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+
+  process.kill(pid, 'SIGSTOP');
+  const stoppedAt = performance.now();
+  await keepalive.stderr.next(new RegExp(`^keepalive: beater\\[${pid}\\] hung: no heartbeat for [\\d.]+s; sending SIGKILL$`));
+  t.true(since(stoppedAt) <= 1000 + SLACK_MS, `declared hung ${Math.round(since(stoppedAt))}ms after the stop`);
+  await keepalive.stderr.next(
+    new RegExp(`^keepalive: beater\\[${pid}\\] hung: no heartbeat for [\\d.]+s, killed with SIGKILL \\(Forced termination\\), status 137; restart 1 in \\d+ms$`),
+  );
+  const second = await keepalive.childPid(1);
+  t.not(second, pid);
+  t.false(alive(pid), 'the frozen child is gone without a kill -CONT');
+  await keepalive.stdout.next(/^beat 2$/, keepalive.stdout.all.length);
+  keepalive.signal('SIGTERM');
+  t.is((await keepalive.ended).status, 143);
+});
+
+test('a Node.js app whose event loop blocks is caught by heartbeat() from keepalive/client', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '600ms', '--heartbeat-grace', '10s', '--', 'node', fixture('event-loop.mjs'), 'block']);
+  const pid = await keepalive.childPid();
+  await keepalive.stdout.next(/^blocking$/);
+  const blockedAt = performance.now();
+  await keepalive.stderr.next(new RegExp(`event-loop\\[${pid}\\] hung: no heartbeat for [\\d.]+m?s; sending SIGKILL$`));
+  t.true(since(blockedAt) <= 600 + SLACK_MS, `declared hung ${Math.round(since(blockedAt))}ms after the loop blocked`);
+  await keepalive.childPid(1);
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+});
+
+test('the same app with a free event loop is left alone', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '600ms', '--heartbeat-grace', '10s', '--', 'node', fixture('event-loop.mjs')]);
+  await keepalive.stdout.next(/^tick 30$/);
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  t.false(keepalive.stderr.text.includes('restart'), keepalive.stderr.text);
+});
+
+test('--hang-signal SIGABRT: the hang ends as an abort, status 134', async (t) => {
+  const result = await runKeepalive(['--heartbeat', '300ms', '--hang-signal', 'SIGABRT', '--restart', 'never', '--', 'sleep', '1000']);
+  t.is(result.status, 134);
+  t.regex(result.lines[1] ?? '', /^keepalive: sleep\[\d+\] hung: no heartbeat for [\d.]+m?s; sending SIGABRT$/);
+  t.regex(result.lines[2] ?? '', /^keepalive: sleep\[\d+\] hung: no heartbeat for [\d.]+m?s, killed with SIGABRT \(Aborted\), status 134(, .*core.*)?; not restarting/);
+});
+
+test('--hang-signal SIGABRT ignored by the child: SIGKILL after --kill-timeout, status 137', async (t) => {
+  const result = await runKeepalive([
+    '--heartbeat', '300ms', '--hang-signal', 'ABRT', '--kill-timeout', '300ms', '--restart', 'never', '--', fixture('ignore-abrt.sh'),
+  ]);
+  t.is(result.status, 137);
+  t.regex(result.stderr, /ignore-abrt\[\d+\] hung: no heartbeat for [\d.]+m?s; sending SIGABRT\n/);
+  t.regex(result.stderr, /ignore-abrt\[\d+\] still running [\d.]+m?s after SIGABRT: sending SIGKILL\n/);
+  t.regex(
+    result.lines.at(-1) ?? '',
+    /ignore-abrt\[\d+\] hung: no heartbeat for [\d.]+m?s, SIGABRT did not end it, killed with SIGKILL \(Forced termination\), status 137; not restarting/,
+  );
+});
+
+test('--heartbeat-grace: a slow starter is not killed before its first beat', async (t) => {
+  const env = { FIRST_BEAT_AFTER: '1' };
+  const keepalive = new Keepalive(['--heartbeat', '500ms', '--heartbeat-grace', '6s', '--', fixture('beater.sh')], { env });
+  await keepalive.stdout.next(/^beat 10$/);
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  // Without the grace, the first beat is due within --heartbeat.
+  const hasty = await runKeepalive(['--heartbeat', '500ms', '--restart', 'never', '--', fixture('beater.sh')], { env });
+  t.is(hasty.status, 137);
+  t.regex(hasty.stderr, /beater\[\d+\] hung: no heartbeat for [\d.]+m?s; sending SIGKILL/);
+  t.false(hasty.stdout.includes('beat 1'));
+});
+
+test('WATCHDOG=trigger: hung at once, even without --heartbeat', async (t) => {
+  const start = performance.now();
+  const result = await runKeepalive(['--restart', 'never', '--', 'sh', '-c', 'echo WATCHDOG=trigger >&"$KEEPALIVE_NOTIFY_FD"; exec sleep 1000']);
+  t.is(result.status, 137);
+  t.regex(result.stderr, /sh\[\d+\] hung: it sent WATCHDOG=trigger; sending SIGKILL\n/);
+  t.regex(result.stderr, /sh\[\d+\] hung: it sent WATCHDOG=trigger, killed with SIGKILL \(Forced termination\), status 137; not restarting/);
+  t.true(since(start) < 10_000);
+});
+
+test('WATCHDOG_USEC: the child sets its own timeout', async (t) => {
+  const result = await runKeepalive(['-v', '--heartbeat', '2m', '--restart', 'never', '--', 'sh', '-c', 'echo WATCHDOG_USEC=300000 >&3; exec sleep 1000']);
+  t.is(result.status, 137);
+  t.regex(result.stderr, /sh\[\d+\] set its heartbeat timeout to 300ms \(WATCHDOG_USEC\)\n/);
+  t.regex(result.stderr, /sh\[\d+\] hung: no heartbeat for [\d.]+m?s; sending SIGKILL\n/);
+});
+
+test('EXTEND_TIMEOUT_USEC: the deadline moves once; the next beat brings the usual timeout back', async (t) => {
+  const script = 'echo EXTEND_TIMEOUT_USEC=4000000 >&3; sleep 1.5; echo beating; echo >&3; exec sleep 1000';
+  const keepalive = new Keepalive(['-v', '--log-format', 'json', '--heartbeat', '500ms', '--restart', 'never', '--', 'sh', '-c', script]);
+  const [hangLine = ''] = await keepalive.stderr.next(/^.*"event":"hang".*$/);
+  t.true(keepalive.stdout.all.includes('beating'), 'the extension kept the child alive past 500ms');
+  const hang = JSON.parse(hangLine) as { reason: string; silentMs: number };
+  t.is(hang.reason, 'no-heartbeat');
+  t.true(hang.silentMs >= 500 && hang.silentMs < 1500, `silent for ${hang.silentMs}ms after its beat`);
+  await keepalive.ended;
+  t.regex(keepalive.stderr.text, /"event":"watchdog".*"change":"extend","dueInMs":4000/);
+});
+
+test('READY=1 starts the stable run: ready for --reset-after keeps the delay short; ready then dead grows it', async (t) => {
+  const delays = async (script: string): Promise<number[]> => {
+    const args = ['--log-format', 'json', '--delay', '100ms', '--reset-after', '300ms', '--max-restarts', '3', '--', 'sh', '-c', script];
+    const result = await runKeepalive(args);
+    return result.lines
+      .map((line) => JSON.parse(line) as { event: string; next?: { delayMs?: number } })
+      .filter((event) => event.event === 'exit' && event.next?.delayMs !== undefined)
+      .map((event) => event.next?.delayMs ?? -1);
+  };
+  // Up for 0.6s in all, but ready for only 0.1s of it: the stable run is counted from READY=1.
+  const readyLate = await delays('sleep 0.5; echo READY=1 >&3; sleep 0.1; exit 1');
+  t.true(readyLate[2] !== undefined && readyLate[2] >= 360, readyLate.join(', '));
+  const readyLong = await delays('echo READY=1 >&3; sleep 0.4; exit 1');
+  t.is(readyLong.length, 3);
+  t.true(readyLong.every((delay) => delay >= 90 && delay <= 110), readyLong.join(', '));
+  const readyThenDead = await delays('echo READY=1 >&3; exit 1');
+  t.true(readyThenDead[2] !== undefined && readyThenDead[2] >= 360, readyThenDead.join(', '));
+});
+
+test('STATUS= texts appear in verbose logs only', async (t) => {
+  const script = 'echo "STATUS=warming up: 3 of 5 caches" >&3; exit 0';
+  const verbose = await runKeepalive(['-v', '--restart', 'never', '--', 'sh', '-c', script]);
+  t.regex(verbose.stderr, /keepalive: sh\[\d+\] status: warming up: 3 of 5 caches\n/);
+  const normal = await runKeepalive(['--restart', 'never', '--', 'sh', '-c', script]);
+  t.false(normal.stderr.includes('warming up'), normal.stderr);
+});
+
+test('STOPPING=1: beats are no longer due, but the child must exit within --kill-timeout', async (t) => {
+  const clean = await runKeepalive(['-v', '--heartbeat', '300ms', '--kill-timeout', '6s', '--restart', 'never', '--', 'sh', '-c', 'echo STOPPING=1 >&3; sleep 1; exit 0']);
+  t.is(clean.status, 0);
+  t.regex(clean.stderr, /sh\[\d+\] is stopping \(STOPPING=1\)\n/);
+  t.false(clean.stderr.includes('hung'), clean.stderr);
+  const stuck = await runKeepalive(['--heartbeat', '300ms', '--kill-timeout', '500ms', '--restart', 'never', '--', 'sh', '-c', 'echo STOPPING=1 >&3; exec sleep 1000']);
+  t.is(stuck.status, 137);
+  t.regex(stuck.stderr, /sh\[\d+\] hung: still running [\d.]+m?s after STOPPING=1, killed with SIGKILL \(Forced termination\), status 137/);
+});
+
+test('the child is told where the channel is, and the timeout; --notify-fd moves the channel', async (t) => {
+  const script = 'echo "fd=$KEEPALIVE_NOTIFY_FD ms=${KEEPALIVE_HEARTBEAT_MS:-none}"; echo READY=1 >&"$KEEPALIVE_NOTIFY_FD"';
+  const moved = await runKeepalive(['-v', '--notify-fd', '7', '--heartbeat', '4s', '--restart', 'never', '--', 'sh', '-c', script]);
+  t.is(moved.stdout, 'fd=7 ms=4000\n');
+  t.regex(moved.stderr, /is ready \(READY=1 after [\d.]+m?s\)/);
+  // Without --heartbeat the variable is absent, even when keepalive itself runs under a watchdog.
+  const plain = await runKeepalive(['--restart', 'never', '--', 'sh', '-c', script], { env: { KEEPALIVE_HEARTBEAT_MS: '999' } });
+  t.is(plain.stdout, 'fd=3 ms=none\n');
+});

@@ -1,0 +1,90 @@
+// The watchdog's timer against a real event loop: floods, and a beat waiting at the deadline.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { readSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import type { Hang } from '../../src/core/heartbeat.js';
+import { watchChild, type WatchdogEvents } from '../../src/shell/watchdog.js';
+
+const now = (): number => performance.now();
+
+function recorder(): { events: WatchdogEvents; seen: string[]; hang: Promise<Hang> } {
+  const seen: string[] = [];
+  let resolveHang: (hang: Hang) => void = () => {};
+  const hang = new Promise<Hang>((resolve) => (resolveHang = resolve));
+  const events: WatchdogEvents = {
+    ready: () => seen.push('ready'),
+    status: () => seen.push('status'),
+    stopping: () => seen.push('stopping'),
+    timeout: () => seen.push('timeout'),
+    dropped: () => seen.push('dropped'),
+    hang: (found) => {
+      seen.push('hang');
+      resolveHang(found);
+    },
+  };
+  return { events, seen, hang };
+}
+
+// Serial: it counts the timers this process sets while it runs.
+test.serial('a channel that never stops sending garbage does not push the deadline away, nor cost a timer per chunk', async (t) => {
+  const channel = new PassThrough();
+  const { events, hang } = recorder();
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return realSetTimeout(...args);
+  }) as typeof setTimeout;
+  t.teardown(() => {
+    globalThis.setTimeout = realSetTimeout;
+  });
+  const start = now();
+  const watchdog = watchChild({ channel, config: { timeoutMs: 100, graceMs: 100, stopTimeoutMs: 1000 }, now, events });
+  const garbage = Buffer.from('not a message\n'.repeat(50));
+  let flooding = true;
+  const flood = (): void => {
+    if (!flooding) return;
+    channel.write(garbage);
+    setImmediate(flood);
+  };
+  flood();
+  let chunks = 0;
+  channel.on('data', () => chunks++);
+  const found = await hang;
+  const declaredAfter = now() - start;
+  const timersSet = timers;
+  flooding = false;
+  await watchdog.close();
+  t.is(found.reason, 'no-heartbeat');
+  t.true(declaredAfter < 2000, `hung declared ${Math.round(declaredAfter)}ms after the start, for a 100ms deadline`);
+  t.true(chunks > 20, `${chunks} chunks`);
+  t.true(timersSet <= 3, `${timersSet} timers set for ${chunks} chunks`);
+});
+
+test('a beat waiting in the pipe when the deadline passes is read before the verdict', async (t) => {
+  // The child sends READY=1 at once, then says so on stdout; it never beats again.
+  const child = spawn('sh', ['-c', 'echo READY=1 >&3; echo sent; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+  const { events, seen, hang } = recorder();
+  const start = now();
+  const watchdog = watchChild({ channel: child.stdio[3] as Readable, config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 }, now, events });
+  // Hold the event loop until READY=1 is surely in the pipe and the deadline has passed: when the loop
+  // runs again, the timer comes before the poll that would read it.
+  const stdoutFd = (child.stdout as unknown as { _handle: { fd: number } })._handle.fd;
+  let said = '';
+  const buffer = Buffer.alloc(64);
+  while (!said.includes('sent') || now() - start < 400) {
+    if (now() - start > 20_000) break;
+    try {
+      const read = readSync(stdoutFd, buffer);
+      said += buffer.toString('utf8', 0, read);
+    } catch {
+      // EAGAIN: nothing yet.
+    }
+  }
+  t.true(said.includes('sent'), 'the child wrote READY=1 while the loop was held');
+  await hang;
+  child.kill('SIGKILL');
+  await watchdog.close();
+  t.deepEqual(seen, ['ready', 'hang'], 'READY=1 came before the verdict, which then waited for the next deadline');
+});
