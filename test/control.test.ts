@@ -213,3 +213,24 @@ test('with --pidfile, SIGHUP, SIGUSR1 and SIGUSR2 still go to the child: restart
   t.false(keepalive.stderr.text.includes('restart requested'));
   t.deepEqual(readdirSync(directory), []);
 });
+
+test('status shows the child\'s last STATUS= text, from the notify channel', async (t) => {
+  const marker = uniqueMarker();
+  const directory = workspace(t, marker);
+  const pidfile = join(directory, 'app.pid');
+  const script = 'echo "STATUS=warming up" >&3; sleep 0.2; echo "STATUS=serving 3 clients" >&3; exec sleep "$0"';
+  const keepalive = new Keepalive(['--pidfile', pidfile, '--', 'sh', '-c', script, marker]);
+  t.teardown(() => keepalive.signal('SIGKILL'));
+  // The state file takes STATUS= texts at most every half second: ask until the last one shows.
+  let report: { state?: string; lastStatusText?: string } = {};
+  for (let asked = 0; asked < 50 && report.lastStatusText !== 'serving 3 clients'; asked++) {
+    const json = await runKeepalive(['status', '--pidfile', pidfile, '--json']);
+    report = JSON.parse(json.stdout || '{}') as typeof report;
+    if (report.lastStatusText !== 'serving 3 clients') await sleep(100);
+  }
+  t.like(report, { state: 'running', lastStatusText: 'serving 3 clients' });
+  const text = await runKeepalive(['status', '--pidfile', pidfile]);
+  t.regex(text.stdout, /serving 3 clients/);
+  keepalive.signal('SIGTERM');
+  t.is((await keepalive.ended).status, 143);
+});

@@ -44,6 +44,30 @@ export function supervisors(marker: string): Running[] {
   return running().filter((process) => process.argv.includes(marker) && isKeepalive(process.argv));
 }
 
+/** The state letter from /proc/<pid>/stat (R, S, T, Z ...), or undefined if it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pids whose parent is `pid`, from every thread's /proc children list. */
+export function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text) found.push(...text.split(' ').map(Number));
+    }
+  } catch {
+    // Gone.
+  }
+  return found;
+}
+
 /** A number no other test uses, to pass as `sleep`'s argument (or a fixture's). */
 export function uniqueMarker(): string {
   return String(100_000_000 + Math.floor(Math.random() * 800_000_000));

@@ -1,6 +1,6 @@
 // A real terminal for tests: a detached tmux session on a private server, running a plain bash.
 import { execFileSync } from 'node:child_process';
-import { waitFor } from './processes.js';
+import { eventually } from './proc.js';
 
 export class Terminal {
   readonly #socket: string;
@@ -28,7 +28,7 @@ export class Terminal {
 
   async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
     let match: RegExpMatchArray | null = null;
-    await waitFor(`${pattern} on the terminal`, () => (match = this.screen().match(pattern)) !== null, timeoutMs).catch((error: Error) => {
+    await eventually(`${pattern} on the terminal`, () => (match = this.screen().match(pattern)) !== null, timeoutMs).catch((error: Error) => {
       throw new Error(`${error.message}; the screen was:\n${this.screen()}`);
     });
     return match as unknown as RegExpMatchArray;

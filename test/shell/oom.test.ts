@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { supervise, type ExitEvent, type SpawnEvent } from '../../src/index.js';
 import { oomCounter, oomCounterFile, parseOomKills } from '../../src/shell/oom.js';
 import { Keepalive } from '../helpers/keepalive.js';
-import { waitFor } from '../helpers/processes.js';
+import { eventually } from '../helpers/proc.js';
 
 test('the counter file is found for cgroup v2 and v1', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'keepalive-cgroup-'));
@@ -49,7 +49,7 @@ test('a child the kernel OOM-kills for real is told as oom-killed, status 137', 
   }
   const cgroup = join(MEMORY_V1, `keepalive-oom-test-${process.pid}`);
   mkdirSync(cgroup);
-  t.teardown(() => waitFor('the test cgroup to empty', () => tryRmdir(cgroup), 10_000).catch(() => {}));
+  t.teardown(() => eventually('the test cgroup to empty', () => tryRmdir(cgroup), 10_000).catch(() => {}));
   writeFileSync(join(cgroup, 'memory.limit_in_bytes'), String(256 * 1024 * 1024));
   // keepalive joins the cgroup first, so the child it starts is born there.
   const hog = 'const held = []; for (;;) held.push(Buffer.alloc(16 * 1024 * 1024, 1));';

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { CLI, fixture, Keepalive } from '../helpers/keepalive.js';
-import { childrenOf, processState, waitFor } from '../helpers/processes.js';
+import { childrenOf, processState, eventually } from '../helpers/proc.js';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
@@ -22,7 +22,7 @@ function keepaliveAsPid1(args: readonly string[]): Keepalive {
 /** The outside pid of unshare's forked child: keepalive, PID 1 inside. */
 async function outerPid(unshare: Keepalive): Promise<number> {
   let pid: number | undefined;
-  await waitFor('unshare to fork keepalive', () => (pid = childrenOf(unshare.pid)[0]) !== undefined);
+  await eventually('unshare to fork keepalive', () => (pid = childrenOf(unshare.pid)[0]) !== undefined);
   return pid as number;
 }
 
@@ -45,7 +45,7 @@ test('as PID 1, a child that orphans 100 grandchildren leaves no zombies', async
   const unshare = keepaliveAsPid1(['-v', '--', fixture('orphans.sh'), '100']);
   await unshare.stdout.next(/^orphaned 100$/);
   const keepalivePid = await outerPid(unshare);
-  await waitFor('100 orphans to be reaped', () => unshare.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 100);
+  await eventually('100 orphans to be reaped', () => unshare.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 100);
   t.deepEqual(zombiesUnder(keepalivePid), []);
   process.kill(keepalivePid, 'SIGTERM');
   const ended = await unshare.ended;
@@ -64,7 +64,7 @@ test('as PID 1, the child\'s own exit is still classified while orphans are reap
 test('--subreaper reaps orphans outside PID 1 too', async (t) => {
   const keepalive = new Keepalive(['-v', '--subreaper', '--', fixture('orphans.sh'), '50']);
   await keepalive.stdout.next(/^orphaned 50$/);
-  await waitFor('50 orphans to be reaped', () => keepalive.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 50);
+  await eventually('50 orphans to be reaped', () => keepalive.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 50);
   t.deepEqual(zombiesUnder(keepalive.pid), []);
   keepalive.signal('SIGTERM');
   t.is((await keepalive.ended).status, 143);

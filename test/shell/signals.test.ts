@@ -1,7 +1,7 @@
 // Signals to keepalive, and what reaches the child's process group.
 import test from 'ava';
 import { fixture, Keepalive } from '../helpers/keepalive.js';
-import { childrenOf, processState, waitFor } from '../helpers/processes.js';
+import { childrenOf, processState, eventually } from '../helpers/proc.js';
 import { once } from 'node:events';
 import { supervise, type ExitEvent } from '../../src/index.js';
 import { FORWARDED_SIGNALS } from '../../src/shell/signals.js';
@@ -22,7 +22,7 @@ test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forw
   await keepalive.stdout.next(/^got SIGUSR2$/, beforeChld);
   // SIGSTOP stops keepalive alone; the child runs on. SIGCONT resumes keepalive and reaches the child.
   keepalive.signal('SIGSTOP');
-  await waitFor('keepalive to stop', () => processState(keepalive.pid) === 'T');
+  await eventually('keepalive to stop', () => processState(keepalive.pid) === 'T');
   t.not(processState(childPid), 'T');
   const beforeCont = keepalive.stdout.all.length;
   keepalive.signal('SIGCONT');
@@ -44,7 +44,7 @@ for (const [what, script] of groups) {
   test(`stop takes down ${what} as a whole`, async (t) => {
     const keepalive = new Keepalive(['--', 'sh', '-c', script]);
     const pgid = await keepalive.childPid();
-    await waitFor('the group to have its members', () => descendantCount(pgid) >= 2);
+    await eventually('the group to have its members', () => descendantCount(pgid) >= 2);
     keepalive.signal('SIGTERM');
     const ended = await keepalive.ended;
     t.is(ended.status, 143);

@@ -1,6 +1,6 @@
 // The heart end to end: real keepalive processes, real children beating (or not) on the notify channel.
 import test from 'ava';
-import { alive, fixture, Keepalive, runKeepalive } from './helpers/keepalive.js';
+import { alive, fixture, Keepalive, runKeepalive } from '../helpers/keepalive.js';
 
 /** Milliseconds since `start`. */
 const since = (start: number): number => performance.now() - start;

@@ -1,7 +1,7 @@
 // The heart through the API: typed events, the last status, the hang as an outcome.
 import test from 'ava';
 import { once } from 'node:events';
-import { supervise, type ExitEvent, type HangEvent, type ReadyEvent, type StatusEvent } from '../src/index.js';
+import { supervise, type ExitEvent, type HangEvent, type ReadyEvent, type StatusEvent } from '../../src/index.js';
 
 test('ready and status events; lastStatus is the running child\'s last STATUS=', async (t) => {
   const script = 'echo READY=1 >&3; echo STATUS=loading >&3; sleep 0.2; echo "STATUS=serving 3 clients" >&3; exec sleep 1000';

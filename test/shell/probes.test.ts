@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { supervise, type ExitEvent, type HealthEvent, type SpawnEvent, type UnhealthyEvent } from '../src/index.js';
-import { runKeepalive } from './helpers/keepalive.js';
+import { supervise, type ExitEvent, type HealthEvent, type SpawnEvent, type UnhealthyEvent } from '../../src/index.js';
+import { runKeepalive } from '../helpers/keepalive.js';
 
 /** A server whose answer the test decides: a status code, or no answer at all. */
 async function healthServer(): Promise<{ server: Server; url: string; answer: { status: number | 'none' } }> {

@@ -1,7 +1,7 @@
 // A child flooding the notify channel: keepalive must keep up, stay small, and keep its deadlines.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { fixture, Keepalive } from './helpers/keepalive.js';
+import { fixture, Keepalive } from '../helpers/keepalive.js';
 
 /** keepalive's peak resident memory so far, in MB. */
 function peakRssMb(pid: number): number {
