@@ -68,11 +68,31 @@ const OPTIONS: Record<string, OptionSpec> = {
 
 type Parsed = Record<string, unknown> & { '--'?: unknown[] };
 
+/**
+ * `--delay -1s` would read as the flags -1 and -s: join such a value to its option
+ * (`--delay=-1s`) so that the option's own check names it. Stops at `--` and at the command.
+ */
+function joinNegativeValues(argv: readonly string[], valued: ReadonlySet<string>): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--' || !word.startsWith('-')) return [...words, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (word.startsWith('--') && valued.has(word.slice(2)) && next !== undefined && /^-\d/.test(next)) {
+      words.push(`${word}=${next}`);
+      i++;
+    } else {
+      words.push(word);
+    }
+  }
+  return words;
+}
+
 function parseWords(argv: readonly string[]): Parsed {
   const names = Object.keys(OPTIONS);
   const spec = (type: OptionSpec['type']) => names.filter((name) => OPTIONS[name]?.type === type);
   const alias = Object.fromEntries(names.flatMap((name) => (OPTIONS[name]?.alias ? [[name, OPTIONS[name].alias]] : [])));
-  const parsed = parse([...argv], {
+  const parsed = parse(joinNegativeValues(argv, new Set(spec('string'))), {
     string: spec('string'),
     boolean: spec('boolean'),
     alias,

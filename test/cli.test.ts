@@ -12,6 +12,8 @@ const usageErrors: Array<[string, string[], string]> = [
   ['a bare number as a duration', ['--delay', '5', '--', 'true'], 'keepalive: --delay "5": expected a duration with a unit, such as 250ms, 1s, 1.5m or 2h (did you mean 5s or 5ms?)'],
   ['a malformed duration', ['--kill-timeout', 'soon', '--', 'true'], 'keepalive: --kill-timeout "soon": expected a duration with a unit, such as 250ms, 1s, 1.5m or 2h'],
   ['a negative count', ['--max-restarts=-1', '--', 'true'], 'keepalive: --max-restarts "-1": expected a whole number of 0 or more, such as 5'],
+  ['a negative count after a space', ['--max-restarts', '-1', '--', 'true'], 'keepalive: --max-restarts "-1": expected a whole number of 0 or more, such as 5'],
+  ['a negative duration', ['--delay', '-1s', '--', 'true'], 'keepalive: --delay "-1s": expected a duration with a unit, such as 250ms, 1s, 1.5m or 2h'],
   ['a fractional count', ['--max-restarts', '2.5', '--', 'true'], 'keepalive: --max-restarts "2.5": expected a whole number of 0 or more, such as 5'],
   ['an unknown signal', ['--stop-signal', 'SIGNOPE', '--', 'true'], 'keepalive: --stop-signal "SIGNOPE": expected a signal name or number, such as SIGTERM, TERM or 15'],
   ['a bad policy word', ['--restart', 'sometimes', '--', 'true'], 'keepalive: --restart "sometimes": expected one of always, on-failure, never'],

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -56,13 +57,20 @@ export function gaps(stamps: readonly bigint[]): number[] {
   return result;
 }
 
-/** Resident memory (kB) and CPU ticks (user + system) of a live process, from /proc. */
-export function usage(pid: number): { rssKb: number; ticks: number } {
+/** Resident memory now and at its peak (kB), and CPU ticks (user + system) of a live process, from /proc. */
+export function usage(pid: number): { rssKb: number; peakRssKb: number; ticks: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssKb, ticks: Number(fields[11]) + Number(fields[12]) };
+  return { rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM'), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+let clockTicks: number | undefined;
+/** The kernel's clock ticks per second (USER_HZ), the unit of the CPU times in /proc. */
+export function ticksPerSecond(): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  return clockTicks;
 }
 
 export function openFds(pid: number | 'self'): number {
@@ -78,15 +86,26 @@ export async function exited(child: ChildProcess): Promise<void> {
   await once(child, 'exit');
 }
 
-/** Resolves when `child`'s stderr shows a line matching `pattern`. */
-export function stderrLine(child: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves with the first match of `pattern` in all that `stream` has said so far; rejects if it
+ * ends first, so a benchmark whose process died fails instead of waiting forever.
+ */
+export function matchOn(stream: Readable | null, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    if (!stream) return reject(new Error('no stream to read'));
     let seen = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
       seen += chunk;
-      if (pattern.test(seen)) resolve();
+      const match = pattern.exec(seen);
+      if (match) resolve(match);
     });
+    stream.on('end', () => reject(new Error(`the output ended without ${pattern}: ${seen.slice(-500)}`)));
   });
+}
+
+/** Resolves when `child`'s stderr shows a line matching `pattern`. */
+export async function stderrLine(child: ChildProcess, pattern: RegExp): Promise<void> {
+  await matchOn(child.stderr, pattern);
 }
 
 /** One row of the report: a keepalive figure beside its floor measured in the same run. */
