@@ -14,6 +14,8 @@ const PARTS: Record<string, () => Promise<{ run: Part }>> = {
   forward: () => import('./forward.js'),
   idle: () => import('./idle.js'),
   endurance: () => import('./endurance.js'),
+  'hang-lag': () => import('./hang-lag.js'),
+  throughput: () => import('./throughput.js'),
 };
 
 const args = process.argv.slice(2);

@@ -11,10 +11,14 @@ const RUN = fileURLToPath(new URL('../../scripts/bench/run.js', import.meta.url)
 test('every benchmark part runs in smoke mode and reports its rows as a table and JSON', (t) => {
   const json = join(mkdtempSync(join(tmpdir(), 'keepalive-bench-test-')), 'out.json');
   const table = execFileSync(process.execPath, [RUN, '--smoke', '--json', json], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const { rows } = JSON.parse(readFileSync(json, 'utf8')) as { rows: Array<{ part: string; keepalive: { median: number } }> };
+  const { rows } = JSON.parse(readFileSync(json, 'utf8')) as {
+    rows: Array<{ part: string; keepalive: { median: number }; budget?: string; withinBudget?: boolean }>;
+  };
   const parts = new Set(rows.map((row) => row.part));
-  t.deepEqual([...parts], ['restart gap', 'start-up', 'stop', 'signal forwarding', 'idle', 'endurance']);
+  t.deepEqual([...parts], ['restart gap', 'start-up', 'stop', 'signal forwarding', 'idle', 'endurance', 'hang lag', 'notify throughput']);
   t.true(rows.every((row) => Number.isFinite(row.keepalive.median)));
+  // A budget's ✓ or ✗ is computed from the figures, so every budgeted row carries it.
+  t.true(rows.every((row) => row.budget === undefined || typeof row.withinBudget === 'boolean'));
   t.is(table.split('\n').filter((line) => line.startsWith('| ')).length, rows.length + 1);
 });
 
