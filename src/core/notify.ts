@@ -133,7 +133,8 @@ function microsecondsToMs(bytes: Uint8Array, start: number, end: number): number
  * (so an endless line is reported too), and skipped up to its newline.
  */
 export class NotifyDecoder {
-  readonly #carry = new Uint8Array(MAX_LINE_BYTES);
+  /** A line split across chunks waits here; allocated on first need, as most children never split one. */
+  #carry: Uint8Array | undefined;
   #carried = 0;
   /** Inside a line already reported as too long: skip to its end. */
   #skipping = false;
@@ -156,10 +157,11 @@ export class NotifyDecoder {
         this.#carried = 0;
         visit(DROPPED['too-long']);
       } else {
-        this.#carry.set(chunk.subarray(lineStart, newline), this.#carried);
+        const carry = (this.#carry ??= new Uint8Array(MAX_LINE_BYTES));
+        carry.set(chunk.subarray(lineStart, newline), this.#carried);
         const length = this.#carried + (newline - lineStart);
         this.#carried = 0;
-        visit(parseRange(this.#carry, 0, length));
+        visit(parseRange(carry, 0, length));
       }
     }
   }
@@ -177,7 +179,7 @@ export class NotifyDecoder {
       visit(DROPPED['too-long']);
       return;
     }
-    this.#carry.set(rest, this.#carried);
+    (this.#carry ??= new Uint8Array(MAX_LINE_BYTES)).set(rest, this.#carried);
     this.#carried += rest.length;
   }
 }
