@@ -1,6 +1,6 @@
 // Durations as the CLI accepts them: a number with a unit ("250ms", "1s", "1.5m", "2h").
 // A bare "0" means zero; any other bare number is ambiguous (seconds? milliseconds?) and rejected.
-import ms from 'ms';
+import parse from 'parse-duration';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
@@ -12,12 +12,7 @@ export function parseDuration(text: string): Parsed<number> {
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
     return { ok: false, expected: `${DURATION_EXPECTED} (did you mean ${trimmed}s or ${trimmed}ms?)` };
   }
-  let value: number;
-  try {
-    value = ms(trimmed as ms.StringValue);
-  } catch {
-    return { ok: false, expected: DURATION_EXPECTED }; // ms() throws on an empty string
-  }
+  const value = parse(trimmed);
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     return { ok: false, expected: DURATION_EXPECTED };
   }

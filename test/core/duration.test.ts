@@ -9,6 +9,7 @@ const accepted: Array<[string, number]> = [
   ['2h', 7_200_000],
   ['10 s', 10_000],
   ['0s', 0],
+  ['1h30m', 5_400_000],
 ];
 for (const [text, expected] of accepted) {
   test(`parseDuration accepts ${JSON.stringify(text)}`, (t) => {
