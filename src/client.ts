@@ -2,7 +2,7 @@
 //
 //   import { heartbeat, ready } from 'keepalive/client';
 //   heartbeat();   // beats from the event loop: a blocked loop stops the beats and is caught as a hang
-//   ready();       // when the app can do its work: a stable start, the restart delay starts over
+//   ready();       // when the app can do its work: the stable run (--reset-after) is counted from here
 //
 // Outside keepalive (no KEEPALIVE_NOTIFY_FD) every call returns at once and does nothing.
 // Writes are synchronous and a few bytes long, so a message is never left behind in a buffer
@@ -54,7 +54,7 @@ export function beat(): void {
   send('WATCHDOG=1');
 }
 
-/** The app is ready (READY=1): also a heartbeat, and the start counts as stable for the backoff. */
+/** The app is ready (READY=1): also a heartbeat, and --reset-after is counted from here for the backoff. */
 export function ready(): void {
   send('READY=1');
 }
