@@ -147,8 +147,9 @@ test('-q prints only errors; -v adds forwarded signals', async (t) => {
 });
 
 test('on a real terminal the lines are coloured, unless NO_COLOR is set', async (t) => {
+  // Node reads CI=true (set by CI runners) as "no colours": the terminal alone decides here.
   const command = `${process.execPath} ${JSON.stringify(CLI)} --restart never -- sh -c 'exit 3'`;
-  const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, TERM: 'xterm-256color' } });
+  const onTerminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, CI: undefined, TERM: 'xterm-256color' } });
   t.is(onTerminal.status, 3);
   t.regex(onTerminal.stdout, /\u001b\[\d+m.*exited with code 3/);
   const noColor = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
