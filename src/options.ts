@@ -1,6 +1,6 @@
 // Options: their defaults, and the checks that turn what a user typed into typed values.
 // Every message names the option as typed, the bad value and what is accepted.
-import { parseDuration } from './core/duration.js';
+import { MAX_DURATION_MS, parseDuration } from './core/duration.js';
 import type { HealthCheck } from './core/health.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import { parseSignal, type SignalName } from './core/signals.js';
@@ -136,7 +136,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     subreaper: options.subreaper ?? false,
   };
   for (const key of ['delay', 'maxDelay', 'resetAfter', 'restartWindow', 'killTimeout'] as const) {
-    requireNonNegative(key, resolved[key]);
+    requireDuration(key, resolved[key]);
   }
   requireNonNegative('maxRestarts', resolved.maxRestarts);
   if (!RESTART_MODES.includes(resolved.restart)) {
@@ -161,10 +161,13 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
 
 function resolveHeart(options: SuperviseOptions): HeartOptions {
   const { heartbeat, healthUrl, healthCmd } = options;
-  if (heartbeat !== undefined) requirePositive('heartbeat', heartbeat);
+  if (heartbeat !== undefined) {
+    requirePositive('heartbeat', heartbeat);
+    requireDuration('heartbeat', heartbeat);
+  }
   if (options.heartbeatGrace !== undefined) {
     if (heartbeat === undefined) throw new UsageError('heartbeatGrace: needs heartbeat');
-    requireNonNegative('heartbeatGrace', options.heartbeatGrace);
+    requireDuration('heartbeatGrace', options.heartbeatGrace);
   }
   const notifyFd = options.notifyFd ?? DEFAULTS.notifyFd;
   if (!Number.isInteger(notifyFd) || notifyFd < NOTIFY_FD_RANGE.min || notifyFd > NOTIFY_FD_RANGE.max) {
@@ -196,7 +199,9 @@ function resolveHealth(options: SuperviseOptions, healthUrl: string | undefined,
   const startPeriodMs = options.healthStartPeriod ?? DEFAULTS.healthStartPeriod;
   requirePositive('healthInterval', intervalMs);
   requirePositive('healthTimeout', timeoutMs);
-  requireNonNegative('healthStartPeriod', startPeriodMs);
+  requireDuration('healthInterval', intervalMs);
+  requireDuration('healthTimeout', timeoutMs);
+  requireDuration('healthStartPeriod', startPeriodMs);
   if (!Number.isInteger(retries) || retries < 1) {
     throw new UsageError(`healthRetries: ${String(retries)} is not allowed; use a whole number of 1 or more`);
   }
@@ -230,6 +235,12 @@ function requireNonNegative(key: string, value: number): void {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw new UsageError(`${key}: ${String(value)} is not allowed; use a number of 0 or more`);
   }
+}
+
+/** A duration in milliseconds that Node's timers can wait for. */
+function requireDuration(key: string, value: number): void {
+  requireNonNegative(key, value);
+  if (value > MAX_DURATION_MS) throw new UsageError(`${key}: ${value} is not allowed; use at most ${MAX_DURATION_MS} ms (about 24.8 days)`);
 }
 
 const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'ruby', 'perl', 'sh', 'bash', 'php']);

@@ -11,6 +11,7 @@ const usageErrors: Array<[string, string[], string]> = [
   ['an unknown option given with =', ['--frob=1', 'true'], 'keepalive: unknown option "--frob=1"; see keepalive --help for the options (put the command after --)'],
   ['a bare number as a duration', ['--delay', '5', '--', 'true'], 'keepalive: --delay "5": expected a duration with a unit, such as 250ms, 1s, 1.5m or 2h (did you mean 5s or 5ms?)'],
   ['a malformed duration', ['--kill-timeout', 'soon', '--', 'true'], 'keepalive: --kill-timeout "soon": expected a duration with a unit, such as 250ms, 1s, 1.5m or 2h'],
+  ['a duration Node cannot wait for', ['--kill-timeout', '25d', '--', 'true'], 'keepalive: --kill-timeout "25d": expected a duration of at most 24d (Node\'s timers cannot wait longer)'],
   ['a negative count', ['--max-restarts=-1', '--', 'true'], 'keepalive: --max-restarts "-1": expected a whole number of 0 or more, such as 5'],
   ['a negative count after a space', ['--max-restarts', '-1', '--', 'true'], 'keepalive: --max-restarts "-1": expected a whole number of 0 or more, such as 5'],
   ['a negative duration', ['--delay', '-1s', '--', 'true'], 'keepalive: --delay "-1s": expected a duration with a unit, such as 250ms, 1s, 1.5m or 2h'],
@@ -64,6 +65,12 @@ test('a command that is not found: 127 at once, no retry loop', async (t) => {
   const result = await runKeepalive(['--', 'no-such-command-anywhere']);
   t.is(result.status, 127);
   t.is(result.stderr, 'keepalive: no-such-command-anywhere not started: command not found: no-such-command-anywhere, status 127; check the command and try again\n');
+});
+
+test('a command under a path that is not a directory is not found: 127, not an internal error', async (t) => {
+  const result = await runKeepalive(['--', `${fixture('crash.js')}/x`]);
+  t.is(result.status, 127);
+  t.regex(result.stderr, /not started: command not found: .*crash\.js\/x, status 127/);
 });
 
 test('a command that is not executable: 126 at once', async (t) => {

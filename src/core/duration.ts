@@ -5,6 +5,10 @@ import parse from 'parse-duration';
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
 const DURATION_EXPECTED = 'a duration with a unit, such as 250ms, 1s, 1.5m or 2h';
+/** One or more number-and-unit parts: "250ms", "1.5m", "1h30m", "10 s". */
+const DURATION_FORM = /^(\d+(\.\d+)?\s*(ms|s|m|h|d)\s*)+$/;
+/** setTimeout's limit (2^31 - 1 ms, about 24.8 days): longer, and Node fires it after 1 ms. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 export function parseDuration(text: string): Parsed<number> {
   const trimmed = text.trim();
@@ -12,10 +16,11 @@ export function parseDuration(text: string): Parsed<number> {
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
     return { ok: false, expected: `${DURATION_EXPECTED} (did you mean ${trimmed}s or ${trimmed}ms?)` };
   }
+  // parse-duration reads "1,5s" as 15s and skips words it does not know: only plain forms get to it.
+  if (!DURATION_FORM.test(trimmed)) return { ok: false, expected: DURATION_EXPECTED };
   const value = parse(trimmed);
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    return { ok: false, expected: DURATION_EXPECTED };
-  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, expected: DURATION_EXPECTED };
+  if (value > MAX_DURATION_MS) return { ok: false, expected: `a duration of at most 24d (Node's timers cannot wait longer)` };
   return { ok: true, value: Math.round(value) };
 }
 

@@ -35,9 +35,12 @@ export interface ClassifyContext {
   coreDumps?: CoreDumps;
 }
 
+/** exec errors that mean "there is no such command" (127); any other means "cannot run it" (126). */
+const NOT_FOUND_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
+
 export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outcome {
   if (!facts.started) {
-    const reason = facts.errno === 'ENOENT' ? 'not-found' : 'not-executable';
+    const reason = NOT_FOUND_ERRNOS.has(facts.errno) ? 'not-found' : 'not-executable';
     return { kind: 'not-started', reason, errno: facts.errno, command: facts.command };
   }
   const { cause } = context;

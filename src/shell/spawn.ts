@@ -30,22 +30,29 @@ export function isOwnPid(pid: number): boolean {
 }
 
 export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
-  const child = spawnCommand(request.command, [...request.args], {
-    cwd: request.cwd,
-    env: request.env,
-    stdio: request.stdio ?? 'inherit',
-    detached: request.ownGroup,
+  const notStarted = (error: NodeJS.ErrnoException): SpawnResult => ({
+    started: false,
+    facts: { started: false, errno: error.code ?? 'EUNKNOWN', command: request.command },
+    message: error.message,
   });
+  let child: ChildProcess;
+  try {
+    child = spawnCommand(request.command, [...request.args], {
+      cwd: request.cwd,
+      env: request.env,
+      stdio: request.stdio ?? 'inherit',
+      detached: request.ownGroup,
+    });
+  } catch (error) {
+    // Node throws some exec failures at once (ENOTDIR, ENAMETOOLONG, E2BIG) instead of emitting them.
+    return Promise.resolve(notStarted(error as NodeJS.ErrnoException));
+  }
   const pid = child.pid;
   if (pid !== undefined) spawnedPids.add(pid);
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       if (pid !== undefined) spawnedPids.delete(pid);
-      resolve({
-        started: false,
-        facts: { started: false, errno: error.code ?? 'EUNKNOWN', command: request.command },
-        message: error.message,
-      });
+      resolve(notStarted(error));
     };
     child.once('error', onError);
     child.once('spawn', () => {
