@@ -189,6 +189,9 @@ function readVersion(): string {
 }
 
 async function main(): Promise<number> {
+  // A reader that went away (a closed pipe, a hung-up terminal) must not crash keepalive mid-stop.
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', () => {});
   const argv = process.argv.slice(2);
   if (CONTROL_WORDS.has(argv[0] ?? '')) {
     const { parseControlCommand, runControl } = await import('./control.js');

@@ -36,10 +36,16 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     enabled,
     line(severity, event, message, fields = {}) {
       if (!enabled(severity)) return;
-      if (options.format === 'json') {
-        options.write(`${JSON.stringify({ time: new Date().toISOString(), level: severity, event, message, ...fields })}\n`);
-      } else {
-        options.write(paint ? `${paint.dim('keepalive:')} ${colorize(paint, severity, message)}\n` : `keepalive: ${message}\n`);
+      const text =
+        options.format === 'json'
+          ? `${JSON.stringify({ time: new Date().toISOString(), level: severity, event, message, ...fields })}\n`
+          : paint
+            ? `${paint.dim('keepalive:')} ${colorize(paint, severity, message)}\n`
+            : `keepalive: ${message}\n`;
+      try {
+        options.write(text);
+      } catch {
+        // A closed stderr or a full disk loses this line; it must not stop the supervising.
       }
     },
   };
@@ -119,10 +125,12 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   supervisor.on('suspend', (event) => {
     if (!log.enabled('debug')) return;
     const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
-    log.line('debug', 'suspend', `${event.signal} received: suspending ${who} and keepalive (SIGCONT or fg resumes both)`, {
+    const what = event.ignored ? 'ignored (keepalive is PID 1: nothing would resume the child)' : `suspending ${who} and keepalive (SIGCONT or fg resumes both)`;
+    log.line('debug', 'suspend', `${event.signal} received: ${what}`, {
       name: event.name,
       pid: event.pid ?? null,
       signal: event.signal,
+      ignored: event.ignored,
     });
   });
   supervisor.on('reap', (event) => {

@@ -32,7 +32,7 @@ export interface ExitEvent {
 export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; killTimeoutMs: number }
 export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
 export interface ForwardEvent { name: string; pid: number; signal: SignalName }
-export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName }
+export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
 /** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
 export interface ReapEvent { pid: number; code: number | null; signal: number | null }
 export type EndCause = EndReason | 'give-up';
@@ -94,6 +94,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #restartRequested = false;
   #wake: (() => void) | undefined;
   readonly #sweeps = new Set<Promise<void>>();
+  /** Process groups whose leader has exited while members may remain (see #sweep). */
+  readonly #sweptGroups = new Set<number>();
   #env: NodeJS.ProcessEnv | undefined;
 
   constructor(options: ResolvedOptions, world: Environment) {
@@ -108,8 +110,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(signal: SignalName = this.#options.stopSignal): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
-      // A second Ctrl+C means "now".
-      if (signal === 'SIGINT') run?.termination?.killNow();
+      // A second Ctrl+C means "now": for the child, and for what it left in its group.
+      if (signal === 'SIGINT') {
+        run?.termination?.killNow();
+        for (const pgid of this.#sweptGroups) signalGroup(pgid, 'SIGKILL');
+      }
       return;
     }
     this.#stopSignal = signal;
@@ -137,6 +142,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const run = this.#run;
     if (!run || this.#stopSignal !== undefined) return;
     signalGroup(run.pid, signal);
+    if (signal === 'SIGCONT') run.heart?.resumed();
     this.emit('forward', { name: this.#options.name, pid: run.pid, signal });
   }
 
@@ -155,10 +161,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await Promise.all(this.#sweeps);
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
+    } catch (error) {
+      // Whatever broke (a listener that threw, a failed write), no child outlives its supervisor.
+      this.#killAll();
+      throw error;
     } finally {
       reaper?.stop();
       unroute();
     }
+  }
+
+  /** SIGKILL to the running child's group and to every group still being swept. */
+  #killAll(): void {
+    if (this.#run) signalGroup(this.#run.pid, 'SIGKILL');
+    for (const pgid of this.#sweptGroups) signalGroup(pgid, 'SIGKILL');
   }
 
   /** As PID 1 (or asked to be a subreaper), orphans become keepalive's to reap. */
@@ -177,8 +193,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   #suspend(signal: SignalName): void {
     const run = this.#run;
+    // PID 1 cannot stop itself (the kernel ignores the SIGSTOP), so nothing would resume the child.
+    const ignored = process.pid === 1;
+    this.emit('suspend', { name: this.#options.name, pid: run?.pid, signal, ignored });
+    if (ignored) return;
     if (run) signalGroup(run.pid, 'SIGSTOP');
-    this.emit('suspend', { name: this.#options.name, pid: run?.pid, signal });
     suspendSelf();
   }
 
@@ -320,7 +339,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const spent = run.stopSentAt === undefined ? 0 : this.#world.now() - run.stopSentAt;
     const sweep = sweepGroup(run.pid, this.#stopSignal ?? this.#options.stopSignal, this.#options.killTimeout - spent);
     this.#sweeps.add(sweep);
-    void sweep.finally(() => this.#sweeps.delete(sweep));
+    this.#sweptGroups.add(run.pid);
+    void sweep.finally(() => {
+      this.#sweeps.delete(sweep);
+      this.#sweptGroups.delete(run.pid);
+    });
   }
 
   #pause(milliseconds: number): Promise<void> {

@@ -72,6 +72,8 @@ export interface Heart {
   readonly status: string | undefined;
   /** keepalive is ending the child for its own reasons: no hang or unhealthy verdict from now on. */
   disarm(): void;
+  /** The child runs again after a stop (Ctrl+Z, then fg): its deadline starts over. */
+  resumed(): void;
   /** After the child's exit: its last messages are read (a READY=1 just before it crashed counts). */
   close(): Promise<void>;
 }
@@ -158,6 +160,9 @@ export function startHeart(options: {
       armed = false;
       watchdog?.disarm();
       probes?.close();
+    },
+    resumed() {
+      watchdog?.resumed();
     },
     async close() {
       closed = true;

@@ -23,6 +23,8 @@ export interface Watchdog {
   readonly readyAt: number | undefined;
   /** No hang is declared from now on (keepalive is ending the child); messages are still read. */
   disarm(): void;
+  /** The child was stopped and now runs again (SIGCONT): the time it spent stopped is not silence. */
+  resumed(): void;
   /** After the child's exit: reads its last messages, then stops. */
   close(): Promise<void>;
 }
@@ -131,6 +133,10 @@ export function watchChild(options: {
   return {
     get readyAt() {
       return state.readyAt;
+    },
+    resumed() {
+      state = observe(config, state, BEAT, now());
+      arm();
     },
     disarm() {
       armed = false;

@@ -82,3 +82,17 @@ test('unshare runs keepalive itself', (t) => {
   const result = spawnSync(UNSHARE[0] as string, [...UNSHARE.slice(1), process.execPath, CLI, '--restart', 'never', '--', 'sh', '-c', 'echo $PPID'], { encoding: 'utf8' });
   t.is(result.stdout.trim(), '1');
 });
+
+test('as PID 1, Ctrl+Z is ignored: PID 1 cannot stop itself, so the child is not stopped either', async (t) => {
+  if (!requireUnshare(t)) return;
+  const unshare = keepaliveAsPid1(['-v', '--', 'sleep', '1000']);
+  const [, child] = await unshare.stderr.next(/sleep\[(\d+)\] started/);
+  const keepalivePid = await outerPid(unshare);
+  process.kill(keepalivePid, 'SIGTSTP');
+  await unshare.stderr.next(/SIGTSTP received: ignored \(keepalive is PID 1/);
+  const [sleepPid] = childrenOf(keepalivePid);
+  t.truthy(child);
+  t.not(processState(sleepPid as number), 'T');
+  process.kill(keepalivePid, 'SIGTERM');
+  t.is((await unshare.ended).status, 143);
+});

@@ -1,8 +1,10 @@
 // Signals to keepalive, and what reaches the child's process group.
 import test from 'ava';
-import { fixture, Keepalive } from '../helpers/keepalive.js';
+import { CLI, fixture, Keepalive } from '../helpers/keepalive.js';
 import { childrenOf, processState, eventually } from '../helpers/proc.js';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { supervise, type ExitEvent } from '../../src/index.js';
 import { FORWARDED_SIGNALS } from '../../src/shell/signals.js';
 
@@ -78,3 +80,46 @@ function descendantCount(pid: number): number {
   const children = childrenOf(pid);
   return children.reduce((count, child) => count + descendantCount(child), children.length);
 }
+
+test('a second Ctrl+C also kills what the child left in its group', async (t) => {
+  // The leader dies of SIGINT; the background sleep ignores SIGINT and SIGTERM and stays in the group.
+  const script = '(trap "" INT TERM; exec sleep 1000) & echo ready; wait';
+  const keepalive = new Keepalive(['--kill-timeout', '60s', '--', 'sh', '-c', script]);
+  const pgid = await keepalive.childPid();
+  await keepalive.stdout.next(/^ready$/);
+  keepalive.signal('SIGINT');
+  await keepalive.stderr.next(/killed: SIGINT .*; stopped$/);
+  keepalive.signal('SIGINT');
+  const ended = await keepalive.ended;
+  t.is(ended.status, 130);
+  t.throws(() => process.kill(-pgid, 0), { code: 'ESRCH' });
+});
+
+test('a closed stderr does not stop keepalive from stopping its child', async (t) => {
+  const keepalive = spawn(process.execPath, [CLI, '--kill-timeout', '300ms', '--', fixture('ignore-stop.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = new Promise((resolve) => keepalive.stdout.on('data', (chunk: Buffer) => chunk.includes('ready') && resolve(true)));
+  await ready;
+  const [child] = childrenOf(keepalive.pid as number);
+  t.truthy(child);
+  keepalive.stderr.destroy(); // the reader goes away: keepalive's next line meets EPIPE
+  keepalive.kill('SIGTERM');
+  const [status] = (await once(keepalive, 'exit')) as [number];
+  t.is(status, 137);
+  await eventually('the child to be gone', () => processState(child as number) === undefined || processState(child as number) === 'Z');
+});
+
+test('Ctrl+Z then fg is not a hang: the time stopped is not silence', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '1s', '--', fixture('beater.sh')]);
+  const pid = await keepalive.childPid();
+  await keepalive.stdout.next(/^beat 3$/);
+  keepalive.signal('SIGTSTP');
+  await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && processState(pid) === 'T');
+  await sleep(2500); // stopped for longer than the heartbeat timeout: the scenario itself
+  const seen = keepalive.stdout.all.length;
+  keepalive.signal('SIGCONT');
+  await keepalive.stdout.next(/^beat \d+$/, seen + 5); // five beats after the resume
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  t.false(keepalive.stderr.text.includes('restart 1'), keepalive.stderr.text);
+});
