@@ -54,6 +54,14 @@ export function processState(pid: number): string | undefined {
   }
 }
 
+/**
+ * Whether a shell child is stopped: it is in T, or, caught in vfork() when SIGSTOP came, it waits
+ * in D for a child of its own that is in T.
+ */
+export function stoppedTree(pid: number): boolean {
+  return processState(pid) === 'T' || childrenOf(pid).some((child) => processState(child) === 'T');
+}
+
 /** The pids whose parent is `pid`, from every thread's /proc children list. */
 export function childrenOf(pid: number): number[] {
   const found: number[] = [];

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../helpers/keepalive.js';
-import { processState, eventually } from '../helpers/proc.js';
+import { eventually, processState, stoppedTree } from '../helpers/proc.js';
 import { Terminal } from '../helpers/terminal.js';
 
 /**
@@ -48,10 +48,10 @@ test('Ctrl+Z suspends keepalive and the child; fg resumes both', async (t) => {
   const [, supervisor] = await terminal.waitFor(/supervisor (\d+)/);
   const [, child] = await terminal.waitFor(/tick\[(\d+)\] started/);
   terminal.press('C-z');
-  await eventually('keepalive and the child to be stopped', () => processState(Number(supervisor)) === 'T' && processState(Number(child)) === 'T');
+  await eventually('keepalive and the child to be stopped', () => processState(Number(supervisor)) === 'T' && stoppedTree(Number(child)));
   await terminal.waitFor(/Stopped/);
   terminal.run('fg');
-  await eventually('keepalive and the child to run again', () => processState(Number(supervisor)) !== 'T' && processState(Number(child)) !== 'T');
+  await eventually('keepalive and the child to run again', () => processState(Number(supervisor)) !== 'T' && !stoppedTree(Number(child)));
   terminal.press('C-c');
   await terminal.waitFor(/exit=130/);
   t.pass();
