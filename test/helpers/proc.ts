@@ -34,9 +34,13 @@ export function running(): Running[] {
 
 const isKeepalive = (argv: readonly string[]): boolean => argv.some((word) => word.endsWith('/cli.js'));
 
-/** The business processes: marker as a whole argument, and not keepalive itself. */
+/**
+ * The business processes: marker as a whole argument, not keepalive itself, and leading a session
+ * of its own as keepalive's children do. A shell's fork before it execs a command has the shell's
+ * arguments for a moment, but not its own session: it is not a second business process.
+ */
 export function children(marker: string): Running[] {
-  return running().filter((process) => process.argv.includes(marker) && !isKeepalive(process.argv));
+  return running().filter((process) => process.argv.includes(marker) && !isKeepalive(process.argv) && process.sid === process.pid);
 }
 
 /** keepalive processes whose command line holds the marker. */
