@@ -137,14 +137,18 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
 
   const { pid, record } = verdict;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch (error) {
-    output.err(`keepalive: cannot signal keepalive[${pid}]: ${describeError(error)}\n`);
-    return LSB.unknown;
+  const startTime = readStat(pid)?.startTime;
+  // Asked through FILE.stop, keepalive stops its child with its own --stop-signal. If the request
+  // is not taken up (no inotify, an older keepalive), SIGTERM does the same with SIGTERM.
+  if (!(await askToStop(paths, pid, startTime))) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch (error) {
+      output.err(`keepalive: cannot signal keepalive[${pid}]: ${describeError(error)}\n`);
+      return LSB.unknown;
+    }
   }
   const timeoutMs = (record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS) + MARGIN_MS;
-  const startTime = readStat(pid)?.startTime;
   const gone = await waitUntil(() => ended(pid, startTime), timeoutMs, POLL_MS);
   if (!gone) {
     output.err(`keepalive: keepalive[${pid}] is still running ${Math.round(timeoutMs / 1000)}s after SIGTERM\n`);
@@ -156,6 +160,24 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
 }
 
 /** No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not running. */
+/** How long a request file may wait to be taken up before `stop` falls back to SIGTERM. */
+const REQUEST_WAIT_MS = 2_000;
+
+/** Writes FILE.stop for this supervisor; true once it is stopping (or gone). */
+async function askToStop(paths: InstancePaths, pid: number, startTime: number | undefined): Promise<boolean> {
+  try {
+    writeAtomically(paths.stop, `${pid}\n`, PRIVATE_MODE);
+  } catch {
+    return false;
+  }
+  const served = await waitUntil(() => {
+    const now = viewInstance(paths).verdict;
+    return ended(pid, startTime) || (now.kind === 'running' && now.record?.phase === 'stopping');
+  }, REQUEST_WAIT_MS, POLL_MS);
+  if (!served) removeIfOurs(paths.stop, (stats) => stats.isFile()); // not to be served by surprise later
+  return served;
+}
+
 async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<number | 'busy'> {
   let lock;
   try {

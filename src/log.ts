@@ -95,14 +95,17 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   });
   supervisor.on('stop', (event) => {
     if (!log.enabled('info')) return;
+    const cause = event.received ? `${event.signal} received: ` : '';
+    const how = event.received ? '' : ` with ${event.signal}`;
     const message =
       event.pid === undefined
-        ? `${event.signal} received: stopping; ${event.name} is not running and will not be restarted`
-        : `${event.signal} received: stopping ${event.name}[${event.pid}] (SIGKILL after ${formatDuration(event.killTimeoutMs)})`;
+        ? `${cause}stopping; ${event.name} is not running and will not be restarted`
+        : `${cause}stopping ${event.name}[${event.pid}]${how} (SIGKILL after ${formatDuration(event.killTimeoutMs)})`;
     log.line('info', 'stop', message, {
       name: event.name,
       pid: event.pid ?? null,
       signal: event.signal,
+      received: event.received,
       killTimeoutMs: event.killTimeoutMs,
     });
   });

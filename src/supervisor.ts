@@ -29,7 +29,7 @@ export interface ExitEvent {
   uptimeMs: number;
   next: Next;
 }
-export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; killTimeoutMs: number }
+export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; received: boolean; killTimeoutMs: number }
 export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
 export interface ForwardEvent { name: string; pid: number; signal: SignalName }
 export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
@@ -106,8 +106,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.done = new Promise((resolve) => process.nextTick(resolve)).then(() => this.#supervise());
   }
 
-  /** Stops the child (signal, then SIGKILL after the kill timeout) and ends without restarting. */
-  stop(signal: SignalName = this.#options.stopSignal): void {
+  /**
+   * Stops the child (signal, then SIGKILL after the kill timeout) and ends without restarting.
+   * `received`: keepalive itself got this signal (the CLI's handlers), rather than being asked.
+   */
+  stop(signal: SignalName = this.#options.stopSignal, received = false): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
       // A second Ctrl+C means "now": for the child, and for what it left in its group.
@@ -118,7 +121,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.#stopSignal = signal;
-    this.emit('stop', { name: this.#options.name, pid: run?.pid, signal, killTimeoutMs: this.#options.killTimeout });
+    this.emit('stop', { name: this.#options.name, pid: run?.pid, signal, received, killTimeoutMs: this.#options.killTimeout });
     this.#wake?.();
     if (run) this.#terminate(run, signal);
   }
@@ -149,7 +152,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #supervise(): Promise<SupervisorResult> {
     const unroute = this.#options.handleSignals
       ? routeSignals({
-          stop: (signal) => this.stop(signal),
+          stop: (signal) => this.stop(signal, true),
           forward: (signal) => this.forward(signal),
           suspend: (signal) => this.#suspend(signal),
         })

@@ -69,7 +69,7 @@ test('--detach returns once the child runs; the supervisor outlives the launchin
   t.deepEqual(children(marker), []);
   t.deepEqual(supervisors(marker), []);
   t.deepEqual(readdirSync(directory), ['app.log'], 'pidfile, state and lock removed');
-  t.regex(readFileSync(logFile, 'utf8'), /SIGTERM received: stopping sleep\[\d+\].*\n.*; stopped\n$/);
+  t.regex(readFileSync(logFile, 'utf8'), /stop requested by `keepalive stop`\n.*stopping sleep\[\d+\] with SIGTERM .*\n.*; stopped\n$/);
 
   for (const command of ['status', 'stop', 'restart']) {
     const result = await runKeepalive([command, '--pidfile', pidfile]);
@@ -233,4 +233,22 @@ test('status shows the child\'s last STATUS= text, from the notify channel', asy
   t.regex(text.stdout, /serving 3 clients/);
   keepalive.signal('SIGTERM');
   t.is((await keepalive.ended).status, 143);
+});
+
+test('stop asks keepalive to stop its child with --stop-signal, as design.md says', async (t) => {
+  const marker = uniqueMarker();
+  const directory = workspace(t, marker);
+  const pidfile = join(directory, 'app.pid');
+  const script = 'trap "echo got INT; exit 0" INT; trap "echo got TERM; exit 0" TERM; echo ready; while :; do sleep 0.05; done';
+  const keepalive = new Keepalive(['--pidfile', pidfile, '--stop-signal', 'SIGINT', '--', 'sh', '-c', script, marker]);
+  t.teardown(() => keepalive.signal('SIGKILL'));
+  await keepalive.stdout.next(/^ready$/);
+  const stopped = await runKeepalive(['stop', '--pidfile', pidfile]);
+  t.is(stopped.status, 0, stopped.stderr);
+  const ended = await keepalive.ended;
+  t.is(ended.status, 0);
+  t.true(keepalive.stdout.all.includes('got INT'), keepalive.stdout.text);
+  t.regex(keepalive.stderr.text, /stop requested by `keepalive stop`/);
+  t.regex(keepalive.stderr.text, /stopping sh\[\d+\] with SIGINT \(SIGKILL after 8s\)/);
+  t.deepEqual(readdirSync(directory), [], 'every file beside FILE is gone');
 });

@@ -3,6 +3,7 @@
 //   FILE.state    the state record, JSON, kept current (0644)
 //   FILE.lock     empty; flock(2)ed by the supervisor for its whole life (0600)
 //   FILE.restart  a pending `keepalive restart` request (0600), removed when served
+//   FILE.stop     a pending `keepalive stop` request (0600), removed when served
 import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
@@ -21,6 +22,7 @@ export interface InstancePaths {
   state: string;
   lock: string;
   restart: string;
+  stop: string;
   directory: string;
 }
 
@@ -31,6 +33,7 @@ export function instancePaths(pidfile: string): InstancePaths {
     state: `${absolute}.state`,
     lock: `${absolute}.lock`,
     restart: `${absolute}.restart`,
+    stop: `${absolute}.stop`,
     directory: dirname(absolute),
   };
 }
@@ -141,7 +144,7 @@ export function removeOwnFiles(paths: InstancePaths, pid: number): void {
 
 /** What only the lock holder may remove: a dead predecessor's files and half-written temporaries. */
 export function removeStaleFiles(paths: InstancePaths, stalePid: number | undefined, options: { keepRecord: boolean }): void {
-  const doomed = options.keepRecord ? [paths.restart] : [paths.state, paths.pidfile, paths.restart];
+  const doomed = options.keepRecord ? [paths.restart, paths.stop] : [paths.state, paths.pidfile, paths.restart, paths.stop];
   for (const path of doomed) removeIfOurs(path, (stats) => stats.isFile());
   if (stalePid === undefined) return;
   for (const path of [paths.state, paths.pidfile]) removeIfOurs(`${path}.${stalePid}.tmp`, (stats) => stats.isFile());

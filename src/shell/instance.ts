@@ -205,6 +205,7 @@ export class Instance {
     this.#watcher?.close();
     this.#removeEarlyListeners();
     removeIfOurs(this.paths.restart, (stats) => stats.isFile());
+    removeIfOurs(this.paths.stop, (stats) => stats.isFile());
     removeOwnFiles(this.paths, process.pid);
     this.#lock.release(true);
   }
@@ -224,21 +225,24 @@ export class Instance {
   }
 
   #watchRestartRequests(): void {
-    const name = basename(this.paths.restart);
+    const restart = basename(this.paths.restart);
+    const stop = basename(this.paths.stop);
     try {
       this.#watcher = watch(this.paths.directory, { persistent: false }, (_event, file) => {
-        if (file === null || file === name) this.#serveRestartRequest();
+        if (file === null || file === restart) this.#serveRequest(this.paths.restart);
+        if (file === null || file === stop) this.#serveRequest(this.paths.stop);
       });
       this.#watcher.on('error', () => this.#watcher?.close());
     } catch (error) {
-      this.#log.line('warn', 'restart', `cannot watch ${this.paths.directory} for \`keepalive restart\`: ${describeError(error)}`, {});
+      this.#log.line('warn', 'restart', `cannot watch ${this.paths.directory} for \`keepalive restart\` and \`stop\`: ${describeError(error)}`, {});
     }
-    this.#serveRestartRequest(); // one made before the watch began
+    // Ones made before the watch began.
+    this.#serveRequest(this.paths.restart);
+    this.#serveRequest(this.paths.stop);
   }
 
   /** A request counts only if this user made it, for this supervisor. */
-  #serveRestartRequest(): void {
-    const path = this.paths.restart;
+  #serveRequest(path: string): void {
     let text: string | undefined;
     try {
       const stats = lstatSync(path);
@@ -250,6 +254,12 @@ export class Instance {
     }
     removeIfOurs(path, (stats) => stats.isFile());
     if (text === undefined || parsePid(text) !== process.pid) return;
+    if (path === this.paths.stop) {
+      this.#log.line('info', 'stop', 'stop requested by `keepalive stop`', { pidfile: this.paths.pidfile });
+      // With the stop signal keepalive was given (--stop-signal), as for any stop it decides on itself.
+      this.#supervisor?.stop();
+      return;
+    }
     // Before the first start there is nothing to restart: the child is about to start anyway.
     if (this.#record.phase === 'starting') return;
     this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, { pidfile: this.paths.pidfile });
