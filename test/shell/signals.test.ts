@@ -111,6 +111,16 @@ test('a closed stderr does not stop keepalive from stopping its child', async (t
 test('Ctrl+Z then fg is not a hang: the time stopped is not silence', async (t) => {
   const keepalive = new Keepalive(['--heartbeat', '1s', '--', fixture('beater.sh')]);
   const pid = await keepalive.childPid();
+  t.teardown(() => {
+    // Should the test fail half-way, leave nothing stopped behind.
+    for (const target of [-pid, keepalive.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
   await keepalive.stdout.next(/^beat 3$/);
   keepalive.signal('SIGTSTP');
   await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && stoppedTree(pid));
