@@ -1,6 +1,6 @@
 // Stopping a child: its stop signal to the group, then SIGKILL if it is still there after the timeout.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SignalName } from '../core/signals.js';
+import { waitUntil } from './poll.js';
 import { groupAlive, signalGroup } from './process-group.js';
 
 export interface Termination {
@@ -40,8 +40,6 @@ const SWEEP_POLL_MS = 10;
  */
 export async function sweepGroup(pgid: number, signal: SignalName, graceMs: number): Promise<void> {
   if (!groupAlive(pgid)) return;
-  const deadline = performance.now() + graceMs;
   signalGroup(pgid, signal);
-  while (groupAlive(pgid) && performance.now() < deadline) await sleep(SWEEP_POLL_MS);
-  if (groupAlive(pgid)) signalGroup(pgid, 'SIGKILL');
+  if (!(await waitUntil(() => !groupAlive(pgid), graceMs, SWEEP_POLL_MS))) signalGroup(pgid, 'SIGKILL');
 }
