@@ -22,6 +22,7 @@ import {
 
 const USAGE = 'keepalive [options] [--] <command> [args...]';
 
+/** Everything the command line says; the guardian reads its share (GuardianSettings) of it. */
 export interface CliSettings {
   supervise: SuperviseOptions;
   logFormat: LogFormat;
@@ -163,7 +164,7 @@ function parseCommandLine(parsed: Parsed): CliSettings {
 }
 
 async function printHelp(): Promise<void> {
-  const [{ default: yargs }, { CONTROL_USAGES }] = await Promise.all([import('yargs'), import('./control.js')]);
+  const [{ default: yargs }, { CONTROL_USAGES }] = await Promise.all([import('yargs'), import('./guardian/control.js')]);
   const page = yargs([])
     .scriptName('keepalive')
     .usage(
@@ -194,7 +195,7 @@ async function main(): Promise<number> {
   process.stdout.on('error', () => {});
   const argv = process.argv.slice(2);
   if (CONTROL_WORDS.has(argv[0] ?? '')) {
-    const { parseControlCommand, runControl } = await import('./control.js');
+    const { parseControlCommand, runControl } = await import('./guardian/control.js');
     const control = parseControlCommand(argv);
     if (control) return runControl(control, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
   }
@@ -210,7 +211,7 @@ async function main(): Promise<number> {
   const settings = parseCommandLine(parsed);
   // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.
   const needsGuardian = settings.pidfile !== undefined || settings.logFile !== undefined || settings.detach;
-  const guardian = needsGuardian ? await import('./guardian.js') : undefined;
+  const guardian = needsGuardian ? await import('./guardian/claim.js') : undefined;
   if (guardian && settings.detach && !guardian.isBackground()) return guardian.detach(argv, settings);
   const log = await createLogger({
     format: settings.logFormat,
@@ -238,7 +239,7 @@ main().then(
       process.stderr.write(`keepalive: ${error.message}\n`);
       process.exit(error.exitStatus);
     }
-    const { InstanceError } = await import('./shell/instance-files.js');
+    const { InstanceError } = await import('./guardian/instance-files.js');
     if (error instanceof InstanceError) {
       process.stderr.write(`keepalive: ${error.message}\n`);
       process.exit(1);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseRecord, type InstanceRecord } from '../../src/core/instance-state.js';
 import { supervise, type SpawnEvent } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
-import { claimInstance } from '../../src/shell/instance.js';
+import { claimInstance } from '../../src/guardian/instance.js';
 import { runKeepalive } from '../helpers/keepalive.js';
 import { eventually, uniqueMarker, workspace } from '../helpers/proc.js';
 

@@ -3,15 +3,15 @@
 // 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done in time.
 import { setTimeout as sleep } from 'node:timers/promises';
 import yargs from 'yargs';
-import type { Verdict } from './core/instance-state.js';
-import { staleWords } from './core/instance-state.js';
-import { LSB, statusReport, statusText } from './core/status-report.js';
-import { cliPath, UsageError } from './options.js';
-import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './shell/instance-files.js';
-import { findLeftovers, stopLeftover } from './shell/leftovers.js';
-import { waitUntil } from './shell/poll.js';
-import { readStat } from './shell/proc.js';
-import { removeIfOurs, writeAtomically } from './shell/safe-files.js';
+import type { Verdict } from '../core/instance-state.js';
+import { staleWords } from '../core/instance-state.js';
+import { LSB, statusReport, statusText } from '../core/status-report.js';
+import { cliPath, UsageError } from '../options.js';
+import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './instance-files.js';
+import { findLeftovers, stopLeftover } from './leftovers.js';
+import { waitUntil } from '../shell/poll.js';
+import { readStat } from '../shell/proc.js';
+import { removeIfOurs, writeAtomically } from '../shell/safe-files.js';
 
 const CONTROL_USAGE = {
   status: 'keepalive status --pidfile FILE [--json]',

@@ -13,9 +13,9 @@ import {
   type InstanceRecord,
   type Verdict,
 } from '../core/instance-state.js';
-import { tryLockExclusive } from './native.js';
-import { bootId, processFacts } from './proc.js';
-import { readRegularFile, removeIfOurs, writeAtomically } from './safe-files.js';
+import { tryLockExclusive } from '../shell/native.js';
+import { bootId, processFacts } from '../shell/proc.js';
+import { readRegularFile, removeIfOurs, writeAtomically } from '../shell/safe-files.js';
 
 export interface InstancePaths {
   pidfile: string;

@@ -1,18 +1,24 @@
 // The cron guardian's part of the command line: claim the pidfile (or find it taken), the
 // foreground half of --detach, and where keepalive's lines go with --log-file.
 import { writeSync } from 'node:fs';
-import type { CliSettings } from './cli.js';
-import type { Logger } from './log.js';
-import { DEFAULTS, defaultName } from './options.js';
-import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type StartReport } from './shell/detach.js';
-import { describeError, InstanceError, instancePaths, viewInstance } from './shell/instance-files.js';
-import { claimInstance, type Instance } from './shell/instance.js';
-import { openForAppend } from './shell/safe-files.js';
+import type { Logger } from '../log.js';
+import { DEFAULTS, defaultName, type SuperviseOptions } from '../options.js';
+import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type StartReport } from './detach.js';
+import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
+import { claimInstance, type Instance } from './instance.js';
+import { openForAppend } from '../shell/safe-files.js';
 
-export { foregroundTold, isBackground, reportFirstStart } from './shell/detach.js';
+export { foregroundTold, isBackground, reportFirstStart } from './detach.js';
+
+/** What the guardian takes from the command line. */
+export interface GuardianSettings {
+  supervise: SuperviseOptions;
+  pidfile: string | undefined;
+  logFile: string | undefined;
+}
 
 /** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
-export async function claim(settings: CliSettings, pidfile: string, log: Logger): Promise<Instance | number> {
+export async function claim(settings: GuardianSettings, pidfile: string, log: Logger): Promise<Instance | number> {
   const { command, args = [] } = settings.supervise;
   try {
     const claimed = await claimInstance({
@@ -45,7 +51,7 @@ function sayAlreadyRunning(pid: number | null | undefined): void {
 }
 
 /** The foreground half of --detach: start the background copy, wait for its word, say it, return. */
-export async function detach(argv: readonly string[], settings: CliSettings): Promise<number> {
+export async function detach(argv: readonly string[], settings: GuardianSettings): Promise<number> {
   if (settings.pidfile !== undefined) {
     const { verdict } = viewInstance(instancePaths(settings.pidfile));
     if (verdict.kind === 'running') {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { exitMessage } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
-import { openForAppend } from './safe-files.js';
+import { openForAppend } from '../shell/safe-files.js';
 
 const MARKER = 'KEEPALIVE_DETACHED';
 export const LOG_FILE_MODE = 0o600;

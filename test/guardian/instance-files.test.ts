@@ -6,7 +6,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tryLock } from '../../src/shell/instance-files.js';
+import { tryLock } from '../../src/guardian/instance-files.js';
 import { readRegularFile, writeAtomically } from '../../src/shell/safe-files.js';
 import { eventually } from '../helpers/proc.js';
 
@@ -31,7 +31,7 @@ test('the lock is exclusive, even within one process; released with its file, it
 
 test('the kernel drops the lock when its holder is killed with SIGKILL: it never goes stale', async (t) => {
   const path = join(directory(t), 'app.pid.lock');
-  const module = fileURLToPath(new URL('../../src/shell/instance-files.js', import.meta.url));
+  const module = fileURLToPath(new URL('../../src/guardian/instance-files.js', import.meta.url));
   const holder = spawn(process.execPath, [
     '--input-type=module',
     '-e',

@@ -7,10 +7,10 @@ import {
   type ProcessIdentity,
 } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
-import { groupAlive } from './process-group.js';
-import { waitUntil } from './poll.js';
-import { bootId, liveGroupMembers, processesStartedBy, processFacts, readStat } from './proc.js';
-import { terminate } from './terminate.js';
+import { groupAlive } from '../shell/process-group.js';
+import { waitUntil } from '../shell/poll.js';
+import { bootId, liveGroupMembers, processesStartedBy, processFacts, readStat } from '../shell/proc.js';
+import { terminate } from '../shell/terminate.js';
 
 /** How long a group may take to vanish after SIGKILL (a process in uninterruptible sleep). */
 const AFTER_KILL_MS = 5_000;

@@ -22,9 +22,9 @@ import {
   type Lock,
 } from './instance-files.js';
 import { findLeftovers, stopLeftover } from './leftovers.js';
-import { bootId, ownStartTime, readStat } from './proc.js';
-import { readRegularFile, removeIfOurs } from './safe-files.js';
-import { STOP_SIGNALS } from './signals.js';
+import { bootId, ownStartTime, readStat } from '../shell/proc.js';
+import { readRegularFile, removeIfOurs } from '../shell/safe-files.js';
+import { STOP_SIGNALS } from '../shell/signals.js';
 
 /** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
 const STATUS_WRITE_MS = 500;
