@@ -15,31 +15,28 @@ export function supervise(options: SuperviseOptions, environment: Partial<Enviro
 }
 
 export { Supervisor } from './supervisor.js';
+export type { Environment, SupervisorResult } from './supervisor.js';
 export type {
+  DroppedEvent,
   EndCause,
   EndEvent,
-  Environment,
   EscalateEvent,
   ExitEvent,
   ForwardEvent,
-  Next,
-  ReapEvent,
-  SuspendEvent,
-  SpawnEvent,
-  StopEvent,
-  SupervisorEvents,
-  SupervisorResult,
-} from './supervisor.js';
-export type {
-  DroppedEvent,
   HangEvent,
   HealthEvent,
+  Next,
   ReadyEvent,
+  ReapEvent,
+  SpawnEvent,
   StatusEvent,
+  StopEvent,
   StoppingEvent,
+  SupervisorEvents,
+  SuspendEvent,
   UnhealthyEvent,
   WatchdogEvent,
-} from './shell/heart.js';
+} from './core/events.js';
 export { DEFAULTS, UsageError, type LogFormat, type LogLevel, type SuperviseOptions } from './options.js';
 export { classify, describeOutcome, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
 export type { RestartMode } from './core/policy.js';

@@ -6,9 +6,9 @@ import { describeOutcome, hangWords, healthWords, type Outcome } from './core/ex
 import { MAX_LINE_BYTES } from './core/notify.js';
 import { signalNameOf } from './core/signals.js';
 import type { LogFormat, LogLevel } from './options.js';
-import type { DroppedEvent, HealthEvent, WatchdogEvent } from './shell/heart.js';
 import { DROP_REPORT_INTERVAL_MS } from './shell/notify-channel.js';
-import type { ExitEvent, Next, Supervisor } from './supervisor.js';
+import type { DroppedEvent, ExitEvent, HealthEvent, Next, WatchdogEvent } from './core/events.js';
+import type { Supervisor } from './supervisor.js';
 
 export interface LoggerOptions {
   format: LogFormat;

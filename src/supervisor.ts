@@ -5,49 +5,15 @@ import type { Readable } from 'node:stream';
 import { classify, exitStatus, type CoreDumps, type ExitFacts, type KillCause, type Outcome } from './core/exit.js';
 import { decide, NO_HISTORY, type EndReason, type History } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
+import type { EndCause, SupervisorEvents } from './core/events.js';
 import type { ResolvedOptions } from './options.js';
-import { childEnv, childStdio, startHeart, type Heart, type HeartEvents } from './shell/heart.js';
+import { childEnv, childStdio, startHeart, type Heart } from './shell/heart.js';
 import { signalGroup } from './shell/process-group.js';
 import type { OomCounter } from './shell/oom.js';
 import type { Reaped, Reaper } from './shell/reaper.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
 import { spawnProcess } from './shell/spawn.js';
 import { sweepGroup, terminate, type Termination } from './shell/terminate.js';
-
-export type Next =
-  | { action: 'restart'; delayMs: number; restart: number; planned: boolean }
-  | { action: 'give-up'; failures: number; windowMs: number }
-  | { action: 'end'; reason: EndReason };
-
-export interface SpawnEvent { name: string; pid: number; restarts: number; command: string; args: readonly string[] }
-export interface ExitEvent {
-  name: string;
-  /** Undefined when the command could not be started. */
-  pid: number | undefined;
-  outcome: Outcome;
-  status: number;
-  uptimeMs: number;
-  next: Next;
-}
-export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; received: boolean; killTimeoutMs: number }
-export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
-export interface ForwardEvent { name: string; pid: number; signal: SignalName }
-export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
-/** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
-export interface ReapEvent { pid: number; code: number | null; signal: number | null }
-export type EndCause = EndReason | 'give-up';
-export interface EndEvent { status: number; reason: EndCause }
-
-export interface SupervisorEvents extends HeartEvents {
-  spawn: [SpawnEvent];
-  exit: [ExitEvent];
-  stop: [StopEvent];
-  escalate: [EscalateEvent];
-  forward: [ForwardEvent];
-  suspend: [SuspendEvent];
-  reap: [ReapEvent];
-  end: [EndEvent];
-}
 
 export interface SupervisorResult {
   status: number;

@@ -4,47 +4,13 @@
 import type { StdioOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
-import type { HangReason } from '../core/heartbeat.js';
-import type { HealthVerdict } from '../core/health.js';
 import type { SignalName } from '../core/signals.js';
 import type { HeartOptions } from '../options.js';
 import type { DropCounts } from './notify-channel.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
-
-interface Who {
-  name: string;
-  pid: number;
-}
-export interface ReadyEvent extends Who { afterMs: number }
-export interface StatusEvent extends Who { text: string }
-export type StoppingEvent = Who;
-export type WatchdogEvent =
-  | (Who & { change: 'timeout'; timeoutMs: number | null })
-  | (Who & { change: 'extend'; dueInMs: number });
-/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other. */
-export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; total: number }
-export interface HangEvent extends Who { reason: HangReason; silentMs: number; signal: SignalName }
-export interface HealthEvent extends Who {
-  passed: boolean;
-  detail: string;
-  verdict: HealthVerdict;
-  failures: number;
-  retries: number;
-}
-export interface UnhealthyEvent extends Who { failures: number; detail: string; signal: SignalName }
-
-export interface HeartEvents {
-  ready: [ReadyEvent];
-  status: [StatusEvent];
-  stopping: [StoppingEvent];
-  watchdog: [WatchdogEvent];
-  dropped: [DroppedEvent];
-  hang: [HangEvent];
-  health: [HealthEvent];
-  unhealthy: [UnhealthyEvent];
-}
 
 export type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
 

@@ -1,0 +1,76 @@
+// The public event vocabulary: what a Supervisor emits and what each event carries.
+// Types only, so every layer (the heart, the run, the logger, embedders) can name them.
+import type { Outcome } from './exit.js';
+import type { HangReason } from './heartbeat.js';
+import type { HealthVerdict } from './health.js';
+import type { EndReason } from './policy.js';
+import type { SignalName } from './signals.js';
+
+export interface Who {
+  name: string;
+  pid: number;
+}
+export interface ReadyEvent extends Who { afterMs: number }
+export interface StatusEvent extends Who { text: string }
+export type StoppingEvent = Who;
+export type WatchdogEvent =
+  | (Who & { change: 'timeout'; timeoutMs: number | null })
+  | (Who & { change: 'extend'; dueInMs: number });
+/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other. */
+export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; total: number }
+export interface HangEvent extends Who { reason: HangReason; silentMs: number; signal: SignalName }
+export interface HealthEvent extends Who {
+  passed: boolean;
+  detail: string;
+  verdict: HealthVerdict;
+  failures: number;
+  retries: number;
+}
+export interface UnhealthyEvent extends Who { failures: number; detail: string; signal: SignalName }
+
+export interface HeartEvents {
+  ready: [ReadyEvent];
+  status: [StatusEvent];
+  stopping: [StoppingEvent];
+  watchdog: [WatchdogEvent];
+  dropped: [DroppedEvent];
+  hang: [HangEvent];
+  health: [HealthEvent];
+  unhealthy: [UnhealthyEvent];
+}
+
+export type Next =
+  | { action: 'restart'; delayMs: number; restart: number; planned: boolean }
+  | { action: 'give-up'; failures: number; windowMs: number }
+  | { action: 'end'; reason: EndReason };
+
+export interface SpawnEvent { name: string; pid: number; restarts: number; command: string; args: readonly string[] }
+export interface ExitEvent {
+  name: string;
+  /** Undefined when the command could not be started. */
+  pid: number | undefined;
+  outcome: Outcome;
+  status: number;
+  uptimeMs: number;
+  next: Next;
+}
+export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; received: boolean; killTimeoutMs: number }
+export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
+export interface ForwardEvent { name: string; pid: number; signal: SignalName }
+export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
+/** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
+export interface ReapEvent { pid: number; code: number | null; signal: number | null }
+export type EndCause = EndReason | 'give-up';
+export interface EndEvent { status: number; reason: EndCause }
+
+export interface SupervisorEvents extends HeartEvents {
+  spawn: [SpawnEvent];
+  exit: [ExitEvent];
+  stop: [StopEvent];
+  escalate: [EscalateEvent];
+  forward: [ForwardEvent];
+  suspend: [SuspendEvent];
+  reap: [ReapEvent];
+  end: [EndEvent];
+}
+
