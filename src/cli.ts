@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import parse from 'yargs-parser';
 import { HEART_OPTIONS, heartSettings } from './cli-heart.js';
 import { supervise } from './index.js';
-import { colorLevel, createLogger, logSupervisor } from './log.js';
+import { colorLevel, createLogger } from './log.js';
+import { logSupervisor } from './log-words.js';
 import {
   cliCount,
   cliDuration,
