@@ -22,7 +22,7 @@ export interface CliSettings {
   logFile: string | undefined;
 }
 
-export type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
+type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
 
 /** Options that only the command line has: checked like the others, never handed to supervise(). */
 const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version']);
@@ -37,7 +37,7 @@ const SWITCHES = new Set(FLAGS.filter(({ spec }) => spec.read === 'switch').map(
 const VALUED = new Set(FLAGS.filter(({ spec }) => spec.read !== 'switch').map(({ flag }) => flag));
 
 /** An option as a person types it: `--heartbeat-grace`, `-q/--quiet`. */
-export function flagWords(key: OptionKey): string {
+function flagWords(key: OptionKey): string {
   // The API's successSignals are typed within --success-codes.
   const spec: OptionSpec = OPTIONS[key === 'successSignals' ? 'successCodes' : key];
   if (spec.flag === undefined) return key;

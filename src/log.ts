@@ -4,7 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { LogFormat, LogLevel } from './options.js';
 
-export interface LoggerOptions {
+interface LoggerOptions {
   format: LogFormat;
   level: LogLevel;
   write: (line: string) => void;

@@ -4,7 +4,7 @@
 import { MAX_DURATION_MS } from './core/duration.js';
 
 /** How the command line turns the text of a flag into a value (the value is then checked like any other). */
-export type Reader = 'duration' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
+type Reader = 'duration' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
 
 /** What a value must be. Each rule is one sentence of what is accepted, for the API and the CLI alike. */
 export type Rule =

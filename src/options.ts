@@ -112,7 +112,7 @@ export class UsageError extends Error {
 }
 
 /** What is wrong, by option key: the API says it with keys, the CLI with flags and the text as typed. */
-export type Problem =
+type Problem =
   | { kind: 'value'; key: OptionKey; value: unknown }
   | { kind: 'needs'; key: OptionKey; needs: readonly OptionKey[]; why: string | undefined }
   | { kind: 'conflict'; keys: readonly [OptionKey, OptionKey] }

@@ -87,7 +87,7 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
 }
 
 /** Under on-failure: a listed exit code, or a listed signal, is a clean end. */
-export function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>, outcome: Outcome): boolean {
+function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>, outcome: Outcome): boolean {
   if (outcome.kind === 'exited') return config.successCodes.includes(outcome.code);
   if (outcome.kind === 'killed' || outcome.kind === 'crashed') return config.successSignals.includes(outcome.signal);
   return false;

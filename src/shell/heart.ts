@@ -12,7 +12,7 @@ import type { DropCounts } from './notify-channel.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
-export type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
+type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
 
 /** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
 export function childStdio(options: HeartOptions): StdioOptions {
