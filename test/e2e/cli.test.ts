@@ -11,12 +11,13 @@ const refused: Array<[string, string[], string]> = [
   ['a switch given a value', ['--quiet=yes'], '--quiet=yes: -q/--quiet takes no value; give it alone to turn it on'],
   ['a short switch given a value', ['-q=1'], '-q=1: -q/--quiet takes no value; give it alone to turn it on'],
   ['--subreaper=true', ['--subreaper=true'], '--subreaper=true: --subreaper takes no value; give it alone to turn it on'],
-  ['--detach=no', ['--pidfile', '/tmp/keepalive-never.pid', '--detach=no'], '--detach=no: --detach takes no value; give it alone to turn it on'],
+  ['--detach=no', ['--pidfile', '/nonexistent/keepalive.pid', '--detach=no'], '--detach=no: --detach takes no value; give it alone to turn it on'],
   ['--detach without --pidfile', ['--detach'], '--detach needs --pidfile: without it nothing could find or stop the keepalive in the background'],
 ];
 for (const [what, args, message] of refused) {
   test(`refused, ${what}: one line, status 2, nothing started`, async (t) => {
-    const result = await runKeepalive([...args, '--', 'sh', '-c', 'echo started']);
+    // --restart never: were the options taken, keepalive would end at once rather than hang the test.
+    const result = await runKeepalive([...args, '--restart', 'never', '--', 'sh', '-c', 'echo started']);
     t.is(result.status, 2);
     t.is(result.stderr, `keepalive: ${message}\n`);
     t.is(result.stdout, '');
@@ -24,7 +25,7 @@ for (const [what, args, message] of refused) {
 }
 
 test('a switch given a value is found after other flags and their values too', async (t) => {
-  const result = await runKeepalive(['--name', 'app', '--delay', '1s', '--verbose=0', '--', 'sh', '-c', 'echo started']);
+  const result = await runKeepalive(['--name', 'app', '--delay', '1s', '--verbose=0', '--restart', 'never', '--', 'sh', '-c', 'echo started']);
   t.is(result.status, 2);
   t.is(result.stderr, 'keepalive: --verbose=0: -v/--verbose takes no value; give it alone to turn it on\n');
 });
