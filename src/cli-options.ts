@@ -65,32 +65,34 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
   const supervise = { command, args, handleSignals: true } as SuperviseOptions & Record<string, unknown>;
   for (const [key, value] of Object.entries(given)) if (!CLI_ONLY.has(key as OptionKey)) supervise[key] = value;
-  try {
+  const options = sayWithFlags(typed, () => {
     checkOptions(given);
-    const options = resolveOptions(supervise);
-    return {
-      kind: 'run',
-      supervise,
-      options,
-      logFormat: (given.logFormat ?? OPTIONS.logFormat.default) as LogFormat,
-      logLevel: given.quiet ? 'quiet' : given.verbose ? 'verbose' : 'normal',
-      pidfile: given.pidfile as string | undefined,
-      detach: given.detach === true,
-      logFile: given.logFile as string | undefined,
-    };
-  } catch (error) {
-    if (!(error instanceof OptionError)) throw error;
-    throw new UsageError(cliWords(error, typed));
-  }
+    return resolveOptions(supervise);
+  });
+  return {
+    kind: 'run',
+    supervise,
+    options,
+    logFormat: (given.logFormat ?? OPTIONS.logFormat.default) as LogFormat,
+    logLevel: given.quiet ? 'quiet' : given.verbose ? 'verbose' : 'normal',
+    pidfile: given.pidfile as string | undefined,
+    detach: given.detach === true,
+    logFile: given.logFile as string | undefined,
+  };
 }
 
 /** checkOptions() for what a command line gave, its problems said with flags and the text as typed. */
 export function checkFlags(given: Partial<Record<OptionKey, unknown>>, typed: Partial<Record<OptionKey, string>>): void {
+  sayWithFlags(new Map(Object.entries(typed) as Array<[OptionKey, string]>), () => checkOptions(given));
+}
+
+/** Runs a check; a problem it finds by option key comes out said with flags. */
+function sayWithFlags<T>(typed: ReadonlyMap<OptionKey, string>, check: () => T): T {
   try {
-    checkOptions(given);
+    return check();
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
-    throw new UsageError(cliWords(error, new Map(Object.entries(typed) as Array<[OptionKey, string]>)));
+    throw new UsageError(cliWords(error, typed));
   }
 }
 
