@@ -41,7 +41,7 @@ interface PackageFacts {
   homepage?: string;
 }
 
-export function readPackage(): PackageFacts {
+function readPackage(): PackageFacts {
   return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageFacts;
 }
 

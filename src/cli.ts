@@ -2,6 +2,7 @@
 // The command line: cli-options.ts reads the words into checked options, supervise() does the work.
 // The full yargs (15 MB and tens of milliseconds to load) is loaded only for --help and for the
 // status, stop and restart subcommands; a plain run reads its words with yargs-parser alone.
+import { readFileSync } from 'node:fs';
 import { readCommandLine } from './cli-options.js';
 import { supervise } from './index.js';
 import { colorLevel, createLogger } from './log.js';
@@ -10,6 +11,10 @@ import { UsageError } from './options.js';
 
 /** First words that name a command acting on a running instance; `keepalive -- status` runs a program. */
 const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
+
+function readVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 async function main(): Promise<number> {
   // A reader that went away (a closed pipe, a hung-up terminal) must not crash keepalive mid-stop.
@@ -22,9 +27,12 @@ async function main(): Promise<number> {
     if (control) return runControl(control, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
   }
   const settings = readCommandLine(argv);
-  if (settings.kind === 'help' || settings.kind === 'version') {
-    const { helpPage, readPackage } = await import('./cli-help.js');
-    process.stdout.write(settings.kind === 'help' ? helpPage(process.stdout.columns) : `${readPackage().version}\n`);
+  if (settings.kind === 'help') {
+    process.stdout.write((await import('./cli-help.js')).helpPage(process.stdout.columns));
+    return 0;
+  }
+  if (settings.kind === 'version') {
+    process.stdout.write(`${readVersion()}\n`);
     return 0;
   }
   // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.
