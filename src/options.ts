@@ -54,6 +54,9 @@ export interface SuperviseOptions {
   healthStartPeriod?: number;
 }
 
+// Every API option has its row in option-table.ts, so that none skips its check or its default.
+true satisfies Exclude<keyof SuperviseOptions, OptionKey> extends never ? true : never;
+
 type HeartOption =
   | 'heartbeat'
   | 'heartbeatGrace'
