@@ -1,16 +1,10 @@
-// keepalive's own lines on stderr: text for people (coloured on a terminal), or one JSON object per
-// event for machines. The child's output never passes through here.
+// keepalive's own lines: text for people (coloured on a terminal), or one JSON object per event for
+// machines, filtered by level. What each event says is log-words.ts's; the child's output never
+// passes through here.
 import type { ChalkInstance } from 'chalk';
-import { formatDuration } from './core/duration.js';
-import { describeOutcome, hangWords, healthWords, type Outcome } from './core/exit.js';
-import { MAX_LINE_BYTES } from './core/notify.js';
-import { signalNameOf } from './core/signals.js';
 import type { LogFormat, LogLevel } from './options.js';
-import { DROP_REPORT_INTERVAL_MS } from './shell/notify-channel.js';
-import type { DroppedEvent, ExitEvent, HealthEvent, Next, WatchdogEvent } from './core/events.js';
-import type { Supervisor } from './supervisor.js';
 
-export interface LoggerOptions {
+interface LoggerOptions {
   format: LogFormat;
   level: LogLevel;
   write: (line: string) => void;
@@ -18,7 +12,7 @@ export interface LoggerOptions {
   colorLevel: number;
 }
 
-type Severity = 'info' | 'warn' | 'error' | 'debug';
+export type Severity = 'info' | 'warn' | 'error' | 'debug';
 
 export interface Logger {
   /** Whether a line of this severity would be written: callers skip building messages that would not. */
@@ -71,173 +65,4 @@ export function colorLevel(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean; ge
   if (!stream.isTTY || !stream.getColorDepth) return 0;
   const depth = stream.getColorDepth(env);
   return depth >= 24 ? 3 : depth >= 8 ? 2 : depth >= 4 ? 1 : 0;
-}
-
-/** Subscribes a logger to everything a supervisor reports. */
-export function logSupervisor(supervisor: Supervisor, log: Logger): void {
-  supervisor.on('spawn', (event) => {
-    if (!log.enabled('info')) return;
-    const who = `${event.name}[${event.pid}]`;
-    const message = event.restarts === 0 ? `${who} started` : `${who} started (restart ${event.restarts})`;
-    log.line('info', 'spawn', message, { name: event.name, pid: event.pid, restarts: event.restarts });
-  });
-  supervisor.on('exit', (event) => {
-    const severity = exitSeverity(event);
-    if (!log.enabled(severity)) return;
-    log.line(severity, 'exit', exitMessage(event), {
-      name: event.name,
-      pid: event.pid ?? null,
-      outcome: event.outcome,
-      status: event.status,
-      uptimeMs: Math.round(event.uptimeMs),
-      next: event.next,
-    });
-  });
-  supervisor.on('stop', (event) => {
-    if (!log.enabled('info')) return;
-    const cause = event.received ? `${event.signal} received: ` : '';
-    const how = event.received ? '' : ` with ${event.signal}`;
-    const message =
-      event.pid === undefined
-        ? `${cause}stopping; ${event.name} is not running and will not be restarted`
-        : `${cause}stopping ${event.name}[${event.pid}]${how} (SIGKILL after ${formatDuration(event.killTimeoutMs)})`;
-    log.line('info', 'stop', message, {
-      name: event.name,
-      pid: event.pid ?? null,
-      signal: event.signal,
-      received: event.received,
-      killTimeoutMs: event.killTimeoutMs,
-    });
-  });
-  supervisor.on('escalate', (event) => {
-    log.line('warn', 'escalate', `${event.name}[${event.pid}] still running ${formatDuration(event.afterMs)} after ${event.sent}: sending SIGKILL`, {
-      name: event.name,
-      pid: event.pid,
-      sent: event.sent,
-      afterMs: Math.round(event.afterMs),
-    });
-  });
-  supervisor.on('forward', (event) => {
-    if (!log.enabled('debug')) return;
-    log.line('debug', 'forward', `${event.signal} forwarded to ${event.name}[${event.pid}]`, {
-      name: event.name,
-      pid: event.pid,
-      signal: event.signal,
-    });
-  });
-  supervisor.on('suspend', (event) => {
-    if (!log.enabled('debug')) return;
-    const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
-    const what = event.ignored ? 'ignored (keepalive is PID 1: nothing would resume the child)' : `suspending ${who} and keepalive (SIGCONT or fg resumes both)`;
-    log.line('debug', 'suspend', `${event.signal} received: ${what}`, {
-      name: event.name,
-      pid: event.pid ?? null,
-      signal: event.signal,
-      ignored: event.ignored,
-    });
-  });
-  supervisor.on('reap', (event) => {
-    if (!log.enabled('debug')) return;
-    const how = event.signal === null ? `exited with code ${event.code}` : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;
-    log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, { pid: event.pid, code: event.code, signal: event.signal });
-  });
-  logHeart(supervisor, log);
-}
-
-/** What the child says on the notify channel, and what the watchdog and health check make of it. */
-function logHeart(supervisor: Supervisor, log: Logger): void {
-  const who = (event: { name: string; pid: number }): string => `${event.name}[${event.pid}]`;
-  supervisor.on('hang', (event) => {
-    log.line('warn', 'hang', `${who(event)} hung: ${hangWords(event.reason, event.silentMs)}; sending ${event.signal}`, {
-      ...event,
-      silentMs: Math.round(event.silentMs),
-    });
-  });
-  supervisor.on('unhealthy', (event) => {
-    log.line('warn', 'unhealthy', `${who(event)} unhealthy: ${healthWords(event.failures)} (${event.detail}); sending ${event.signal}`, { ...event });
-  });
-  supervisor.on('dropped', (event) => log.line('warn', 'dropped', droppedMessage(event), { ...event }));
-  supervisor.on('ready', (event) => {
-    log.line('debug', 'ready', `${who(event)} is ready (READY=1 after ${formatDuration(event.afterMs)})`, {
-      ...event,
-      afterMs: Math.round(event.afterMs),
-    });
-  });
-  supervisor.on('status', (event) => log.line('debug', 'status', `${who(event)} status: ${event.text}`, { ...event }));
-  supervisor.on('stopping', (event) => log.line('debug', 'stopping', `${who(event)} is stopping (STOPPING=1)`, { ...event }));
-  supervisor.on('watchdog', (event) => {
-    const fields = event.change === 'extend' ? { ...event, dueInMs: Math.round(event.dueInMs) } : { ...event };
-    log.line('debug', 'watchdog', watchdogMessage(event), fields);
-  });
-  supervisor.on('health', (event) => {
-    const message = healthMessage(event);
-    if (message !== undefined) log.line('debug', 'health', message, { ...event });
-  });
-}
-
-function watchdogMessage(event: WatchdogEvent): string {
-  const who = `${event.name}[${event.pid}]`;
-  if (event.change === 'extend') return `${who} extended its deadline: next heartbeat due in ${formatDuration(event.dueInMs)} (EXTEND_TIMEOUT_USEC)`;
-  if (event.timeoutMs === null) return `${who} switched the watchdog off (WATCHDOG_USEC=0)`;
-  return `${who} set its heartbeat timeout to ${formatDuration(event.timeoutMs)} (WATCHDOG_USEC)`;
-}
-
-/** "worker[12] dropped 3 notify lines: 2 not UTF-8, 1 over 4096 bytes" */
-function droppedMessage(event: DroppedEvent): string {
-  const parts = [
-    [event.notUtf8, 'STATUS= not UTF-8'],
-    [event.tooLong, `over ${MAX_LINE_BYTES} bytes`],
-    [event.malformed, 'not KEY=VALUE or a bad value'],
-  ] as const;
-  const reasons = parts.filter(([count]) => count > 0).map(([count, why]) => `${count} ${why}`);
-  const lines = event.total === 1 ? 'line' : 'lines';
-  return `${event.name}[${event.pid}] dropped ${event.total} notify ${lines}: ${reasons.join(', ')} (reported at most every ${formatDuration(DROP_REPORT_INTERVAL_MS)})`;
-}
-
-/** Failures and the first success after them; a passing probe every interval is not news. */
-function healthMessage(event: HealthEvent): string | undefined {
-  const who = `${event.name}[${event.pid}]`;
-  switch (event.verdict) {
-    case 'healthy':
-      return undefined;
-    case 'starting':
-      return `${who} health check failed in the start period, not counted: ${event.detail}`;
-    case 'failing':
-    case 'unhealthy':
-      return `${who} health check failed (${event.failures} of ${event.retries}): ${event.detail}`;
-  }
-}
-
-/** "app[4321] crashed: SIGSEGV (Segmentation fault), status 139; restart 3 in 800ms" */
-export function exitMessage(event: ExitEvent): string {
-  const who = event.pid === undefined ? event.name : `${event.name}[${event.pid}]`;
-  return `${who} ${describeOutcome(event.outcome)}; ${nextWords(event.next)}`;
-}
-
-function nextWords(next: Next): string {
-  switch (next.action) {
-    case 'restart':
-      return next.planned ? `restart ${next.restart} requested` : `restart ${next.restart} in ${formatDuration(next.delayMs)}`;
-    case 'give-up':
-      return `giving up: ${next.failures} failures in ${formatDuration(next.windowMs)}`;
-    case 'end':
-      return END_WORDS[next.reason];
-  }
-}
-
-const END_WORDS: Record<Extract<Next, { action: 'end' }>['reason'], string> = {
-  stopped: 'stopped',
-  success: 'a clean end (--success-codes): not restarting',
-  'no-restart': 'not restarting (--restart never)',
-  'not-started': 'check the command and try again',
-};
-
-function exitSeverity(event: ExitEvent): Severity {
-  if (event.next.action === 'give-up') return 'error';
-  if (event.next.action === 'end' && event.next.reason === 'not-started') return 'error';
-  return isClean(event.outcome) ? 'info' : 'warn';
-}
-
-function isClean(outcome: Outcome): boolean {
-  return outcome.kind === 'exited' && outcome.code === 0;
 }

@@ -1,14 +1,15 @@
-// Options: their defaults, and the checks that turn what a user typed into typed values.
-// Every message names the option as typed, the bad value and what is accepted.
-import { MAX_DURATION_MS, parseDuration } from './core/duration.js';
+// Options: the one place that checks them and fills in their defaults (both from option-table.ts).
+// A problem names the option by its key; the CLI says the same problem with the flag as typed.
 import type { HealthCheck } from './core/health.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
-import { parseSignal, type SignalName } from './core/signals.js';
+import type { SignalName } from './core/signals.js';
+import { CONFLICTS, OPTIONS, ORDERED, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
+import { checkValue } from './option-rules.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'quiet' | 'normal' | 'verbose';
 
-/** What a caller of supervise() may set; every field but `command` has a default. */
+/** What a caller of supervise() may set; every field but `command` has a default (see option-table.ts). */
 export interface SuperviseOptions {
   command: string;
   args?: readonly string[];
@@ -21,6 +22,7 @@ export interface SuperviseOptions {
   successSignals?: readonly SignalName[];
   /** Milliseconds, like every duration here. */
   delay?: number;
+  /** At least `delay`. */
   maxDelay?: number;
   resetAfter?: number;
   /** Restarts allowed within `restartWindow`; Infinity (the default) for no limit. */
@@ -52,6 +54,9 @@ export interface SuperviseOptions {
   healthStartPeriod?: number;
 }
 
+// Every API option has its row in option-table.ts, so that none skips its check or its default.
+true satisfies Exclude<keyof SuperviseOptions, OptionKey> extends never ? true : never;
+
 type HeartOption =
   | 'heartbeat'
   | 'heartbeatGrace'
@@ -73,38 +78,35 @@ export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd' |
 /** The watchdog and the health check, as the supervisor's heart module takes them. */
 export interface HeartOptions {
   /** Undefined: the watchdog is off (the child may still turn it on with WATCHDOG_USEC). */
-  heartbeatMs: number | undefined;
-  graceMs: number;
+  heartbeat: number | undefined;
+  heartbeatGrace: number;
   hangSignal: SignalName;
   notifyFd: number;
   health: HealthCheck | undefined;
 }
 
+/** The defaults of the API's options, as option-table.ts has them. */
 export const DEFAULTS = {
-  restart: 'always',
-  successCodes: [0],
-  successSignals: [],
-  delay: 100,
-  maxDelay: 30_000,
-  resetAfter: 30_000,
-  maxRestarts: Number.POSITIVE_INFINITY,
-  restartWindow: 60_000,
-  killTimeout: 8_000,
-  stopSignal: 'SIGTERM',
-  jitter: 0.1,
-  hangSignal: 'SIGKILL',
-  notifyFd: 3,
-  // Docker's HEALTHCHECK defaults.
-  healthInterval: 30_000,
-  healthTimeout: 30_000,
-  healthRetries: 3,
-  healthStartPeriod: 0,
+  restart: OPTIONS.restart.default,
+  successCodes: OPTIONS.successCodes.default,
+  successSignals: OPTIONS.successSignals.default,
+  delay: OPTIONS.delay.default,
+  maxDelay: OPTIONS.maxDelay.default,
+  resetAfter: OPTIONS.resetAfter.default,
+  maxRestarts: OPTIONS.maxRestarts.default,
+  restartWindow: OPTIONS.restartWindow.default,
+  killTimeout: OPTIONS.killTimeout.default,
+  stopSignal: OPTIONS.stopSignal.default,
+  hangSignal: OPTIONS.hangSignal.default,
+  notifyFd: OPTIONS.notifyFd.default,
+  healthInterval: OPTIONS.healthInterval.default,
+  healthTimeout: OPTIONS.healthTimeout.default,
+  healthRetries: OPTIONS.healthRetries.default,
+  healthStartPeriod: OPTIONS.healthStartPeriod.default,
 } as const;
 
-/** File descriptors the notify channel may use: 0-2 are the child's stdio. */
-export const NOTIFY_FD_RANGE = { min: 3, max: 255 } as const;
-
-export const RESTART_MODES: readonly RestartMode[] = ['always', 'on-failure', 'never'];
+/** The backoff's ±10%: not an option. */
+const JITTER = 0.1;
 
 /** A mistake in how keepalive was called: one line for the user, and status 2. */
 export class UsageError extends Error {
@@ -112,36 +114,104 @@ export class UsageError extends Error {
   readonly exitStatus = 2;
 }
 
+/** What is wrong, by option key: the API says it with keys, the CLI with flags and the text as typed. */
+type Problem =
+  | { kind: 'value'; key: OptionKey; value: unknown }
+  | { kind: 'needs'; key: OptionKey; needs: readonly OptionKey[]; why: string | undefined }
+  | { kind: 'conflict'; keys: readonly [OptionKey, OptionKey] }
+  | { kind: 'order'; low: OptionKey; high: OptionKey; values: readonly [unknown, unknown] };
+
+export class OptionError extends UsageError {
+  constructor(readonly problem: Problem) {
+    super(problemWords(problem, (key) => key, (_key, value) => shown(value)));
+  }
+}
+
+/** One line for a problem; `name` and `value` say an option and a value the way the reader typed them. */
+export function problemWords(problem: Problem, name: (key: OptionKey) => string, value: (key: OptionKey, value: unknown) => string): string {
+  switch (problem.kind) {
+    case 'value': {
+      const spec: OptionSpec = OPTIONS[problem.key];
+      const { expected } = RULE_WORDS[spec.rule];
+      return `${name(problem.key)}: ${value(problem.key, problem.value)} is not allowed; use ${expected}`;
+    }
+    case 'needs': {
+      const why = problem.why === undefined ? '' : `: ${problem.why}`;
+      return `${name(problem.key)} needs ${problem.needs.map(name).join(' or ')}${why}`;
+    }
+    case 'conflict':
+      return `${problem.keys.map(name).join(' and ')} cannot be used together; choose one`;
+    case 'order': {
+      const [low, high] = problem.values;
+      return `${name(problem.high)} ${value(problem.high, high)} is shorter than ${name(problem.low)} ${value(problem.low, low)}; make ${name(problem.high)} at least ${name(problem.low)}`;
+    }
+  }
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Checks what was given, against the table: each value, then what needs what, what excludes
+ * what and what must not be below what. Only given keys count: a default needs nothing.
+ */
+export function checkOptions(given: Partial<Record<OptionKey, unknown>>): void {
+  const keys = (Object.keys(given) as OptionKey[]).filter((key) => key in OPTIONS && given[key] !== undefined);
+  for (const key of keys) {
+    if (!checkValue(OPTIONS[key].rule, given[key])) throw new OptionError({ kind: 'value', key, value: given[key] });
+  }
+  for (const key of keys) {
+    const spec: OptionSpec = OPTIONS[key];
+    const needs = spec.needs as readonly OptionKey[] | undefined;
+    if (needs && given[key] !== false && !needs.some((other) => given[other] !== undefined)) {
+      throw new OptionError({ kind: 'needs', key, needs, why: spec.needsWhy });
+    }
+  }
+  for (const [a, b] of CONFLICTS) {
+    if (isSet(given[a]) && isSet(given[b])) throw new OptionError({ kind: 'conflict', keys: [a, b] });
+  }
+  for (const [low, high] of ORDERED) {
+    const [lowValue, highValue] = [given[low], given[high]];
+    if (typeof lowValue === 'number' && typeof highValue === 'number' && highValue < lowValue) {
+      throw new OptionError({ kind: 'order', low, high, values: [lowValue, highValue] });
+    }
+  }
+}
+
+/** A switch that is off is as good as not given. */
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== false;
+}
+
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   if (typeof options.command !== 'string' || options.command.length === 0) {
     throw new UsageError('no command given: usage: keepalive [options] [--] <command> [args...]');
   }
+  checkOptions(options as unknown as Partial<Record<OptionKey, unknown>>);
+  const args = options.args ?? OPTIONS.args.default;
+  const delay = options.delay ?? DEFAULTS.delay;
+  // Only --delay given, above the default --max-delay: the delay stays constant rather than shrink.
+  const maxDelay = options.maxDelay ?? Math.max(DEFAULTS.maxDelay, delay);
   const resolved = {
     command: options.command,
-    args: options.args ?? [],
-    name: options.name ?? defaultName(options.command, options.args ?? []),
+    args,
+    name: options.name ?? defaultName(options.command, args),
     cwd: options.cwd,
     env: options.env ?? process.env,
     restart: options.restart ?? DEFAULTS.restart,
     successCodes: options.successCodes ?? DEFAULTS.successCodes,
     successSignals: options.successSignals ?? DEFAULTS.successSignals,
-    delay: options.delay ?? DEFAULTS.delay,
-    maxDelay: options.maxDelay ?? DEFAULTS.maxDelay,
+    delay,
+    maxDelay,
     resetAfter: options.resetAfter ?? DEFAULTS.resetAfter,
     maxRestarts: options.maxRestarts ?? DEFAULTS.maxRestarts,
     restartWindow: options.restartWindow ?? DEFAULTS.restartWindow,
     killTimeout: options.killTimeout ?? DEFAULTS.killTimeout,
     stopSignal: options.stopSignal ?? DEFAULTS.stopSignal,
-    handleSignals: options.handleSignals ?? false,
-    subreaper: options.subreaper ?? false,
+    handleSignals: options.handleSignals ?? OPTIONS.handleSignals.default,
+    subreaper: options.subreaper ?? OPTIONS.subreaper.default,
   };
-  for (const key of ['delay', 'maxDelay', 'resetAfter', 'restartWindow', 'killTimeout'] as const) {
-    requireDuration(key, resolved[key]);
-  }
-  requireNonNegative('maxRestarts', resolved.maxRestarts);
-  if (!RESTART_MODES.includes(resolved.restart)) {
-    throw new UsageError(`restart: "${String(resolved.restart)}" is not a restart policy; use always, on-failure or never`);
-  }
   return {
     ...resolved,
     heart: resolveHeart(options),
@@ -150,8 +220,8 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       successCodes: resolved.successCodes,
       successSignals: resolved.successSignals,
       delayMs: resolved.delay,
-      maxDelayMs: Math.max(resolved.maxDelay, resolved.delay),
-      jitter: DEFAULTS.jitter,
+      maxDelayMs: resolved.maxDelay,
+      jitter: JITTER,
       resetAfterMs: resolved.resetAfter,
       maxRestarts: resolved.maxRestarts,
       windowMs: resolved.restartWindow,
@@ -161,86 +231,21 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
 
 function resolveHeart(options: SuperviseOptions): HeartOptions {
   const { heartbeat, healthUrl, healthCmd } = options;
-  if (heartbeat !== undefined) {
-    requirePositive('heartbeat', heartbeat);
-    requireDuration('heartbeat', heartbeat);
-  }
-  if (options.heartbeatGrace !== undefined) {
-    if (heartbeat === undefined) throw new UsageError('heartbeatGrace: needs heartbeat');
-    requireDuration('heartbeatGrace', options.heartbeatGrace);
-  }
-  const notifyFd = options.notifyFd ?? DEFAULTS.notifyFd;
-  if (!Number.isInteger(notifyFd) || notifyFd < NOTIFY_FD_RANGE.min || notifyFd > NOTIFY_FD_RANGE.max) {
-    throw new UsageError(`notifyFd: ${String(notifyFd)} is not allowed; use a whole number from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max}`);
-  }
+  const probe: HealthCheck['probe'] | undefined =
+    healthUrl !== undefined ? { kind: 'url', url: healthUrl } : healthCmd !== undefined ? { kind: 'command', command: healthCmd } : undefined;
   return {
-    heartbeatMs: heartbeat,
-    graceMs: options.heartbeatGrace ?? heartbeat ?? 0,
+    heartbeat,
+    heartbeatGrace: options.heartbeatGrace ?? heartbeat ?? 0,
     hangSignal: options.hangSignal ?? DEFAULTS.hangSignal,
-    notifyFd,
-    health: resolveHealth(options, healthUrl, healthCmd),
+    notifyFd: options.notifyFd ?? DEFAULTS.notifyFd,
+    health: probe && {
+      probe,
+      intervalMs: options.healthInterval ?? DEFAULTS.healthInterval,
+      timeoutMs: options.healthTimeout ?? DEFAULTS.healthTimeout,
+      retries: options.healthRetries ?? DEFAULTS.healthRetries,
+      startPeriodMs: options.healthStartPeriod ?? DEFAULTS.healthStartPeriod,
+    },
   };
-}
-
-function resolveHealth(options: SuperviseOptions, healthUrl: string | undefined, healthCmd: string | undefined): HealthCheck | undefined {
-  const tuning = (['healthInterval', 'healthTimeout', 'healthRetries', 'healthStartPeriod'] as const).filter(
-    (key) => options[key] !== undefined,
-  );
-  if (healthUrl === undefined && healthCmd === undefined) {
-    if (tuning[0] !== undefined) throw new UsageError(`${tuning[0]}: needs healthUrl or healthCmd`);
-    return undefined;
-  }
-  if (healthUrl !== undefined && healthCmd !== undefined) {
-    throw new UsageError('healthUrl and healthCmd: choose one health check');
-  }
-  const intervalMs = options.healthInterval ?? DEFAULTS.healthInterval;
-  const timeoutMs = options.healthTimeout ?? DEFAULTS.healthTimeout;
-  const retries = options.healthRetries ?? DEFAULTS.healthRetries;
-  const startPeriodMs = options.healthStartPeriod ?? DEFAULTS.healthStartPeriod;
-  requirePositive('healthInterval', intervalMs);
-  requirePositive('healthTimeout', timeoutMs);
-  requireDuration('healthInterval', intervalMs);
-  requireDuration('healthTimeout', timeoutMs);
-  requireDuration('healthStartPeriod', startPeriodMs);
-  if (!Number.isInteger(retries) || retries < 1) {
-    throw new UsageError(`healthRetries: ${String(retries)} is not allowed; use a whole number of 1 or more`);
-  }
-  let probe: HealthCheck['probe'];
-  if (healthUrl !== undefined) {
-    if (!isHttpUrl(healthUrl)) throw new UsageError(`healthUrl: "${healthUrl}" is not an http:// or https:// URL`);
-    probe = { kind: 'url', url: healthUrl };
-  } else {
-    if (typeof healthCmd !== 'string' || healthCmd.trim() === '') throw new UsageError('healthCmd: an empty command is not allowed');
-    probe = { kind: 'command', command: healthCmd };
-  }
-  return { probe, intervalMs, timeoutMs, retries, startPeriodMs };
-}
-
-export function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-function requirePositive(key: string, value: number): void {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new UsageError(`${key}: ${String(value)} is not allowed; use a number above 0`);
-  }
-}
-
-function requireNonNegative(key: string, value: number): void {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new UsageError(`${key}: ${String(value)} is not allowed; use a number of 0 or more`);
-  }
-}
-
-/** A duration in milliseconds that Node's timers can wait for. */
-function requireDuration(key: string, value: number): void {
-  requireNonNegative(key, value);
-  if (value > MAX_DURATION_MS) throw new UsageError(`${key}: ${value} is not allowed; use at most ${MAX_DURATION_MS} ms (about 24.8 days)`);
 }
 
 const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'ruby', 'perl', 'sh', 'bash', 'php']);
@@ -265,83 +270,4 @@ function stripExtension(name: string): string {
 
 function baseName(path: string): string {
   return path.split('/').filter(Boolean).pop() ?? path;
-}
-
-// ---- What the CLI hands over: strings as typed, turned into typed values or a UsageError. ----
-
-export function cliDuration(flag: string, value: string): number {
-  const parsed = parseDuration(value);
-  if (!parsed.ok) throw new UsageError(`${flag} "${value}": expected ${parsed.expected}`);
-  return parsed.value;
-}
-
-export function cliCount(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} "${value}": expected a whole number of 0 or more, such as 5`);
-  return Number(value);
-}
-
-export function cliSignal(flag: string, value: string): SignalName {
-  const signal = parseSignal(value);
-  if (!signal) throw new UsageError(`${flag} "${value}": expected a signal name or number, such as SIGTERM, TERM or 15`);
-  return signal;
-}
-
-export function cliRestartMode(flag: string, value: string): RestartMode {
-  const mode = RESTART_MODES.find((candidate) => candidate === value.trim());
-  if (!mode) throw new UsageError(`${flag} "${value}": expected one of ${RESTART_MODES.join(', ')}`);
-  return mode;
-}
-
-/** "0,3,SIGTERM" → codes [0, 3] and signals [SIGTERM]. */
-export function cliSuccessCodes(flag: string, value: string): { codes: number[]; signals: SignalName[] } {
-  const codes: number[] = [];
-  const signals: SignalName[] = [];
-  for (const item of value.split(',').map((part) => part.trim())) {
-    if (/^\d+$/.test(item) && Number(item) <= 255) {
-      codes.push(Number(item));
-      continue;
-    }
-    const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
-    if (!signal) {
-      throw new UsageError(
-        `${flag} "${value}": "${item}" is neither an exit code (0-255) nor a signal name; use a list such as 0,3,SIGTERM`,
-      );
-    }
-    signals.push(signal);
-  }
-  return { codes, signals };
-}
-
-export function cliPath(flag: string, value: string | undefined): string | undefined {
-  if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} "${value}": expected a file path`);
-  return value;
-}
-
-/** A duration that must not be zero (a heartbeat timeout, a probe interval). */
-export function cliPositiveDuration(flag: string, value: string): number {
-  const duration = cliDuration(flag, value);
-  if (duration === 0) throw new UsageError(`${flag} "${value}": expected a duration above 0, such as 5s`);
-  return duration;
-}
-
-export function cliNotifyFd(flag: string, value: string): number {
-  const fd = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!(fd >= NOTIFY_FD_RANGE.min && fd <= NOTIFY_FD_RANGE.max)) {
-    throw new UsageError(
-      `${flag} "${value}": expected a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are the child's stdin, stdout and stderr)`,
-    );
-  }
-  return fd;
-}
-
-export function cliRetries(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new UsageError(`${flag} "${value}": expected a whole number of 1 or more, such as 3`);
-  }
-  return Number(value);
-}
-
-export function cliHttpUrl(flag: string, value: string): string {
-  if (!isHttpUrl(value)) throw new UsageError(`${flag} "${value}": expected an http:// or https:// URL, such as http://localhost:8080/health`);
-  return value;
 }

@@ -43,16 +43,16 @@ test('--help lists the heartbeat and health-check flags', async (t) => {
 
 test('API options: defaults as Docker and heart have them, and checks that name the option', (t) => {
   const plain = resolveOptions({ command: 'x' }).heart;
-  t.deepEqual(plain, { heartbeatMs: undefined, graceMs: 0, hangSignal: 'SIGKILL', notifyFd: 3, health: undefined });
+  t.deepEqual(plain, { heartbeat: undefined, heartbeatGrace: 0, hangSignal: 'SIGKILL', notifyFd: 3, health: undefined });
   const full = resolveOptions({ command: 'x', heartbeat: 5000, healthUrl: 'http://localhost:1/' }).heart;
-  t.is(full.graceMs, 5000);
+  t.is(full.heartbeatGrace, 5000);
   t.deepEqual(full.health, { probe: { kind: 'url', url: 'http://localhost:1/' }, intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 });
   t.like(resolveOptions({ command: 'x', healthCmd: 'true', healthRetries: 1 }).heart.health, { probe: { kind: 'command', command: 'true' }, retries: 1 });
-  t.throws(() => resolveOptions({ command: 'x', heartbeat: 0 }), { message: 'heartbeat: 0 is not allowed; use a number above 0' });
-  t.throws(() => resolveOptions({ command: 'x', heartbeatGrace: 10 }), { message: 'heartbeatGrace: needs heartbeat' });
-  t.throws(() => resolveOptions({ command: 'x', notifyFd: 1 }), { message: 'notifyFd: 1 is not allowed; use a whole number from 3 to 255' });
-  t.throws(() => resolveOptions({ command: 'x', healthInterval: 10 }), { message: 'healthInterval: needs healthUrl or healthCmd' });
-  t.throws(() => resolveOptions({ command: 'x', healthUrl: 'nope' }), { message: 'healthUrl: "nope" is not an http:// or https:// URL' });
+  t.throws(() => resolveOptions({ command: 'x', heartbeat: 0 }), { message: 'heartbeat: 0 is not allowed; use a duration above 0' });
+  t.throws(() => resolveOptions({ command: 'x', heartbeatGrace: 10 }), { message: 'heartbeatGrace needs heartbeat: there is no first heartbeat to wait for' });
+  t.throws(() => resolveOptions({ command: 'x', notifyFd: 1 }), { message: "notifyFd: 1 is not allowed; use a file descriptor from 3 to 255 (0-2 are the child's stdin, stdout and stderr)" });
+  t.throws(() => resolveOptions({ command: 'x', healthInterval: 10 }), { message: 'healthInterval needs healthUrl or healthCmd' });
+  t.throws(() => resolveOptions({ command: 'x', healthUrl: 'nope' }), { message: 'healthUrl: "nope" is not allowed; use an http:// or https:// URL' });
   t.throws(() => resolveOptions({ command: 'x', healthCmd: 'true', healthRetries: 0 }), { message: 'healthRetries: 0 is not allowed; use a whole number of 1 or more' });
-  t.throws(() => resolveOptions({ command: 'x', healthCmd: 'a', healthUrl: 'http://b/' }), { message: 'healthUrl and healthCmd: choose one health check' });
+  t.throws(() => resolveOptions({ command: 'x', healthCmd: 'a', healthUrl: 'http://b/' }), { message: 'healthUrl and healthCmd cannot be used together; choose one' });
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { colorLevel, createLogger, exitMessage } from '../src/log.js';
+import { colorLevel, createLogger } from '../src/log.js';
+import { exitMessage } from '../src/log-words.js';
 
 test('colour: only on a terminal, as deep as it says; FORCE_COLOR turns it on anywhere', (t) => {
   const terminal = (depth: number) => ({ isTTY: true, getColorDepth: () => depth });

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { cliCount, cliDuration, cliRestartMode, cliSignal, cliSuccessCodes, defaultName, resolveOptions, UsageError } from '../src/options.js';
+import { OPTIONS } from '../src/option-table.js';
+import { checkOptions, DEFAULTS, defaultName, OptionError, resolveOptions, UsageError } from '../src/options.js';
 
 test('the default name is the script, not the interpreter', (t) => {
   t.is(defaultName('node', ['app.js']), 'app');
@@ -11,17 +12,6 @@ test('the default name is the script, not the interpreter', (t) => {
   t.is(defaultName('python3', []), 'python3');
 });
 
-test('CLI values are checked and typed, with messages naming flag, value and what is accepted', (t) => {
-  t.is(cliDuration('--delay', '1.5s'), 1500);
-  t.is(cliCount('--max-restarts', '3'), 3);
-  t.is(cliSignal('--stop-signal', 'int'), 'SIGINT');
-  t.is(cliRestartMode('--restart', 'on-failure'), 'on-failure');
-  t.deepEqual(cliSuccessCodes('--success-codes', '0, 3,SIGTERM'), { codes: [0, 3], signals: ['SIGTERM'] });
-  const error = t.throws(() => cliCount('--max-restarts', '-1'), { instanceOf: UsageError });
-  t.is(error?.message, '--max-restarts "-1": expected a whole number of 0 or more, such as 5');
-  t.throws(() => cliSuccessCodes('--success-codes', '0,256'), { message: /"256" is neither an exit code/ });
-});
-
 test('resolveOptions fills defaults and rejects what an API caller got wrong', (t) => {
   const resolved = resolveOptions({ command: 'node', args: ['app.js'] });
   t.is(resolved.name, 'app');
@@ -29,6 +19,36 @@ test('resolveOptions fills defaults and rejects what an API caller got wrong', (
   t.is(resolved.policy.maxRestarts, Number.POSITIVE_INFINITY);
   t.false(resolved.handleSignals);
   t.throws(() => resolveOptions({ command: '' }), { instanceOf: UsageError });
-  t.throws(() => resolveOptions({ command: 'x', delay: -1 }), { message: 'delay: -1 is not allowed; use a number of 0 or more' });
-  t.throws(() => resolveOptions({ command: 'x', restart: 'sometimes' as never }), { message: /use always, on-failure or never/ });
+  t.throws(() => resolveOptions({ command: 'x', delay: -1 }), { message: 'delay: -1 is not allowed; use a duration from 0 to 2147483647 ms (about 24.8 days, what Node\'s timers can wait for)' });
+  t.throws(() => resolveOptions({ command: 'x', restart: 'sometimes' as never }), { message: /use one of always, on-failure, never/ });
+});
+
+test('every default comes from the option table', (t) => {
+  const resolved = resolveOptions({ command: 'x', healthCmd: 'true' });
+  t.is(resolved.killTimeout, OPTIONS.killTimeout.default);
+  t.is(resolved.stopSignal, OPTIONS.stopSignal.default);
+  t.is(resolved.policy.maxDelayMs, OPTIONS.maxDelay.default);
+  t.is(resolved.heart.notifyFd, OPTIONS.notifyFd.default);
+  t.is(resolved.heart.health?.retries, OPTIONS.healthRetries.default);
+  t.is(DEFAULTS.killTimeout, 8000);
+});
+
+test('a max delay below the delay is refused, naming both; a delay alone above the default max keeps it', (t) => {
+  const error = t.throws(() => resolveOptions({ command: 'x', delay: 2000, maxDelay: 1000 }), { instanceOf: OptionError });
+  t.is(error?.message, 'maxDelay 1000 is shorter than delay 2000; make maxDelay at least delay');
+  t.deepEqual(error?.problem, { kind: 'order', low: 'delay', high: 'maxDelay', values: [2000, 1000] });
+  t.is(resolveOptions({ command: 'x', delay: 40_000 }).policy.maxDelayMs, 40_000);
+  t.is(resolveOptions({ command: 'x', delay: 1000, maxDelay: 1000 }).policy.maxDelayMs, 1000);
+});
+
+test('problems carry the option key, so that the CLI can name the flag', (t) => {
+  const value = t.throws(() => resolveOptions({ command: 'x', healthCmd: 'true', healthRetries: 0 }), { instanceOf: OptionError });
+  t.deepEqual(value?.problem, { kind: 'value', key: 'healthRetries', value: 0 });
+  const needs = t.throws(() => checkOptions({ detach: true }), { instanceOf: OptionError });
+  t.like(needs?.problem, { kind: 'needs', key: 'detach', needs: ['pidfile'] });
+  t.notThrows(() => checkOptions({ detach: true, pidfile: 'x.pid' }));
+  t.throws(() => checkOptions({ quiet: true, verbose: true }), { message: 'quiet and verbose cannot be used together; choose one' });
+  t.throws(() => resolveOptions({ command: 'x', successCodes: [256] }), { message: 'successCodes: [256] is not allowed; use exit codes from 0 to 255' });
+  t.throws(() => resolveOptions({ command: 'x', successSignals: ['SIGNOPE' as never] }), { message: 'successSignals: ["SIGNOPE"] is not allowed; use a list of signal names' });
+  t.throws(() => resolveOptions({ command: 'x', maxRestarts: 2.5 }), { message: 'maxRestarts: 2.5 is not allowed; use a whole number of 0 or more' });
 });

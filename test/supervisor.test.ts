@@ -1,7 +1,7 @@
 // The supervisor through its API: real children, real signals, typed events.
 import test from 'ava';
 import { once } from 'node:events';
-import { exitMessage } from '../src/log.js';
+import { exitMessage } from '../src/log-words.js';
 import { supervise, type ExitEvent, type SignalName, type SpawnEvent } from '../src/index.js';
 import { alive } from './helpers/keepalive.js';
 

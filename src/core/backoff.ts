@@ -1,7 +1,7 @@
 // The wait before a restart: starts at `initialMs`, doubles per consecutive failure up to `maxMs`,
 // with ±jitter so that many supervised copies do not restart in lockstep. Pure: randomness is an input.
 
-export interface BackoffConfig {
+interface BackoffConfig {
   initialMs: number;
   maxMs: number;
   /** Fraction of the delay by which it may vary either way (0.1 = ±10%). */

@@ -24,7 +24,10 @@ export function parseDuration(text: string): Parsed<number> {
   return { ok: true, value: Math.round(value) };
 }
 
-/** Exact, short and readable: 0ms, 800ms, 1.5s, 10s, 1m30s, 2h. Never rounds 90s up to "2m". */
+/**
+ * Short and readable, not exact: 0ms, 800ms, 1.5s (tenths under a minute), 1m30s, 2h; from a minute
+ * on, whole seconds are kept and the rest dropped (61.5s is "1m1s"). Never rounds 90s up to "2m".
+ */
 export function formatDuration(milliseconds: number): string {
   const total = Math.max(0, Math.round(milliseconds));
   if (total < 1000) return `${total}ms`;

@@ -10,7 +10,7 @@ export interface HealthConfig {
 }
 
 /** What is probed: an HTTP GET (2xx is healthy) or a shell command (exit code 0 is healthy). */
-export type HealthProbe = { kind: 'url'; url: string } | { kind: 'command'; command: string };
+type HealthProbe = { kind: 'url'; url: string } | { kind: 'command'; command: string };
 
 export interface HealthCheck extends HealthConfig {
   probe: HealthProbe;

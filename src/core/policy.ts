@@ -22,7 +22,7 @@ export interface PolicyConfig {
 export interface History {
   /** Failures since the last stable run; drives the backoff. */
   readonly streak: number;
-  /** When recent unplanned ends happened; only the last `maxRestarts + 1` within the window are kept. */
+  /** When recent failures happened; only the last `maxRestarts + 1` within the window are kept. */
   readonly recentEnds: readonly number[];
   /** Restarts so far, for KEEPALIVE_RESTARTS and log lines. */
   readonly restarts: number;
@@ -60,8 +60,11 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
     return { action: 'end', status, reason: 'success' };
   }
 
-  const recentEnds = [...history.recentEnds.filter((at) => run.now - at < config.windowMs), run.now];
-  if (recentEnds.length > config.maxRestarts) {
+  // Under always a clean end (a success code) is restarted too, but it is no failure: the
+  // crash-loop limit counts failures only, and "giving up: N failures" means N failures.
+  const failed = !isSuccess(config, run.outcome);
+  const recentEnds = [...history.recentEnds.filter((at) => run.now - at < config.windowMs), ...(failed ? [run.now] : [])];
+  if (failed && recentEnds.length > config.maxRestarts) {
     return { action: 'give-up', status, failures: recentEnds.length, windowMs: config.windowMs };
   }
 
@@ -84,7 +87,7 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
 }
 
 /** Under on-failure: a listed exit code, or a listed signal, is a clean end. */
-export function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>, outcome: Outcome): boolean {
+function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>, outcome: Outcome): boolean {
   if (outcome.kind === 'exited') return config.successCodes.includes(outcome.code);
   if (outcome.kind === 'killed' || outcome.kind === 'crashed') return config.successSignals.includes(outcome.signal);
   return false;

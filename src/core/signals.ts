@@ -4,7 +4,7 @@ import { signalsByName, signalsByNumber, type SignalName } from 'human-signals';
 
 export type { SignalName };
 
-export interface SignalFacts {
+interface SignalFacts {
   name: SignalName;
   number: number;
   description: string;

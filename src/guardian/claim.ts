@@ -2,7 +2,7 @@
 // foreground half of --detach, and where keepalive's lines go with --log-file.
 import { writeSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import { DEFAULTS, defaultName, type SuperviseOptions } from '../options.js';
+import type { ResolvedOptions } from '../options.js';
 import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type StartReport } from './detach.js';
 import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
 import { claimInstance, type Instance } from './instance.js';
@@ -12,22 +12,16 @@ export { foregroundTold, isBackground, reportFirstStart } from './detach.js';
 
 /** What the guardian takes from the command line. */
 export interface GuardianSettings {
-  supervise: SuperviseOptions;
+  options: ResolvedOptions;
   pidfile: string | undefined;
   logFile: string | undefined;
 }
 
 /** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
 export async function claim(settings: GuardianSettings, pidfile: string, log: Logger): Promise<Instance | number> {
-  const { command, args = [] } = settings.supervise;
+  const { name, stopSignal, killTimeout } = settings.options;
   try {
-    const claimed = await claimInstance({
-      pidfile,
-      name: settings.supervise.name ?? defaultName(command, args),
-      stopSignal: settings.supervise.stopSignal ?? DEFAULTS.stopSignal,
-      killTimeoutMs: settings.supervise.killTimeout ?? DEFAULTS.killTimeout,
-      log,
-    });
+    const claimed = await claimInstance({ pidfile, name, stopSignal, killTimeout, log });
     if (claimed.kind === 'claimed') return claimed.instance;
     if (claimed.kind === 'stopped') {
       tellForeground({ kind: 'failed', status: 1, message: `stopped by ${claimed.signal} before the command was started` });
@@ -59,10 +53,9 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
       return 0;
     }
   }
-  const killTimeout = settings.supervise.killTimeout ?? DEFAULTS.killTimeout;
   let report: StartReport;
   try {
-    report = await startInBackground({ argv, logFile: settings.logFile, timeoutMs: killTimeout + 30_000 });
+    report = await startInBackground({ argv, logFile: settings.logFile, timeoutMs: settings.options.killTimeout + 30_000 });
   } catch (error) {
     process.stderr.write(`keepalive: cannot start in the background: ${describeError(error)}\n`);
     return 1;

@@ -6,7 +6,8 @@ import yargs from 'yargs';
 import type { Verdict } from '../core/instance-state.js';
 import { staleWords } from '../core/instance-state.js';
 import { LSB, statusReport, statusText } from '../core/status-report.js';
-import { cliPath, UsageError } from '../options.js';
+import { checkFlags } from '../cli-options.js';
+import { DEFAULTS, UsageError } from '../options.js';
 import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './instance-files.js';
 import { findLeftovers, stopLeftover } from './leftovers.js';
 import { waitUntil } from '../shell/poll.js';
@@ -42,7 +43,6 @@ export interface ControlOutput {
 const POLL_MS = 50;
 /** Beyond the supervisor's kill timeout: its group sweep, its cleanup, a busy machine. */
 const MARGIN_MS = 10_000;
-const DEFAULT_KILL_TIMEOUT_MS = 8_000;
 
 /** `keepalive status|stop|restart --pidfile FILE`: only as the first word, so `keepalive -- status` runs a program. */
 export function parseControlCommand(argv: readonly string[]): ControlCommand | undefined {
@@ -67,7 +67,8 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
     .alias('help', 'h')
     .wrap(Math.min(100, process.stderr.columns ?? 100))
     .parseSync();
-  const pidfile = cliPath('--pidfile', parsed.pidfile as string | undefined);
+  const pidfile = parsed.pidfile as string | undefined;
+  checkFlags({ pidfile }, { pidfile });
   if (pidfile === undefined) throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
   return command === 'status' ? { command, pidfile, json: parsed['json'] === true } : { command, pidfile };
 }
@@ -140,7 +141,8 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   const startTime = readStat(pid)?.startTime;
   // Asked through FILE.stop, keepalive stops its child with its own --stop-signal. If the request
   // is not taken up (no inotify, an older keepalive), SIGTERM does the same with SIGTERM.
-  if (!(await askToStop(paths, pid, startTime))) {
+  const asked = await askToStop(paths, pid, startTime);
+  if (!asked) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch (error) {
@@ -148,10 +150,11 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
       return LSB.unknown;
     }
   }
-  const timeoutMs = (record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS) + MARGIN_MS;
+  const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + MARGIN_MS;
   const gone = await waitUntil(() => ended(pid, startTime), timeoutMs, POLL_MS);
   if (!gone) {
-    output.err(`keepalive: keepalive[${pid}] is still running ${Math.round(timeoutMs / 1000)}s after SIGTERM\n`);
+    const after = asked ? `it took up ${paths.stop}` : 'SIGTERM';
+    output.err(`keepalive: keepalive[${pid}] is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`);
     return 1;
   }
   const child = record?.child ? ` and ${record.name}[${record.child.pid}]` : '';
@@ -159,7 +162,6 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   return 0;
 }
 
-/** No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not running. */
 /** How long a request file may wait to be taken up before `stop` falls back to SIGTERM. */
 const REQUEST_WAIT_MS = 2_000;
 
@@ -178,6 +180,7 @@ async function askToStop(paths: InstancePaths, pid: number, startTime: number | 
   return served;
 }
 
+/** No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not running. */
 async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<number | 'busy'> {
   let lock;
   try {
@@ -195,7 +198,7 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const name = record?.name ?? 'child';
     const stopped: string[] = [];
     for (const group of record ? findLeftovers(record) : []) {
-      const gone = await stopLeftover(group, { signal: record?.stopSignal ?? 'SIGTERM', killTimeoutMs: record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS, onEscalate: () => {} });
+      const gone = await stopLeftover(group, { signal: record?.stopSignal ?? DEFAULTS.stopSignal, killTimeout: record?.killTimeoutMs ?? DEFAULTS.killTimeout, onEscalate: () => {} });
       if (!gone) {
         output.err(`keepalive: cannot stop ${name}[${group.pid}], left running by a keepalive that was killed\n`);
         return 1;
@@ -230,7 +233,7 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
     output.err(`keepalive: cannot ask keepalive[${pid}] to restart: ${describeError(error)}\n`);
     return LSB.unknown;
   }
-  const timeoutMs = (record?.killTimeoutMs ?? DEFAULT_KILL_TIMEOUT_MS) + MARGIN_MS;
+  const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + MARGIN_MS;
   let now: Verdict = verdict;
   const restarted = await waitUntil(() => {
     now = viewInstance(paths).verdict;

@@ -3,7 +3,7 @@
 // start went, over an IPC channel the background closes as soon as it has spoken.
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { exitMessage } from '../log.js';
+import { exitMessage } from '../log-words.js';
 import type { Supervisor } from '../supervisor.js';
 import { openForAppend } from '../shell/safe-files.js';
 

@@ -90,7 +90,6 @@ function sameFile(path: string, ino: number, dev: number): boolean {
 }
 
 export interface InstanceView {
-  paths: InstancePaths;
   verdict: Verdict;
 }
 
@@ -102,7 +101,7 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     pidText = readRegularFile(paths.pidfile, 64);
     stateText = readRegularFile(paths.state);
   } catch (error) {
-    return { paths, verdict: { kind: 'unknown', pid: undefined, problem: `cannot read it: ${describeError(error)}` } };
+    return { verdict: { kind: 'unknown', pid: undefined, problem: `cannot read it: ${describeError(error)}` } };
   }
   const parsed = stateText === undefined ? undefined : parseRecord(stateText);
   const record = parsed?.ok ? parsed.value : undefined;
@@ -115,7 +114,7 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     supervisor: pid === undefined ? undefined : processFacts(pid),
     bootId: bootId(),
   });
-  return { paths, verdict };
+  return { verdict };
 }
 
 export function writeRecord(paths: InstancePaths, record: InstanceRecord): void {

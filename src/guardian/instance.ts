@@ -33,7 +33,7 @@ export interface ClaimOptions {
   pidfile: string;
   name: string;
   stopSignal: SignalName;
-  killTimeoutMs: number;
+  killTimeout: number;
   log: Logger;
 }
 
@@ -108,7 +108,7 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
     lastExit: null,
     lastStatusText: '',
     stopSignal: options.stopSignal,
-    killTimeoutMs: options.killTimeoutMs,
+    killTimeoutMs: options.killTimeout,
   };
 }
 
@@ -119,7 +119,7 @@ async function stopLeftovers(groups: readonly ProcessIdentity[], name: string, o
     options.log.line('warn', 'leftover', `stopping ${who}, left running by a keepalive that was killed`, { name, pid: group.pid });
     const gone = await stopLeftover(group, {
       signal: options.stopSignal,
-      killTimeoutMs: options.killTimeoutMs,
+      killTimeout: options.killTimeout,
       onEscalate: () => options.log.line('warn', 'escalate', `${who} still running after ${options.stopSignal}: sending SIGKILL`, { pid: group.pid }),
     });
     if (!gone) throw new InstanceError(`cannot stop ${who}, left by a keepalive that was killed; not starting a second one`);

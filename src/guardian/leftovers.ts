@@ -40,10 +40,10 @@ function stillThere(group: ProcessIdentity): boolean {
 /** Stops one leftover group; true once none of its processes runs any more. */
 export async function stopLeftover(
   group: ProcessIdentity,
-  options: { signal: SignalName; killTimeoutMs: number; onEscalate: () => void },
+  options: { signal: SignalName; killTimeout: number; onEscalate: () => void },
 ): Promise<boolean> {
   if (!stillThere(group)) return true;
-  const gone = waitUntil(() => liveGroupMembers(group.pid).length === 0, options.killTimeoutMs + AFTER_KILL_MS);
-  terminate({ pid: group.pid, signal: options.signal, timeoutMs: options.killTimeoutMs, ended: gone, onEscalate: options.onEscalate });
+  const gone = waitUntil(() => liveGroupMembers(group.pid).length === 0, options.killTimeout + AFTER_KILL_MS);
+  terminate({ pid: group.pid, signal: options.signal, timeoutMs: options.killTimeout, ended: gone, onEscalate: options.onEscalate });
   return gone;
 }

@@ -12,7 +12,7 @@ import type { DropCounts } from './notify-channel.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
-export type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
+type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
 
 /** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
 export function childStdio(options: HeartOptions): StdioOptions {
@@ -28,7 +28,7 @@ export function childEnv(env: NodeJS.ProcessEnv, options: HeartOptions): NodeJS.
   return {
     ...rest,
     KEEPALIVE_NOTIFY_FD: String(options.notifyFd),
-    ...(options.heartbeatMs === undefined ? {} : { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeatMs) }),
+    ...(options.heartbeat === undefined ? {} : { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeat) }),
   };
 }
 
@@ -65,7 +65,7 @@ export function startHeart(options: {
   const watchdog: Watchdog | undefined = options.channel
     ? watchChild({
         channel: options.channel,
-        config: { timeoutMs: heart.heartbeatMs, graceMs: heart.graceMs, stopTimeoutMs: options.killTimeoutMs },
+        config: { timeoutMs: heart.heartbeat, graceMs: heart.heartbeatGrace, stopTimeoutMs: options.killTimeoutMs },
         now: options.now,
         events: {
           ready: (afterMs) => emit('ready', { ...who, afterMs }),

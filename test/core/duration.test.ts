@@ -43,4 +43,7 @@ test('formatDuration is short and never rounds up to the next unit', (t) => {
   t.is(formatDuration(90_000), '1m30s');
   t.is(formatDuration(60_000), '1m');
   t.is(formatDuration(7_200_000), '2h');
+  // From a minute on, the part below a second is dropped: what the comment says, not "exact".
+  t.is(formatDuration(61_500), '1m1s');
+  t.is(formatDuration(1550), '1.6s');
 });

@@ -115,3 +115,20 @@ test('history stays bounded however many restarts there were', (t) => {
   t.is(history.restarts, 10_000);
   t.is(decide(config, { streak: 1e6, recentEnds: [], restarts: 1e6 }, run()).action, 'restart');
 });
+
+test('under always a clean exit is restarted but is no failure: it never makes keepalive give up', (t) => {
+  const limited = { ...config, maxRestarts: 1, windowMs: 10_000 };
+  const clean: Outcome = { kind: 'exited', code: 0 };
+  const decisions = loop(limited, 20, clean);
+  t.is(decisions.length, 20);
+  t.true(decisions.every((decision) => decision.action === 'restart'));
+  // Failures around clean ends are counted alone: two failures (not four ends) exceed one restart.
+  let history: History = NO_HISTORY;
+  const outcomes: Outcome[] = [failed, clean, clean, failed];
+  const last = outcomes.map((outcome, i) => {
+    const decision = decide(limited, history, run({ outcome, startedAt: i * 100, now: i * 100 + 10 }));
+    if (decision.action === 'restart') history = decision.history;
+    return decision;
+  }).at(-1);
+  t.deepEqual(last, { action: 'give-up', status: 1, failures: 2, windowMs: 10_000 });
+});

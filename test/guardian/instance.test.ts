@@ -22,7 +22,7 @@ test('the state file follows spawn, exit and stop; STATUS= text shows in status;
   const pidfile = join(directory, 'app.pid');
   const lines: string[] = [];
   const log = await createLogger({ format: 'text', level: 'normal', colorLevel: 0, write: (line) => lines.push(line) });
-  const claim = await claimInstance({ pidfile, name: 'sleep', stopSignal: 'SIGTERM', killTimeoutMs: 2000, log });
+  const claim = await claimInstance({ pidfile, name: 'sleep', stopSignal: 'SIGTERM', killTimeout: 2000, log });
   if (claim.kind !== 'claimed') {
     t.fail(claim.kind);
     return;

@@ -1,0 +1,222 @@
+// The command line's words as options: yargs-parser splits them, the table (option-table.ts) maps
+// each flag to its option key and reads its text, resolveOptions() checks the values. A problem
+// comes back by key and is said again with the flag and the text as the user typed them.
+import parse from 'yargs-parser';
+import { parseDuration } from './core/duration.js';
+import { parseSignal } from './core/signals.js';
+import { OPTIONS, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
+import { checkOptions, OptionError, problemWords, resolveOptions, UsageError, type LogFormat, type LogLevel, type ResolvedOptions, type SuperviseOptions } from './options.js';
+
+export const USAGE = 'keepalive [options] [--] <command> [args...]';
+
+/** Everything the command line says; the guardian reads its share (GuardianSettings) of it. */
+export interface CliSettings {
+  /** What supervise() is given: only what was typed, so that defaults come from one place. */
+  supervise: SuperviseOptions;
+  /** The same, checked and with every default: what the guardian reads. */
+  options: ResolvedOptions;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  pidfile: string | undefined;
+  detach: boolean;
+  logFile: string | undefined;
+}
+
+type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
+
+/** Options that only the command line has: checked like the others, never handed to supervise(). */
+const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version']);
+
+const FLAGS = (Object.keys(OPTIONS) as OptionKey[]).flatMap((key) => {
+  const spec: OptionSpec = OPTIONS[key];
+  return spec.flag === undefined ? [] : [{ key, flag: spec.flag, spec }];
+});
+const KEY_OF = new Map(FLAGS.map(({ key, flag }) => [flag, key]));
+const ALIASES = new Map(FLAGS.flatMap(({ flag, spec }) => (spec.alias ? [[spec.alias, flag] as const] : [])));
+const SWITCHES = new Set(FLAGS.filter(({ spec }) => spec.read === 'switch').map(({ flag }) => flag));
+const VALUED = new Set(FLAGS.filter(({ spec }) => spec.read !== 'switch').map(({ flag }) => flag));
+
+/** An option as a person types it: `--heartbeat-grace`, `-q/--quiet`. */
+function flagWords(key: OptionKey): string {
+  // The API's successSignals are typed within --success-codes.
+  const spec: OptionSpec = OPTIONS[key === 'successSignals' ? 'successCodes' : key];
+  if (spec.flag === undefined) return key;
+  return spec.alias ? `-${spec.alias}/--${spec.flag}` : `--${spec.flag}`;
+}
+
+export function readCommandLine(argv: readonly string[]): CommandLine {
+  const parsed = parseWords(argv);
+  if (parsed['help']) return { kind: 'help' };
+  if (parsed['version']) return { kind: 'version' };
+  const typed = new Map<OptionKey, string>();
+  const given: Partial<Record<OptionKey, unknown>> = {};
+  for (const { key, flag, spec } of FLAGS) {
+    const value = parsed[flag];
+    if (value === undefined) continue;
+    if (spec.read === 'switch') {
+      given[key] = value === true;
+      continue;
+    }
+    const text = Array.isArray(value) ? String(value.at(-1) ?? '') : String(value);
+    typed.set(key, text);
+    Object.assign(given, readText(key, spec, text));
+  }
+  const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
+  if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
+  const supervise = { command, args, handleSignals: true } as SuperviseOptions & Record<string, unknown>;
+  for (const [key, value] of Object.entries(given)) if (!CLI_ONLY.has(key as OptionKey)) supervise[key] = value;
+  const options = sayWithFlags(typed, () => {
+    checkOptions(given);
+    return resolveOptions(supervise);
+  });
+  return {
+    kind: 'run',
+    supervise,
+    options,
+    logFormat: (given.logFormat ?? OPTIONS.logFormat.default) as LogFormat,
+    logLevel: given.quiet ? 'quiet' : given.verbose ? 'verbose' : 'normal',
+    pidfile: given.pidfile as string | undefined,
+    detach: given.detach === true,
+    logFile: given.logFile as string | undefined,
+  };
+}
+
+/** checkOptions() for what a command line gave, its problems said with flags and the text as typed. */
+export function checkFlags(given: Partial<Record<OptionKey, unknown>>, typed: Partial<Record<OptionKey, string>>): void {
+  sayWithFlags(new Map(Object.entries(typed) as Array<[OptionKey, string]>), () => checkOptions(given));
+}
+
+/** Runs a check; a problem it finds by option key comes out said with flags. */
+function sayWithFlags<T>(typed: ReadonlyMap<OptionKey, string>, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    throw new UsageError(cliWords(error, typed));
+  }
+}
+
+/** The problem again, with flags for keys and the text as typed for values. */
+function cliWords({ problem }: OptionError, typed: ReadonlyMap<OptionKey, string>): string {
+  const value = (key: OptionKey, raw: unknown): string => JSON.stringify(typed.get(key) ?? String(raw));
+  if (problem.kind !== 'value') return problemWords(problem, flagWords, value);
+  return `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ${expected(OPTIONS[problem.key])}`;
+}
+
+function expected(spec: OptionSpec): string {
+  const { expected: words, example } = RULE_WORDS[spec.rule];
+  return example === undefined ? words : `${words}, such as ${example}`;
+}
+
+/** A flag's text as the value its key takes; what cannot even be read is refused here. */
+function readText(key: OptionKey, spec: OptionSpec, text: string): Partial<Record<OptionKey, unknown>> {
+  const refuse = (what: string): never => {
+    throw new UsageError(`${flagWords(key)} ${JSON.stringify(text)}: ${what}`);
+  };
+  switch (spec.read) {
+    case 'duration': {
+      const parsed = parseDuration(text);
+      return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
+    }
+    case 'number':
+      return { [key]: /^\d+$/.test(text.trim()) ? Number(text) : refuse(`expected ${expected(spec)}`) };
+    case 'signal':
+      return { [key]: parseSignal(text) ?? refuse(`expected ${expected(spec)}`) };
+    case 'word':
+      return { [key]: text.trim() };
+    case 'codes':
+      return readExitList(text, refuse);
+    default:
+      return { [key]: text };
+  }
+}
+
+/** "0,3,SIGTERM" → codes [0, 3] and signals [SIGTERM]. */
+function readExitList(text: string, refuse: (what: string) => never): Partial<Record<OptionKey, unknown>> {
+  const codes: number[] = [];
+  const signals: string[] = [];
+  for (const item of text.split(',').map((part) => part.trim())) {
+    if (/^\d+$/.test(item) && Number(item) <= 255) {
+      codes.push(Number(item));
+      continue;
+    }
+    const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
+    if (!signal) refuse(`"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ${RULE_WORDS['exit-codes'].example}`);
+    else signals.push(signal);
+  }
+  return { successCodes: codes, successSignals: signals };
+}
+
+type Parsed = Record<string, unknown> & { '--'?: unknown[] };
+
+function parseWords(argv: readonly string[]): Parsed {
+  const words = joinNegativeValues(argv);
+  refuseSwitchValues(words);
+  const parsed = parse(words, {
+    string: [...VALUED],
+    boolean: [...SWITCHES],
+    alias: Object.fromEntries([...ALIASES].map(([alias, flag]) => [flag, alias])),
+    configuration: {
+      'halt-at-non-option': true,
+      'populate--': true,
+      'boolean-negation': false,
+      'camel-case-expansion': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': false,
+      'dot-notation': false,
+      'strip-aliased': true,
+    },
+  }) as Parsed;
+  const known = new Set([...KEY_OF.keys(), '_', '--']);
+  const unknown = Object.keys(parsed).find((key) => !known.has(key));
+  if (unknown !== undefined) {
+    const typed = argv.find((word) => word.replace(/^-+/, '').split('=')[0] === unknown) ?? `--${unknown}`;
+    throw new UsageError(`unknown option "${typed}"; see keepalive --help for the options (put the command after --)`);
+  }
+  return parsed;
+}
+
+/** The options' words: up to `--` or the command, without the values of valued flags. */
+function* optionWords(words: readonly string[]): Generator<string> {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (word === '--' || !word.startsWith('-')) return;
+    yield word;
+    // As yargs-parser reads them: a valued flag takes the next word unless that is a flag too.
+    const name = word.replace(/^-+/, '');
+    if (!word.includes('=') && VALUED.has(ALIASES.get(name) ?? name) && !(words[i + 1] ?? '-').startsWith('-')) i++;
+  }
+}
+
+/** yargs-parser reads `--quiet=yes` as false, quietly: a switch takes no value at all. */
+function refuseSwitchValues(words: readonly string[]): void {
+  for (const word of optionWords(words)) {
+    const [name = '', ...value] = word.replace(/^-+/, '').split('=');
+    const flag = ALIASES.get(name) ?? name;
+    if (value.length > 0 && SWITCHES.has(flag)) {
+      const key = KEY_OF.get(flag) as OptionKey;
+      throw new UsageError(`${word}: ${flagWords(key)} takes no value; give it alone to turn it on`);
+    }
+  }
+}
+
+/**
+ * `--delay -1s` would read as the flags -1 and -s: join such a value to its option
+ * (`--delay=-1s`) so that the option's own check names it. Stops at `--` and at the command.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--' || !word.startsWith('-')) return [...words, ...argv.slice(i)];
+    const next = argv[i + 1];
+    if (word.startsWith('--') && VALUED.has(word.slice(2)) && next !== undefined && /^-\d/.test(next)) {
+      words.push(`${word}=${next}`);
+      i++;
+    } else {
+      words.push(word);
+    }
+  }
+  return words;
+}

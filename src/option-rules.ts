@@ -1,0 +1,42 @@
+// Whether a value keeps its option's rule (option-table.ts says which rule is whose).
+import { MAX_DURATION_MS } from './core/duration.js';
+import { parseSignal } from './core/signals.js';
+import { NOTIFY_FD_RANGE, RESTART_MODES, type Rule } from './option-table.js';
+
+const isDuration = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_DURATION_MS;
+const isWhole = (value: unknown): value is number => Number.isInteger(value);
+const isSignal = (value: unknown): boolean => typeof value === 'string' && parseSignal(value) === value;
+
+const RULES: Record<Rule, (value: unknown) => boolean> = {
+  duration: isDuration,
+  'positive-duration': (value) => isDuration(value) && value > 0,
+  // Infinity is the API's "no limit".
+  count: (value) => value === Number.POSITIVE_INFINITY || (isWhole(value) && (value as number) >= 0),
+  retries: (value) => isWhole(value) && (value as number) >= 1,
+  fd: (value) => isWhole(value) && (value as number) >= NOTIFY_FD_RANGE.min && (value as number) <= NOTIFY_FD_RANGE.max,
+  signal: isSignal,
+  signals: (value) => Array.isArray(value) && value.every(isSignal),
+  'exit-codes': (value) => Array.isArray(value) && value.every((code) => isWhole(code) && code >= 0 && code <= 255),
+  'restart-mode': (value) => (RESTART_MODES as readonly unknown[]).includes(value),
+  'log-format': (value) => value === 'text' || value === 'json',
+  url: (value) => typeof value === 'string' && isHttpUrl(value),
+  command: (value) => typeof value === 'string' && value.trim() !== '',
+  path: (value) => typeof value === 'string' && value.trim() !== '',
+  text: (value) => typeof value === 'string',
+  words: (value) => Array.isArray(value) && value.every((word) => typeof word === 'string'),
+  environment: (value) => typeof value === 'object' && value !== null,
+  boolean: (value) => typeof value === 'boolean',
+};
+
+export function checkValue(rule: Rule, value: unknown): boolean {
+  return RULES[rule](value);
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}

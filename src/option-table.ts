@@ -1,0 +1,205 @@
+// Every option once: its key (the API's name), its flag, its default, how the command line reads its
+// text, what its value must be, and what --help says. resolveOptions() checks values against it,
+// cli-options.ts reads flags with it and --help is printed from it: a default lives here and nowhere else.
+import { MAX_DURATION_MS } from './core/duration.js';
+
+/** How the command line turns the text of a flag into a value (the value is then checked like any other). */
+type Reader = 'duration' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
+
+/** What a value must be. Each rule is one sentence of what is accepted, for the API and the CLI alike. */
+export type Rule =
+  | 'duration'
+  | 'positive-duration'
+  | 'count'
+  | 'retries'
+  | 'fd'
+  | 'signal'
+  | 'signals'
+  | 'exit-codes'
+  | 'restart-mode'
+  | 'log-format'
+  | 'url'
+  | 'command'
+  | 'path'
+  | 'text'
+  | 'words'
+  | 'environment'
+  | 'boolean';
+
+export interface OptionSpec {
+  /** The long flag, without its dashes; absent for options only the API has. */
+  flag?: string;
+  alias?: string;
+  group?: string;
+  describe?: string;
+  read?: Reader;
+  rule: Rule;
+  /** The value resolveOptions() fills in when none is given. */
+  default?: unknown;
+  /** What --help shows as the default when it is not the value itself. */
+  defaultText?: string;
+  /** Allowed only together with one of these option keys. */
+  needs?: readonly string[];
+  /** Why, in words, when `needs` is not met. */
+  needsWhy?: string;
+}
+
+const RESTARTING = 'Restarting:';
+const STOPPING = 'Stopping:';
+const HEARTBEAT = 'Heartbeat:';
+const HEALTH = 'Health check:';
+const OUTPUT = 'Output:';
+const GUARDIAN = 'Single instance (cron):';
+const OTHER = 'Other:';
+const HEALTH_CHECK = ['healthUrl', 'healthCmd'] as const;
+
+export const OPTIONS = {
+  command: { rule: 'text' },
+  args: { rule: 'words', default: [] },
+  cwd: { rule: 'path' },
+  env: { rule: 'environment' },
+  handleSignals: { rule: 'boolean', default: false },
+  restart: { flag: 'restart', group: RESTARTING, describe: 'always | on-failure | never', read: 'word', rule: 'restart-mode', default: 'always' },
+  successCodes: {
+    flag: 'success-codes',
+    group: RESTARTING,
+    describe: 'exit codes and signals that are a clean end, e.g. 0,3,SIGTERM: on-failure ends there; always restarts, counting no failure',
+    read: 'codes',
+    rule: 'exit-codes',
+    default: [0],
+  },
+  /** Read from --success-codes with the codes. */
+  successSignals: { rule: 'signals', default: [] },
+  delay: { flag: 'delay', group: RESTARTING, describe: 'first delay before a restart; doubles per consecutive failure', read: 'duration', rule: 'duration', default: 100 },
+  maxDelay: { flag: 'max-delay', group: RESTARTING, describe: 'longest delay between restarts (at least --delay)', read: 'duration', rule: 'duration', default: 30_000 },
+  resetAfter: { flag: 'reset-after', group: RESTARTING, describe: 'uptime after which the delay starts over', read: 'duration', rule: 'duration', default: 30_000 },
+  maxRestarts: {
+    flag: 'max-restarts',
+    group: RESTARTING,
+    describe: 'restarts allowed within --restart-window before giving up',
+    read: 'number',
+    rule: 'count',
+    default: Number.POSITIVE_INFINITY,
+    defaultText: 'unlimited',
+  },
+  restartWindow: { flag: 'restart-window', group: RESTARTING, describe: 'sliding window for --max-restarts', read: 'duration', rule: 'duration', default: 60_000 },
+  killTimeout: { flag: 'kill-timeout', group: STOPPING, describe: 'time between the stop signal and SIGKILL', read: 'duration', rule: 'duration', default: 8_000 },
+  stopSignal: { flag: 'stop-signal', group: STOPPING, describe: 'signal keepalive sends when it stops or restarts the child', read: 'signal', rule: 'signal', default: 'SIGTERM' },
+  subreaper: { flag: 'subreaper', group: STOPPING, describe: 'reap orphaned descendants as PID 1 would (automatic as PID 1)', read: 'switch', rule: 'boolean', default: false },
+  heartbeat: {
+    flag: 'heartbeat',
+    group: HEARTBEAT,
+    describe: 'turn the watchdog on: the child is hung when no heartbeat arrives for this long',
+    read: 'duration',
+    rule: 'positive-duration',
+  },
+  heartbeatGrace: {
+    flag: 'heartbeat-grace',
+    group: HEARTBEAT,
+    describe: 'time allowed for the first heartbeat',
+    read: 'duration',
+    rule: 'duration',
+    defaultText: '--heartbeat',
+    needs: ['heartbeat'],
+    needsWhy: 'there is no first heartbeat to wait for',
+  },
+  hangSignal: {
+    flag: 'hang-signal',
+    group: HEARTBEAT,
+    describe: 'signal for a hung child, SIGKILL after --kill-timeout; SIGABRT or SIGQUIT for a core or thread dump',
+    read: 'signal',
+    rule: 'signal',
+    default: 'SIGKILL',
+  },
+  notifyFd: { flag: 'notify-fd', group: HEARTBEAT, describe: 'file descriptor of the notify channel in the child (KEEPALIVE_NOTIFY_FD)', read: 'number', rule: 'fd', default: 3 },
+  healthUrl: { flag: 'health-url', group: HEALTH, describe: 'probe by HTTP GET: 2xx is healthy', read: 'text', rule: 'url' },
+  healthCmd: { flag: 'health-cmd', group: HEALTH, describe: 'probe by a shell command: exit code 0 is healthy', read: 'text', rule: 'command' },
+  // Docker's HEALTHCHECK defaults.
+  healthInterval: { flag: 'health-interval', group: HEALTH, describe: 'time between probes', read: 'duration', rule: 'positive-duration', default: 30_000, needs: HEALTH_CHECK },
+  healthTimeout: { flag: 'health-timeout', group: HEALTH, describe: 'a probe taking longer has failed', read: 'duration', rule: 'positive-duration', default: 30_000, needs: HEALTH_CHECK },
+  healthRetries: {
+    flag: 'health-retries',
+    group: HEALTH,
+    describe: 'failures in a row that make the child unhealthy: stop signal, then restart',
+    read: 'number',
+    rule: 'retries',
+    default: 3,
+    needs: HEALTH_CHECK,
+  },
+  healthStartPeriod: { flag: 'health-start-period', group: HEALTH, describe: 'failures this soon after the start do not count', read: 'duration', rule: 'duration', default: 0, needs: HEALTH_CHECK },
+  name: { flag: 'name', group: OUTPUT, describe: 'name in log lines', read: 'text', rule: 'text', defaultText: 'the script or program name' },
+  logFormat: { flag: 'log-format', group: OUTPUT, describe: 'text | json', read: 'word', rule: 'log-format', default: 'text' },
+  logFile: {
+    flag: 'log-file',
+    group: OUTPUT,
+    describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)",
+    read: 'text',
+    rule: 'path',
+  },
+  quiet: { flag: 'quiet', alias: 'q', group: OUTPUT, describe: 'only errors', read: 'switch', rule: 'boolean', default: false },
+  verbose: {
+    flag: 'verbose',
+    alias: 'v',
+    group: OUTPUT,
+    describe: 'also forwarded signals, reaped orphans, STATUS= texts and other details',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+  },
+  pidfile: {
+    flag: 'pidfile',
+    group: GUARDIAN,
+    describe: 'be the one keepalive for FILE; a later one exits 0 (silent unless on a terminal)',
+    read: 'text',
+    rule: 'path',
+  },
+  detach: {
+    flag: 'detach',
+    group: GUARDIAN,
+    describe: 'go on in the background (needs --pidfile); return once the command has started',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    needs: ['pidfile'],
+    needsWhy: 'without it nothing could find or stop the keepalive in the background',
+  },
+  help: { flag: 'help', alias: 'h', group: OTHER, describe: 'show this page', read: 'switch', rule: 'boolean', default: false },
+  version: { flag: 'version', group: OTHER, describe: 'show the version', read: 'switch', rule: 'boolean', default: false },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+/** Pairs that exclude each other. */
+export const CONFLICTS: ReadonlyArray<readonly [OptionKey, OptionKey]> = [
+  ['healthUrl', 'healthCmd'],
+  ['quiet', 'verbose'],
+];
+
+/** [low, high]: when both are given, high must not be below low. */
+export const ORDERED: ReadonlyArray<readonly [OptionKey, OptionKey]> = [['delay', 'maxDelay']];
+
+/** File descriptors the notify channel may use: 0-2 are the child's stdio. */
+export const NOTIFY_FD_RANGE = { min: 3, max: 255 } as const;
+
+export const RESTART_MODES = ['always', 'on-failure', 'never'] as const;
+
+/** What each rule accepts, in words, and an example where one helps (the CLI shows it after "such as"). */
+export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = {
+  duration: { expected: `a duration from 0 to ${MAX_DURATION_MS} ms (about 24.8 days, what Node's timers can wait for)` },
+  'positive-duration': { expected: 'a duration above 0', example: '5s' },
+  count: { expected: 'a whole number of 0 or more', example: '5' },
+  retries: { expected: 'a whole number of 1 or more', example: '3' },
+  fd: { expected: `a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are the child's stdin, stdout and stderr)` },
+  signal: { expected: 'a signal name or number', example: 'SIGTERM, TERM or 15' },
+  signals: { expected: 'a list of signal names', example: "['SIGTERM']" },
+  'exit-codes': { expected: 'exit codes from 0 to 255', example: '0,3,SIGTERM' },
+  'restart-mode': { expected: `one of ${RESTART_MODES.join(', ')}` },
+  'log-format': { expected: 'text or json' },
+  url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
+  command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
+  path: { expected: 'a file path' },
+  text: { expected: 'a text' },
+  words: { expected: 'a list of strings' },
+  environment: { expected: 'an object of environment variables' },
+  boolean: { expected: 'true or false' },
+};
