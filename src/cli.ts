@@ -54,7 +54,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   'restart-window': { type: 'string', group: 'Restarting:', describe: 'sliding window for --max-restarts', default: '1m' },
   'kill-timeout': { type: 'string', group: 'Stopping:', describe: 'time between the stop signal and SIGKILL', default: '8s' },
   'stop-signal': { type: 'string', group: 'Stopping:', describe: 'signal keepalive sends when it stops or restarts the child', default: DEFAULTS.stopSignal },
-  subreaper: { type: 'boolean', group: 'Stopping:', describe: 'reap orphaned descendants as PID 1 would (automatic as PID 1)' },
+  subreaper: { type: 'boolean', group: 'Stopping:', describe: "the child's orphans come back to keepalive, which stops them with the child and reaps them (the default on Linux)" },
+  'no-subreaper': { type: 'boolean', group: 'Stopping:', describe: "leave the child's orphans to init: a stop reaches only what still descends from the child or shares its process group" },
   name: { type: 'string', group: 'Output:', describe: 'name in log lines (default: the script or program name)' },
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
   'log-file': { type: 'string', group: 'Output:', describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)" },
@@ -157,7 +158,7 @@ function parseCommandLine(parsed: Parsed): CliSettings {
       killTimeout: cliDuration('--kill-timeout', text(parsed, 'kill-timeout')),
       stopSignal: cliSignal('--stop-signal', text(parsed, 'stop-signal')),
       handleSignals: true,
-      subreaper: parsed['subreaper'] === true,
+      subreaper: parsed['no-subreaper'] !== true,
       ...heartSettings(parsed as Parameters<typeof heartSettings>[0]),
     },
   };
