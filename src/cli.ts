@@ -6,6 +6,7 @@ import parse from 'yargs-parser';
 import { HEART_OPTIONS, heartSettings } from './cli-heart.js';
 import { supervise } from './index.js';
 import { colorLevel, createLogger, logSupervisor } from './log.js';
+import { rawArguments } from './shell/raw-bytes.js';
 import {
   cliCount,
   cliDuration,
@@ -132,6 +133,7 @@ function optional(parsed: Parsed, name: string): string | undefined {
 function parseCommandLine(parsed: Parsed): CliSettings {
   const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
+  if (command.includes('\uFFFD')) throw new UsageError(`the command name ${JSON.stringify(command)} is not valid UTF-8; give its path through a name that is (a symlink, for one)`);
   if (parsed['quiet'] && parsed['verbose']) throw new UsageError('-q/--quiet and -v/--verbose cannot be used together; choose one');
   const logFormat = text(parsed, 'log-format');
   if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format "${logFormat}": expected text or json`);
@@ -145,7 +147,8 @@ function parseCommandLine(parsed: Parsed): CliSettings {
     logLevel: parsed['quiet'] ? 'quiet' : parsed['verbose'] ? 'verbose' : 'normal',
     supervise: {
       command,
-      args,
+      // Arguments that are not UTF-8 reach the child as the bytes keepalive was given.
+      args: rawArguments(args),
       ...(parsed['name'] === undefined ? {} : { name: text(parsed, 'name') }),
       restart: cliRestartMode('--restart', text(parsed, 'restart')),
       successCodes: success.codes,

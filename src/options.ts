@@ -11,7 +11,8 @@ export type LogLevel = 'quiet' | 'normal' | 'verbose';
 /** What a caller of supervise() may set; every field but `command` has a default. */
 export interface SuperviseOptions {
   command: string;
-  args?: readonly string[];
+  /** Buffers are passed as those bytes (an argument that is not UTF-8). */
+  args?: ReadonlyArray<string | Buffer>;
   /** The name in log lines; defaults to the script or program name ("app" for `node app.js`). */
   name?: string;
   cwd?: string;
@@ -119,7 +120,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   const resolved = {
     command: options.command,
     args: options.args ?? [],
-    name: options.name ?? defaultName(options.command, options.args ?? []),
+    name: options.name ?? defaultName(options.command, (options.args ?? []).map(String)),
     cwd: options.cwd,
     env: options.env ?? process.env,
     restart: options.restart ?? DEFAULTS.restart,
@@ -314,6 +315,8 @@ export function cliSuccessCodes(flag: string, value: string): { codes: number[];
 
 export function cliPath(flag: string, value: string | undefined): string | undefined {
   if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} "${value}": expected a file path`);
+  // Node has replaced the bytes that are not UTF-8: the file named would be another one.
+  if (value?.includes('\uFFFD')) throw new UsageError(`${flag} ${JSON.stringify(value)}: the path is not valid UTF-8; choose a path that is`);
   return value;
 }
 

@@ -61,7 +61,7 @@ export async function startRun(context: RunContext): Promise<Started> {
   });
   if (!spawned.started) return { started: false, facts: spawned.facts };
   const run = new Run(context, spawned.pid, spawned.ended);
-  context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args });
+  context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
   return { started: true, run };
 }

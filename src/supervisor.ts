@@ -10,6 +10,7 @@ import { signalNumber, type SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
 import { childEnv } from './shell/heart.js';
+import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
@@ -39,7 +40,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #run: Run | undefined;
   #restartRequested = false;
   #wake: (() => void) | undefined;
-  #env: Record<string, string | undefined> | undefined;
+  #env: Record<string, string | Buffer | undefined> | undefined;
   #role: Role = { becomeSubreaper: false, reapOrphans: false, canSuspend: process.pid !== 1 };
 
   constructor(options: ResolvedOptions, world: Environment) {
@@ -218,8 +219,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
-  #childEnv(restarts: number): Record<string, string | undefined> {
-    this.#env ??= { ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) };
+  #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
+    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) });
     this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }

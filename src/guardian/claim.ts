@@ -23,7 +23,7 @@ export async function claim(settings: GuardianSettings, pidfile: string, log: Lo
   try {
     const claimed = await claimInstance({
       pidfile,
-      name: settings.supervise.name ?? defaultName(command, args),
+      name: settings.supervise.name ?? defaultName(command, args.map(String)),
       stopSignal: settings.supervise.stopSignal ?? DEFAULTS.stopSignal,
       killTimeoutMs: settings.supervise.killTimeout ?? DEFAULTS.killTimeout,
       log,
