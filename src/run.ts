@@ -259,8 +259,8 @@ export class Run {
     if (this.#phase === 'stopping') {
       emit('escalate', { name: options.name, pid: this.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
     }
-    signalGroup(this.pid, 'SIGKILL');
     const left = this.#members();
+    signalGroup(this.pid, 'SIGKILL');
     if (this.#phase === 'sweeping') this.#killedMembers = left;
     for (const member of left) signalMember(member, 'SIGKILL');
   }
