@@ -2,6 +2,7 @@
 // each flag to its option key and reads its text, resolveOptions() checks the values. A problem
 // comes back by key and is said again with the flag and the text as the user typed them.
 import parse from 'yargs-parser';
+import { rawArguments } from './shell/raw-bytes.js';
 import { parseDuration } from './core/duration.js';
 import { parseSignal } from './core/signals.js';
 import { OPTIONS, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
@@ -25,7 +26,7 @@ export interface CliSettings {
 type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
 
 /** Options that only the command line has: checked like the others, never handed to supervise(). */
-const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version']);
+const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version', 'noSubreaper']);
 
 const FLAGS = (Object.keys(OPTIONS) as OptionKey[]).flatMap((key) => {
   const spec: OptionSpec = OPTIONS[key];
@@ -63,7 +64,9 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   }
   const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
-  const supervise = { command, args, handleSignals: true } as SuperviseOptions & Record<string, unknown>;
+  if (command.includes('\uFFFD')) throw new UsageError(`the command name ${JSON.stringify(command)} is not valid UTF-8; name it through a path that is (a symlink, for one)`);
+  // Arguments that are not UTF-8 reach the child as the bytes keepalive was given; the CLI is a subreaper.
+  const supervise = { command, args: rawArguments(args), handleSignals: true, subreaper: given.noSubreaper !== true } as SuperviseOptions & Record<string, unknown>;
   for (const [key, value] of Object.entries(given)) if (!CLI_ONLY.has(key as OptionKey)) supervise[key] = value;
   const options = sayWithFlags(typed, () => {
     checkOptions(given);

@@ -54,6 +54,27 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
       afterMs: Math.round(event.afterMs),
     });
   });
+  supervisor.on('sweep', (event) => {
+    const then = event.then === 'restart' ? 'the restart waits until they end' : 'keepalive ends once they do';
+    const count = event.pids.length === 1 ? '1 process' : `${event.pids.length} processes`;
+    const kill = event.killInMs > 0 ? `${event.signal} sent, SIGKILL in ${formatDuration(event.killInMs)}` : 'SIGKILL sent';
+    log.line('info', 'sweep', `${who(event.name, event.pid)} left ${count} behind (${event.left}): ${then} (${kill})`, {
+      name: event.name,
+      pid: event.pid,
+      pids: event.pids,
+      signal: event.signal,
+      then: event.then,
+      killInMs: Math.round(event.killInMs),
+    });
+  });
+  supervisor.on('swept', (event) => {
+    if (event.killed.length === 0) return;
+    log.line('warn', 'swept', `killed what ${who(event.name, event.pid)} left behind with SIGKILL: ${event.killedList}`, {
+      name: event.name,
+      pid: event.pid,
+      killed: event.killed,
+    });
+  });
   supervisor.on('forward', (event) => {
     if (!log.enabled('debug')) return;
     log.line('debug', 'forward', `${event.signal} forwarded to ${who(event.name, event.pid)}`, {

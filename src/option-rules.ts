@@ -21,9 +21,10 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
   'log-format': (value) => value === 'text' || value === 'json',
   url: (value) => typeof value === 'string' && isHttpUrl(value),
   command: (value) => typeof value === 'string' && value.trim() !== '',
-  path: (value) => typeof value === 'string' && value.trim() !== '',
+  // U+FFFD is where Node replaced bytes that are not UTF-8: the file named would be another one.
+  path: (value) => typeof value === 'string' && value.trim() !== '' && !value.includes('\uFFFD'),
   text: (value) => typeof value === 'string',
-  words: (value) => Array.isArray(value) && value.every((word) => typeof word === 'string'),
+  words: (value) => Array.isArray(value) && value.every((word) => typeof word === 'string' || Buffer.isBuffer(word)),
   environment: (value) => typeof value === 'object' && value !== null,
   boolean: (value) => typeof value === 'boolean',
 };

@@ -85,7 +85,23 @@ export const OPTIONS = {
   restartWindow: { flag: 'restart-window', group: RESTARTING, describe: 'sliding window for --max-restarts', read: 'duration', rule: 'duration', default: 60_000 },
   killTimeout: { flag: 'kill-timeout', group: STOPPING, describe: 'time between the stop signal and SIGKILL', read: 'duration', rule: 'duration', default: 8_000 },
   stopSignal: { flag: 'stop-signal', group: STOPPING, describe: 'signal keepalive sends when it stops or restarts the child', read: 'signal', rule: 'signal', default: 'SIGTERM' },
-  subreaper: { flag: 'subreaper', group: STOPPING, describe: 'reap orphaned descendants as PID 1 would (automatic as PID 1)', read: 'switch', rule: 'boolean', default: false },
+  // The API leaves an embedding program's process alone; the CLI turns it on (cli-options.ts).
+  subreaper: {
+    flag: 'subreaper',
+    group: STOPPING,
+    describe: "the child's orphans come back to keepalive, which stops them with the child and reaps them (the CLI's default on Linux)",
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+  },
+  noSubreaper: {
+    flag: 'no-subreaper',
+    group: STOPPING,
+    describe: "leave the child's orphans to init: a stop reaches what still descends from the child or shares its process group",
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+  },
   heartbeat: {
     flag: 'heartbeat',
     group: HEARTBEAT,
@@ -197,9 +213,9 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   'log-format': { expected: 'text or json' },
   url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
-  path: { expected: 'a file path' },
+  path: { expected: 'a file path in UTF-8 (Node cannot name other bytes)' },
   text: { expected: 'a text' },
-  words: { expected: 'a list of strings' },
+  words: { expected: 'a list of strings (or Buffers, passed as those bytes)' },
   environment: { expected: 'an object of environment variables' },
   boolean: { expected: 'true or false' },
 };

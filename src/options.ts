@@ -12,7 +12,8 @@ export type LogLevel = 'quiet' | 'normal' | 'verbose';
 /** What a caller of supervise() may set; every field but `command` has a default (see option-table.ts). */
 export interface SuperviseOptions {
   command: string;
-  args?: readonly string[];
+  /** Buffers are passed as those bytes (an argument that is not UTF-8). */
+  args?: ReadonlyArray<string | Buffer>;
   /** The name in log lines; defaults to the script or program name ("app" for `node app.js`). */
   name?: string;
   cwd?: string;
@@ -196,7 +197,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   const resolved = {
     command: options.command,
     args,
-    name: options.name ?? defaultName(options.command, args),
+    name: options.name ?? defaultName(options.command, args.map(String)),
     cwd: options.cwd,
     env: options.env ?? process.env,
     restart: options.restart ?? DEFAULTS.restart,

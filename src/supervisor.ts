@@ -1,19 +1,20 @@
-// The loop: start the child, wait for its end, ask the policy what next, carry it out.
-// Decisions come from src/core; this file only sequences the shell units and reports events.
+// The loop over runs, and the public API. Each run (src/run.ts) owns one child from spawn to the
+// end of its sweep; the decisions (how it ended, what next, what a repeated stop means, what
+// keepalive's place in the tree asks of it) come from src/core.
 import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
-import { classify, exitStatus, type CoreDumps, type ExitFacts, type KillCause, type Outcome } from './core/exit.js';
-import { decide, NO_HISTORY, type EndReason, type History } from './core/policy.js';
-import type { SignalName } from './core/signals.js';
-import type { EndCause, SupervisorEvents } from './core/events.js';
+import type { EndCause, Next, SupervisorEvents } from './core/events.js';
+import { classify, exitStatus, factsFromWaitStatus, type CoreDumps, type Outcome } from './core/exit.js';
+import { decide, NO_HISTORY, repeatedStop, type History } from './core/policy.js';
+import { roleOf, type Role } from './core/role.js';
+import { signalNumber, type SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
-import { childEnv, childStdio, startHeart, type Heart } from './shell/heart.js';
-import { signalGroup } from './shell/process-group.js';
+import { startRun, type Run } from './run.js';
+import { childEnv } from './shell/heart.js';
+import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
-import type { Reaped, Reaper } from './shell/reaper.js';
+import { signalGroup } from './shell/process-group.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
-import { spawnProcess } from './shell/spawn.js';
-import { sweepGroup, terminate, type Termination } from './shell/terminate.js';
+import { memberList, TREE_KNOWN } from './shell/tree.js';
 
 export interface SupervisorResult {
   status: number;
@@ -31,26 +32,6 @@ export interface Environment {
   oomKills: OomCounter;
 }
 
-interface Run {
-  pid: number;
-  ended: Promise<ExitFacts>;
-  /** The OOM kill count when the run started, to tell an OOM kill from any other SIGKILL. */
-  oomKillsAtStart: number | undefined;
-  termination?: Termination;
-  /** Monotonic ms when the stop signal was sent, for the group sweep's deadline. */
-  stopSentAt?: number;
-  heart?: Heart;
-  /** Set when keepalive ended the child because it was hung or unhealthy. */
-  cause?: KillCause;
-}
-
-interface RunEnd {
-  facts: ExitFacts;
-  pid: number | undefined;
-  cause?: KillCause | undefined;
-  readyAt?: number | undefined;
-}
-
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly done: Promise<SupervisorResult>;
   readonly #options: ResolvedOptions;
@@ -59,10 +40,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #run: Run | undefined;
   #restartRequested = false;
   #wake: (() => void) | undefined;
-  readonly #sweeps = new Set<Promise<void>>();
-  /** Process groups whose leader has exited while members may remain (see #sweep). */
-  readonly #sweptGroups = new Set<number>();
-  #env: NodeJS.ProcessEnv | undefined;
+  #env: Record<string, string | Buffer | undefined> | undefined;
+  #role: Role = { becomeSubreaper: false, reapOrphans: false, canSuspend: process.pid !== 1 };
 
   constructor(options: ResolvedOptions, world: Environment) {
     super();
@@ -79,37 +58,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(signal: SignalName = this.#options.stopSignal, received = false): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
-      // A second Ctrl+C means "now": for the child, and for what it left in its group.
-      if (signal === 'SIGINT') {
-        run?.termination?.killNow();
-        for (const pgid of this.#sweptGroups) signalGroup(pgid, 'SIGKILL');
-      }
+      if (repeatedStop(signal) === 'kill-now') run?.killNow();
       return;
     }
     this.#stopSignal = signal;
     this.emit('stop', { name: this.#options.name, pid: run?.pid, signal, received, killTimeoutMs: this.#options.killTimeout });
     this.#wake?.();
-    if (run) this.#terminate(run, signal);
+    run?.stop(signal);
   }
 
   /** Restarts the child now, without counting it as a failure. */
   restart(): void {
-    const run = this.#run;
     if (this.#stopSignal !== undefined || this.#restartRequested) return;
     this.#restartRequested = true;
     this.#wake?.();
-    if (run) this.#terminate(run, this.#options.stopSignal);
+    this.#run?.stop(this.#options.stopSignal);
   }
 
   /** The child's last STATUS= text, while it runs. */
   get lastStatus(): string | undefined {
-    return this.#run?.heart?.status;
+    return this.#run?.status;
   }
 
   /** Passes a signal to the child's process group. */
   forward(signal: SignalName): void {
     const run = this.#run;
-    if (!run || this.#stopSignal !== undefined) return;
+    if (!run || run.phase !== 'running' || this.#stopSignal !== undefined) return;
     signalGroup(run.pid, signal);
     if (signal === 'SIGCONT') run.heart?.resumed();
     this.emit('forward', { name: this.#options.name, pid: run.pid, signal });
@@ -123,36 +97,43 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           suspend: (signal) => this.#suspend(signal),
         })
       : () => {};
-    let reaper: Reaper | undefined;
+    let stopReaping = (): void => {};
     try {
-      reaper = await this.#startReaper();
+      stopReaping = await this.#takeRole();
       const result = await this.#loop();
-      await Promise.all(this.#sweeps);
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
     } catch (error) {
       // Whatever broke (a listener that threw, a failed write), no child outlives its supervisor.
-      this.#killAll();
+      this.#run?.killNow();
       throw error;
     } finally {
-      reaper?.stop();
+      stopReaping();
       unroute();
     }
   }
 
-  /** SIGKILL to the running child's group and to every group still being swept. */
-  #killAll(): void {
-    if (this.#run) signalGroup(this.#run.pid, 'SIGKILL');
-    for (const pgid of this.#sweptGroups) signalGroup(pgid, 'SIGKILL');
-  }
-
-  /** As PID 1 (or asked to be a subreaper), orphans become keepalive's to reap. */
-  async #startReaper(): Promise<Reaper | undefined> {
-    if (!this.#options.subreaper && process.pid !== 1) return undefined;
-    const { startReaper } = await import('./shell/reaper.js');
-    return startReaper({
-      subreaper: this.#options.subreaper && process.pid !== 1,
-      onReap: (reaped: Reaped) => this.emit('reap', reaped),
+  /**
+   * A subreaper by default, so the child's orphans come back to keepalive and no descendant can
+   * slip out of a stop; as PID 1, or when a parent made keepalive one, orphans must be reaped too.
+   */
+  async #takeRole(): Promise<() => void> {
+    if (!TREE_KNOWN) return () => {};
+    const native = await import('./shell/native.js');
+    const role = roleOf({
+      pid1: process.pid === 1,
+      subreaperOption: this.#options.subreaper,
+      alreadySubreaper: native.isSubreaper(),
+      treeKnown: TREE_KNOWN,
+    });
+    if (role.becomeSubreaper && !native.becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
+    this.#role = role;
+    if (!role.reapOrphans) return () => {};
+    const { reapOrphans } = await import('./shell/children.js');
+    return reapOrphans(({ pid, status }) => {
+      const facts = factsFromWaitStatus(status);
+      const signal = facts.signal === null ? null : signalNumber(facts.signal);
+      this.emit('reap', { pid, code: facts.code, signal });
     });
   }
 
@@ -162,8 +143,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   #suspend(signal: SignalName): void {
     const run = this.#run;
-    // PID 1 cannot stop itself (the kernel ignores the SIGSTOP), so nothing would resume the child.
-    const ignored = process.pid === 1;
+    const ignored = !this.#role.canSuspend;
     this.emit('suspend', { name: this.#options.name, pid: run?.pid, signal, ignored });
     if (ignored) return;
     if (run) signalGroup(run.pid, 'SIGSTOP');
@@ -175,144 +155,74 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let history: History = NO_HISTORY;
     for (let firstRun = true; ; firstRun = false) {
       const startedAt = this.#world.now();
-      const { facts, pid, cause, readyAt } = await this.#start(history.restarts);
-      const outcome = classify(facts, { cause, coreDumps: this.#world.coreDumps });
+      const started = await startRun({
+        options,
+        env: this.#childEnv(history.restarts),
+        restarts: history.restarts,
+        now: () => this.#world.now(),
+        oomKills: this.#world.oomKills,
+        emit: this.emit.bind(this),
+        ownsOrphans: this.#role.reapOrphans,
+      });
+      const run = started.started ? started.run : undefined;
+      this.#run = run;
+      // A restart asked for while no child ran is this fresh start; a stop applies to it now.
+      this.#restartRequested = false;
+      if (run && this.#stopSignal !== undefined) run.stop(this.#stopSignal);
+      const end = run ? await run.exited : undefined;
+      const facts = end?.facts ?? (started.started ? undefined : started.facts);
+      if (facts === undefined) throw new Error('a run ended without facts');
+      const outcome = classify(facts, { cause: end?.cause, oomKilled: end?.oomKilled ?? false, coreDumps: this.#world.coreDumps });
       const status = exitStatus(outcome);
       const now = this.#world.now();
-      const base = { name: options.name, pid, outcome, status, uptimeMs: now - startedAt };
-
-      if (this.#restartRequested && this.#stopSignal === undefined) {
-        this.#restartRequested = false;
-        history = { ...history, restarts: history.restarts + 1 };
-        this.emit('exit', { ...base, next: { action: 'restart', delayMs: 0, restart: history.restarts, planned: true } });
-        continue;
-      }
       const decision = decide(options.policy, history, {
         outcome,
         startedAt,
-        ...(readyAt === undefined ? {} : { readyAt }),
+        ...(end?.readyAt === undefined ? {} : { readyAt: end.readyAt }),
         now,
         stopping: this.#stopSignal !== undefined,
+        planned: this.#restartRequested,
         firstRun,
         random: this.#world.random(),
       });
-      if (decision.action === 'give-up') {
-        this.emit('exit', { ...base, next: { action: 'give-up', failures: decision.failures, windowMs: decision.windowMs } });
-        return { status, reason: 'give-up', outcome };
-      }
-      if (decision.action === 'end') {
-        this.emit('exit', { ...base, next: { action: 'end', reason: decision.reason } });
-        return { status, reason: decision.reason, outcome };
-      }
-      this.emit('exit', {
-        ...base,
-        next: { action: 'restart', delayMs: decision.delayMs, restart: decision.restart, planned: false },
-      });
+      const next: Next =
+        decision.action === 'restart'
+          ? { action: 'restart', delayMs: decision.delayMs, restart: decision.restart, planned: decision.planned }
+          : decision.action === 'give-up'
+            ? { action: 'give-up', failures: decision.failures, windowMs: decision.windowMs }
+            : { action: 'end', reason: decision.reason };
+      this.emit('exit', { name: options.name, pid: run?.pid, outcome, status, uptimeMs: now - startedAt, next });
+      if (run) await this.#sweep(run, next.action === 'restart' ? 'restart' : 'end');
+      this.#run = undefined;
+      if (decision.action === 'give-up') return { status, reason: 'give-up', outcome };
+      if (decision.action === 'end') return { status, reason: decision.reason, outcome };
       history = decision.history;
-      await this.#pause(decision.delayMs);
+      // The backoff counts from the exit: time spent sweeping is part of it.
+      await this.#pause(decision.delayMs - (this.#world.now() - now));
       this.#restartRequested = false;
       if (this.#stopSignal !== undefined) return { status, reason: 'stopped', outcome };
     }
   }
 
-  /** One run of the child, from spawn to its end (or its failure to start). */
-  async #start(restarts: number): Promise<RunEnd> {
-    const options = this.#options;
-    const spawned = await spawnProcess({
-      command: options.command,
-      args: options.args,
-      cwd: options.cwd,
-      env: this.#childEnv(restarts),
-      stdio: childStdio(options.heart),
-      ownGroup: true,
-    });
-    if (!spawned.started) return { facts: spawned.facts, pid: undefined };
-
-    const run: Run = { pid: spawned.pid, ended: spawned.ended, oomKillsAtStart: this.#world.oomKills() };
-    this.#run = run;
-    // A restart asked for while no child ran is this fresh start.
-    this.#restartRequested = false;
-    this.emit('spawn', { name: options.name, pid: run.pid, restarts, command: options.command, args: options.args });
-    run.heart = this.#startHeart(run, spawned.child.stdio[options.heart.notifyFd] as Readable | null);
-    // A stop that arrived while the child was being spawned applies to it now.
-    if (this.#stopSignal !== undefined) this.#terminate(run, this.#stopSignal);
-    const facts = await run.ended;
-    await run.heart.close();
-    this.#run = undefined;
-    this.#sweep(run);
-    return { facts, pid: run.pid, cause: run.cause ?? this.#oomCause(run, facts), readyAt: run.heart.readyAt };
-  }
-
-  /** A SIGKILL while the cgroup's OOM kill count rose was the OOM killer's. */
-  #oomCause(run: Run, facts: ExitFacts): KillCause | undefined {
-    if (!facts.started || facts.signal !== 'SIGKILL' || run.oomKillsAtStart === undefined) return undefined;
-    const now = this.#world.oomKills();
-    return now !== undefined && now > run.oomKillsAtStart ? { cause: 'oom' } : undefined;
+  /** Waits until nothing of the run is left, saying why when something is. */
+  async #sweep(run: Run, then: 'restart' | 'end'): Promise<void> {
+    const left = run.leftovers;
+    const { name } = this.#options;
+    if (left.length > 0) {
+      const pids = left.map((member) => member.pid);
+      this.emit('sweep', { name, pid: run.pid, pids, left: memberList(left), signal: run.signal, then, killInMs: run.killInMs });
+    }
+    const { killed } = await run.swept();
+    if (left.length > 0 || killed.length > 0) {
+      this.emit('swept', { name, pid: run.pid, killed: killed.map((member) => member.pid), killedList: memberList(killed) });
+    }
   }
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
-  #childEnv(restarts: number): NodeJS.ProcessEnv {
-    this.#env ??= { ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) };
+  #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
+    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) });
     this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
-  }
-
-  /** The watchdog and health check for this run; they ask for the kill, #killFor carries it out. */
-  #startHeart(run: Run, channel: Readable | null): Heart {
-    const options = this.#options;
-    return startHeart({
-      who: { name: options.name, pid: run.pid },
-      channel,
-      heart: options.heart,
-      killTimeoutMs: options.killTimeout,
-      stopSignal: options.stopSignal,
-      env: options.env,
-      cwd: options.cwd,
-      now: () => this.#world.now(),
-      emit: this.emit.bind(this),
-      kill: (cause) => this.#killFor(run, cause),
-    });
-  }
-
-  /** Hung or unhealthy: the cause's signal, SIGKILL after the kill timeout, then the restart policy. */
-  #killFor(run: Run, cause: KillCause): void {
-    if (run.termination || cause.cause === 'oom') return;
-    run.cause = cause;
-    this.#terminate(run, cause.signal);
-    // A frozen child (kill -STOP, Ctrl+Z) acts on a catchable signal only once it runs again.
-    if (cause.signal !== 'SIGKILL') signalGroup(run.pid, 'SIGCONT');
-  }
-
-  #terminate(run: Run, signal: SignalName): void {
-    if (run.termination) return;
-    run.heart?.disarm();
-    run.stopSentAt = this.#world.now();
-    run.termination = terminate({
-      pid: run.pid,
-      signal,
-      timeoutMs: this.#options.killTimeout,
-      ended: run.ended,
-      onEscalate: () => {
-        this.emit('escalate', {
-          name: this.#options.name,
-          pid: run.pid,
-          sent: signal,
-          afterMs: this.#world.now() - (run.stopSentAt ?? 0),
-        });
-      },
-    });
-  }
-
-  /** Whatever the child left in its process group goes too, within what is left of the kill timeout. */
-  #sweep(run: Run): void {
-    const spent = run.stopSentAt === undefined ? 0 : this.#world.now() - run.stopSentAt;
-    const sweep = sweepGroup(run.pid, this.#stopSignal ?? this.#options.stopSignal, this.#options.killTimeout - spent);
-    this.#sweeps.add(sweep);
-    this.#sweptGroups.add(run.pid);
-    void sweep.finally(() => {
-      this.#sweeps.delete(sweep);
-      this.#sweptGroups.delete(run.pid);
-    });
   }
 
   #pause(milliseconds: number): Promise<void> {

@@ -60,6 +60,21 @@ export interface ForwardEvent { name: string; pid: number; signal: SignalName }
 export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
 /** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
 export interface ReapEvent { pid: number; code: number | null; signal: number | null }
+/** The leader has exited and left processes behind: the next step waits until they end. */
+export interface SweepEvent {
+  name: string;
+  pid: number;
+  pids: readonly number[];
+  /** "sleep[124], sh[125]". */
+  left: string;
+  signal: SignalName;
+  /** What comes once they are gone. */
+  then: 'restart' | 'end';
+  /** When SIGKILL follows, counted from keepalive's stop signal or the leader's exit. */
+  killInMs: number;
+}
+/** Nothing of the run is left; `killed` names what had to be SIGKILLed. */
+export interface SweptEvent { name: string; pid: number; killed: readonly number[]; killedList: string }
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
@@ -71,6 +86,8 @@ export interface SupervisorEvents extends HeartEvents {
   forward: [ForwardEvent];
   suspend: [SuspendEvent];
   reap: [ReapEvent];
+  sweep: [SweepEvent];
+  swept: [SweptEvent];
   end: [EndEvent];
 }
 

@@ -1,37 +1,50 @@
 // How a child ended, in the words every log line uses. Pure: facts in, outcome and words out.
 import { formatDuration } from './duration.js';
 import type { HangReason } from './heartbeat.js';
-import { signalFacts, signalNumber, type SignalName } from './signals.js';
+import { signalFacts, signalLabel, signalNameOf, signalNumber, type SignalName } from './signals.js';
 
-/** Whether a crash could have left a core file, as far as keepalive can tell from its own limits. */
-export type CoreDumps = 'possible' | 'disabled' | 'unknown';
+/**
+ * Whether a crash left a core file: 'dumped' when the wait status says so (WCOREDUMP); otherwise
+ * as far as keepalive can tell from its own limits, which the child inherits.
+ */
+export type CoreDumps = 'dumped' | 'not-dumped' | 'possible' | 'disabled' | 'unknown';
 
 /** What the operating system reported, before any interpretation. */
 export type ExitFacts =
-  | { started: true; code: number | null; signal: SignalName | null }
-  | { started: false; errno: string; command: string };
+  | {
+      started: true;
+      code: number | null;
+      signal: SignalName | null;
+      /** From the wait status (WCOREDUMP); undefined where only Node's report was had. */
+      coreDumped?: boolean;
+    }
+  | { started: false; errno: string; command: string; missingInterpreter?: string };
 
 /**
- * Why keepalive itself ended the child, when it did (the watchdog, a probe, the OOM killer).
+ * Why keepalive itself ended the child, when it did (the watchdog, a probe).
  * `signal` is the one keepalive sent first; SIGKILL may have followed after the kill timeout.
  */
 export type KillCause =
-  | { cause: 'hung'; signal: SignalName; reason: HangReason; silentMs: number }
-  | { cause: 'unhealthy'; signal: SignalName; failures: number }
-  | { cause: 'oom' };
+  | { kind: 'hung'; signal: SignalName; reason: HangReason; silentMs: number }
+  | { kind: 'unhealthy'; signal: SignalName; failures: number };
 
 export type Outcome =
   | { kind: 'exited'; code: number }
   | { kind: 'killed'; signal: SignalName }
   | { kind: 'crashed'; signal: SignalName; coreDumps: CoreDumps }
-  /** `sent` is the hang signal; `signal` the last one keepalive sent (SIGKILL if `sent` was not enough). */
-  | { kind: 'hung'; signal: SignalName; sent: SignalName; reason: HangReason; silentMs: number; coreDumps: CoreDumps }
-  | { kind: 'unhealthy'; signal: SignalName; sent: SignalName; failures: number }
+  /**
+   * `sent` is the hang signal; `signal` the last one keepalive sent (SIGKILL if `sent` was not
+   * enough); `exitCode` is set when the child caught the signal and exited by itself.
+   */
+  | { kind: 'hung'; signal: SignalName; sent: SignalName; exitCode?: number; reason: HangReason; silentMs: number; coreDumps: CoreDumps }
+  | { kind: 'unhealthy'; signal: SignalName; sent: SignalName; exitCode?: number; failures: number }
   | { kind: 'oom-killed' }
-  | { kind: 'not-started'; reason: 'not-found' | 'not-executable'; errno: string; command: string };
+  | { kind: 'not-started'; reason: 'not-found' | 'not-executable' | 'no-interpreter'; errno: string; command: string; interpreter?: string };
 
 export interface ClassifyContext {
-  cause?: KillCause;
+  cause?: KillCause | undefined;
+  /** The kernel's OOM killer struck in the child's memory cgroup while it ran. */
+  oomKilled?: boolean;
   coreDumps?: CoreDumps;
 }
 
@@ -40,23 +53,27 @@ const NOT_FOUND_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP'])
 
 export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outcome {
   if (!facts.started) {
-    const reason = NOT_FOUND_ERRNOS.has(facts.errno) ? 'not-found' : 'not-executable';
-    return { kind: 'not-started', reason, errno: facts.errno, command: facts.command };
+    const { errno, command, missingInterpreter: interpreter } = facts;
+    if (interpreter !== undefined) return { kind: 'not-started', reason: 'no-interpreter', errno, command, interpreter };
+    return { kind: 'not-started', reason: NOT_FOUND_ERRNOS.has(errno) ? 'not-found' : 'not-executable', errno, command };
   }
   const { cause } = context;
-  if (cause?.cause === 'hung' || cause?.cause === 'unhealthy') {
-    // Only keepalive sends SIGKILL after its own signal: the escalation. Otherwise the status is
-    // 128 + the signal it sent, even if the child caught that signal and exited with a code.
+  const limits = context.coreDumps ?? 'unknown';
+  // The wait status is the kernel's word; the core size limit only explains a "no".
+  const coreDumps: CoreDumps =
+    facts.coreDumped === undefined ? limits : facts.coreDumped ? 'dumped' : limits === 'disabled' ? 'disabled' : 'not-dumped';
+  if (cause) {
+    // Only keepalive sends SIGKILL after its own signal: the escalation. A child that caught the
+    // signal and exited by itself keeps its code in the words; the status is still 128 + the signal.
     const signal = facts.signal === 'SIGKILL' ? 'SIGKILL' : cause.signal;
-    if (cause.cause === 'unhealthy') return { kind: 'unhealthy', signal, sent: cause.signal, failures: cause.failures };
+    const exited = facts.signal === null ? { exitCode: facts.code ?? 0 } : {};
+    if (cause.kind === 'unhealthy') return { kind: 'unhealthy', signal, sent: cause.signal, ...exited, failures: cause.failures };
     const { reason, silentMs } = cause;
-    return { kind: 'hung', signal, sent: cause.signal, reason, silentMs, coreDumps: context.coreDumps ?? 'unknown' };
+    return { kind: 'hung', signal, sent: cause.signal, ...exited, reason, silentMs, coreDumps };
   }
-  if (cause?.cause === 'oom' && facts.signal === 'SIGKILL') return { kind: 'oom-killed' };
+  if (context.oomKilled === true && facts.signal === 'SIGKILL') return { kind: 'oom-killed' };
   if (facts.signal !== null) {
-    if (signalFacts(facts.signal).dumpsCore) {
-      return { kind: 'crashed', signal: facts.signal, coreDumps: context.coreDumps ?? 'unknown' };
-    }
+    if (signalFacts(facts.signal).dumpsCore || facts.coreDumped === true) return { kind: 'crashed', signal: facts.signal, coreDumps };
     return { kind: 'killed', signal: facts.signal };
   }
   return { kind: 'exited', code: facts.code ?? 0 };
@@ -75,7 +92,7 @@ export function exitStatus(outcome: Outcome): number {
     case 'oom-killed':
       return 128 + signalNumber('SIGKILL');
     case 'not-started':
-      return outcome.reason === 'not-found' ? 127 : 126;
+      return outcome.reason === 'not-executable' ? 126 : 127;
   }
 }
 
@@ -90,21 +107,28 @@ export function describeOutcome(outcome: Outcome): string {
     case 'crashed':
       return `crashed: ${signalWords(outcome.signal)}, status ${status}${CORE_WORDS[outcome.coreDumps]}`;
     case 'hung':
-      return `hung: ${hangWords(outcome.reason, outcome.silentMs)}, ${killWords(outcome.sent, outcome.signal)}, status ${status}${
-        signalFacts(outcome.signal).dumpsCore ? CORE_WORDS[outcome.coreDumps] : ''
+      return `hung: ${hangWords(outcome.reason, outcome.silentMs)}, ${killWords(outcome)}, status ${status}${
+        outcome.exitCode === undefined && signalFacts(outcome.signal).dumpsCore ? CORE_WORDS[outcome.coreDumps] : ''
       }`;
     case 'unhealthy':
-      return `unhealthy: ${healthWords(outcome.failures)}, ${killWords(outcome.sent, outcome.signal)}, status ${status}`;
+      return `unhealthy: ${healthWords(outcome.failures)}, ${killWords(outcome)}, status ${status}`;
     case 'oom-killed':
       return `oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status ${status}`;
     case 'not-started':
-      return outcome.reason === 'not-found'
-        ? `not started: command not found: ${outcome.command}, status ${status}`
-        : `not started: ${outcome.command} is not executable (${outcome.errno}), status ${status}`;
+      switch (outcome.reason) {
+        case 'not-found':
+          return `not started: command not found: ${outcome.command}, status ${status}`;
+        case 'no-interpreter':
+          return `not started: ${outcome.command} names the interpreter ${outcome.interpreter ?? '?'} in its #! line, and that is not found, status ${status}`;
+        case 'not-executable':
+          return `not started: ${outcome.command} is not executable (${outcome.errno}), status ${status}`;
+      }
   }
 }
 
 const CORE_WORDS: Record<CoreDumps, string> = {
+  dumped: ', core dumped',
+  'not-dumped': ', no core file',
   possible: ', a core file may have been written',
   disabled: ', no core file (core size limit is 0)',
   unknown: '',
@@ -126,18 +150,24 @@ export function healthWords(failures: number): string {
   return failures === 1 ? 'health check failed' : `health check failed ${failures} times in a row`;
 }
 
-function killWords(sent: SignalName, last: SignalName): string {
+/** How the child ended after keepalive's signal: killed by it, escalated to SIGKILL, or exited by itself. */
+function killWords(outcome: { sent: SignalName; signal: SignalName; exitCode?: number }): string {
+  const { sent, signal: last, exitCode } = outcome;
+  if (exitCode !== undefined) return `stopped with ${sent}, exited with code ${exitCode}`;
   const killed = `killed with ${signalWords(last)}`;
   return sent === last ? killed : `${sent} did not end it, ${killed}`;
 }
 
 function signalWords(name: SignalName): string {
-  return `${name} (${signalFacts(name).description})`;
+  return `${signalLabel(name)} (${signalFacts(name).description})`;
 }
 
-/** Reads a raw wait(2) status word, as the reaper gets it from waitpid(). */
-export function factsFromWaitStatus(status: number): { code: number | null; signal: number | null } {
+/** Reads a raw wait(2) status word: the exit code, or the signal and whether a core was dumped. */
+export function factsFromWaitStatus(status: number): ExitFacts & { started: true } {
   const termSignal = status & 0x7f;
-  if (termSignal === 0) return { code: (status >> 8) & 0xff, signal: null };
-  return { code: null, signal: termSignal };
+  if (termSignal === 0) return { started: true, code: (status >> 8) & 0xff, signal: null };
+  const signal = signalNameOf(termSignal);
+  // Every number 1-64 has a name in human-signals; a number past that cannot come from Linux.
+  if (signal === undefined) return { started: true, code: 128 + termSignal, signal: null };
+  return { started: true, code: null, signal, coreDumped: (status & 0x80) !== 0 };
 }

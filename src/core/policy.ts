@@ -38,6 +38,8 @@ export interface RunFacts {
   now: number;
   /** keepalive is stopping (a signal or `keepalive stop`): nothing restarts. */
   stopping: boolean;
+  /** The run ended because a restart was asked for (`restart()`, `keepalive restart`). */
+  planned?: boolean;
   /** This was the very first start: failing to start at all is a usage mistake, not a crash. */
   firstRun: boolean;
   /** In [0, 1), for the jitter. */
@@ -47,13 +49,18 @@ export interface RunFacts {
 export type EndReason = 'stopped' | 'success' | 'no-restart' | 'not-started';
 
 export type Decision =
-  | { action: 'restart'; delayMs: number; restart: number; history: History }
+  /** `planned`: asked for, so at once and counted neither in the backoff nor in the crash-loop window. */
+  | { action: 'restart'; delayMs: number; restart: number; planned: boolean; history: History }
   | { action: 'give-up'; status: number; failures: number; windowMs: number }
   | { action: 'end'; status: number; reason: EndReason };
 
 export function decide(config: PolicyConfig, history: History, run: RunFacts): Decision {
   const status = exitStatus(run.outcome);
   if (run.stopping) return { action: 'end', status, reason: 'stopped' };
+  if (run.planned === true) {
+    const restart = history.restarts + 1;
+    return { action: 'restart', delayMs: 0, restart, planned: true, history: { ...history, restarts: restart } };
+  }
   if (run.firstRun && run.outcome.kind === 'not-started') return { action: 'end', status, reason: 'not-started' };
   if (config.restart === 'never') return { action: 'end', status, reason: 'no-restart' };
   if (config.restart === 'on-failure' && isSuccess(config, run.outcome)) {
@@ -82,6 +89,7 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
     action: 'restart',
     delayMs,
     restart: history.restarts + 1,
+    planned: false,
     history: { streak, recentEnds: keep > 0 ? recentEnds.slice(-keep) : [], restarts: history.restarts + 1 },
   };
 }
@@ -91,4 +99,12 @@ function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>
   if (outcome.kind === 'exited') return config.successCodes.includes(outcome.code);
   if (outcome.kind === 'killed' || outcome.kind === 'crashed') return config.successSignals.includes(outcome.signal);
   return false;
+}
+
+/**
+ * A stop asked for while keepalive is already stopping: a second Ctrl+C means "now" (SIGKILL to
+ * all that is left); anything else changes nothing.
+ */
+export function repeatedStop(signal: SignalName): 'kill-now' | 'ignore' {
+  return signal === 'SIGINT' ? 'kill-now' : 'ignore';
 }

@@ -46,3 +46,14 @@ export function signalNumber(name: SignalName): number {
 export function signalNameOf(number: number): SignalName | undefined {
   return (signalsByNumber as Record<number, { name: SignalName } | undefined>)[number]?.name;
 }
+
+/**
+ * The name a person knows a signal by: human-signals counts real-time signals from SIGRT1 (34, glibc's
+ * SIGRTMIN), kill -l and bash call that one SIGRTMIN, so 39 reads "SIGRTMIN+5".
+ */
+export function signalLabel(name: SignalName): string {
+  const realtime = /^SIGRT(\d+)$/.exec(name);
+  if (!realtime) return name;
+  const offset = Number(realtime[1]) - 1;
+  return offset === 0 ? 'SIGRTMIN' : `SIGRTMIN+${offset}`;
+}

@@ -1,7 +1,6 @@
 // The heart of one run: the notify channel with its watchdog, and the health check if there is one.
 // It reports what the child says and decides when keepalive must kill it; the supervisor does the
 // killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
-import type { StdioOptions } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
@@ -15,7 +14,7 @@ import { watchChild, type Watchdog } from './watchdog.js';
 type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
 
 /** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
-export function childStdio(options: HeartOptions): StdioOptions {
+export function childStdio(options: HeartOptions): Array<'inherit' | 'ignore' | 'pipe'> {
   const stdio: Array<'inherit' | 'ignore' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < options.notifyFd) stdio.push('ignore');
   stdio.push('pipe');
@@ -87,7 +86,7 @@ export function startHeart(options: {
             armed = false;
             probes?.close();
             emit('hang', { ...who, ...hang, signal: heart.hangSignal });
-            options.kill({ cause: 'hung', signal: heart.hangSignal, ...hang });
+            options.kill({ kind: 'hung', signal: heart.hangSignal, ...hang });
           },
         },
       })
@@ -109,7 +108,7 @@ export function startHeart(options: {
           armed = false;
           watchdog?.disarm();
           emit('unhealthy', { ...who, failures: report.failures, detail: report.detail, signal: options.stopSignal });
-          options.kill({ cause: 'unhealthy', signal: options.stopSignal, failures: report.failures });
+          options.kill({ kind: 'unhealthy', signal: options.stopSignal, failures: report.failures });
         },
       });
     });

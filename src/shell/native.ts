@@ -1,21 +1,51 @@
 // The libc calls Node does not offer, through koffi (prebuilt binaries, no compiler needed):
-// waitpid and prctl for the reaper, flock for the single instance. koffi is loaded on first use,
-// so a run that needs neither pays nothing for it.
+// posix_spawn and waitpid for keepalive's own children, prctl for the subreaper, flock for the
+// single instance. koffi is loaded on first use, so a run that needs none of them pays nothing.
 import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
 
 const PR_SET_CHILD_SUBREAPER = 36;
+const PR_GET_CHILD_SUBREAPER = 37;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EINTR = 4;
 const EWOULDBLOCK = 11;
+const O_CLOEXEC = 0o2000000;
+const O_RDWR = 2;
 export const WNOHANG = 1;
+/** posix_spawnattr flags: the same values in glibc and musl. */
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+/** Opaque libc structures, sized generously: glibc's are 80 and 336 bytes, musl's smaller. */
+const FILE_ACTIONS_BYTES = 256;
+const SPAWN_ATTR_BYTES = 1024;
+const SIGSET_BYTES = 128;
+
+type CString = string | Buffer | null;
 
 interface Libc {
   koffi: typeof Koffi;
   waitpid: (pid: number, status: number[], options: number) => number;
   prctl: (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
+  prctlGet: (option: number, value: number[], arg3: number, arg4: number, arg5: number) => number;
   flock: (fd: number, operation: number) => number;
+  posixSpawn: (pid: number[], path: CString, actions: Buffer, attr: Buffer, argv: CString[], envp: CString[]) => number;
+  actionsInit: (actions: Buffer) => number;
+  actionsDestroy: (actions: Buffer) => number;
+  addDup2: (actions: Buffer, fd: number, newfd: number) => number;
+  addOpen: (actions: Buffer, fd: number, path: string, flags: number, mode: number) => number;
+  addChdir: (actions: Buffer, path: string) => number;
+  attrInit: (attr: Buffer) => number;
+  attrDestroy: (attr: Buffer) => number;
+  setFlags: (attr: Buffer, flags: number) => number;
+  setSigMask: (attr: Buffer, set: Buffer) => number;
+  setSigDefault: (attr: Buffer, set: Buffer) => number;
+  sigEmptySet: (set: Buffer) => number;
+  sigFillSet: (set: Buffer) => number;
+  pipe2: (fds: number[], flags: number) => number;
+  close: (fd: number) => number;
+  fcntl: (fd: number, command: number, argument: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -24,16 +54,44 @@ function load(): Libc {
   if (libc) return libc;
   const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
   const library = koffi.load('libc.so.6');
+  const fn = <T>(signature: string): T => library.func(signature) as T;
   libc = {
     koffi,
-    waitpid: library.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
-    prctl: library.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)') as Libc['prctl'],
-    flock: library.func('int flock(int fd, int operation)') as Libc['flock'],
+    waitpid: fn('int waitpid(int pid, _Out_ int *status, int options)'),
+    prctl: fn('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+    prctlGet: fn('int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+    flock: fn('int flock(int fd, int operation)'),
+    posixSpawn: fn('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+    actionsInit: fn('int posix_spawn_file_actions_init(void *actions)'),
+    actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
+    addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+    addOpen: fn('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, unsigned int mode)'),
+    addChdir: fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
+    attrInit: fn('int posix_spawnattr_init(void *attr)'),
+    attrDestroy: fn('int posix_spawnattr_destroy(void *attr)'),
+    setFlags: fn('int posix_spawnattr_setflags(void *attr, short flags)'),
+    setSigMask: fn('int posix_spawnattr_setsigmask(void *attr, void *set)'),
+    setSigDefault: fn('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
+    sigEmptySet: fn('int sigemptyset(void *set)'),
+    sigFillSet: fn('int sigfillset(void *set)'),
+    pipe2: fn('int pipe2(_Out_ int *fds, int flags)'),
+    close: fn('int close(int fd)'),
+    fcntl: fn('int fcntl(int fd, int command, int argument)'),
   };
   return libc;
 }
 
-/** waitpid(pid, &status, options): the pid reaped (0 if still running, -1 on error) and its status. */
+/** Loads libc now, so the first spawn does not pay for it; false where it cannot be loaded. */
+export function libcAvailable(): boolean {
+  try {
+    load();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** waitpid(pid, &status, options): the pid reaped (0 if still running, -1 on error) and its raw status. */
 export function waitpid(pid: number, options: number): { pid: number; status: number } {
   const status = [0];
   const reaped = load().waitpid(pid, status, options);
@@ -43,6 +101,12 @@ export function waitpid(pid: number, options: number): { pid: number; status: nu
 /** Makes orphaned descendants this process's children, as if it were PID 1 for them. */
 export function becomeSubreaper(): boolean {
   return load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+}
+
+/** Whether this process is a subreaper already (the flag survives exec: a parent may have set it). */
+export function isSubreaper(): boolean {
+  const flag = [0];
+  return load().prctlGet(PR_GET_CHILD_SUBREAPER, flag, 0, 0, 0) === 0 && flag[0] !== 0;
 }
 
 /**
@@ -57,4 +121,84 @@ export function tryLockExclusive(fd: number): boolean {
     if (errno === EWOULDBLOCK) return false;
     if (errno !== EINTR) throw Object.assign(new Error(`flock failed (errno ${errno})`), { code: 'EFLOCK', errno });
   }
+}
+
+/** A pipe whose ends close on exec; the spawn's file actions give the child its end. */
+export function pipe(): [read: number, write: number] {
+  const fds = [0, 0];
+  const { koffi, pipe2 } = load();
+  if (pipe2(fds, O_CLOEXEC) !== 0) throw Object.assign(new Error(`pipe2 failed (errno ${koffi.errno()})`), { code: 'EPIPE2' });
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+export function closeFd(fd: number): void {
+  load().close(fd);
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/**
+ * Clears O_NONBLOCK on an fd the child inherits. The flag belongs to the open file, which the
+ * child shares: a program reading its terminal or pipe expects blocking reads (libuv does the same
+ * in its children).
+ */
+export function makeBlocking(fd: number): void {
+  const { fcntl } = load();
+  const flags = fcntl(fd, F_GETFL, 0);
+  if (flags >= 0 && (flags & O_NONBLOCK) !== 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+export interface NativeSpawn {
+  /** An absolute or relative path: posix_spawn does not search PATH (spawn.ts does, in the child's PATH). */
+  path: Buffer | string;
+  argv: ReadonlyArray<Buffer | string>;
+  envp: ReadonlyArray<Buffer | string>;
+  cwd?: string | undefined;
+  /** Child fd => parent fd to give it (dup2), or 'null' for /dev/null. Unlisted fds 0-2 are inherited. */
+  fds: ReadonlyMap<number, number | 'null'>;
+  /** A new session (and so a new process group led by the child). */
+  newSession: boolean;
+}
+
+/**
+ * posix_spawn(3) with every signal at its default action and none blocked, as a fresh exec
+ * expects (Node ignores SIGPIPE, which a child would otherwise inherit). Returns the pid, or the
+ * errno of a failed exec (libc reports it synchronously: ENOENT, EACCES, ENOEXEC ...).
+ */
+export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: number } {
+  const c = load();
+  const actions = Buffer.alloc(FILE_ACTIONS_BYTES);
+  const attr = Buffer.alloc(SPAWN_ATTR_BYTES);
+  const set = Buffer.alloc(SIGSET_BYTES);
+  c.actionsInit(actions);
+  c.attrInit(attr);
+  try {
+    for (const [fd, from] of request.fds) {
+      const failed = from === 'null' ? c.addOpen(actions, fd, '/dev/null', O_RDWR, 0) : c.addDup2(actions, from, fd);
+      if (failed !== 0) return { errno: failed };
+    }
+    if (request.cwd !== undefined) {
+      const failed = c.addChdir(actions, request.cwd);
+      if (failed !== 0) return { errno: failed };
+    }
+    c.sigEmptySet(set);
+    c.setSigMask(attr, set);
+    c.sigFillSet(set);
+    c.setSigDefault(attr, set);
+    c.setFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.newSession ? POSIX_SPAWN_SETSID : 0));
+    const pid = [0];
+    const errno = c.posixSpawn(pid, cString(request.path), actions, attr, [...request.argv.map(cString), null], [...request.envp.map(cString), null]);
+    return errno === 0 ? { pid: pid[0] ?? -1 } : { errno };
+  } finally {
+    c.actionsDestroy(actions);
+    c.attrDestroy(attr);
+  }
+}
+
+/** Buffers are passed as they are, NUL added: the bytes reach the child unchanged. */
+function cString(value: Buffer | string): Buffer | string {
+  if (typeof value === 'string') return value;
+  return value.at(-1) === 0 ? value : Buffer.concat([value, Buffer.from([0])]);
 }

@@ -1,58 +1,176 @@
-// The spawn gateway: every process keepalive starts goes through here, so its pid is known
-// (the reaper leaves these alone) and a failed exec and an exit arrive as one kind of fact.
+// The spawn gateway: every process keepalive starts goes through here, so a failed exec and an exit
+// arrive as one kind of fact. On Linux it is posix_spawn through koffi, and keepalive waits for the
+// child itself (children.ts): the exit facts are the kernel's wait status, real-time signals and
+// core dumps included, and the arguments and environment reach the child byte for byte. Elsewhere
+// (Windows, through cross-spawn) it is Node's child_process.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { ExitFacts } from '../core/exit.js';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { delimiter, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
+import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
+import { closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
 
 export interface SpawnRequest {
   command: string;
-  args: readonly string[];
+  args: ReadonlyArray<string | Buffer>;
   cwd?: string | undefined;
-  env: NodeJS.ProcessEnv;
-  stdio?: StdioOptions;
+  /** Values given as Buffers are passed as those bytes. */
+  env: Readonly<Record<string, string | Buffer | undefined>>;
+  /** 'inherit' (the default), 'ignore', or per fd; 'pipe' gives keepalive a readable end. */
+  stdio?: 'inherit' | 'ignore' | ReadonlyArray<'inherit' | 'ignore' | 'pipe'>;
   /** Start in a new session and process group, so signals can reach the whole tree. */
   ownGroup: boolean;
 }
 
 export type SpawnResult =
-  | { started: true; pid: number; child: ChildProcess; ended: Promise<ExitFacts> }
+  | { started: true; pid: number; pipes: ReadonlyMap<number, Readable>; ended: Promise<ExitFacts> }
   | { started: false; facts: ExitFacts; message: string };
+
+/** posix_spawn where keepalive is tested for real; child_process (with cross-spawn on Windows) elsewhere. */
+const NATIVE = process.platform === 'linux' && process.env['KEEPALIVE_SPAWN'] !== 'node';
+
+export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
+  return Promise.resolve(NATIVE ? spawnNative(request) : spawnNode(request));
+}
+
+const ENOENT = 2;
+const ENOEXEC = 8;
+const EACCES = 13;
+const ENOTDIR = 20;
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 8: 'ENOEXEC', 13: 'EACCES', 20: 'ENOTDIR', 21: 'EISDIR', 36: 'ENAMETOOLONG', 40: 'ELOOP', 26: 'ETXTBSY' };
+
+function notStarted(command: string, errno: string, message = `spawn ${command} ${errno}`): SpawnResult {
+  return { started: false, facts: { started: false, errno, command }, message };
+}
+
+function spawnNative(request: SpawnRequest): SpawnResult {
+  const stdio = stdioList(request.stdio);
+  const fds = new Map<number, number | 'null'>();
+  const pipes = new Map<number, Readable>();
+  const parentEnds: number[] = [];
+  for (const [fd, kind] of stdio.entries()) {
+    // dup2 onto itself clears close-on-exec, which Node sets on the stdio it wraps (libuv does the same).
+    if (kind === 'inherit') {
+      fds.set(fd, fd);
+      if (fd <= 2) makeBlocking(fd);
+    }
+    if (kind === 'ignore') fds.set(fd, 'null');
+    if (kind !== 'pipe') continue;
+    const [read, write] = pipe();
+    fds.set(fd, write);
+    parentEnds.push(write);
+    pipes.set(fd, new Socket({ fd: read, readable: true, writable: false }));
+  }
+  const envp: Array<string | Buffer> = [];
+  for (const [key, value] of Object.entries(request.env)) {
+    if (value === undefined) continue;
+    envp.push(typeof value === 'string' ? `${key}=${value}` : Buffer.concat([Buffer.from(`${key}=`), value]));
+  }
+  prepareToWait();
+  const argv = [request.command, ...request.args];
+  let result: { pid: number } | { errno: number } = { errno: ENOENT };
+  let remembered: { errno: number; path: string } | undefined;
+  for (const path of candidates(request.command, request.env['PATH'], request.cwd)) {
+    result = nativeSpawn({ path, argv, envp, cwd: request.cwd, fds, newSession: request.ownGroup });
+    // A file without #! runs under sh, as execvp (and so Node's spawn) would have it.
+    if (!('pid' in result) && result.errno === ENOEXEC) result = nativeSpawn({ path: '/bin/sh', argv: ['sh', path, ...request.args], envp, cwd: request.cwd, fds, newSession: request.ownGroup });
+    if ('pid' in result) break;
+    // As execvp does: a file that is not there means "look further"; one that cannot run is remembered.
+    if (result.errno === ENOENT && isFile(path, request.cwd)) remembered ??= { errno: result.errno, path };
+    else if (result.errno !== ENOENT && result.errno !== ENOTDIR) remembered ??= { errno: result.errno, path };
+    if (result.errno !== ENOENT && result.errno !== ENOTDIR && result.errno !== EACCES) break;
+  }
+  for (const fd of parentEnds) closeFd(fd);
+  if (!('pid' in result)) {
+    for (const stream of pipes.values()) stream.destroy();
+    const errno = (remembered ?? result).errno;
+    const facts: ExitFacts = { started: false, errno: ERRNO_NAMES[errno] ?? `errno ${errno}`, command: request.command };
+    // ENOENT for a file that is there: the interpreter its #! line names is missing.
+    const interpreter = remembered?.errno === ENOENT ? shebang(remembered.path, request.cwd) : undefined;
+    if (interpreter !== undefined) facts.missingInterpreter = interpreter;
+    return { started: false, facts, message: `spawn ${request.command} ${facts.errno}` };
+  }
+  const ended = waitForChild(result.pid).then(factsFromWaitStatus);
+  return { started: true, pid: result.pid, pipes, ended };
+}
+
+/** Where execvp would look: the command itself if it names a path, else each PATH entry (the child's PATH). */
+function candidates(command: string, path: string | Buffer | undefined, cwd: string | undefined): string[] {
+  if (command.includes('/')) return [command];
+  if (command === '') return [];
+  const dirs = (typeof path === 'string' ? path : '/usr/local/bin:/usr/bin:/bin').split(delimiter);
+  const found: string[] = [];
+  for (const dir of dirs) {
+    const candidate = join(dir === '' ? '.' : dir, command);
+    // Only files worth an exec attempt: each failed attempt costs a vfork.
+    if (isFile(candidate, cwd)) found.push(candidate);
+  }
+  return found.length > 0 ? found : [join(dirs[0] ?? '/usr/bin', command)];
+}
+
+function isFile(path: string, cwd: string | undefined): boolean {
+  try {
+    return statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The interpreter a script's #! line names, if it has one. */
+function shebang(path: string, cwd: string | undefined): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path), 'r');
+    const head = Buffer.alloc(256);
+    const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('latin1').split('\n')[0] ?? '';
+    return line.startsWith('#!') ? line.slice(2).trim().split(/\s+/)[0] || undefined : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function stdioList(stdio: SpawnRequest['stdio']): ReadonlyArray<'inherit' | 'ignore' | 'pipe'> {
+  if (stdio === undefined || stdio === 'inherit') return ['inherit', 'inherit', 'inherit'];
+  if (stdio === 'ignore') return ['ignore', 'ignore', 'ignore'];
+  return stdio;
+}
 
 // cross-spawn finds commands the way a POSIX shell would on Windows (PATHEXT, shebangs); on POSIX
 // it passes straight through to Node's spawn, so it is loaded only where it does something.
-const spawnCommand: typeof spawn = process.platform === 'win32' ? ((await import('cross-spawn')).default as typeof spawn) : spawn;
-
-const spawnedPids = new Set<number>();
-
-/** Pids started by keepalive and not yet reaped by Node: the reaper must never wait for these. */
-export function isOwnPid(pid: number): boolean {
-  return spawnedPids.has(pid);
+let spawnCommand: typeof spawn | undefined;
+function nodeSpawner(): typeof spawn {
+  spawnCommand ??= process.platform === 'win32' ? (createRequire(import.meta.url)('cross-spawn') as typeof spawn) : spawn;
+  return spawnCommand;
 }
 
-export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
-  const notStarted = (error: NodeJS.ErrnoException): SpawnResult => ({
-    started: false,
-    facts: { started: false, errno: error.code ?? 'EUNKNOWN', command: request.command },
-    message: error.message,
-  });
+function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
   let child: ChildProcess;
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(request.env)) if (value !== undefined) env[key] = value.toString();
   try {
-    child = spawnCommand(request.command, [...request.args], {
+    child = nodeSpawner()(request.command, request.args.map(String), {
       cwd: request.cwd,
-      env: request.env,
-      stdio: request.stdio ?? 'inherit',
+      env,
+      stdio: (request.stdio ?? 'inherit') as StdioOptions,
       detached: request.ownGroup,
     });
   } catch (error) {
     // Node throws some exec failures at once (ENOTDIR, ENAMETOOLONG, E2BIG) instead of emitting them.
-    return Promise.resolve(notStarted(error as NodeJS.ErrnoException));
+    const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    return Promise.resolve(notStarted(request.command, code, (error as Error).message));
   }
   const pid = child.pid;
-  if (pid !== undefined) spawnedPids.add(pid);
+  if (pid !== undefined) trackLibuvChild(pid);
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      if (pid !== undefined) spawnedPids.delete(pid);
-      resolve(notStarted(error));
+      if (pid !== undefined) untrackLibuvChild(pid);
+      resolve(notStarted(request.command, error.code ?? 'EUNKNOWN', error.message));
     };
     child.once('error', onError);
     child.once('spawn', () => {
@@ -61,11 +179,15 @@ export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
       child.on('error', () => {});
       const ended = new Promise<ExitFacts>((resolveEnd) => {
         child.once('exit', (code, signal) => {
-          spawnedPids.delete(child.pid as number);
+          untrackLibuvChild(child.pid as number);
           resolveEnd({ started: true, code, signal: signal as SignalName | null });
         });
       });
-      resolve({ started: true, pid: child.pid as number, child, ended });
+      const pipes = new Map<number, Readable>();
+      child.stdio.forEach((stream, fd) => {
+        if (stream && 'read' in stream) pipes.set(fd, stream as Readable);
+      });
+      resolve({ started: true, pid: child.pid as number, pipes, ended });
     });
   });
 }

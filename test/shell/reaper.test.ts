@@ -70,8 +70,8 @@ test('--subreaper reaps orphans outside PID 1 too', async (t) => {
   t.is((await keepalive.ended).status, 143);
 });
 
-test('without --subreaper, outside PID 1, orphans are not keepalive\'s: nothing is reaped', async (t) => {
-  const keepalive = new Keepalive(['-v', '--restart', 'never', '--', fixture('orphans.sh'), '5', '0']);
+test('with --no-subreaper, outside PID 1, orphans are not keepalive\'s: nothing is reaped', async (t) => {
+  const keepalive = new Keepalive(['-v', '--no-subreaper', '--restart', 'never', '--', fixture('orphans.sh'), '5', '0']);
   const ended = await keepalive.ended;
   t.is(ended.status, 0);
   t.false(keepalive.stderr.text.includes('reaped orphan'));

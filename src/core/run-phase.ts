@@ -1,0 +1,62 @@
+// The phases of one run of the child, as a state × input table (the way s6-supervise keeps its
+// state enum and action table). Pure: the run object (src/run.ts) feeds it inputs and carries out
+// the actions it returns, so no combination of flags can say two things at once.
+
+/**
+ * starting: being spawned; running: the leader lives; stopping: keepalive sent its signal and the
+ * leader lives; sweeping: the leader is gone, what it left of its tree is being ended; ended:
+ * nothing of the run is left.
+ */
+export type Phase = 'starting' | 'running' | 'stopping' | 'sweeping' | 'ended';
+
+/**
+ * spawned: the leader runs; stop: end the run (a stop, a restart, a hang or health verdict);
+ * exited: the leader is gone; deadline: the kill timeout ran out; kill-now: a second Ctrl+C;
+ * empty: no process of the tree is left.
+ */
+export type RunInput = 'spawned' | 'stop' | 'exited' | 'deadline' | 'kill-now' | 'empty';
+
+/**
+ * Actions run in order; `sweep` comes last because it may find the tree empty at once and finish.
+ * signal: the stop signal to every process of the tree (each process once); arm: start the kill
+ * timeout; kill: SIGKILL to every process of the tree; sweep: start looking for what is left;
+ * finish: the run is over.
+ */
+export type RunAction = 'signal' | 'arm' | 'kill' | 'sweep' | 'finish';
+
+export interface Step {
+  phase: Phase;
+  actions: readonly RunAction[];
+}
+
+const stay = (phase: Phase): Step => ({ phase, actions: [] });
+
+const TABLE: Record<Phase, Partial<Record<RunInput, Step>>> = {
+  starting: {
+    spawned: { phase: 'running', actions: [] },
+    // A stop asked for during the spawn is kept by the run and given once it runs (see run.ts).
+    exited: { phase: 'ended', actions: ['finish'] },
+  },
+  running: {
+    stop: { phase: 'stopping', actions: ['signal', 'arm'] },
+    'kill-now': { phase: 'stopping', actions: ['kill'] },
+    // Left alone, what the leader left behind gets the stop signal, then SIGKILL after the timeout.
+    exited: { phase: 'sweeping', actions: ['signal', 'arm', 'sweep'] },
+  },
+  stopping: {
+    exited: { phase: 'sweeping', actions: ['signal', 'sweep'] },
+    deadline: { phase: 'stopping', actions: ['kill'] },
+    'kill-now': { phase: 'stopping', actions: ['kill'] },
+  },
+  sweeping: {
+    deadline: { phase: 'sweeping', actions: ['kill'] },
+    'kill-now': { phase: 'sweeping', actions: ['kill'] },
+    empty: { phase: 'ended', actions: ['finish'] },
+  },
+  ended: {},
+};
+
+/** What a run in `phase` does on `input`; an input a phase has no row for changes nothing. */
+export function step(phase: Phase, input: RunInput): Step {
+  return TABLE[phase][input] ?? stay(phase);
+}

@@ -1,0 +1,285 @@
+// One run of the child: spawn, heart, stop, sweep, and what ended it. Its phase follows the pure
+// table in core/run-phase.ts; this file carries out the actions. A run is over only when nothing
+// of its process tree is left, so the next run never meets the last one's processes.
+import type { EventEmitter } from 'node:events';
+import type { SupervisorEvents } from './core/events.js';
+import type { ExitFacts, KillCause } from './core/exit.js';
+import { step, type Phase, type RunInput } from './core/run-phase.js';
+import type { SignalName } from './core/signals.js';
+import type { ResolvedOptions } from './options.js';
+import { collectNow } from './shell/children.js';
+import { childStdio, startHeart, type Heart } from './shell/heart.js';
+import type { OomCounter } from './shell/oom.js';
+import { signalGroup } from './shell/process-group.js';
+import { spawnProcess } from './shell/spawn.js';
+import { liveGroupMembers } from './shell/proc.js';
+import { liveTree, readMember, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
+
+/** How often a sweep looks again while something is left (rare, and short). */
+const SWEEP_POLL_MS = 10;
+/** After SIGKILL, how long to wait for the kernel to end what was killed before saying so and moving on. */
+const KILLED_WAIT_MS = 2_000;
+
+export interface RunExit {
+  facts: ExitFacts & { started: true };
+  /** Set when keepalive ended the child because it was hung or unhealthy. */
+  cause: KillCause | undefined;
+  /** The kernel's OOM killer struck in keepalive's memory cgroup while the child ran. */
+  oomKilled: boolean;
+  readyAt: number | undefined;
+}
+
+export interface Swept {
+  /** What the leader left behind when it exited. */
+  left: readonly Member[];
+  /** What was still there at the deadline and got SIGKILL. */
+  killed: readonly Member[];
+}
+
+export interface RunContext {
+  options: ResolvedOptions;
+  env: Readonly<Record<string, string | Buffer | undefined>>;
+  restarts: number;
+  now: () => number;
+  oomKills: OomCounter;
+  emit: EventEmitter<SupervisorEvents>['emit'];
+  /** keepalive is a subreaper (or PID 1): the tree's orphans come back to it. */
+  ownsOrphans: boolean;
+}
+
+export type Started = { started: true; run: Run } | { started: false; facts: ExitFacts };
+
+export async function startRun(context: RunContext): Promise<Started> {
+  const { options } = context;
+  const spawned = await spawnProcess({
+    command: options.command,
+    args: options.args,
+    cwd: options.cwd,
+    env: context.env,
+    stdio: childStdio(options.heart),
+    ownGroup: true,
+  });
+  if (!spawned.started) return { started: false, facts: spawned.facts };
+  const run = new Run(context, spawned.pid, spawned.ended);
+  context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
+  run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
+  return { started: true, run };
+}
+
+export class Run {
+  readonly pid: number;
+  /** Settles when the leader has exited (and the heart has read its last words). */
+  readonly exited: Promise<RunExit>;
+  #phase: Phase = 'starting';
+  readonly #context: RunContext;
+  #heart: Heart | undefined;
+  #cause: KillCause | undefined;
+  #signal: SignalName;
+  #stopSentAt: number | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #deadlineAt: number | undefined;
+  #killed = false;
+  /** Who got the stop signal already (pid -> start time): each process gets it once. */
+  readonly #signalled = new Map<number, number>();
+  #groupSignalled = false;
+  #left: Member[] = [];
+  #killedMembers: Member[] = [];
+  #sweepDone: (() => void) | undefined;
+  readonly #swept: Promise<void>;
+  readonly #oomKillsAtStart: number | undefined;
+
+  constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>) {
+    this.#context = context;
+    this.pid = pid;
+    this.#signal = context.options.stopSignal;
+    this.#oomKillsAtStart = context.oomKills();
+    this.#swept = new Promise((resolve) => (this.#sweepDone = resolve));
+    this.exited = ended.then((facts) => this.#leaderExited(facts as ExitFacts & { started: true }));
+    this.#input('spawned');
+  }
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  /** The child's last STATUS= text, while it runs. */
+  get status(): string | undefined {
+    return this.#heart?.status;
+  }
+
+  get heart(): Heart | undefined {
+    return this.#heart;
+  }
+
+  attachHeart(channel: import('node:stream').Readable | null): void {
+    const { options } = this.#context;
+    this.#heart = startHeart({
+      who: { name: options.name, pid: this.pid },
+      channel,
+      heart: options.heart,
+      killTimeoutMs: options.killTimeout,
+      stopSignal: options.stopSignal,
+      env: options.env,
+      cwd: options.cwd,
+      now: this.#context.now,
+      emit: this.#context.emit,
+      kill: (cause) => {
+        this.stop(cause.signal, cause);
+        // A frozen child (kill -STOP, Ctrl+Z) acts on a catchable signal only once it runs again.
+        if (cause.signal !== 'SIGKILL') signalGroup(this.pid, 'SIGCONT');
+      },
+    });
+  }
+
+  /** Ends the run: `signal` to the tree, SIGKILL after the kill timeout. The first reason wins. */
+  stop(signal: SignalName, cause?: KillCause): void {
+    if (this.#phase !== 'running') return;
+    this.#signal = signal;
+    this.#cause = cause;
+    this.#heart?.disarm();
+    this.#input('stop');
+  }
+
+  /** A second Ctrl+C: SIGKILL to everything of the run, now. */
+  killNow(): void {
+    this.#input('kill-now');
+  }
+
+  /** Settles when nothing of the run's tree is left; says what was left and what had to be killed. */
+  async swept(): Promise<Swept> {
+    await this.#swept;
+    return { left: this.#left, killed: this.#killedMembers };
+  }
+
+  /** The signal this run is being ended with. */
+  get signal(): SignalName {
+    return this.#signal;
+  }
+
+  /** Until SIGKILL follows, if it is armed. */
+  get killInMs(): number {
+    return this.#deadlineAt === undefined || this.#killed ? 0 : Math.max(0, this.#deadlineAt - this.#context.now());
+  }
+
+  /** What of the tree is still there (for the log line that says why a restart waits). */
+  get leftovers(): readonly Member[] {
+    return this.#phase === 'sweeping' ? this.#members() : [];
+  }
+
+  async #leaderExited(facts: ExitFacts & { started: true }): Promise<RunExit> {
+    this.#input('exited');
+    await this.#heart?.close();
+    const now = this.#context.oomKills();
+    const oomKilled = this.#oomKillsAtStart !== undefined && now !== undefined && now > this.#oomKillsAtStart;
+    return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt };
+  }
+
+  #input(input: RunInput): void {
+    const { phase, actions } = step(this.#phase, input);
+    this.#phase = phase;
+    for (const action of actions) {
+      switch (action) {
+        case 'signal':
+          this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal);
+          break;
+        case 'arm':
+          this.#arm();
+          break;
+        case 'kill':
+          this.#kill();
+          break;
+        case 'sweep':
+          this.#left = this.#members();
+          void this.#sweep();
+          break;
+        case 'finish':
+          clearTimeout(this.#deadline);
+          this.#deadline = undefined;
+          this.#sweepDone?.();
+          break;
+      }
+    }
+  }
+
+  /**
+   * The stop signal to the leader's group (one kill() reaches every member at once, forks
+   * included), then to each process of the tree outside it (a `setsid` job); each one once.
+   */
+  #signalTree(signal: SignalName): void {
+    if (!this.#groupSignalled && this.#phase !== 'sweeping') {
+      this.#groupSignalled = true;
+      this.#stopSentAt = this.#context.now();
+      signalGroup(this.pid, signal);
+      if (!TREE_KNOWN) return;
+      for (const member of this.#members()) {
+        if (member.pgid !== this.pid) signalMember(member, signal);
+        this.#signalled.set(member.pid, member.startTime);
+      }
+      return;
+    }
+    if (!TREE_KNOWN) {
+      if (!this.#groupSignalled) signalGroup(this.pid, signal);
+      this.#groupSignalled = true;
+      return;
+    }
+    for (const member of this.#members()) {
+      if (this.#signalled.get(member.pid) === member.startTime) continue;
+      signalMember(member, signal);
+      this.#signalled.set(member.pid, member.startTime);
+    }
+  }
+
+  /**
+   * The run's live processes: its tree, and when keepalive is no subreaper (--no-subreaper), the
+   * members of the leader's group that were reparented elsewhere.
+   */
+  #members(): Member[] {
+    const tree = liveTree(this.pid, this.#context.ownsOrphans);
+    if (this.#context.ownsOrphans || !TREE_KNOWN) return tree;
+    const known = new Set(tree.map((member) => member.pid));
+    for (const pid of liveGroupMembers(this.pid)) {
+      const member = known.has(pid) ? undefined : readMember(pid);
+      if (member) tree.push(member);
+    }
+    return tree;
+  }
+
+  #arm(): void {
+    if (this.#deadline !== undefined) return;
+    this.#stopSentAt ??= this.#context.now();
+    this.#deadlineAt = this.#context.now() + this.#context.options.killTimeout;
+    this.#deadline = setTimeout(() => this.#input('deadline'), this.#context.options.killTimeout);
+  }
+
+  #kill(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    clearTimeout(this.#deadline);
+    const { options, emit, now } = this.#context;
+    if (this.#phase === 'stopping') {
+      emit('escalate', { name: options.name, pid: this.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
+    }
+    const left = this.#members();
+    signalGroup(this.pid, 'SIGKILL');
+    if (this.#phase === 'sweeping') this.#killedMembers = left;
+    for (const member of left) signalMember(member, 'SIGKILL');
+  }
+
+  /** Looks again until the tree is empty; whatever appears meanwhile gets the signal too. */
+  async #sweep(): Promise<void> {
+    let killedAt: number | undefined;
+    for (;;) {
+      // Reap first: a process of the tree that ended is gone only once its zombie is.
+      if (this.#context.ownsOrphans) collectNow();
+      // Orphans that went to another reaper are gone once it reaped them: until then the group lives.
+      const alive = (TREE_KNOWN && this.#members().length > 0) || (!this.#context.ownsOrphans && signalGroup(this.pid, 0));
+      if (!alive) break;
+      this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal);
+      if (this.#killed) killedAt ??= this.#context.now();
+      // Something the kernel cannot end (stuck in D state): say so through `killed`, and move on.
+      if (killedAt !== undefined && this.#context.now() - killedAt > KILLED_WAIT_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, SWEEP_POLL_MS));
+    }
+    this.#input('empty');
+  }
+}

@@ -1,0 +1,113 @@
+// keepalive waits for its own children itself, by pid, on SIGCHLD: the kernel's wait status is the
+// only source that keeps real-time signals and the core-dump flag (Node reports a signal it has no
+// name for as "exit code 0"). As PID 1 or a subreaper it also reaps the orphans that come to it.
+// libuv's own children (anything started through child_process) are never waited for here: libuv
+// waits for those by pid too, and a status taken from it would be lost.
+import { readdirSync, readFileSync } from 'node:fs';
+import { waitpid, WNOHANG } from './native.js';
+
+export interface Reaped {
+  pid: number;
+  /** The raw wait(2) status word. */
+  status: number;
+}
+
+const waiting = new Map<number, (status: number) => void>();
+/** Pids libuv spawned and waits for (child_process): off limits to the orphan scan. */
+const libuvPids = new Set<number>();
+let onOrphan: ((reaped: Reaped) => void) | undefined;
+let listening = false;
+// Nothing else keeps Node's loop alive while a child runs: a timer that never fires does, at no cost.
+let keepAlive: NodeJS.Timeout | undefined;
+
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  process.on('SIGCHLD', collect);
+}
+
+/** Must run before the spawn, so no SIGCHLD of this child can come before its listener. */
+export function prepareToWait(): void {
+  listen();
+}
+
+/** The raw wait status of a child spawned outside libuv, once it has ended. */
+export function waitForChild(pid: number): Promise<number> {
+  listen();
+  keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
+  const ended = new Promise<number>((resolve) => waiting.set(pid, resolve));
+  // It may have ended already, between the spawn and now.
+  collect();
+  return ended;
+}
+
+export function trackLibuvChild(pid: number): void {
+  libuvPids.add(pid);
+}
+
+export function untrackLibuvChild(pid: number): void {
+  libuvPids.delete(pid);
+}
+
+/**
+ * A child of keepalive that is not part of the run led by `leader`: libuv's, or another spawn of
+ * the gateway (a health probe). Orphans are the run's: no other run exists while one is swept.
+ */
+export function isForeignChild(pid: number, leader: number): boolean {
+  return libuvPids.has(pid) || (pid !== leader && waiting.has(pid));
+}
+
+/** Reap orphans as they come (PID 1, or a subreaper); returns the function that stops it. */
+export function reapOrphans(report: (reaped: Reaped) => void): () => void {
+  listen();
+  onOrphan = report;
+  collect();
+  return () => {
+    if (onOrphan === report) onOrphan = undefined;
+  };
+}
+
+/** Reaps what is waiting now, without waiting for the SIGCHLD to be dispatched. */
+export function collectNow(): void {
+  if (listening) collect();
+}
+
+function collect(): void {
+  for (const [pid, resolve] of waiting) {
+    const result = waitpid(pid, WNOHANG);
+    if (result.pid !== pid) continue;
+    waiting.delete(pid);
+    resolve(result.status);
+  }
+  if (waiting.size === 0 && keepAlive !== undefined) {
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  }
+  if (!onOrphan) return;
+  for (const pid of childPids()) {
+    if (waiting.has(pid) || libuvPids.has(pid)) continue;
+    const result = waitpid(pid, WNOHANG);
+    if (result.pid === pid) onOrphan({ pid, status: result.status });
+  }
+}
+
+/** Every child of a process, from /proc/PID/task/TID/children (an orphan may be given to any thread). */
+export function childPids(of: number | 'self' = 'self'): number[] {
+  const pids: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${of}/task`);
+  } catch {
+    return pids; // it ended while we looked
+  }
+  for (const task of tasks) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${of}/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const word of text.split(' ')) if (word !== '' && word !== '\n') pids.push(Number(word));
+  }
+  return pids;
+}

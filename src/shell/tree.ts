@@ -1,0 +1,75 @@
+// The child's whole process tree, read from /proc. keepalive is a child subreaper, so whatever
+// the child leaves behind (a daemon that double-forks, a `setsid` job) is reparented to keepalive
+// rather than to init: walking down from keepalive's own children finds every descendant, in any
+// process group or session. Zombies are done (only their reaping is left) and are not members.
+import { readFileSync } from 'node:fs';
+import { parseStat } from '../core/instance-state.js';
+import type { SignalName } from '../core/signals.js';
+import { who } from '../core/who.js';
+import { childPids, isForeignChild } from './children.js';
+
+export interface Member {
+  pid: number;
+  /** Clock ticks since boot: with the pid, an identity a later process cannot share. */
+  startTime: number;
+  pgid: number;
+  /** The kernel's short name for it (comm), for log lines. */
+  name: string;
+}
+
+/** Where /proc is missing (not Linux), the tree is unknown: the process group is all there is. */
+export const TREE_KNOWN = process.platform === 'linux';
+
+export function readMember(pid: number): Member | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const stat = parseStat(text);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
+  const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+  return { pid, startTime: stat.startTime, pgid: stat.pgid, name };
+}
+
+/**
+ * Every live process of the run led by `leader`. When keepalive is a subreaper (`orphans`), that
+ * is all of keepalive's descendants but those under another spawn (a health probe ends on its own
+ * terms); otherwise only what still descends from the leader (an embedding program's other
+ * children are none of the run's business). A process forking while this runs may be missed:
+ * callers look again.
+ */
+export function liveTree(leader: number, orphans: boolean): Member[] {
+  if (!TREE_KNOWN) return [];
+  const found: Member[] = [];
+  const seen = new Set<number>();
+  const pending = orphans ? childPids().filter((pid) => !isForeignChild(pid, leader)) : [leader];
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    const member = readMember(pid);
+    if (member) found.push(member);
+    // A zombie's children were already given to its reaper (keepalive): they show up there.
+    pending.push(...childPids(pid));
+  }
+  return found;
+}
+
+/** Sends to one process, if it is still the one we knew (its start time proves it). */
+export function signalMember(member: Member, signal: SignalName): boolean {
+  const now = readMember(member.pid);
+  if (!now || now.startTime !== member.startTime) return false;
+  try {
+    process.kill(member.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "sleep[812], sh[813]": the members as log lines name processes. */
+export function memberList(members: readonly Member[], limit = 5): string {
+  const named = members.slice(0, limit).map((member) => who(member.name, member.pid));
+  return members.length > limit ? `${named.join(', ')} and ${members.length - limit} more` : named.join(', ');
+}

@@ -1,0 +1,82 @@
+// The spawn gateway with real processes: what reaches the child, and the facts of its end.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { spawnProcess } from '../../src/shell/spawn.js';
+
+const scratch = (t: { teardown: (fn: () => void) => void }): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'keepalive-spawn-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  return directory;
+};
+
+async function output(request: Parameters<typeof spawnProcess>[0]): Promise<{ text: string; facts: unknown }> {
+  const spawned = await spawnProcess({ ...request, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  if (!spawned.started) throw new Error(spawned.message);
+  const pipe = spawned.pipes.get(3);
+  let text = '';
+  pipe?.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  const closed = new Promise((resolve) => (pipe ? pipe.once('close', resolve) : resolve(undefined)));
+  const facts = await spawned.ended;
+  await closed;
+  return { text, facts };
+}
+
+test('the wait status is the kernel\'s: exit codes and every signal, real-time ones too', async (t) => {
+  const exited = await output({ command: 'sh', args: ['-c', 'exit 42'], env: process.env, ownGroup: true });
+  t.deepEqual(exited.facts, { started: true, code: 42, signal: null });
+  const realtime = await output({ command: 'sh', args: ['-c', 'kill -s RTMIN+5 $$'], env: process.env, ownGroup: true });
+  t.like(realtime.facts, { started: true, code: null, signal: 'SIGRT6', coreDumped: false });
+});
+
+test('arguments and environment values given as Buffers arrive as those bytes', async (t) => {
+  const bytes = Buffer.from([0xff, 0x00 + 0x41, 0xfe]);
+  const { text } = await output({
+    command: 'sh',
+    args: ['-c', 'printf %s "$1$X" >&3', 'sh', bytes],
+    env: { PATH: process.env['PATH'], X: Buffer.from([0xc3]) },
+    ownGroup: true,
+  });
+  t.deepEqual(Buffer.from(text, 'latin1'), Buffer.from([0xff, 0x41, 0xfe, 0xc3]));
+});
+
+test('the child gets a session of its own, the cwd asked for, and default signal dispositions', async (t) => {
+  const directory = scratch(t);
+  // Node ignores SIGPIPE; a child must not inherit that.
+  const { text } = await output({
+    command: 'sh',
+    args: ['-c', 'pwd >&3; ps -o sid= -p $$ >&3; echo $$ >&3; grep SigIgn /proc/self/status >&3'],
+    cwd: directory,
+    env: process.env,
+    ownGroup: true,
+  });
+  const [cwd, sid, pid, ignored] = text.trim().split('\n').map((line) => line.trim());
+  t.is(cwd, directory);
+  t.is(sid, pid);
+  // Signals 1-31 (SIGPIPE among them) at their defaults; 32 and 33 belong to glibc itself.
+  t.is(BigInt(`0x${ignored?.split('\t')[1] ?? 'ff'}`) & 0x7fffffffn, 0n, ignored);
+});
+
+test('not started: 127 facts for a missing command, 126 for one that cannot run, a missing interpreter named', async (t) => {
+  const directory = scratch(t);
+  const missing = await spawnProcess({ command: 'no-such-command-keepalive', args: [], env: process.env, ownGroup: true });
+  t.like(missing, { started: false, facts: { started: false, errno: 'ENOENT' } });
+  const plain = join(directory, 'plain');
+  writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
+  const notExecutable = await spawnProcess({ command: plain, args: [], env: process.env, ownGroup: true });
+  t.like(notExecutable, { started: false, facts: { started: false, errno: 'EACCES' } });
+  const script = join(directory, 'job.sh');
+  writeFileSync(script, '#!/no/such/sh\necho hi\n');
+  chmodSync(script, 0o755);
+  const interpreter = await spawnProcess({ command: script, args: [], env: process.env, ownGroup: true });
+  t.like(interpreter, { started: false, facts: { started: false, errno: 'ENOENT', missingInterpreter: '/no/such/sh' } });
+});
+
+test('a file without #! runs under sh, as execvp would run it; PATH is the child\'s', async (t) => {
+  const directory = scratch(t);
+  writeFileSync(join(directory, 'bare-script'), 'echo from-sh >&3\n', { mode: 0o755 });
+  const { text, facts } = await output({ command: 'bare-script', args: [], env: { PATH: `${directory}:/usr/bin:/bin` }, ownGroup: true });
+  t.is(text, 'from-sh\n');
+  t.like(facts, { code: 0 });
+});
