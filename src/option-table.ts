@@ -213,7 +213,7 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   'log-format': { expected: 'text or json' },
   url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
-  path: { expected: 'a file path in UTF-8 (Node cannot name other bytes)' },
+  path: { expected: 'a file path (in UTF-8)' },
   text: { expected: 'a text' },
   words: { expected: 'a list of strings (or Buffers, passed as those bytes)' },
   environment: { expected: 'an object of environment variables' },

@@ -21,7 +21,7 @@ test('CLI values are read and typed, with messages naming flag, value and what i
 
 test('only what was typed goes to supervise(); the resolved options have every default', (t) => {
   const settings = read('--kill-timeout', '2s');
-  t.deepEqual(settings.supervise, { command: 'x', args: [], handleSignals: true, killTimeout: 2000 });
+  t.deepEqual(settings.supervise, { command: 'x', args: [], handleSignals: true, subreaper: true, killTimeout: 2000 });
   t.is(settings.options.killTimeout, 2000);
   t.is(settings.options.stopSignal, 'SIGTERM');
   t.is(settings.options.name, 'x');

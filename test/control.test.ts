@@ -161,10 +161,10 @@ test('--log-file without --detach: keepalive lines go to the file, appended, and
 const controlUsage: Array<[string, string[], string]> = [
   ['status without --pidfile', ['status'], 'keepalive: status: --pidfile FILE is required; usage: keepalive status --pidfile FILE [--json]'],
   ['stop without --pidfile', ['stop'], 'keepalive: stop: --pidfile FILE is required; usage: keepalive stop --pidfile FILE'],
-  ['an empty --pidfile', ['restart', '--pidfile', ''], 'keepalive: --pidfile "": expected a file path'],
+  ['an empty --pidfile', ['restart', '--pidfile', ''], 'keepalive: --pidfile "": expected a file path (in UTF-8)'],
   ['--json on stop', ['stop', '--pidfile', 'x.pid', '--json'], 'keepalive: unknown option or word "--json"; usage: keepalive stop --pidfile FILE'],
   ['a stray word', ['status', '--pidfile', 'x.pid', 'now'], 'keepalive: unknown option or word "now"; usage: keepalive status --pidfile FILE [--json]'],
-  ['an empty --log-file', ['--log-file=', '--', 'true'], 'keepalive: --log-file "": expected a file path'],
+  ['an empty --log-file', ['--log-file=', '--', 'true'], 'keepalive: --log-file "": expected a file path (in UTF-8)'],
 ];
 for (const [what, args, message] of controlUsage) {
   test(`bad usage, ${what}: one line, status 2`, async (t) => {
