@@ -9,6 +9,7 @@ import { colorLevel, createLogger, logSupervisor } from './log.js';
 import {
   cliCount,
   cliDuration,
+  cliName,
   cliPath,
   cliRestartMode,
   cliSignal,
@@ -30,6 +31,7 @@ export interface CliSettings {
   pidfile: string | undefined;
   detach: boolean;
   logFile: string | undefined;
+  logFileShared: boolean;
 }
 
 /** First words that name a command acting on a running instance; `keepalive -- status` runs a program. */
@@ -58,6 +60,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   name: { type: 'string', group: 'Output:', describe: 'name in log lines (default: the script or program name)' },
   'log-format': { type: 'string', group: 'Output:', describe: 'text | json', default: 'text' },
   'log-file': { type: 'string', group: 'Output:', describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)" },
+  'log-file-shared': { type: 'boolean', group: 'Output:', describe: 'write --log-file even if another user owns it or others can write it' },
   quiet: { type: 'boolean', alias: 'q', group: 'Output:', describe: 'only errors' },
   verbose: { type: 'boolean', alias: 'v', group: 'Output:', describe: 'also forwarded signals, reaped orphans, STATUS= texts and other details' },
   ...HEART_OPTIONS,
@@ -140,12 +143,13 @@ function parseCommandLine(parsed: Parsed): CliSettings {
     pidfile: cliPath('--pidfile', optional(parsed, 'pidfile')),
     detach: parsed['detach'] === true,
     logFile: cliPath('--log-file', optional(parsed, 'log-file')),
+    logFileShared: parsed['log-file-shared'] === true,
     logFormat,
     logLevel: parsed['quiet'] ? 'quiet' : parsed['verbose'] ? 'verbose' : 'normal',
     supervise: {
       command,
       args,
-      ...(parsed['name'] === undefined ? {} : { name: text(parsed, 'name') }),
+      ...(parsed['name'] === undefined ? {} : { name: cliName('--name', text(parsed, 'name')) }),
       restart: cliRestartMode('--restart', text(parsed, 'restart')),
       successCodes: success.codes,
       successSignals: success.signals,
@@ -217,7 +221,7 @@ async function main(): Promise<number> {
     format: settings.logFormat,
     level: settings.logLevel,
     colorLevel: settings.logFile === undefined ? colorLevel(process.env, process.stderr) : 0,
-    write: guardian ? guardian.logWriter(settings.logFile) : (line) => process.stderr.write(line),
+    write: guardian ? guardian.logWriter(settings.logFile, settings.logFileShared) : (line) => process.stderr.write(line),
   });
   const instance = guardian && settings.pidfile !== undefined ? await guardian.claim(settings, settings.pidfile, log) : undefined;
   if (typeof instance === 'number') return instance;

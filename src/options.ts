@@ -106,6 +106,14 @@ export const NOTIFY_FD_RANGE = { min: 3, max: 255 } as const;
 
 export const RESTART_MODES: readonly RestartMode[] = ['always', 'on-failure', 'never'];
 
+export const MAX_NAME_LENGTH = 256;
+
+/** A name goes into every log line and into FILE.state, which must always read back: it is bounded. */
+export function cliName(flag: string, value: string): string {
+  if (value.length > MAX_NAME_LENGTH) throw new UsageError(`${flag} "${value.slice(0, 20)}...": ${value.length} characters; at most ${MAX_NAME_LENGTH}`);
+  return value;
+}
+
 /** A mistake in how keepalive was called: one line for the user, and status 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -116,6 +124,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   if (typeof options.command !== 'string' || options.command.length === 0) {
     throw new UsageError('no command given: usage: keepalive [options] [--] <command> [args...]');
   }
+  if (options.name !== undefined) cliName('--name', options.name);
   const resolved = {
     command: options.command,
     args: options.args ?? [],

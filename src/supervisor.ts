@@ -8,7 +8,8 @@ import type { SignalName } from './core/signals.js';
 import type { EndCause, SupervisorEvents } from './core/events.js';
 import type { ResolvedOptions } from './options.js';
 import { childEnv, childStdio, startHeart, type Heart } from './shell/heart.js';
-import { signalGroup } from './shell/process-group.js';
+import { groupAlive, signalGroup } from './shell/process-group.js';
+import { liveGroupMembers } from './shell/proc.js';
 import type { OomCounter } from './shell/oom.js';
 import type { Reaped, Reaper } from './shell/reaper.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
@@ -306,12 +307,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Whatever the child left in its process group goes too, within what is left of the kill timeout. */
   #sweep(run: Run): void {
     const spent = run.stopSentAt === undefined ? 0 : this.#world.now() - run.stopSentAt;
+    // Said before the first signal, so that a record names them while the child is already null.
+    const left = groupAlive(run.pid) ? liveGroupMembers(run.pid) : [];
+    if (left.length > 0) this.emit('sweep', { name: this.#options.name, pids: left });
     const sweep = sweepGroup(run.pid, this.#stopSignal ?? this.#options.stopSignal, this.#options.killTimeout - spent);
     this.#sweeps.add(sweep);
     this.#sweptGroups.add(run.pid);
     void sweep.finally(() => {
       this.#sweeps.delete(sweep);
       this.#sweptGroups.delete(run.pid);
+      if (left.length > 0) this.emit('swept', { name: this.#options.name });
     });
   }
 

@@ -60,6 +60,10 @@ export interface ForwardEvent { name: string; pid: number; signal: SignalName }
 export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
 /** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
 export interface ReapEvent { pid: number; code: number | null; signal: number | null }
+/** A run's leader has exited and these members of its group still run: they are being stopped. */
+export interface SweepEvent { name: string; pids: readonly number[] }
+/** Nothing of that run's group is left. */
+export interface SweptEvent { name: string }
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
@@ -71,6 +75,8 @@ export interface SupervisorEvents extends HeartEvents {
   forward: [ForwardEvent];
   suspend: [SuspendEvent];
   reap: [ReapEvent];
+  sweep: [SweepEvent];
+  swept: [SweptEvent];
   end: [EndEvent];
 }
 
