@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { describeOutcome } from '../core/exit.js';
 import { parsePid, staleWords, type InstanceRecord, type ProcessIdentity } from '../core/instance-state.js';
 import { treeSupervisors, type Leftover, type Leftovers } from '../core/leftover-trees.js';
+import { stripControl } from '../core/shown-text.js';
 import type { SignalName } from '../core/signals.js';
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
@@ -70,7 +71,7 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     const self = { pid: process.pid, startTime: ownStartTime() };
     const record = newRecord(paths, self, options);
     const old = verdict.kind === 'stale' ? verdict.record : undefined;
-    const name = old?.name ?? options.name;
+    const name = old ? stripControl(old.name) : options.name; // a record's text, shown in our log
     let found: Leftovers = { proven: [], unproven: [] };
     if (verdict.kind === 'stale') {
       const words = staleWords(verdict.reason, verdict.pid);
