@@ -105,7 +105,17 @@ export function parseRecord(text: string): Parsed<InstanceRecord> {
   if (typeof record.pidfile !== 'string' || typeof record.bootId !== 'string' || typeof record.phase !== 'string' || !Array.isArray(record.leftovers)) {
     return { ok: false, problem: 'fields missing' };
   }
+  const child = record.child as unknown;
+  const identities = (list: unknown): boolean => list === undefined || (Array.isArray(list) && list.every(isIdentity));
+  if ((child !== null && !isIdentity(child)) || !identities(record.leftovers) || !identities(record.sweeping) || !identities(record.predecessors)) {
+    return { ok: false, problem: 'a pid that is not a number' };
+  }
   return { ok: true, value: record as InstanceRecord };
+}
+
+function isIdentity(value: unknown): boolean {
+  const { pid, startTime } = (value ?? {}) as Partial<ProcessIdentity>;
+  return Number.isInteger(pid) && (startTime === null || Number.isInteger(startTime));
 }
 
 /** Whether a command line is keepalive's, run with --pidfile naming this file (absolute). */

@@ -70,6 +70,9 @@ test('a state file is accepted only as a version 1 record with a supervisor iden
   t.like(parseRecord('{"version":2}'), { ok: false });
   t.like(parseRecord(JSON.stringify({ ...record(), supervisor: { pid: 'x' } })), { ok: false, problem: 'no supervisor identity' });
   t.like(parseRecord('null'), { ok: false });
+  for (const bad of [{ child: { pid: '1' } }, { leftovers: [{ pid: 1, startTime: 'x' }] }, { sweeping: 'all' }, { predecessors: [null] }]) {
+    t.like(parseRecord(JSON.stringify({ ...record(), ...bad })), { ok: false, problem: 'a pid that is not a number' }, JSON.stringify(bad));
+  }
 });
 
 test('a keepalive for this pidfile: its script, and --pidfile naming the same file', (t) => {

@@ -158,6 +158,21 @@ test('every name beside FILE is checked: another user owns it, others can write 
   t.deepEqual(children(marker), []);
 });
 
+test('a FILE.stop another user plants is ignored by the running supervisor, with one line', async (t) => {
+  const marker = uniqueMarker();
+  const directory = sharedDirectory(t, marker);
+  const pidfile = join(directory, 'app.pid');
+  const keepalive = started(t, ['--pidfile', pidfile, '--', 'sleep', marker]);
+  const child = await keepalive.childPid();
+  asUser(`umask 022; echo ${keepalive.pid} > '${pidfile}.stop'`);
+  const ignored = await keepalive.stderr.next(/^keepalive: ignoring .*app\.pid\.stop: (.*)$/);
+  t.regex(ignored[1] ?? '', new RegExp(`^it is owned by uid ${uid} \\(${USER}\\)`));
+  t.true(running(child) && running(keepalive.pid), 'not stopped by someone who could not have stopped it');
+  rmSync(`${pidfile}.stop`);
+  keepalive.signal('SIGTERM');
+  t.is((await keepalive.ended).status, 143);
+});
+
 test('a record naming a live unrelated process as the supervisor proves nothing: taken over, that process untouched', async (t) => {
   const marker = uniqueMarker();
   const directory = workspace(t, marker);
