@@ -13,14 +13,25 @@ import { children, eventually, killMarked, uniqueMarker, workspace } from '../he
 const USER = `kaf${Math.floor(Math.random() * 1e6)}`;
 let uid = -1;
 
+const COMMENT = 'keepalive test user of pid ';
+
+function removeUser(name: string): void {
+  spawnSync('pkill', ['-KILL', '-u', name]); // by user id: only what the throwaway user runs
+  spawnSync('userdel', [name]);
+}
+
 test.before(() => {
-  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER]);
+  // Users an earlier run could not remove (its worker was killed): known by the comment, whose pid is gone.
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const [name, , , , comment] = line.split(':');
+    const owner = comment?.startsWith(COMMENT) ? Number(comment.slice(COMMENT.length)) : undefined;
+    if (name && owner !== undefined && stat(owner) === undefined) removeUser(name);
+  }
+  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', '--comment', `${COMMENT}${process.pid}`, USER]);
   uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+  process.once('exit', () => removeUser(USER)); // also when the worker is ended before the hooks run
 });
-test.after.always(() => {
-  spawnSync('pkill', ['-KILL', '-u', USER]); // by user id: only what the throwaway user runs
-  spawnSync('userdel', [USER]);
-});
+test.after.always(() => removeUser(USER));
 
 /** Runs a command as the throwaway user. */
 function asUser(command: string, input?: string): void {
