@@ -12,13 +12,13 @@ export function readStat(pid: number | 'self'): ProcStat | undefined {
   }
 }
 
-/** The stat line, plus the command line and working directory when they can be read. */
+/** The stat line, plus the command line (empty for a kernel thread) and working directory when they can be read. */
 export function processFacts(pid: number): ProcessFacts {
   const stat = readStat(pid);
   if (!stat) return { exists: false };
   const argv = attempt(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1));
   const cwd = attempt(() => readlinkSync(`/proc/${pid}/cwd`));
-  return { exists: true, stat, ...(argv?.length ? { argv } : {}), ...(cwd === undefined ? {} : { cwd }) };
+  return { exists: true, stat, ...(argv === undefined ? {} : { argv }), ...(cwd === undefined ? {} : { cwd }) };
 }
 
 /** This process's start time in clock ticks since boot: with the pid, an identity no later process shares. */

@@ -137,6 +137,7 @@ test('with a record, its pid and start time are not enough: the process must be 
   t.like(judge(alive(5000, ['/usr/sbin/sshd', '-D'])), { kind: 'stale', reason: 'not-keepalive', pid: 100 }, 'a live unrelated process named as the supervisor');
   t.like(judge(alive(5000, ['node', 'cli.js', '--pidfile', '/run/other.pid'])), { kind: 'stale', reason: 'not-keepalive' }, 'a keepalive for another FILE');
   t.like(judge(alive(5000)), { kind: 'unknown', pid: 100 }, 'no command line to prove it by');
+  t.like(judge(alive(5000, [])), { kind: 'stale', reason: 'not-keepalive' }, 'an empty one (a kernel thread) is proof enough that it is not keepalive');
   t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record({ pidfile: '/run/other.pid' }), supervisor: alive(5000, KEEPALIVE_ARGV) }), {
     kind: 'unknown',
     problem: 'the state file beside it is for another pidfile (/run/other.pid)',
