@@ -21,12 +21,13 @@ export interface CliSettings {
   pidfile: string | undefined;
   detach: boolean;
   logFile: string | undefined;
+  logFileShared: boolean;
 }
 
 type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
 
 /** Options that only the command line has: checked like the others, never handed to supervise(). */
-const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version', 'noSubreaper']);
+const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version', 'noSubreaper', 'logFileShared']);
 
 const FLAGS = (Object.keys(OPTIONS) as OptionKey[]).flatMap((key) => {
   const spec: OptionSpec = OPTIONS[key];
@@ -81,6 +82,7 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
     pidfile: given.pidfile as string | undefined,
     detach: given.detach === true,
     logFile: given.logFile as string | undefined,
+    logFileShared: given.logFileShared === true,
   };
 }
 
@@ -101,7 +103,11 @@ function sayWithFlags<T>(typed: ReadonlyMap<OptionKey, string>, check: () => T):
 
 /** The problem again, with flags for keys and the text as typed for values. */
 function cliWords({ problem }: OptionError, typed: ReadonlyMap<OptionKey, string>): string {
-  const value = (key: OptionKey, raw: unknown): string => JSON.stringify(typed.get(key) ?? String(raw));
+  // A value is quoted as typed, but never at length (a 70,000-character --name).
+  const value = (key: OptionKey, raw: unknown): string => {
+    const text = typed.get(key) ?? String(raw);
+    return JSON.stringify(text.length > 60 ? `${text.slice(0, 40)}... (${text.length} characters)` : text);
+  };
   if (problem.kind !== 'value') return problemWords(problem, flagWords, value);
   return `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ${expected(OPTIONS[problem.key])}`;
 }

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     format: settings.logFormat,
     level: settings.logLevel,
     colorLevel: settings.logFile === undefined ? colorLevel(process.env, process.stderr) : 0,
-    write: guardian ? guardian.logWriter(settings.logFile) : (line) => process.stderr.write(line),
+    write: guardian ? guardian.logWriter(settings.logFile, settings.logFileShared) : (line) => process.stderr.write(line),
   });
   const instance = guardian && settings.pidfile !== undefined ? await guardian.claim(settings, settings.pidfile, log) : undefined;
   if (typeof instance === 'number') return instance;

@@ -34,6 +34,8 @@ export type {
   StoppingEvent,
   SupervisorEvents,
   SuspendEvent,
+  SweepEvent,
+  SweptEvent,
   UnhealthyEvent,
   WatchdogEvent,
 } from './core/events.js';

@@ -1,7 +1,7 @@
 // Whether a value keeps its option's rule (option-table.ts says which rule is whose).
 import { MAX_DURATION_MS } from './core/duration.js';
 import { parseSignal } from './core/signals.js';
-import { NOTIFY_FD_RANGE, RESTART_MODES, type Rule } from './option-table.js';
+import { MAX_NAME_LENGTH, NOTIFY_FD_RANGE, RESTART_MODES, type Rule } from './option-table.js';
 
 const isDuration = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_DURATION_MS;
 const isWhole = (value: unknown): value is number => Number.isInteger(value);
@@ -24,6 +24,7 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
   // U+FFFD is where Node replaced bytes that are not UTF-8: the file named would be another one.
   path: (value) => typeof value === 'string' && value.trim() !== '' && !value.includes('\uFFFD'),
   text: (value) => typeof value === 'string',
+  name: (value) => typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH,
   words: (value) => Array.isArray(value) && value.every((word) => typeof word === 'string' || Buffer.isBuffer(word)),
   environment: (value) => typeof value === 'object' && value !== null,
   boolean: (value) => typeof value === 'boolean',

@@ -7,6 +7,9 @@ import { MAX_DURATION_MS } from './core/duration.js';
 type Reader = 'duration' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
 
 /** What a value must be. Each rule is one sentence of what is accepted, for the API and the CLI alike. */
+/** A name goes into every log line and into FILE.state, which must always read back: it is bounded. */
+export const MAX_NAME_LENGTH = 256;
+
 export type Rule =
   | 'duration'
   | 'positive-duration'
@@ -22,6 +25,7 @@ export type Rule =
   | 'command'
   | 'path'
   | 'text'
+  | 'name'
   | 'words'
   | 'environment'
   | 'boolean';
@@ -143,7 +147,7 @@ export const OPTIONS = {
     needs: HEALTH_CHECK,
   },
   healthStartPeriod: { flag: 'health-start-period', group: HEALTH, describe: 'failures this soon after the start do not count', read: 'duration', rule: 'duration', default: 0, needs: HEALTH_CHECK },
-  name: { flag: 'name', group: OUTPUT, describe: 'name in log lines', read: 'text', rule: 'text', defaultText: 'the script or program name' },
+  name: { flag: 'name', group: OUTPUT, describe: 'name in log lines', read: 'text', rule: 'name', defaultText: 'the script or program name' },
   logFormat: { flag: 'log-format', group: OUTPUT, describe: 'text | json', read: 'word', rule: 'log-format', default: 'text' },
   logFile: {
     flag: 'log-file',
@@ -151,6 +155,15 @@ export const OPTIONS = {
     describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)",
     read: 'text',
     rule: 'path',
+  },
+  logFileShared: {
+    flag: 'log-file-shared',
+    group: OUTPUT,
+    describe: "write --log-file even if another user owns it or others can write it (refused otherwise)",
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    needs: ['logFile'],
   },
   quiet: { flag: 'quiet', alias: 'q', group: OUTPUT, describe: 'only errors', read: 'switch', rule: 'boolean', default: false },
   verbose: {
@@ -215,6 +228,7 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
   path: { expected: 'a file path (in UTF-8)' },
   text: { expected: 'a text' },
+  name: { expected: `a name of 1 to ${MAX_NAME_LENGTH} characters` },
   words: { expected: 'a list of strings (or Buffers, passed as those bytes)' },
   environment: { expected: 'an object of environment variables' },
   boolean: { expected: 'true or false' },

@@ -191,8 +191,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           : decision.action === 'give-up'
             ? { action: 'give-up', failures: decision.failures, windowMs: decision.windowMs }
             : { action: 'end', reason: decision.reason };
+      // What is left is named before the exit is told: a record never shows the child gone
+      // without the processes still being swept (keepalive may be SIGKILLed between the two).
+      const left = run ? this.#sweepStarts(run, next.action === 'restart' ? 'restart' : 'end') : 0;
       this.emit('exit', { name: options.name, pid: run?.pid, outcome, status, uptimeMs: now - startedAt, next });
-      if (run) await this.#sweep(run, next.action === 'restart' ? 'restart' : 'end');
+      if (run) await this.#sweepEnds(run, left);
       this.#run = undefined;
       if (decision.action === 'give-up') return { status, reason: 'give-up', outcome };
       if (decision.action === 'end') return { status, reason: decision.reason, outcome };
@@ -204,18 +207,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /** Waits until nothing of the run is left, saying why when something is. */
-  async #sweep(run: Run, then: 'restart' | 'end'): Promise<void> {
+  /** Says what the run left behind, if anything; returns how many processes. */
+  #sweepStarts(run: Run, then: 'restart' | 'end'): number {
     const left = run.leftovers;
-    const { name } = this.#options;
-    if (left.length > 0) {
-      const pids = left.map((member) => member.pid);
-      this.emit('sweep', { name, pid: run.pid, pids, left: memberList(left), signal: run.signal, then, killInMs: run.killInMs });
-    }
+    if (left.length === 0) return 0;
+    const pids = left.map((member) => member.pid);
+    this.emit('sweep', { name: this.#options.name, pid: run.pid, pids, left: memberList(left), signal: run.signal, then, killInMs: run.killInMs });
+    return left.length;
+  }
+
+  /** Waits until nothing of the run is left; says what had to be SIGKILLed. */
+  async #sweepEnds(run: Run, left: number): Promise<void> {
     const { killed } = await run.swept();
-    if (left.length > 0 || killed.length > 0) {
-      this.emit('swept', { name, pid: run.pid, killed: killed.map((member) => member.pid), killedList: memberList(killed) });
-    }
+    if (left === 0 && killed.length === 0) return;
+    this.emit('swept', { name: this.#options.name, pid: run.pid, killed: killed.map((member) => member.pid), killedList: memberList(killed) });
   }
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */

@@ -140,7 +140,7 @@ test('a pidfile keepalive cannot read as one: status 4, unknown', async (t) => {
   mkdirSync(pidfile); // unreadable as a file even for root, who reads through any mode bits
   const result = await runKeepalive(['status', '--pidfile', pidfile]);
   t.is(result.status, 4);
-  t.is(result.stdout, `unknown: cannot read it: ${pidfile} is not a regular file\n`);
+  t.is(result.stdout, `unknown: ${pidfile}: it is a directory\n`);
   const json = await runKeepalive(['status', '--pidfile', pidfile, '--json']);
   t.is(json.status, 4);
   t.like(JSON.parse(json.stdout), { state: 'unknown' });

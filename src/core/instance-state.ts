@@ -2,6 +2,7 @@
 // about the pids they name. The shell gathers the facts; nothing here reads a file or a clock.
 import { posix } from 'node:path';
 import type { Outcome } from './exit.js';
+import { bounded } from './shown-text.js';
 import type { SignalName } from './signals.js';
 
 /** A process as keepalive recognises it again later: pid and start time (clock ticks since boot). */
@@ -35,8 +36,15 @@ export interface InstanceRecord {
   startedAt: string;
   phase: Phase;
   child: (ProcessIdentity & { startTime: number; startedAt: string }) | null;
-  /** Process groups a killed predecessor left running, while this supervisor is stopping them. */
+  /** Processes a killed predecessor left running, while this supervisor is stopping them. */
   leftovers: ProcessIdentity[];
+  /**
+   * The killed supervisors whose trees this one is stopping: their processes carry KEEPALIVE_PID
+   * of one of these, not ours, so the next one needs them to find what is left if we die too.
+   */
+  predecessors?: Array<ProcessIdentity & { startTime: number }>;
+  /** What a run left in its group, while the supervisor sweeps it (the child is null by then). */
+  sweeping?: ProcessIdentity[];
   restarts: number;
   lastExit: LastExit | null;
   /** The child's last STATUS= text; empty until it sends one. */
@@ -97,7 +105,17 @@ export function parseRecord(text: string): Parsed<InstanceRecord> {
   if (typeof record.pidfile !== 'string' || typeof record.bootId !== 'string' || typeof record.phase !== 'string' || !Array.isArray(record.leftovers)) {
     return { ok: false, problem: 'fields missing' };
   }
+  const child = record.child as unknown;
+  const identities = (list: unknown): boolean => list === undefined || (Array.isArray(list) && list.every(isIdentity));
+  if ((child !== null && !isIdentity(child)) || !identities(record.leftovers) || !identities(record.sweeping) || !identities(record.predecessors)) {
+    return { ok: false, problem: 'a pid that is not a number' };
+  }
   return { ok: true, value: record as InstanceRecord };
+}
+
+function isIdentity(value: unknown): boolean {
+  const { pid, startTime } = (value ?? {}) as Partial<ProcessIdentity>;
+  return Number.isInteger(pid) && (startTime === null || Number.isInteger(startTime));
 }
 
 /** Whether a command line is keepalive's, run with --pidfile naming this file (absolute). */
@@ -160,9 +178,13 @@ export function judgeInstance(facts: InstanceFacts): Verdict {
   // A zombie has ended; it only waits for its parent (or init, which may be slow) to reap it.
   if (!supervisor.exists || supervisor.stat.state === 'Z') return { kind: 'stale', pid, reason: 'dead', record };
   if (record) {
-    // The process that wrote the record, and only it, has this pid and start time in this boot.
+    if (record.pidfile !== facts.pidfile) return { kind: 'unknown', pid, problem: `the state file beside it is for another pidfile (${record.pidfile})` };
+    // The process that wrote the record, and only it, has this pid and start time in this boot,
+    // and it is a keepalive for this very FILE: a record naming anything else proves nothing.
     if (record.bootId !== facts.bootId) return { kind: 'stale', pid, reason: 'rebooted', record };
     if (supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
+    if (supervisor.argv === undefined) return { kind: 'unknown', pid, problem: `cannot read the command line of pid ${pid} to prove it is keepalive` };
+    if (!isKeepaliveFor(supervisor.argv, supervisor.cwd, facts.pidfile)) return { kind: 'stale', pid, reason: 'not-keepalive', record };
     return { kind: 'running', pid, record };
   }
   if (supervisor.argv !== undefined && !isKeepaliveFor(supervisor.argv, supervisor.cwd, facts.pidfile)) {
@@ -188,54 +210,21 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
   }
 }
 
-/** A process that might be left over from a killed supervisor, as /proc describes it. */
-export interface Candidate {
-  pid: number;
-  stat: ProcStat;
-  /** Its KEEPALIVE_PID environment variable, when readable. */
-  keepalivePid: number | undefined;
-}
+/** The longest texts a record holds, so that it always reads back (FILE.state is read up to 64 KB). */
+export const RECORD_BOUNDS = { name: 256, statusText: 4096, words: 1024, identities: 256 } as const;
 
-export interface LeftoverFacts {
-  record: InstanceRecord;
-  /** /proc on each recorded identity (the child, then earlier leftovers), and whether its group lives on. */
-  recorded: Array<{ identity: ProcessIdentity; facts: ProcessFacts; groupAlive: boolean }>;
-  /** The old supervisor's pid now: gone, or a newer process that got the same number. */
-  oldSupervisor: ProcessFacts;
-  /** Processes whose environment names the old supervisor (found by scanning /proc). */
-  candidates: readonly Candidate[];
-  selfPid: number;
-  bootId: string;
-}
-
-/**
- * The process groups a killed supervisor left running: its recorded child, leftovers an earlier
- * takeover had not finished stopping, and any group leader it started whose record it did not
- * live to write. Each is named with its start time, so a pid that was reused is never touched.
- */
-export function leftoverGroups(facts: LeftoverFacts): ProcessIdentity[] {
-  // Nothing from an earlier boot still runs, and its numbers may name anything now.
-  if (facts.record.bootId !== facts.bootId) return [];
-  const groups = new Map<number, ProcessIdentity>();
-  for (const { identity, facts: now, groupAlive } of facts.recorded) {
-    if (now.exists ? now.stat.startTime === identity.startTime : groupAlive) {
-      groups.set(identity.pid, { pid: identity.pid, startTime: now.exists ? now.stat.startTime : null });
-    }
-  }
-  const old = facts.record.supervisor;
-  // A process started after the old supervisor and before any newer owner of its pid number.
-  const before = facts.oldSupervisor.exists && facts.oldSupervisor.stat.startTime !== old.startTime ? facts.oldSupervisor.stat.startTime : Infinity;
-  for (const candidate of facts.candidates) {
-    const { pid, stat } = candidate;
-    if (pid === facts.selfPid || candidate.keepalivePid !== old.pid || stat.pgid !== pid || stat.state === 'Z') continue;
-    if (stat.startTime >= old.startTime && stat.startTime < before && !groups.has(pid)) {
-      groups.set(pid, { pid, startTime: stat.startTime });
-    }
-  }
-  return [...groups.values()];
-}
-
-/** The identities to look at for leftovers, in the order they were recorded. */
-export function recordedIdentities(record: InstanceRecord): ProcessIdentity[] {
-  return [...(record.child ? [{ pid: record.child.pid, startTime: record.child.startTime }] : []), ...record.leftovers];
+/** The record with every field keepalive does not choose itself cut to RECORD_BOUNDS. */
+export function boundRecord(record: InstanceRecord): InstanceRecord {
+  const few = <T>(list: readonly T[] | undefined): T[] | undefined => list?.slice(0, RECORD_BOUNDS.identities);
+  const sweeping = few(record.sweeping);
+  const predecessors = few(record.predecessors);
+  return {
+    ...record,
+    name: bounded(record.name, RECORD_BOUNDS.name),
+    lastStatusText: bounded(record.lastStatusText, RECORD_BOUNDS.statusText),
+    lastExit: record.lastExit && { ...record.lastExit, words: bounded(record.lastExit.words, RECORD_BOUNDS.words) },
+    leftovers: few(record.leftovers) ?? [],
+    ...(sweeping ? { sweeping } : {}),
+    ...(predecessors ? { predecessors } : {}),
+  };
 }

@@ -3,6 +3,7 @@
 import { formatDuration } from './duration.js';
 import type { Outcome } from './exit.js';
 import { staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
+import { stripControl } from './shown-text.js';
 
 export type ReportedState = InstanceRecord['phase'] | 'not-running' | 'stale' | 'unknown';
 
@@ -33,7 +34,23 @@ export interface StatusFacts {
   now: number;
 }
 
+/** The report, with every text from a record (or a child, through it) stripped of control characters. */
 export function statusReport(facts: StatusFacts): { report: StatusReport; exitStatus: number } {
+  const { report, exitStatus } = rawReport(facts);
+  const clean = (text: string | null): string | null => (text === null ? null : stripControl(text));
+  return {
+    report: {
+      ...report,
+      reason: stripControl(report.reason),
+      name: clean(report.name),
+      lastExit: clean(report.lastExit),
+      lastStatusText: stripControl(report.lastStatusText),
+    },
+    exitStatus,
+  };
+}
+
+function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: number } {
   const { verdict, now } = facts;
   const record = verdict.kind === 'running' || verdict.kind === 'stale' ? verdict.record : undefined;
   const since = (iso: string | undefined): number | null => (iso === undefined ? null : Math.max(0, now - Date.parse(iso)));

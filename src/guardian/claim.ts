@@ -15,6 +15,8 @@ export interface GuardianSettings {
   options: ResolvedOptions;
   pidfile: string | undefined;
   logFile: string | undefined;
+  /** --log-file-shared: the log file may be another user's, or writable by others. */
+  logFileShared?: boolean;
 }
 
 /** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
@@ -55,9 +57,11 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
   }
   let report: StartReport;
   try {
-    report = await startInBackground({ argv, logFile: settings.logFile, timeoutMs: settings.options.killTimeout + 30_000 });
+    report = await startInBackground({ argv, logFile: settings.logFile, logFileShared: settings.logFileShared === true, timeoutMs: settings.options.killTimeout + 30_000 });
   } catch (error) {
-    process.stderr.write(`keepalive: cannot start in the background: ${describeError(error)}\n`);
+    // Only opening the log file throws here; a failed spawn is reported through the promise.
+    const what = settings.logFile === undefined ? 'cannot start in the background' : `cannot open --log-file ${settings.logFile}`;
+    process.stderr.write(`keepalive: ${what}: ${logFileProblem(error)}\n`);
     return 1;
   }
   switch (report.kind) {
@@ -77,15 +81,22 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
 }
 
 /** keepalive's lines go to stderr, or are appended to --log-file (in the background, stderr is that file). */
-export function logWriter(logFile: string | undefined): (line: string) => void {
+export function logWriter(logFile: string | undefined, shared = false): (line: string) => void {
   if (logFile === undefined || isBackground()) return (line) => process.stderr.write(line);
   let fd: number;
   try {
-    fd = openForAppend(logFile, LOG_FILE_MODE);
+    fd = openForAppend(logFile, LOG_FILE_MODE, { shared });
   } catch (error) {
-    throw new InstanceError(`cannot open --log-file ${logFile}: ${describeError(error)}`);
+    throw new InstanceError(`cannot open --log-file ${logFile}: ${logFileProblem(error)}`);
   }
   return (line) => {
     writeSync(fd, line);
   };
+}
+
+/** Why --log-file was refused, and how to say that another user's log file is meant. */
+export function logFileProblem(error: unknown): string {
+  if ((error as NodeJS.ErrnoException).code !== 'EUNTRUSTED') return describeError(error);
+  const message = (error as Error).message;
+  return /owned by|can write/.test(message) ? `${message}; pass --log-file-shared if that is meant` : message;
 }

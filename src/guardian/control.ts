@@ -7,9 +7,10 @@ import type { Verdict } from '../core/instance-state.js';
 import { staleWords } from '../core/instance-state.js';
 import { LSB, statusReport, statusText } from '../core/status-report.js';
 import { checkFlags } from '../cli-options.js';
+import { stripControl } from '../core/shown-text.js';
 import { DEFAULTS, UsageError } from '../options.js';
 import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './instance-files.js';
-import { findLeftovers, stopLeftover } from './leftovers.js';
+import { findLeftovers, leftoverNames, stopLeftovers } from './leftovers.js';
 import { waitUntil } from '../shell/poll.js';
 import { readStat } from '../shell/proc.js';
 import { removeIfOurs, writeAtomically } from '../shell/safe-files.js';
@@ -95,7 +96,7 @@ export async function runControl(command: ControlCommand, output: ControlOutput)
 
 function status(paths: InstancePaths, json: boolean, output: ControlOutput): number {
   const { verdict } = viewInstance(paths);
-  const orphan = verdict.kind === 'stale' && verdict.record ? findLeftovers(verdict.record)[0] : undefined;
+  const orphan = verdict.kind === 'stale' && verdict.record ? findLeftovers(verdict.record).proven[0] : undefined;
   const { report, exitStatus } = statusReport({ pidfile: paths.pidfile, verdict, orphanPid: orphan?.pid, now: Date.now() });
   output.out(json ? `${JSON.stringify(report)}\n` : statusText(report));
   return exitStatus;
@@ -138,11 +139,12 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
 
   const { pid, record } = verdict;
-  const startTime = readStat(pid)?.startTime;
+  // The verdict proved this start time (a keepalive for FILE, the record's writer): nothing else is signalled.
+  const startTime = record?.supervisor.startTime ?? readStat(pid)?.startTime;
   // Asked through FILE.stop, keepalive stops its child with its own --stop-signal. If the request
   // is not taken up (no inotify, an older keepalive), SIGTERM does the same with SIGTERM.
   const asked = await askToStop(paths, pid, startTime);
-  if (!asked) {
+  if (!asked && !ended(pid, startTime)) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch (error) {
@@ -157,7 +159,7 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
     output.err(`keepalive: keepalive[${pid}] is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`);
     return 1;
   }
-  const child = record?.child ? ` and ${record.name}[${record.child.pid}]` : '';
+  const child = record?.child ? ` and ${stripControl(record.name)}[${record.child.pid}]` : '';
   output.err(`keepalive: stopped keepalive[${pid}]${child}\n`);
   return 0;
 }
@@ -195,18 +197,21 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const { verdict } = viewInstance(paths);
     if (verdict.kind !== 'stale') return 'busy';
     const { record } = verdict;
-    const name = record?.name ?? 'child';
-    const stopped: string[] = [];
-    for (const group of record ? findLeftovers(record) : []) {
-      const gone = await stopLeftover(group, { signal: record?.stopSignal ?? DEFAULTS.stopSignal, killTimeout: record?.killTimeoutMs ?? DEFAULTS.killTimeout, onEscalate: () => {} });
+    const name = stripControl(record?.name ?? 'child');
+    const found = record ? findLeftovers(record) : { proven: [], unproven: [] };
+    for (const unproven of found.unproven) {
+      output.err(`keepalive: ${name}[${unproven.pid}], named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone\n`);
+    }
+    const stopped = leftoverNames(name, found.proven);
+    if (record && found.proven.length > 0) {
+      const gone = await stopLeftovers(record, { signal: record.stopSignal, killTimeout: record.killTimeoutMs, onEscalate: () => {} });
       if (!gone) {
-        output.err(`keepalive: cannot stop ${name}[${group.pid}], left running by a keepalive that was killed\n`);
+        output.err(`keepalive: cannot stop ${stopped}, left running by a keepalive that was killed\n`);
         return 1;
       }
-      stopped.push(`${name}[${group.pid}]`);
     }
     removeStaleFiles(paths, verdict.pid, { keepRecord: false });
-    const left = stopped.length > 0 ? `; stopped ${stopped.join(', ')}, left running by it` : '';
+    const left = stopped === '' ? '' : `; stopped ${stopped}, left running by it`;
     output.err(`keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})${left}; removed the stale files\n`);
     return LSB.notRunning;
   } finally {
@@ -217,7 +222,7 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
 /** Gone, a zombie (done, only not reaped yet), or the pid now names a later process. */
 function ended(pid: number, startTime: number | undefined): boolean {
   const stat = readStat(pid);
-  return stat === undefined || stat.state === 'Z' || stat.startTime !== startTime;
+  return stat === undefined || stat.state === 'Z' || stat.state === 'X' || stat.startTime !== startTime;
 }
 
 async function restart(paths: InstancePaths, output: ControlOutput): Promise<number> {
@@ -251,7 +256,7 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
     output.err(`keepalive: no new child of keepalive[${pid}] within ${Math.round(timeoutMs / 1000)}s\n`);
     return 1;
   }
-  const name = after.record.name;
+  const name = stripControl(after.record.name);
   const was = before === undefined ? '' : ` (was ${name}[${before}])`;
   output.err(`keepalive: restarted: ${name}[${after.record.child.pid}]${was}\n`);
   return 0;

@@ -25,8 +25,8 @@ export function isBackground(): boolean {
 }
 
 /** Starts the background copy with the same arguments and waits for its report. */
-export function startInBackground(options: { argv: readonly string[]; logFile: string | undefined; timeoutMs: number }): Promise<StartReport> {
-  const output = options.logFile === undefined ? 'ignore' : openForAppend(options.logFile, LOG_FILE_MODE);
+export function startInBackground(options: { argv: readonly string[]; logFile: string | undefined; logFileShared: boolean; timeoutMs: number }): Promise<StartReport> {
+  const output = options.logFile === undefined ? 'ignore' : openForAppend(options.logFile, LOG_FILE_MODE, { shared: options.logFileShared });
   const script = process.argv[1] as string;
   const child = spawn(process.execPath, [...process.execArgv, script, ...options.argv], {
     detached: true,

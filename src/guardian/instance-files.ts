@@ -7,6 +7,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  boundRecord,
   judgeInstance,
   namedPid,
   parseRecord,
@@ -15,7 +16,7 @@ import {
 } from '../core/instance-state.js';
 import { tryLockExclusive } from '../shell/native.js';
 import { bootId, processFacts } from '../shell/proc.js';
-import { readRegularFile, removeIfOurs, writeAtomically } from '../shell/safe-files.js';
+import { checkDirectory, checkRecordFile, checkRecordFiles, readTrustedFile, removeIfOurs, writeAtomically } from '../shell/safe-files.js';
 
 export interface InstancePaths {
   pidfile: string;
@@ -41,6 +42,27 @@ export function instancePaths(pidfile: string): InstancePaths {
 export const PIDFILE_MODE = 0o644;
 export const STATE_MODE = 0o644;
 export const PRIVATE_MODE = 0o600;
+/** FILE.state is read back up to this size; keepalive never writes a bigger one. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+
+/** The five names beside FILE, each believed only if keepalive could have written it. */
+export function besideFile(paths: InstancePaths): string[] {
+  return [paths.pidfile, paths.state, paths.lock, paths.stop, paths.restart];
+}
+
+/**
+ * Refuses FILE's directory if others can remove keepalive's files there, and any file beside FILE
+ * that keepalive cannot have written. A directory that does not exist holds nothing to judge.
+ */
+export function checkInstanceFiles(paths: InstancePaths): void {
+  try {
+    checkDirectory(paths.directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return;
+  }
+  checkRecordFiles(besideFile(paths));
+}
 
 /** A file keepalive cannot use as it is: unreadable, of another owner, not a regular file. */
 export class InstanceError extends Error {
@@ -58,11 +80,13 @@ export interface Lock {
  */
 export function tryLock(path: string): Lock | undefined {
   for (;;) {
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, PRIVATE_MODE);
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, PRIVATE_MODE);
     const held = fstatSync(fd);
-    if (!held.isFile() || held.uid !== process.geteuid?.()) {
+    try {
+      checkRecordFile(path, held);
+    } catch (error) {
       closeSync(fd);
-      throw new InstanceError(`${path} is not a lock file keepalive made (owner uid ${held.uid}); remove it if it is stale`);
+      throw error;
     }
     if (!tryLockExclusive(fd)) {
       closeSync(fd);
@@ -90,6 +114,7 @@ function sameFile(path: string, ino: number, dev: number): boolean {
 }
 
 export interface InstanceView {
+  paths: InstancePaths;
   verdict: Verdict;
 }
 
@@ -98,10 +123,12 @@ export function viewInstance(paths: InstancePaths): InstanceView {
   let pidText: string | undefined;
   let stateText: string | undefined;
   try {
-    pidText = readRegularFile(paths.pidfile, 64);
-    stateText = readRegularFile(paths.state);
+    checkInstanceFiles(paths);
+    pidText = readTrustedFile(paths.pidfile, 64);
+    stateText = readTrustedFile(paths.state, MAX_RECORD_BYTES);
   } catch (error) {
-    return { verdict: { kind: 'unknown', pid: undefined, problem: `cannot read it: ${describeError(error)}` } };
+    const untrusted = (error as NodeJS.ErrnoException).code === 'EUNTRUSTED';
+    return { paths, verdict: { kind: 'unknown', pid: undefined, problem: untrusted ? describeError(error) : `cannot read it: ${describeError(error)}` } };
   }
   const parsed = stateText === undefined ? undefined : parseRecord(stateText);
   const record = parsed?.ok ? parsed.value : undefined;
@@ -114,11 +141,14 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     supervisor: pid === undefined ? undefined : processFacts(pid),
     bootId: bootId(),
   });
-  return { verdict };
+  return { paths, verdict };
 }
 
+/** Writes FILE.state, every field bounded, so that it always reads back. */
 export function writeRecord(paths: InstancePaths, record: InstanceRecord): void {
-  writeAtomically(paths.state, `${JSON.stringify(record, null, 2)}\n`, STATE_MODE);
+  const text = `${JSON.stringify(boundRecord(record), null, 2)}\n`;
+  if (Buffer.byteLength(text) > MAX_RECORD_BYTES) throw new InstanceError(`the state for ${paths.pidfile} would be over ${MAX_RECORD_BYTES} bytes`);
+  writeAtomically(paths.state, text, STATE_MODE);
 }
 
 export function writePidfile(paths: InstancePaths, pid: number): void {
@@ -129,7 +159,7 @@ export function writePidfile(paths: InstancePaths, pid: number): void {
 export function removeOwnFiles(paths: InstancePaths, pid: number): void {
   const names = (path: string, test: (text: string) => boolean): boolean => {
     try {
-      const text = readRegularFile(path);
+      const text = readTrustedFile(path, MAX_RECORD_BYTES);
       return text !== undefined && test(text);
     } catch {
       return false;
@@ -152,6 +182,12 @@ export function removeStaleFiles(paths: InstancePaths, stalePid: number | undefi
 export function describeError(error: unknown): string {
   const { code, path } = error as NodeJS.ErrnoException;
   if (code === 'ELOOP') return `${path ?? 'a file'} is a symbolic link, which keepalive does not follow here`;
+  if (code === 'EUNTRUSTED') {
+    const message = (error as Error).message;
+    if (message.endsWith('sticky bit')) return `${message}: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)`;
+    return / it is (a|an|not) /.test(message) ? message : `${message}: keepalive believes only files of its own user or root that no one else can write (remove it if it is not in use)`;
+  }
+  if (code === 'ENOSPC') return `no space left on the device${path === undefined ? '' : ` for ${path}`}`;
   const message = error instanceof Error ? error.message : String(error);
   return code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})` : message;
 }

@@ -5,10 +5,13 @@ import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import { describeOutcome } from '../core/exit.js';
 import { parsePid, staleWords, type InstanceRecord, type ProcessIdentity } from '../core/instance-state.js';
+import { treeSupervisors, type Leftover, type Leftovers } from '../core/leftover-trees.js';
+import { stripControl } from '../core/shown-text.js';
 import type { SignalName } from '../core/signals.js';
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
 import {
+  checkInstanceFiles,
   describeError,
   InstanceError,
   instancePaths,
@@ -21,9 +24,9 @@ import {
   type InstancePaths,
   type Lock,
 } from './instance-files.js';
-import { findLeftovers, stopLeftover } from './leftovers.js';
+import { findLeftovers, stopTree } from './leftovers.js';
 import { bootId, ownStartTime, readStat } from '../shell/proc.js';
-import { readRegularFile, removeIfOurs } from '../shell/safe-files.js';
+import { readTrustedFile, removeIfOurs } from '../shell/safe-files.js';
 import { STOP_SIGNALS } from '../shell/signals.js';
 
 /** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
@@ -47,7 +50,10 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
   const paths = instancePaths(options.pidfile);
   const early = catchStopSignals();
   let lock: Lock | undefined;
+  let wrote = false;
+  let keepRecord = false;
   try {
+    checkInstanceFiles(paths);
     lock = tryLock(paths.lock);
     if (!lock) {
       early.remove();
@@ -64,17 +70,27 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
 
     const self = { pid: process.pid, startTime: ownStartTime() };
     const record = newRecord(paths, self, options);
-    let leftovers: ProcessIdentity[] = [];
+    const old = verdict.kind === 'stale' ? verdict.record : undefined;
+    const name = old ? stripControl(old.name) : options.name; // a record's text, shown in our log
+    let found: Leftovers = { proven: [], unproven: [] };
     if (verdict.kind === 'stale') {
       const words = staleWords(verdict.reason, verdict.pid);
       options.log.line('warn', 'takeover', `taking over ${paths.pidfile}: ${words}`, { pidfile: paths.pidfile, stalePid: verdict.pid ?? null });
-      if (verdict.record) leftovers = findLeftovers(verdict.record);
+      if (old) found = findLeftovers(old);
+    }
+    for (const unproven of found.unproven) {
+      options.log.line('warn', 'leftover', `${name}[${unproven.pid}], named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`, { pid: unproven.pid });
     }
     // The leftovers go into our own record first, so that if we are killed too, the next one knows.
-    writeRecord(paths, { ...record, leftovers });
+    wrote = true;
+    writeRecord(paths, found.proven.length === 0 || !old ? record : { ...record, leftovers: found.proven.map(identity), predecessors: treeSupervisors(old) });
     writePidfile(paths, self.pid);
     removeStaleFiles(paths, verdict.kind === 'absent' ? undefined : verdict.pid, { keepRecord: true });
-    await stopLeftovers(leftovers, verdict.kind === 'stale' ? (verdict.record?.name ?? options.name) : options.name, options);
+    if (old && found.proven.length > 0) {
+      keepRecord = true; // if they cannot be stopped, the next keepalive needs to know where to look
+      await stopTree(old, found.proven, name, options);
+      keepRecord = false;
+    }
     writeRecord(paths, record);
 
     if (early.signal !== undefined) {
@@ -86,12 +102,16 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     }
     return { kind: 'claimed', instance: new Instance(paths, lock, record, options.log, early.remove) };
   } catch (error) {
+    // A claim that failed leaves nothing of its own: a record of ours would name a child never started.
+    if (wrote && !keepRecord) removeOwnFiles(paths, process.pid);
     lock?.release(true);
     early.remove();
     if (error instanceof InstanceError) throw error;
     throw new InstanceError(`cannot take ${paths.pidfile}: ${describeError(error)}`);
   }
 }
+
+const identity = (leftover: Leftover): ProcessIdentity => ({ pid: leftover.pid, startTime: leftover.startTime });
 
 function newRecord(paths: InstancePaths, self: { pid: number; startTime: number }, options: ClaimOptions): InstanceRecord {
   return {
@@ -110,20 +130,6 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
     stopSignal: options.stopSignal,
     killTimeoutMs: options.killTimeout,
   };
-}
-
-/** Never two business processes: whatever a killed predecessor left must be gone before we start. */
-async function stopLeftovers(groups: readonly ProcessIdentity[], name: string, options: ClaimOptions): Promise<void> {
-  for (const group of groups) {
-    const who = `${name}[${group.pid}]`;
-    options.log.line('warn', 'leftover', `stopping ${who}, left running by a keepalive that was killed`, { name, pid: group.pid });
-    const gone = await stopLeftover(group, {
-      signal: options.stopSignal,
-      killTimeout: options.killTimeout,
-      onEscalate: () => options.log.line('warn', 'escalate', `${who} still running after ${options.stopSignal}: sending SIGKILL`, { pid: group.pid }),
-    });
-    if (!gone) throw new InstanceError(`cannot stop ${who}, left by a keepalive that was killed; not starting a second one`);
-  }
 }
 
 /** The pid named by a pidfile someone else holds; it may not be written yet. */
@@ -159,6 +165,7 @@ export class Instance {
   #statusWrite: NodeJS.Timeout | undefined;
   #writeFailed = false;
   #released = false;
+  readonly #refused = new Set<string>();
 
   constructor(paths: InstancePaths, lock: Lock, record: InstanceRecord, log: Logger, removeEarlyListeners: () => void) {
     this.paths = paths;
@@ -184,6 +191,16 @@ export class Instance {
       });
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
+    // While a run's leftovers are swept the child is null: the record names them instead.
+    supervisor.on('sweep', (event) => {
+      const known = this.#record.sweeping ?? [];
+      const added = event.pids.flatMap((pid) => {
+        const stat = readStat(pid);
+        return stat && stat.state !== 'Z' && !known.some((seen) => seen.pid === pid) ? [{ pid, startTime: stat.startTime }] : [];
+      });
+      this.#update({ sweeping: [...known, ...added] });
+    });
+    supervisor.on('swept', () => this.#update({ sweeping: [] }));
     supervisor.on('status', (event) => this.setStatusText(event.text));
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
@@ -241,19 +258,23 @@ export class Instance {
     this.#serveRequest(this.paths.stop);
   }
 
-  /** A request counts only if this user made it, for this supervisor. */
+  /** A request counts only if this user (or root) made it, for this supervisor. */
   #serveRequest(path: string): void {
     let text: string | undefined;
     try {
-      const stats = lstatSync(path);
-      // Only this user, or root, may ask: anyone else could not have stopped the child either.
-      if (!stats.isFile() || (stats.uid !== process.geteuid?.() && stats.uid !== 0)) return;
-      text = readRegularFile(path, 64);
-    } catch {
+      text = readTrustedFile(path, 64);
+    } catch (error) {
+      // Anyone else could not have stopped the child either: said once per file, and left alone.
+      const key = `${path}:${attempt(() => lstatSync(path).ino)}`;
+      if (!this.#refused.has(key)) {
+        this.#refused.add(key);
+        this.#log.line('warn', 'request', `ignoring ${path}: ${describeError(error)}`, { path });
+      }
       return;
     }
+    if (text === undefined) return;
     removeIfOurs(path, (stats) => stats.isFile());
-    if (text === undefined || parsePid(text) !== process.pid) return;
+    if (parsePid(text) !== process.pid) return;
     if (path === this.paths.stop) {
       this.#log.line('info', 'stop', 'stop requested by `keepalive stop`', { pidfile: this.paths.pidfile });
       // With the stop signal keepalive was given (--stop-signal), as for any stop it decides on itself.
@@ -264,5 +285,13 @@ export class Instance {
     if (this.#record.phase === 'starting') return;
     this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, { pidfile: this.paths.pidfile });
     this.#supervisor?.restart();
+  }
+}
+
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }

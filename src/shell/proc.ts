@@ -1,7 +1,8 @@
 // What /proc says about a process: its stat line, command line, working directory, one variable of
 // its environment. Every read is best effort: a process can end between two of them.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { parseStat, type Candidate, type ProcessFacts, type ProcStat } from '../core/instance-state.js';
+import { parseStat, type ProcessFacts, type ProcStat } from '../core/instance-state.js';
+import type { Candidate } from '../core/leftover-trees.js';
 
 export function readStat(pid: number | 'self'): ProcStat | undefined {
   try {
@@ -11,13 +12,13 @@ export function readStat(pid: number | 'self'): ProcStat | undefined {
   }
 }
 
-/** The stat line, plus the command line and working directory when they can be read. */
+/** The stat line, plus the command line (empty for a kernel thread) and working directory when they can be read. */
 export function processFacts(pid: number): ProcessFacts {
   const stat = readStat(pid);
   if (!stat) return { exists: false };
   const argv = attempt(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1));
   const cwd = attempt(() => readlinkSync(`/proc/${pid}/cwd`));
-  return { exists: true, stat, ...(argv?.length ? { argv } : {}), ...(cwd === undefined ? {} : { cwd }) };
+  return { exists: true, stat, ...(argv === undefined ? {} : { argv }), ...(cwd === undefined ? {} : { cwd }) };
 }
 
 /** This process's start time in clock ticks since boot: with the pid, an identity no later process shares. */
@@ -32,14 +33,16 @@ export function bootId(): string {
   return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 }
 
-/** Every process whose environment says KEEPALIVE_PID=pid: what a supervisor started inherits it. */
-export function processesStartedBy(keepalivePid: number): Candidate[] {
-  const wanted = `KEEPALIVE_PID=${keepalivePid}`;
+/** Every process whose environment says KEEPALIVE_PID=one of `keepalivePids`: what a supervisor started inherits it. */
+export function processesCarrying(keepalivePids: ReadonlySet<number>): Candidate[] {
   const found: Candidate[] = [];
+  if (keepalivePids.size === 0) return found;
   for (const name of attempt(() => readdirSync('/proc')) ?? []) {
     if (!/^\d+$/.test(name)) continue;
     const environ = attempt(() => readFileSync(`/proc/${name}/environ`, 'latin1'));
-    if (environ === undefined || !environ.split('\0').includes(wanted)) continue;
+    const value = environ?.split('\0').find((entry) => entry.startsWith('KEEPALIVE_PID='))?.slice('KEEPALIVE_PID='.length);
+    const keepalivePid = value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
+    if (keepalivePid === undefined || !keepalivePids.has(keepalivePid)) continue;
     const stat = readStat(Number(name));
     if (stat) found.push({ pid: Number(name), stat, keepalivePid });
   }

@@ -1,21 +1,91 @@
 // Files beside a pidfile, written so that a crash never leaves half a file and a symlink planted in
-// the directory is never followed: O_NOFOLLOW on every open, O_EXCL on every creation, rename to publish.
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+// the directory is never followed: O_NOFOLLOW on every open, O_EXCL on every creation, rename to
+// publish. O_NONBLOCK on every open of a name that may already exist, so that a FIFO (or a device)
+// planted there cannot block keepalive in open(): fstat then says what it is, and it is refused.
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { distrustDirectory, distrustLogFile, distrustRecord, type Asker, type FileFacts } from '../core/file-trust.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, O_NONBLOCK } = constants;
 
-/** A small regular file's text; undefined when it does not exist. Symlinks and other kinds are refused. */
-export function readRegularFile(path: string, maxBytes = 64 * 1024): string | undefined {
+/** A file keepalive will not believe or write: the message names it and says why. */
+export class UntrustedFileError extends Error {
+  override name = 'UntrustedFileError';
+  readonly code = 'EUNTRUSTED';
+}
+
+/** keepalive's own user and group, against whom files are judged. */
+export function asker(): Asker {
+  return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+}
+
+export function fileFacts(stats: Stats): FileFacts {
+  const kind = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink'
+    : stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'device' : 'other';
+  return { kind, uid: stats.uid, gid: stats.gid, mode: stats.mode };
+}
+
+let passwd: Map<number, string> | undefined;
+
+/** "uid 1001 (alice)": the name from /etc/passwd when it has one. */
+export function uidWords(uid: number): string {
+  if (!passwd) {
+    passwd = new Map();
+    try {
+      for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+        const [name, , id] = line.split(':');
+        if (name && id && /^\d+$/.test(id) && !passwd.has(Number(id))) passwd.set(Number(id), name);
+      }
+    } catch {
+      // No names, then: numbers say it too.
+    }
+  }
+  const name = passwd.get(uid);
+  return name === undefined ? `uid ${uid}` : `uid ${uid} (${name})`;
+}
+
+function refuse(path: string, why: string | undefined): void {
+  if (why !== undefined) throw new UntrustedFileError(`${path}: ${why}`);
+}
+
+/** Refuses a file beside FILE that keepalive cannot have written (see core/file-trust.ts). */
+export function checkRecordFile(path: string, stats: Stats): void {
+  refuse(path, distrustRecord(fileFacts(stats), asker(), uidWords));
+}
+
+/** Refuses the directory of FILE when other users could remove or replace what keepalive writes there. */
+export function checkDirectory(path: string): void {
+  refuse(path, distrustDirectory(fileFacts(statSync(path)), asker(), uidWords));
+}
+
+/** Each existing name among `paths` must be a file keepalive believes; missing ones are fine. */
+export function checkRecordFiles(paths: readonly string[]): void {
+  for (const path of paths) {
+    let stats: Stats;
+    try {
+      stats = lstatSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    checkRecordFile(path, stats);
+  }
+}
+
+/**
+ * A small file's text, checked on its open descriptor (regular, keepalive's user or root, written
+ * by nobody else); undefined when it does not exist. Symlinks and other kinds are refused.
+ */
+export function readTrustedFile(path: string, maxBytes = 64 * 1024): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, O_RDONLY | O_NOFOLLOW);
+    fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
+    checkRecordFile(path, fstatSync(fd));
     const buffer = Buffer.alloc(maxBytes);
     let length = 0;
     for (let read = 1; read > 0 && length < maxBytes; length += read) read = readSync(fd, buffer, length, maxBytes - length, null);
@@ -25,7 +95,16 @@ export function readRegularFile(path: string, maxBytes = 64 * 1024): string | un
   }
 }
 
-/** Writes a temporary file in the same directory, syncs it, and renames it over `path`. */
+/** Writes all of `text`: writeSync may write less than asked (a full disk says so on the next call). */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/**
+ * Writes a temporary file in the same directory, syncs it, and renames it over `path`. On any
+ * failure (a full disk, a quota) the temporary file is removed: nothing half-made is left.
+ */
 export function writeAtomically(path: string, text: string, mode: number): void {
   const temporary = `${path}.${process.pid}.tmp`;
   let fd: number;
@@ -38,13 +117,13 @@ export function writeAtomically(path: string, text: string, mode: number): void 
     fd = openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   }
   try {
-    fchmodSync(fd, mode); // the exact mode, whatever the umask
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      fchmodSync(fd, mode); // the exact mode, whatever the umask
+      writeAll(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temporary, path);
   } catch (error) {
     removeQuietly(temporary);
@@ -53,12 +132,25 @@ export function writeAtomically(path: string, text: string, mode: number): void 
   syncDirectory(dirname(path));
 }
 
-/** Opens a log file for appending, creating it with `mode`; never through a symlink. */
-export function openForAppend(path: string, mode: number): number {
-  const fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
-  if (!fstatSync(fd).isFile()) {
+/**
+ * Opens a log file for appending, creating it with `mode`; never through a symlink, never a FIFO or
+ * a device, and unless `shared`, never a file another user owns or can write.
+ */
+export function openForAppend(path: string, mode: number, options: { shared?: boolean } = {}): number {
+  let fd: number;
+  try {
+    fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode);
+  } catch (error) {
+    // A FIFO nobody reads: open(O_WRONLY | O_NONBLOCK) says ENXIO rather than wait.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UntrustedFileError(`${path}: it is a FIFO`);
+    throw error;
+  }
+  try {
+    const facts = fileFacts(fstatSync(fd));
+    refuse(path, facts.kind === 'file' && options.shared ? undefined : distrustLogFile(facts, asker(), uidWords));
+  } catch (error) {
     closeSync(fd);
-    throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTREG' });
+    throw error;
   }
   return fd;
 }
@@ -85,7 +177,7 @@ export function removeQuietly(path: string): void {
 /** So that a rename survives a power cut too; a directory that cannot be synced is not an error. */
 function syncDirectory(path: string): void {
   try {
-    const fd = openSync(path, O_RDONLY | O_DIRECTORY);
+    const fd = openSync(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
     try {
       fsyncSync(fd);
     } finally {

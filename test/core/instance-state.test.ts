@@ -1,17 +1,17 @@
 // Who owns a pidfile, from facts alone: no file, no process, no clock.
 import test from 'ava';
 import {
+  boundRecord,
   isKeepaliveFor,
   judgeInstance,
-  leftoverGroups,
   parsePid,
   parseRecord,
   parseStat,
-  type Candidate,
   type InstanceRecord,
   type ProcessFacts,
   type ProcStat,
 } from '../../src/core/instance-state.js';
+import { leftoverProcesses, type Candidate } from '../../src/core/leftover-trees.js';
 
 const PIDFILE = '/run/app.pid';
 const BOOT = '3f1e0c1a-0000-4000-8000-000000000001';
@@ -70,6 +70,9 @@ test('a state file is accepted only as a version 1 record with a supervisor iden
   t.like(parseRecord('{"version":2}'), { ok: false });
   t.like(parseRecord(JSON.stringify({ ...record(), supervisor: { pid: 'x' } })), { ok: false, problem: 'no supervisor identity' });
   t.like(parseRecord('null'), { ok: false });
+  for (const bad of [{ child: { pid: '1' } }, { leftovers: [{ pid: 1, startTime: 'x' }] }, { sweeping: 'all' }, { predecessors: [null] }]) {
+    t.like(parseRecord(JSON.stringify({ ...record(), ...bad })), { ok: false, problem: 'a pid that is not a number' }, JSON.stringify(bad));
+  }
 });
 
 test('a keepalive for this pidfile: its script, and --pidfile naming the same file', (t) => {
@@ -117,20 +120,28 @@ test("files that are not keepalive's are never taken over: unknown", (t) => {
 test('a record from an earlier boot is stale, whatever now runs under its pid and start time', (t) => {
   const verdict = judgeInstance({ pidfile: PIDFILE, bootId: 'another-boot', pidText: '100\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
   t.like(verdict, { kind: 'stale', reason: 'rebooted', pid: 100 });
-  const leftovers = leftoverGroups({
+  const leftovers = leftoverProcesses({
     bootId: 'another-boot',
     record: record(),
-    recorded: [{ identity: { pid: 200, startTime: 5100 }, facts: alive(5100), groupAlive: true }],
-    oldSupervisor: GONE,
+    trees: [{ supervisor: record().supervisor, now: GONE }],
+    recorded: [{ identity: { pid: 200, startTime: 5100 }, facts: alive(5100) }],
     candidates: [candidate(201, 5200, 100)],
     selfPid: 1,
   });
-  t.deepEqual(leftovers, [], 'nothing from an earlier boot runs: its numbers may name anything now');
+  t.deepEqual(leftovers, { proven: [], unproven: [] }, 'nothing from an earlier boot runs: its numbers may name anything now');
 });
 
-test('with a record, its pid and start time in this boot are the identity: the command line is not needed', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record(), supervisor: alive(5000, ['node', 'embedding.js']) });
-  t.like(verdict, { kind: 'running', pid: 100 });
+test('with a record, its pid and start time are not enough: the process must be a keepalive for this FILE', (t) => {
+  const judge = (supervisor: ProcessFacts) => judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record(), supervisor });
+  t.like(judge(alive(5000, KEEPALIVE_ARGV)), { kind: 'running', pid: 100 });
+  t.like(judge(alive(5000, ['/usr/sbin/sshd', '-D'])), { kind: 'stale', reason: 'not-keepalive', pid: 100 }, 'a live unrelated process named as the supervisor');
+  t.like(judge(alive(5000, ['node', 'cli.js', '--pidfile', '/run/other.pid'])), { kind: 'stale', reason: 'not-keepalive' }, 'a keepalive for another FILE');
+  t.like(judge(alive(5000)), { kind: 'unknown', pid: 100 }, 'no command line to prove it by');
+  t.like(judge(alive(5000, [])), { kind: 'stale', reason: 'not-keepalive' }, 'an empty one (a kernel thread) is proof enough that it is not keepalive');
+  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record({ pidfile: '/run/other.pid' }), supervisor: alive(5000, KEEPALIVE_ARGV) }), {
+    kind: 'unknown',
+    problem: 'the state file beside it is for another pidfile (/run/other.pid)',
+  });
 });
 
 test('a live pid with neither a state file nor a readable command line: unknown', (t) => {
@@ -142,27 +153,19 @@ test('the record is the supervisor’s own word: it wins over the pidfile', (t) 
   t.like(verdict, { kind: 'running', pid: 100 });
 });
 
-test('leftovers: the recorded child if it is still the same process, or its group if only that is left', (t) => {
-  const base = { record: record(), oldSupervisor: GONE, candidates: [], selfPid: 1 };
-  const child = { pid: 200, startTime: 5100 };
-  t.deepEqual(leftoverGroups({ bootId: BOOT, ...base, recorded: [{ identity: child, facts: alive(5100), groupAlive: true }] }), [child]);
-  t.deepEqual(leftoverGroups({ bootId: BOOT, ...base, recorded: [{ identity: child, facts: alive(7777), groupAlive: true }] }), [], 'pid reused');
-  t.deepEqual(leftoverGroups({ bootId: BOOT, ...base, recorded: [{ identity: child, facts: GONE, groupAlive: true }] }), [{ pid: 200, startTime: null }]);
-  t.deepEqual(leftoverGroups({ bootId: BOOT, ...base, recorded: [{ identity: child, facts: GONE, groupAlive: false }] }), []);
-  const orphanGroup = { pid: 300, startTime: null };
-  t.deepEqual(leftoverGroups({ bootId: BOOT, ...base, recorded: [{ identity: orphanGroup, facts: alive(9000), groupAlive: true }] }), [], 'a new process took the number');
-});
-
-test('leftovers: group leaders whose environment names the old supervisor, started in its lifetime', (t) => {
-  const base = { record: record({ child: null }), recorded: [], selfPid: 1 };
-  const found = (candidates: Candidate[], oldSupervisor: ProcessFacts = GONE) =>
-    leftoverGroups({ bootId: BOOT, ...base, candidates, oldSupervisor }).map((group) => group.pid);
-  t.deepEqual(found([candidate(201, 5200, 100)]), [201], 'its child, unrecorded: the supervisor died right after the spawn');
-  t.deepEqual(found([candidate(202, 4000, 100)]), [], 'started before the old supervisor');
-  t.deepEqual(found([candidate(203, 5200, 555)]), [], "another supervisor's child");
-  t.deepEqual(found([candidate(204, 5200, 100, { pgid: 1 })]), [], 'not a group leader: stopped with its group');
-  t.deepEqual(found([candidate(205, 5200, 100, { state: 'Z' })]), [], 'a zombie has ended');
-  t.deepEqual(found([candidate(206, 8000, 100)], alive(7000)), [], 'a child of a later process that got pid 100');
-  t.deepEqual(found([candidate(207, 6000, 100)], alive(7000)), [207]);
-  t.deepEqual(leftoverGroups({ bootId: BOOT, ...base, candidates: [candidate(1, 5200, 100)], oldSupervisor: GONE, selfPid: 1 }), [], 'never ourselves');
+test('every field a record holds is bounded, so that it always reads back', (t) => {
+  const long = 'x'.repeat(100_000);
+  const bounded = boundRecord(record({
+    name: long,
+    lastStatusText: long,
+    lastExit: { pid: 1, outcome: { kind: 'exited', code: 1 } as never, status: 1, words: long, at: '' },
+    sweeping: Array.from({ length: 10_000 }, (_, pid) => ({ pid, startTime: 1 })),
+  }));
+  t.is(bounded.name.length, 256);
+  t.true(bounded.name.endsWith('…'));
+  t.is(bounded.lastStatusText.length, 4096);
+  t.is(bounded.lastExit?.words.length, 1024);
+  t.is(bounded.sweeping?.length, 256);
+  t.true(JSON.stringify(bounded).length < 64 * 1024);
+  t.deepEqual(boundRecord(record()), record(), 'a record within bounds is kept as it is');
 });

@@ -88,3 +88,15 @@ test('unknown: status 4, with the reason', (t) => {
   t.is(report.state, 'unknown');
   t.is(statusText(report), 'unknown: cannot read it: permission denied (EACCES)\n');
 });
+
+test('texts from the record are shown without control characters, in the lines and in --json', (t) => {
+  const planted: InstanceRecord = {
+    ...record,
+    name: 'app\u001b]0;title\u0007',
+    lastExit: { ...(record.lastExit as NonNullable<InstanceRecord['lastExit']>), words: 'app[200] \u001b[2Jexited' },
+    lastStatusText: 'ok\u001b[8m\r\u009b',
+  };
+  const { report } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: planted }, now: T0 + 90_000 });
+  t.like(report, { name: 'app]0;title', lastExit: 'app[200] [2Jexited', lastStatusText: 'ok[8m' });
+  t.false(/[\u0000-\u001f\u007f-\u009f]/.test(statusText(report).replace(/\n/g, '')));
+});

@@ -2,12 +2,13 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tryLock } from '../../src/guardian/instance-files.js';
-import { readRegularFile, writeAtomically } from '../../src/shell/safe-files.js';
+import { readTrustedFile, writeAtomically } from '../../src/shell/safe-files.js';
 import { eventually } from '../helpers/proc.js';
 
 function directory(t: { teardown(fn: () => void): void }): string {
@@ -61,12 +62,21 @@ test('writeAtomically replaces a planted symlink instead of writing through it, 
   t.is(readFileSync(path, 'utf8'), '{"ok":true}\n');
 });
 
-test('readRegularFile: undefined when missing; a symlink or a directory is refused', (t) => {
+test('readTrustedFile: undefined when missing; a symlink, a directory, a FIFO, a file others write or own is refused', (t) => {
   const dir = directory(t);
-  t.is(readRegularFile(join(dir, 'missing')), undefined);
-  writeFileSync(join(dir, 'file'), '42\n');
-  t.is(readRegularFile(join(dir, 'file')), '42\n');
+  t.is(readTrustedFile(join(dir, 'missing')), undefined);
+  writeFileSync(join(dir, 'file'), '42\n', { mode: 0o644 });
+  t.is(readTrustedFile(join(dir, 'file')), '42\n');
   symlinkSync(join(dir, 'file'), join(dir, 'link'));
-  t.throws(() => readRegularFile(join(dir, 'link')), { code: 'ELOOP' });
-  t.throws(() => readRegularFile(dir), { code: 'ENOTREG' });
+  t.throws(() => readTrustedFile(join(dir, 'link')), { code: 'ELOOP' });
+  t.throws(() => readTrustedFile(dir), { code: 'EUNTRUSTED', message: `${dir}: it is a directory` });
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  t.throws(() => readTrustedFile(join(dir, 'fifo')), { code: 'EUNTRUSTED', message: `${join(dir, 'fifo')}: it is a FIFO` }, 'refused at once, not blocked in open()');
+  chmodSync(join(dir, 'file'), 0o664);
+  t.throws(() => readTrustedFile(join(dir, 'file')), { code: 'EUNTRUSTED', message: /its group \(gid \d+\) can write it$/ });
+  chmodSync(join(dir, 'file'), 0o646);
+  t.throws(() => readTrustedFile(join(dir, 'file')), { code: 'EUNTRUSTED', message: /any user can write it$/ });
+  chmodSync(join(dir, 'file'), 0o644);
+  chownSync(join(dir, 'file'), 54_321, 54_321);
+  t.throws(() => readTrustedFile(join(dir, 'file')), { code: 'EUNTRUSTED', message: /it is owned by uid 54321, neither keepalive's user \(uid 0 \(root\)\) nor root$/ });
 });
