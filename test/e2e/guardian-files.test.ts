@@ -362,7 +362,7 @@ test('--name is bounded: a name too long for the record is refused before anythi
   const pidfile = join(directory, 'app.pid');
   const result = await runWithin(['--pidfile', pidfile, '--name', 'n'.repeat(70_000), '--', 'sleep', marker]);
   t.is(result.status, 2);
-  t.is(result.stderr, 'keepalive: --name "nnnnnnnnnnnnnnnnnnnn...": 70000 characters; at most 256\n');
+  t.is(result.stderr, `keepalive: --name "${"n".repeat(40)}... (70000 characters)": expected a name of 1 to 256 characters\n`);
   t.deepEqual(readdirSync(directory), []);
   t.deepEqual(children(marker), []);
 });
