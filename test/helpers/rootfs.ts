@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** Programs the tests' children use, found on PATH and copied to /usr/bin under the same name. */
-const PROGRAMS = ['sh', 'sleep', 'cat', 'echo', 'true', 'env', 'ls', 'mkdir', 'rm'];
+const PROGRAMS = ['sh', 'sleep', 'cat', 'echo', 'true', 'env', 'ls', 'mkdir', 'rm', 'ln', 'chmod'];
 
 export interface Rootfs {
   /** The root filesystem. */
@@ -32,7 +32,7 @@ export function assembleRootfs(): Rootfs {
   const remove = (): void => void spawnSync('rm', ['-rf', '--one-file-system', top]);
   try {
     mkdirSync(work);
-    for (const sub of ['usr/bin', 'etc', 'tmp', 'run', 'root', 'app', 'proc', 'sys', 'dev', 'srv']) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ['usr/bin', 'usr/local/bin', 'etc', 'tmp', 'run', 'root', 'app', 'proc', 'sys', 'dev', 'srv']) mkdirSync(join(dir, sub), { recursive: true });
     chmodSync(join(dir, 'tmp'), 0o1777);
     symlinkSync('usr/bin', join(dir, 'bin'));
     const binaries = [process.execPath, ...PROGRAMS.map(which)];
@@ -66,12 +66,13 @@ export function processExists(pid: number): boolean {
   }
 }
 
-/** npm's package, at /usr/lib/node_modules/npm with /usr/bin/npm pointing into it, as Node's images have it. */
+/** npm's package, at /usr/lib/node_modules/npm with /usr/bin/npm and npx pointing into it, as Node's images have it. */
 function copyNpm(dir: string): void {
   const cli = realpathSync(which('npm')); // .../npm/bin/npm-cli.js
   const target = join(dir, 'usr/lib/node_modules/npm');
   placeTree(dirname(dirname(cli)), target);
   symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', join(dir, 'usr/bin/npm'));
+  symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', join(dir, 'usr/bin/npx'));
 }
 
 /** The program's file on PATH (not a shell builtin of the same name), symlinks resolved. */
