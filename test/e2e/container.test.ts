@@ -1,11 +1,11 @@
 // keepalive as PID 1 of a real container: podman + runc over a root filesystem assembled from this
 // machine's node, sh and coreutils (test/helpers/rootfs.ts), keepalive's build mounted at /app.
 // One root filesystem serves the whole file; the cases run at the same time.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { Container, IN_CONTAINER_CLI, IN_CONTAINER_FIXTURES, podman, podmanMissing, removeLeftoverContainers } from '../helpers/podman.js';
+import { Container, IN_CONTAINER_CLI, IN_CONTAINER_FIXTURES, podman, podmanMissing, removeLeftoverContainers, type Run } from '../helpers/podman.js';
 import { childrenOf, eventually, processState } from '../helpers/proc.js';
 import { assembleRootfs, type Rootfs } from '../helpers/rootfs.js';
 
@@ -34,7 +34,18 @@ function container(t: { teardown(fn: () => Promise<void>): void }, args: readonl
   return started;
 }
 
-test('podman stop: a child that exits cleanly on SIGTERM ends the container with status 0, at once', async (t) => {
+/**
+ * podman stop sends SIGTERM, then SIGKILL after -t seconds and says so: keepalive must have ended the
+ * container before that. (The time is not bounded tighter: on a loaded machine podman itself is slow;
+ * the final log line and the child's status show that keepalive, not podman's SIGKILL, ended it.)
+ */
+function stoppedByKeepalive(t: ExecutionContext, stop: Run): void {
+  t.is(stop.status, 0, stop.stderr);
+  t.notRegex(stop.stderr, /resorting to SIGKILL/);
+  t.log(`podman stop took ${Math.round(stop.ms)}ms`);
+}
+
+test('podman stop: a child that exits cleanly on SIGTERM ends the container with status 0', async (t) => {
   const box = container(t, ['--', fixture('trap-term.sh')]);
   await box.line('stdout', /^ready$/);
   const stop = await box.stop(10);
@@ -43,7 +54,7 @@ test('podman stop: a child that exits cleanly on SIGTERM ends the container with
   t.true(box.stdout.all.includes('got TERM'));
   t.regex(box.stderr.text, /SIGTERM received: stopping trap-term\[\d+\]/);
   t.regex(box.stderr.text, /trap-term\[\d+\] exited with code 0; stopped/);
-  t.true(stop.ms < 5000, `podman stop took ${stop.ms}ms`);
+  stoppedByKeepalive(t, stop);
 });
 
 test('podman stop: a child that ignores SIGTERM is SIGKILLed by keepalive, which logs it before podman would', async (t) => {
@@ -54,9 +65,8 @@ test('podman stop: a child that ignores SIGTERM is SIGKILLed by keepalive, which
   t.is(ended.status, 137, box.stderr.text);
   t.regex(box.stderr.text, /ignore-stop\[\d+\] still running [\d.]+s after SIGTERM: sending SIGKILL/);
   t.regex(box.stderr.text, /ignore-stop\[\d+\] killed: SIGKILL \(Forced termination\), status 137; stopped/);
-  // podman's own SIGKILL would come after 8s, and it would say so.
-  t.true(stop.ms >= 900 && stop.ms < 6000, `podman stop took ${stop.ms}ms`);
-  t.notRegex(stop.stderr, /SIGKILL/);
+  t.true(stop.ms >= 900, `podman stop took ${stop.ms}ms`);
+  stoppedByKeepalive(t, stop);
 });
 
 test('podman stop: an `sh -c` child stops as a whole, status 143', async (t) => {
@@ -67,7 +77,7 @@ test('podman stop: an `sh -c` child stops as a whole, status 143', async (t) => 
   t.is(ended.status, 143, box.stderr.text);
   t.regex(box.stderr.text, /sh\[\d+\] killed: SIGTERM \(Termination\), status 143; stopped/);
   t.false(box.stdout.all.includes('not reached'));
-  t.true(stop.ms < 5000, `podman stop took ${stop.ms}ms`);
+  stoppedByKeepalive(t, stop);
 });
 
 test('podman stop: an `npm start` child (npm -> sh -c -> node) stops as a whole', async (t) => {
@@ -78,7 +88,7 @@ test('podman stop: an `npm start` child (npm -> sh -c -> node) stops as a whole'
   t.true(box.stdout.all.includes('got SIGTERM'), box.stdout.text);
   t.regex(box.stderr.text, /npm\[\d+\] killed: SIGTERM \(Termination\), status 143; stopped/);
   t.is(ended.status, 143, box.stderr.text);
-  t.true(stop.ms < 5000, `podman stop took ${stop.ms}ms`);
+  stoppedByKeepalive(t, stop);
 });
 
 type Action = 'stop' | 'forward' | 'ignore' | 'kill' | 'freeze';
