@@ -26,11 +26,30 @@ test.after.always(() => rootfs?.remove());
 
 const fixture = (name: string): string => `${IN_CONTAINER_FIXTURES}${name}`;
 
-/** Starts a container and removes it when the test ends, whatever happened. */
-function container(t: { teardown(fn: () => Promise<void>): void }, args: readonly string[], podmanOptions: readonly string[] = []): Container {
+// At most this many containers at once: the cases still overlap, but two cores shared with other
+// test files are not asked to start twenty Node processes and their podman at the same instant.
+const SLOTS = 6;
+let free = SLOTS;
+const waiting: Array<() => void> = [];
+const takeSlot = async (): Promise<void> => {
+  if (free > 0) free -= 1;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+};
+const releaseSlot = (): void => {
+  const next = waiting.shift();
+  if (next) next();
+  else free += 1;
+};
+
+/** Starts a container (when a slot is free) and removes it when the test ends, whatever happened. */
+async function container(t: { teardown(fn: () => Promise<void>): void }, args: readonly string[], podmanOptions: readonly string[] = []): Promise<Container> {
   if (rootfs === undefined) throw new Error('no root filesystem');
+  await takeSlot();
   const started = new Container(rootfs, args, { podman: podmanOptions });
-  t.teardown(() => started.remove());
+  t.teardown(async () => {
+    await started.remove();
+    releaseSlot();
+  });
   return started;
 }
 
@@ -46,7 +65,7 @@ function stoppedByKeepalive(t: ExecutionContext, stop: Run): void {
 }
 
 test('podman stop: a child that exits cleanly on SIGTERM ends the container with status 0', async (t) => {
-  const box = container(t, ['--', fixture('trap-term.sh')]);
+  const box = await container(t, ['--', fixture('trap-term.sh')]);
   await box.line('stdout', /^ready$/);
   const stop = await box.stop(10);
   const ended = await box.end();
@@ -58,7 +77,7 @@ test('podman stop: a child that exits cleanly on SIGTERM ends the container with
 });
 
 test('podman stop: a child that ignores SIGTERM is SIGKILLed by keepalive, which logs it before podman would', async (t) => {
-  const box = container(t, ['--kill-timeout', '1s', '--', fixture('ignore-stop.sh')]);
+  const box = await container(t, ['--kill-timeout', '1s', '--', fixture('ignore-stop.sh')]);
   await box.line('stdout', /^ready$/);
   const stop = await box.stop(8);
   const ended = await box.end();
@@ -70,7 +89,7 @@ test('podman stop: a child that ignores SIGTERM is SIGKILLed by keepalive, which
 });
 
 test('podman stop: an `sh -c` child stops as a whole, status 143', async (t) => {
-  const box = container(t, ['--', 'sh', '-c', 'sleep 1000 & echo started; sleep 1001; echo not reached']);
+  const box = await container(t, ['--', 'sh', '-c', 'sleep 1000 & echo started; sleep 1001; echo not reached']);
   await box.line('stdout', /^started$/);
   const stop = await box.stop(10);
   const ended = await box.end();
@@ -81,7 +100,7 @@ test('podman stop: an `sh -c` child stops as a whole, status 143', async (t) => 
 });
 
 test('podman stop: an `npm start` child (npm -> sh -c -> node) stops as a whole', async (t) => {
-  const box = container(t, ['--', 'npm', 'start'], ['--workdir', '/srv/npm-app', '--env', 'HOME=/tmp', '--env', 'npm_config_update_notifier=false']);
+  const box = await container(t, ['--', 'npm', 'start'], ['--workdir', '/srv/npm-app', '--env', 'HOME=/tmp', '--env', 'npm_config_update_notifier=false']);
   await box.line('stdout', /^ready$/);
   const stop = await box.stop(10);
   const ended = await box.end();
@@ -123,7 +142,7 @@ const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, Action, string?]> = [
 for (const [signal, action, note = ''] of SIGNALS) {
   test(`podman kill --signal ${signal.slice(3)}: ${action}${note}`, async (t) => {
     const dieOf = action === 'stop' ? [signal] : [];
-    const box = container(t, ['--kill-timeout', '3s', '--', 'node', fixture('signal-recorder.js'), ...dieOf]);
+    const box = await container(t, ['--kill-timeout', '3s', '--', 'node', fixture('signal-recorder.js'), ...dieOf]);
     await box.line('stdout', /^ready$/);
     const keepalive = await box.hostPid();
     const child = await eventually('the child under keepalive', () => childrenOf(keepalive)[0]);
@@ -173,7 +192,7 @@ for (const [signal, action, note = ''] of SIGNALS) {
 }
 
 test('orphans in the container are reaped by keepalive, PID 1', async (t) => {
-  const box = container(t, ['-v', '--', fixture('orphans.sh'), '100']);
+  const box = await container(t, ['-v', '--', fixture('orphans.sh'), '100']);
   await box.line('stdout', /^orphaned 100$/);
   const keepalive = await box.hostPid();
   await eventually('100 orphans to be reaped', () => box.stderr.all.filter((line) => /reaped orphan \d+ \(exited with code 0\)/.test(line)).length >= 100);
@@ -184,7 +203,7 @@ test('orphans in the container are reaped by keepalive, PID 1', async (t) => {
 
 test('an OOM kill under podman run --memory is told as oom-killed, status 137', async (t) => {
   const hog = 'const held = []; for (;;) held.push(Buffer.alloc(16 * 1024 * 1024, 1));';
-  const box = container(t, ['--restart', 'never', '--', 'node', '-e', hog], ['--memory', '160m', '--memory-swap', '160m']);
+  const box = await container(t, ['--restart', 'never', '--', 'node', '-e', hog], ['--memory', '160m', '--memory-swap', '160m']);
   const ended = await box.end();
   t.is(ended.status, 137, box.stderr.text);
   t.regex(box.stderr.text, /node\[\d+\] oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status 137/);
@@ -193,7 +212,7 @@ test('an OOM kill under podman run --memory is told as oom-killed, status 137', 
 const PIDFILE = ['--pidfile', '/run/keepalive.pid'];
 
 test('podman exec ... keepalive restart restarts the child, not the container', async (t) => {
-  const box = container(t, [...PIDFILE, '--', 'sleep', '1000']);
+  const box = await container(t, [...PIDFILE, '--', 'sleep', '1000']);
   await box.line('stderr', /sleep\[\d+\] started$/);
   const keepalive = await box.hostPid();
   const restart = await box.exec(['node', IN_CONTAINER_CLI, 'restart', ...PIDFILE]);
@@ -209,7 +228,7 @@ test('podman exec ... keepalive restart restarts the child, not the container', 
 test('keepalive status as the health check: healthy only while the child runs', async (t) => {
   const health = ['--health-cmd', `node ${IN_CONTAINER_CLI} status ${PIDFILE.join(' ')}`, '--health-interval', 'disable', '--health-retries', '1'];
   // A long --delay keeps the child down for a while after it is killed.
-  const box = container(t, [...PIDFILE, '--delay', '1m', '--', 'sleep', '1000'], health);
+  const box = await container(t, [...PIDFILE, '--delay', '1m', '--', 'sleep', '1000'], health);
   await box.line('stderr', /sleep\[\d+\] started$/);
   const check = (): Promise<number | null> => podman(['healthcheck', 'run', box.name]).then((run) => run.status);
   t.is(await check(), 0);
