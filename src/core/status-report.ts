@@ -1,5 +1,6 @@
 // What `keepalive status` says, from a verdict and the time: one object for scripts, a few lines for
-// people, and the LSB init-script exit status (0 running, 3 not running, 4 unknown).
+// people, and the LSB init-script exit status (0 running, 1 keepalive runs but its child does not,
+// 3 not running, 4 unknown). Only 0 says the child runs, so that `status` can be a health check.
 import { formatDuration } from './duration.js';
 import type { Outcome } from './exit.js';
 import { staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
@@ -23,7 +24,8 @@ export interface StatusReport {
   lastStatusText: string;
 }
 
-export const LSB = { running: 0, notRunning: 3, unknown: 4 } as const;
+/** LSB's 1 is "dead and the pidfile exists": here the child is, between runs or stopping. */
+export const LSB = { running: 0, childNotRunning: 1, notRunning: 3, unknown: 4 } as const;
 
 export interface StatusFacts {
   pidfile: string;
@@ -94,7 +96,7 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
           uptimeMs: since(record?.startedAt),
           childUptimeMs: since(record?.child?.startedAt),
         },
-        exitStatus: LSB.running,
+        exitStatus: record?.phase === 'running' && record.child ? LSB.running : LSB.childNotRunning,
       };
   }
 }

@@ -1,19 +1,14 @@
 // How many times the kernel's OOM killer has struck in keepalive's memory cgroup (which the child
-// inherits): cgroup v2 `memory.events`, or v1 `memory.oom_control`. Both say `oom_kill N`.
+// inherits): cgroup v2 `memory.events`, or v1 `memory.oom_control`. Both say `oom_kill N`. Which
+// file that is comes from /proc/self/mountinfo and /proc/self/cgroup (core/cgroup.ts).
 import { existsSync, readFileSync } from 'node:fs';
+import { oomCounterCandidates } from '../core/cgroup.js';
 
 export type OomCounter = () => number | undefined;
 
-/** The counter file for the memory cgroup named in /proc/self/cgroup, if the kernel offers one. */
-export function oomCounterFile(procSelfCgroup: string, cgroupRoot = '/sys/fs/cgroup'): string | undefined {
-  const candidates: string[] = [];
-  for (const line of procSelfCgroup.split('\n')) {
-    const [, controllers, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
-    if (path === undefined) continue;
-    if (controllers === '') candidates.push(`${cgroupRoot}${path === '/' ? '' : path}/memory.events`);
-    if (controllers?.split(',').includes('memory')) candidates.push(`${cgroupRoot}/memory${path === '/' ? '' : path}/memory.oom_control`);
-  }
-  return candidates.find((file) => existsSync(file));
+/** The counter file for this process's memory cgroup, if the kernel offers one. */
+export function oomCounterFile(mountinfo: string, procSelfCgroup: string): string | undefined {
+  return oomCounterCandidates(mountinfo, procSelfCgroup).find((file) => existsSync(file));
 }
 
 export function parseOomKills(text: string): number | undefined {
@@ -34,7 +29,7 @@ export function oomCounter(file: string | undefined): OomCounter {
 
 export function discoverOomCounter(): OomCounter {
   try {
-    return oomCounter(oomCounterFile(readFileSync('/proc/self/cgroup', 'utf8')));
+    return oomCounter(oomCounterFile(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8')));
   } catch {
     return () => undefined;
   }

@@ -59,12 +59,21 @@ test('running: status 0, pids, uptimes, restarts, last exit and STATUS= text', (
   );
 });
 
-test('between two runs of the child: still status 0, and the text says the child is not running now', (t) => {
+test('between two runs of the child: status 1, and the text says the child is not running now', (t) => {
   const between = { ...record, phase: 'restarting' as const, child: null };
   const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: between }, now: T0 });
-  t.is(exitStatus, 0);
+  t.is(exitStatus, 1);
   t.like(report, { state: 'restarting', childPid: null, childUptimeMs: null });
   t.regex(statusText(report), /^child: app is not running now$/m);
+});
+
+test('status 0 only while the child runs: starting and stopping are 1 too', (t) => {
+  for (const phase of ['starting', 'stopping', 'restarting'] as const) {
+    const { exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase } }, now: T0 });
+    t.is(exitStatus, 1, phase);
+  }
+  const { exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase: 'running', child: null } }, now: T0 });
+  t.is(exitStatus, 1);
 });
 
 test('no pidfile: status 3, not running', (t) => {

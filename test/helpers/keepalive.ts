@@ -13,7 +13,7 @@ export interface Ended {
 }
 
 /** Lines of a stream, with a way to wait for one that matches. */
-class Lines {
+export class Lines {
   readonly all: string[] = [];
   #partial = '';
   #waiters: Array<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }> = [];

@@ -1,7 +1,7 @@
 // OOM kills: for real, in a memory cgroup with a small limit, and through the injected counter.
 import test from 'ava';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { supervise, type ExitEvent, type SpawnEvent } from '../../src/index.js';
@@ -9,18 +9,30 @@ import { oomCounter, oomCounterFile, parseOomKills } from '../../src/shell/oom.j
 import { Keepalive } from '../helpers/keepalive.js';
 import { eventually } from '../helpers/proc.js';
 
-test('the counter file is found for cgroup v2 and v1', (t) => {
+test('the counter file is the first candidate that exists, under the mount of each hierarchy', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'keepalive-cgroup-'));
-  mkdirSync(join(root, 'app.slice'), { recursive: true });
-  writeFileSync(join(root, 'app.slice', 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
-  t.is(oomCounterFile('0::/app.slice\n', root), join(root, 'app.slice', 'memory.events'));
-  mkdirSync(join(root, 'memory', 'docker', 'abc'), { recursive: true });
-  writeFileSync(join(root, 'memory', 'docker', 'abc', 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
-  t.is(oomCounterFile('4:memory:/docker/abc\n0::/\n', root), join(root, 'memory', 'docker', 'abc', 'memory.oom_control'));
-  t.is(oomCounterFile('1:cpu:/\n', root), undefined);
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'v2', 'app.slice'), { recursive: true });
+  writeFileSync(join(root, 'v2', 'app.slice', 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
+  const v2 = `30 23 0:26 / ${root}/v2 rw,nosuid - cgroup2 cgroup2 rw\n`;
+  t.is(oomCounterFile(v2, '0::/app.slice\n'), join(root, 'v2', 'app.slice', 'memory.events'));
+  t.is(oomCounterFile(v2, '0::/other.slice\n'), undefined);
+  // A container's own v1 memory cgroup, mounted from the host path that /proc/self/cgroup names.
+  mkdirSync(join(root, 'memory'));
+  writeFileSync(join(root, 'memory', 'memory.oom_control'), 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+  const v1 = `88 84 0:32 /docker/abc ${root}/memory ro,nosuid - cgroup cgroup rw,memory\n`;
+  t.is(oomCounterFile(v1, '4:memory:/docker/abc\n0::/\n'), join(root, 'memory', 'memory.oom_control'));
+  t.is(oomCounterFile(v1, '1:cpu:/\n'), undefined);
   t.is(parseOomKills('oom_kill_disable 0\nunder_oom 0\noom_kill 2\n'), 2);
   t.is(parseOomKills('nothing'), undefined);
   t.is(oomCounter(undefined)(), undefined);
+  t.is(oomCounter(join(root, 'memory', 'memory.oom_control'))(), 2);
+});
+
+test('this machine\'s own counter is found and readable', (t) => {
+  const file = oomCounterFile(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
+  t.truthy(file, 'no memory.events or memory.oom_control found for this process');
+  t.is(typeof oomCounter(file)(), 'number');
 });
 
 test('a SIGKILL while the OOM count rose is "oom-killed"; any other SIGKILL is "killed"', async (t) => {
