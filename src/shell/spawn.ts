@@ -1,6 +1,7 @@
 // The spawn gateway: every process keepalive starts goes through here, so its pid is known
 // (the reaper leaves these alone) and a failed exec and an exit arrive as one kind of fact.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 
@@ -20,7 +21,8 @@ export type SpawnResult =
 
 // cross-spawn finds commands the way a POSIX shell would on Windows (PATHEXT, shebangs); on POSIX
 // it passes straight through to Node's spawn, so it is loaded only where it does something.
-const spawnCommand: typeof spawn = process.platform === 'win32' ? ((await import('cross-spawn')).default as typeof spawn) : spawn;
+// createRequire, not a top-level await: require('keepalive') must work from CommonJS.
+const spawnCommand: typeof spawn = process.platform === 'win32' ? (createRequire(import.meta.url)('cross-spawn') as typeof spawn) : spawn;
 
 const spawnedPids = new Set<number>();
 
