@@ -3,6 +3,7 @@
 // so a run that needs neither pays nothing for it.
 import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
+import { libcToLoad } from './libc.js';
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const LOCK_EX = 2;
@@ -23,7 +24,7 @@ let libc: Libc | undefined;
 function load(): Libc {
   if (libc) return libc;
   const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-  const library = koffi.load('libc.so.6');
+  const library = koffi.load(libcToLoad());
   libc = {
     koffi,
     waitpid: library.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
