@@ -24,9 +24,13 @@ interface Run {
   stderr: string;
 }
 
-/** Runs a command to its end; npm settings of the `npm test` around us are left out. */
+/**
+ * Runs a command to its end as a user's shell would: without the npm settings of the `npm test`
+ * around us, and without its node_modules/.bin (this checkout's tsc) on PATH.
+ */
 function run(command: string, args: readonly string[], cwd: string): Promise<Run> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+  env['PATH'] = (env['PATH'] ?? '').split(':').filter((dir) => !dir.endsWith('node_modules/.bin')).join(':');
   return new Promise((done) => {
     execFile(command, args, { cwd, env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
