@@ -6,7 +6,7 @@
 // directory (`npm install /path/to/clone`), npm links the clone and runs this in it without installing
 // its devDependencies: then this installs them into the clone first, as npm itself does for git.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,9 @@ let tsc = findTsc();
 if (tsc === undefined) {
   process.stderr.write(`keepalive: installing its build tools (devDependencies) in ${root} to build it\n`);
   const npm = process.env['npm_execpath'];
-  const args = ['ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund'];
+  // The lockfile's versions when there is one (a clone has it), as `npm ci` in the clone would.
+  const command = existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install', '--no-save'];
+  const args = [...command, '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund'];
   const options = { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: innerNpmEnv() };
   if (npm?.endsWith('.js')) execFileSync(process.execPath, [npm, ...args], options);
   else execFileSync(npm ?? 'npm', args, options);
