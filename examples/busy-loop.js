@@ -2,7 +2,7 @@
 //   npx keepalive --heartbeat 1s -- node examples/busy-loop.js
 // heartbeat() beats from the event loop, so the stuck loop misses its beats and keepalive restarts
 // the app; an app that only crashed would never need this.
-import { heartbeat, ready, status } from 'keepalive/client';
+import { heartbeat, ready, status } from 'keepalive-supervisor/client';
 
 heartbeat();
 ready();

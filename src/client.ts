@@ -1,6 +1,6 @@
-// keepalive/client: what a Node.js child tells keepalive, on the notify channel it was given.
+// keepalive-supervisor/client: what a Node.js child tells keepalive, on the notify channel it was given.
 //
-//   import { heartbeat, ready } from 'keepalive/client';
+//   import { heartbeat, ready } from 'keepalive-supervisor/client';
 //   heartbeat();   // beats from the event loop: a blocked loop stops the beats and is caught as a hang
 //   ready();       // when the app can do its work: the stable run (--reset-after) is counted from here
 //

@@ -1,4 +1,4 @@
-// keepalive/client in real Node.js children; the test holds the other end of the channel.
+// keepalive-supervisor/client in real Node.js children; the test holds the other end of the channel.
 import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs `code` (an ES module importing keepalive/client) with a channel at fd 3 unless `channel` is false. */
+/** Runs `code` (an ES module importing keepalive-supervisor/client) with a channel at fd 3 unless `channel` is false. */
 function child(code: string, env: NodeJS.ProcessEnv, channel = true): { process: ChildProcess; channel: Readable; output: () => string } {
   const { KEEPALIVE_NOTIFY_FD: _fd, KEEPALIVE_HEARTBEAT_MS: _ms, ...clean } = process.env;
   const started = spawn(process.execPath, ['--input-type=module', '-e', code], {
@@ -22,7 +22,7 @@ function child(code: string, env: NodeJS.ProcessEnv, channel = true): { process:
 
 test('outside keepalive every call is a silent no-op, and nothing keeps the process alive', (t) => {
   const code = `
-    import * as client from 'keepalive/client';
+    import * as client from 'keepalive-supervisor/client';
     const stop = client.heartbeat();
     client.beat(); client.ready(); client.status('x'); client.stopping(); client.extendTimeout(10); client.trigger();
     stop();
@@ -36,7 +36,7 @@ test('outside keepalive every call is a silent no-op, and nothing keeps the proc
 
 test('each call writes one sd_notify line', async (t) => {
   const { process: started, channel } = child(
-    `import * as client from 'keepalive/client';
+    `import * as client from 'keepalive-supervisor/client';
      client.ready(); client.status('two\\nlines'); client.beat(); client.extendTimeout(1500); client.stopping(); client.trigger();`,
     { KEEPALIVE_NOTIFY_FD: '3' },
   );
@@ -48,7 +48,7 @@ test('each call writes one sd_notify line', async (t) => {
 
 test('heartbeat() beats every third of KEEPALIVE_HEARTBEAT_MS, and its timer keeps nothing alive', async (t) => {
   const { process: started, channel } = child(
-    `import { heartbeat } from 'keepalive/client';
+    `import { heartbeat } from 'keepalive-supervisor/client';
      heartbeat();
      setTimeout(() => {}, 1000);`,
     { KEEPALIVE_NOTIFY_FD: '3', KEEPALIVE_HEARTBEAT_MS: '300' },
@@ -68,7 +68,7 @@ test('heartbeat() beats every third of KEEPALIVE_HEARTBEAT_MS, and its timer kee
 
 test('when keepalive is gone, the next write calls onSupervisorLost', async (t) => {
   const { process: started, channel, output } = child(
-    `import { heartbeat, onSupervisorLost } from 'keepalive/client';
+    `import { heartbeat, onSupervisorLost } from 'keepalive-supervisor/client';
      onSupervisorLost((error) => { console.log('lost: ' + error.code); process.exit(7); });
      heartbeat();
      setInterval(() => {}, 1000);`,
@@ -83,7 +83,7 @@ test('when keepalive is gone, the next write calls onSupervisorLost', async (t) 
 
 test('by default, losing keepalive only stops the messages: the app runs on', async (t) => {
   const { process: started, channel, output } = child(
-    `import { heartbeat, supervised } from 'keepalive/client';
+    `import { heartbeat, supervised } from 'keepalive-supervisor/client';
      heartbeat();
      const check = setInterval(() => {
        if (!supervised()) { console.log('unsupervised, still running'); clearInterval(check); }

@@ -3,6 +3,7 @@
 // single instance. koffi is loaded on first use, so a run that needs none of them pays nothing.
 import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
+import { libcToLoad } from './libc.js';
 
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_GET_CHILD_SUBREAPER = 37;
@@ -53,7 +54,7 @@ let libc: Libc | undefined;
 function load(): Libc {
   if (libc) return libc;
   const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-  const library = koffi.load('libc.so.6');
+  const library = koffi.load(libcToLoad());
   const fn = <T>(signature: string): T => library.func(signature) as T;
   libc = {
     koffi,

@@ -28,7 +28,7 @@ test('a beating child stays up for several timeouts; a frozen one (kill -STOP) i
   t.is((await keepalive.ended).status, 143);
 });
 
-test('a Node.js app whose event loop blocks is caught by heartbeat() from keepalive/client', async (t) => {
+test('a Node.js app whose event loop blocks is caught by heartbeat() from keepalive-supervisor/client', async (t) => {
   const keepalive = new Keepalive(['--heartbeat', '600ms', '--heartbeat-grace', '10s', '--', 'node', fixture('event-loop.mjs'), 'block']);
   const pid = await keepalive.childPid();
   await keepalive.stdout.next(/^blocking$/);
