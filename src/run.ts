@@ -117,7 +117,7 @@ export class Run {
       who: { name: options.name, pid: this.pid },
       channel,
       heart: options.heart,
-      killTimeoutMs: options.killTimeout,
+      killTimeout: options.killTimeout,
       stopSignal: options.stopSignal,
       env: options.env,
       cwd: options.cwd,

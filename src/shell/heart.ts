@@ -47,7 +47,7 @@ export function startHeart(options: {
   who: Who;
   channel: Readable | null | undefined;
   heart: HeartOptions;
-  killTimeoutMs: number;
+  killTimeout: number;
   stopSignal: SignalName;
   env: NodeJS.ProcessEnv;
   cwd: string | undefined;
@@ -64,7 +64,7 @@ export function startHeart(options: {
   const watchdog: Watchdog | undefined = options.channel
     ? watchChild({
         channel: options.channel,
-        config: { timeoutMs: heart.heartbeat, graceMs: heart.heartbeatGrace, stopTimeoutMs: options.killTimeoutMs },
+        config: { timeoutMs: heart.heartbeat, graceMs: heart.heartbeatGrace, stopTimeoutMs: options.killTimeout },
         now: options.now,
         events: {
           ready: (afterMs) => emit('ready', { ...who, afterMs }),
