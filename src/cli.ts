@@ -6,6 +6,7 @@ import parse from 'yargs-parser';
 import { HEART_OPTIONS, heartSettings } from './cli-heart.js';
 import { supervise } from './index.js';
 import { colorLevel, createLogger, logSupervisor } from './log.js';
+import { holdSignals } from './shell/signals.js';
 import {
   cliCount,
   cliDuration,
@@ -221,6 +222,9 @@ async function main(): Promise<number> {
   });
   const instance = guardian && settings.pidfile !== undefined ? await guardian.claim(settings, settings.pidfile, log) : undefined;
   if (typeof instance === 'number') return instance;
+  // From here to process.exit(), no signal ends keepalive by its default action: once the
+  // supervisor has let go of its handlers, the exit (files removed, the child's status) goes on.
+  holdSignals();
   // Listen before the first tick, when the supervisor starts the child.
   const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);

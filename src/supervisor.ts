@@ -121,6 +121,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           stop: (signal) => this.stop(signal, true),
           forward: (signal) => this.forward(signal),
           suspend: (signal) => this.#suspend(signal),
+          ignore: (signal) => this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal }),
         })
       : () => {};
     let reaper: Reaper | undefined;
