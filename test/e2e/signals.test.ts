@@ -1,13 +1,14 @@
 // The signal table, end to end: every signal 1-31 that can be caught and is not a fault goes to a real
 // keepalive, which must do what SIGNAL_ACTIONS says, and never leave its child running without it.
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signalsByNumber } from 'human-signals';
 import { fixture, Keepalive } from '../helpers/keepalive.js';
-import { children, childrenOf, eventually, killMarked, processState, uniqueMarker } from '../helpers/proc.js';
+import { children, childrenOf, eventually, killMarked, processState, uniqueMarker, workspace } from '../helpers/proc.js';
 import { SIGNAL_ACTIONS, type SignalAction } from '../../src/shell/signals.js';
 import type { SignalName } from '../../src/core/signals.js';
 
@@ -155,3 +156,24 @@ for (const name of AS_PID1) {
     await expectAction(t, running, name, action);
   });
 }
+
+test.serial('a SIGHUP storm during the exit changes nothing: 20 of 20 runs exit 5 and remove their files', async (t) => {
+  const marker = uniqueMarker();
+  const directory = workspace(t, marker);
+  const script = 'trap "exit 5" HUP; echo ready; while :; do sleep 0.05; done';
+  const failed: string[] = [];
+  for (let run = 0; run < 20; run++) {
+    const pidfile = join(directory, `run${run}.pid`);
+    const keepalive = new Keepalive(['--restart', 'never', '--pidfile', pidfile, '--', 'sh', '-c', script, marker]);
+    t.teardown(() => keepalive.process.kill('SIGKILL'));
+    await within(keepalive.stdout.next(/^ready$/), 'the child to start');
+    // SIGHUP as fast as a shell can send it, until keepalive is gone (and reaped by this test).
+    const storm = spawn('sh', ['-c', 'while kill -HUP "$1" 2>/dev/null; do :; done', 'storm', String(keepalive.pid)], { stdio: 'ignore' });
+    t.teardown(() => storm.kill('SIGKILL'));
+    const ended = await within(exited(keepalive), `run ${run} to end`);
+    await once(storm, 'exit');
+    const left = readdirSync(directory).filter((name) => name.startsWith(`run${run}.pid`));
+    if (ended.status !== 5 || left.length > 0) failed.push(`run ${run}: ${ended.signal ?? `status ${ended.status}`}, files left: ${left.join(' ') || 'none'}`);
+  }
+  t.deepEqual(failed, []);
+});
