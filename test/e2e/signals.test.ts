@@ -177,3 +177,20 @@ test.serial('a SIGHUP storm during the exit changes nothing: 20 of 20 runs exit 
   }
   t.deepEqual(failed, []);
 });
+
+test.serial('nohup does not protect the child: an inherited "ignore" of SIGHUP is reset, and SIGHUP is forwarded', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  // What nohup does before it execs keepalive: SIGHUP set to "ignore".
+  const keepalive = new Keepalive(['-v', '--', 'node', fixture('signals-child.js'), marker, 'SIGTERM'], {
+    wrapper: ['sh', '-c', 'trap "" HUP; exec "$@"', 'nohup-like'],
+  });
+  t.teardown(() => keepalive.process.kill('SIGKILL'));
+  await keepalive.stdout.next(/^ready$/);
+  const child = (await eventually('the child in /proc', () => children(marker)[0])).pid;
+  const seen = keepalive.stdout.all.length;
+  keepalive.signal('SIGHUP');
+  await within(keepalive.stdout.next(/^got SIGHUP$/, seen), 'the child to get SIGHUP', { keepalive, supervisor: keepalive.pid, child });
+  keepalive.signal('SIGTERM');
+  t.is((await keepalive.ended).status, 0);
+});
