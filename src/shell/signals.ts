@@ -19,7 +19,7 @@ export type SignalAction =
    * one more write to the same closed pipe or full file.
    */
   | 'node-ignores'
-  /** No listener of keepalive's: libuv's own reaps the children. */
+  /** Not routed: it is how keepalive learns that its children ended; whatever waits for them listens. */
   | 'children'
   /**
    * No listener: a real fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL) raised again after a handler returns,
