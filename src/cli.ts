@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { readCommandLine } from './cli-options.js';
 import { supervise } from './index.js';
+import { holdSignals } from './shell/signals.js';
 import { colorLevel, createLogger } from './log.js';
 import { logSupervisor } from './log-words.js';
 import { UsageError } from './options.js';
@@ -48,6 +49,8 @@ async function main(): Promise<number> {
   const instance = guardian && settings.pidfile !== undefined ? await guardian.claim(settings, settings.pidfile, log) : undefined;
   if (typeof instance === 'number') return instance;
   // Listen before the first tick, when the supervisor starts the child.
+  // From here to process.exit, no signal can end keepalive by its default action (see signals.ts).
+  holdSignals();
   const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);
   instance?.attach(supervisor);

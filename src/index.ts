@@ -25,6 +25,7 @@ export type {
   ForwardEvent,
   HangEvent,
   HealthEvent,
+  IgnoreEvent,
   Next,
   ReadyEvent,
   ReapEvent,

@@ -93,6 +93,9 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
       ignored: event.ignored,
     });
   });
+  supervisor.on('ignore', (event) => {
+    log.line('debug', 'ignore', `${event.signal} received: ignored (it means nothing to keepalive or the child)`, { ...event, pid: event.pid ?? null });
+  });
   supervisor.on('reap', (event) => {
     if (!log.enabled('debug')) return;
     const how = event.signal === null ? `exited with code ${event.code}` : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;

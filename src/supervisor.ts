@@ -9,6 +9,7 @@ import { roleOf, type Role } from './core/role.js';
 import { signalNumber, type SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
+import { collectSoon } from './shell/children.js';
 import { childEnv } from './shell/heart.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
@@ -92,9 +93,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #supervise(): Promise<SupervisorResult> {
     const unroute = this.#options.handleSignals
       ? routeSignals({
-          stop: (signal) => this.stop(signal, true),
-          forward: (signal) => this.forward(signal),
-          suspend: (signal) => this.#suspend(signal),
+          // Each also looks for an exit whose SIGCHLD a storm of signals may have crowded out.
+          stop: (signal) => {
+            collectSoon();
+            this.stop(signal, true);
+          },
+          forward: (signal) => {
+            collectSoon();
+            this.forward(signal);
+          },
+          suspend: (signal) => {
+            collectSoon();
+            this.#suspend(signal);
+          },
+          ignore: (signal) => {
+            collectSoon();
+            this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal });
+          },
         })
       : () => {};
     let stopReaping = (): void => {};

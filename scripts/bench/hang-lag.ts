@@ -1,6 +1,7 @@
 // Hang detection lag: from a missed heartbeat deadline to keepalive declaring the child hung (the kill
 // is sent in the same tick), and to the child's exit being seen. Two children: a quiet one, and one
-// flooding the notify channel with garbage and never beating again, which must delay nothing.
+// flooding the notify channel with garbage, and one with STATUS= lines, never beating again: the
+// floods must delay nothing.
 // Floor: in this same process, a bare setTimeout of the same duration that kills the same child while
 // reading its channel: the timer's lateness, and its lateness plus the kill until the child is gone.
 import { spawn } from 'node:child_process';
@@ -16,6 +17,7 @@ const TIMEOUT_MS = 100;
 const CHILDREN: Record<string, string> = {
   'quiet child': 'echo >&3; exec sleep 1000',
   'child flooding garbage': 'echo >&3; exec yes "not a message" >&3',
+  'child flooding STATUS=': 'echo >&3; exec yes "STATUS=busy" >&3',
 };
 
 interface Lags {

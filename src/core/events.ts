@@ -58,6 +58,8 @@ export interface StopEvent { name: string; pid: number | undefined; signal: Sign
 export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
 export interface ForwardEvent { name: string; pid: number; signal: SignalName }
 export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
+/** A signal whose action is to be ignored (SIGTRAP, SIGSYS): said at -v, nothing else. */
+export interface IgnoreEvent { name: string; pid: number | undefined; signal: SignalName }
 /** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
 export interface ReapEvent { pid: number; code: number | null; signal: number | null }
 /** The leader has exited and left processes behind: the next step waits until they end. */
@@ -85,6 +87,7 @@ export interface SupervisorEvents extends HeartEvents {
   escalate: [EscalateEvent];
   forward: [ForwardEvent];
   suspend: [SuspendEvent];
+  ignore: [IgnoreEvent];
   reap: [ReapEvent];
   sweep: [SweepEvent];
   swept: [SweptEvent];

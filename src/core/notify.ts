@@ -81,15 +81,8 @@ function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessag
       return equalBytes(bytes, value, end, ONE) ? STOPPING : DROPPED.malformed;
     case 'WATCHDOG':
       return equalBytes(bytes, value, end, TRIGGER_VALUE) ? TRIGGER : DROPPED.malformed;
-    case 'STATUS': {
-      let text: string;
-      try {
-        text = utf8.decode(bytes.subarray(value, end));
-      } catch {
-        return DROPPED['not-utf8'];
-      }
-      return { kind: 'status', text: printable(text) };
-    }
+    case 'STATUS':
+      return isUtf8(bytes, value, end) ? statusMessage(bytes, value, end) : DROPPED['not-utf8'];
     case 'WATCHDOG_USEC':
     case 'EXTEND_TIMEOUT_USEC': {
       const ms = microsecondsToMs(bytes, value, end);
@@ -97,6 +90,35 @@ function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessag
       return key === 'WATCHDOG_USEC' ? { kind: 'set-timeout', ms } : { kind: 'extend', ms };
     }
   }
+}
+
+const STATUS_KEY = ascii('STATUS=');
+
+/** Where the value of a STATUS= line starts; undefined for any other line (or one too long). */
+function statusValue(bytes: Uint8Array, start: number, end: number): number | undefined {
+  if (end - start > MAX_LINE_BYTES || end - start < STATUS_KEY.length) return undefined;
+  for (let i = 0; i < STATUS_KEY.length; i++) if (bytes[start + i] !== STATUS_KEY[i]) return undefined;
+  return start + STATUS_KEY.length;
+}
+
+/** ASCII is checked byte by byte; only a text with other bytes goes through the decoder. */
+function isUtf8(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if ((bytes[i] as number) >= 0x80) {
+      try {
+        utf8.decode(bytes.subarray(i, end));
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** A valid UTF-8 value, as the status text shown. */
+function statusMessage(bytes: Uint8Array, start: number, end: number): NotifyMessage {
+  return { kind: 'status', text: printable(utf8.decode(bytes.subarray(start, end))) };
 }
 
 function isKeyByte(byte: number, first: boolean): boolean {
@@ -139,11 +161,32 @@ export class NotifyDecoder {
   /** Inside a line already reported as too long: skip to its end. */
   #skipping = false;
 
+  /**
+   * With `lastStatusOnly`, of STATUS= lines that follow each other within one chunk only the last is
+   * visited: the others were replaced at once, and decoding each would make a flood of them cost
+   * more than a flood of garbage (and delay the watchdog's verdict). Drops are counted all the same.
+   */
+  readonly #lastStatusOnly: boolean;
+
+  constructor(options: { lastStatusOnly?: boolean } = {}) {
+    this.#lastStatusOnly = options.lastStatusOnly ?? false;
+  }
+
+  /** Visits the messages of `chunk` in order. */
   push(chunk: Uint8Array, visit: (message: NotifyMessage) => void): void {
     let start = 0;
+    // The last STATUS= value of a run of them, as a range of `chunk`, decoded when the run ends.
+    let statusStart = -1;
+    let statusEnd = -1;
+    const flushStatus = (): void => {
+      if (statusStart === -1) return;
+      visit(statusMessage(chunk, statusStart, statusEnd));
+      statusStart = -1;
+    };
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline === -1) {
+        flushStatus();
         this.#keep(chunk.subarray(start), visit);
         return;
       }
@@ -151,7 +194,24 @@ export class NotifyDecoder {
       start = newline + 1;
       if (this.#skipping) {
         this.#skipping = false;
-      } else if (this.#carried === 0) {
+        continue;
+      }
+      if (this.#lastStatusOnly && this.#carried === 0) {
+        const value = statusValue(chunk, lineStart, newline);
+        if (value !== undefined) {
+          const end = chunk[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+          if (isUtf8(chunk, value, end)) {
+            statusStart = value;
+            statusEnd = end;
+          } else {
+            flushStatus();
+            visit(DROPPED['not-utf8']);
+          }
+          continue;
+        }
+      }
+      flushStatus();
+      if (this.#carried === 0) {
         visit(parseRange(chunk, lineStart, newline));
       } else if (this.#carried + (newline - lineStart) > MAX_LINE_BYTES) {
         this.#carried = 0;

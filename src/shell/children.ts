@@ -67,6 +67,23 @@ export function reapOrphans(report: (reaped: Reaped) => void): () => void {
   };
 }
 
+let collectScheduled = false;
+
+/**
+ * libuv drops a signal it cannot queue (its pipe is full, as in a storm of other signals), and a
+ * SIGCHLD lost so would leave an exit unseen for good. So every other signal keepalive handles
+ * looks once more, at most once per loop turn: a storm pays one waitpid per turn, an idle
+ * keepalive nothing.
+ */
+export function collectSoon(): void {
+  if (!listening || collectScheduled) return;
+  collectScheduled = true;
+  setImmediate(() => {
+    collectScheduled = false;
+    collect();
+  });
+}
+
 /** Reaps what is waiting now, without waiting for the SIGCHLD to be dispatched. */
 export function collectNow(): void {
   if (listening) collect();

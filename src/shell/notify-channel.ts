@@ -29,7 +29,8 @@ export interface NotifyChannel {
 const CLOSING_TURNS = 3;
 
 export function readNotifyChannel(stream: Readable, handlers: ChannelHandlers): NotifyChannel {
-  const decoder = new NotifyDecoder();
+  // The watchdog reports only the last status of a chunk: the others need not be decoded.
+  const decoder = new NotifyDecoder({ lastStatusOnly: true });
   const drops = dropReporter(handlers.dropped);
   const visit = (message: NotifyMessage): void => {
     if (message.kind === 'dropped') drops.count(message.why);

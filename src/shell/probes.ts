@@ -82,7 +82,10 @@ export function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): P
   });
 }
 
-/** `sh -c CMD` through the spawn gateway, in its own process group; healthy on exit code 0. */
+/**
+ * `sh -c CMD` through the spawn gateway, in its own process group; healthy on exit code 0. The whole
+ * group ends with the probe: SIGKILL once sh has exited, on the timeout, or when the probes close.
+ */
 export async function probeCommand(
   command: string,
   timeoutMs: number,
@@ -98,10 +101,14 @@ export async function probeCommand(
     timedOut = true;
     kill();
   }, timeoutMs);
-  cancel.addEventListener('abort', kill, { once: true });
+  // Closed while sh was being started: the abort has already fired.
+  if (cancel.aborted) kill();
+  else cancel.addEventListener('abort', kill, { once: true });
   const facts = await spawned.ended;
   clearTimeout(timer);
   cancel.removeEventListener('abort', kill);
+  // The answer is in: whatever the probe left in its group (`sleep 777 &`) ends with it.
+  kill();
   if (timedOut) return { passed: false, detail: noAnswer(timeoutMs) };
   const outcome = classify(facts);
   return { passed: outcome.kind === 'exited' && outcome.code === 0, detail: describeOutcome(outcome) };

@@ -82,7 +82,12 @@ export function watchChild(options: {
       applyBeat();
       if (status !== undefined) events.status(status);
       status = undefined;
-      arm();
+      // The first chunk read at or past the deadline holds whatever the pipe held at the deadline
+      // (a default pipe holds 64 KiB, one read's worth): judge now. Waiting for the timer instead
+      // would wait for every chunk libuv reads in the same turn, and their cost depends on what the
+      // child floods (a STATUS= line costs more than a garbage one).
+      if (state.deadline !== undefined && chunkAt >= state.deadline) judge();
+      else arm();
     },
     dropped: (counts) => events.dropped(counts),
   });
@@ -116,17 +121,22 @@ export function watchChild(options: {
    */
   function drain(): void {
     draining = true;
-    setImmediate(() => {
-      draining = false;
-      if (!armed) return;
-      const hang = hangAt(state, now());
-      if (hang === undefined) {
-        arm();
-        return;
-      }
-      armed = false;
-      events.hang(hang);
-    });
+    setImmediate(judge);
+  }
+
+  /** The verdict at the deadline: hung, or saved by a beat read since (then the next deadline). */
+  function judge(): void {
+    draining = false;
+    if (!armed) return;
+    const hang = hangAt(state, now());
+    if (hang === undefined) {
+      arm();
+      return;
+    }
+    armed = false;
+    clearTimeout(timer);
+    timer = undefined;
+    events.hang(hang);
   }
 
   arm();

@@ -185,3 +185,31 @@ test('property: what a well-behaved child writes is read back exactly', (t) => {
     { numRuns: 300 },
   );
 });
+
+/** What lastStatusOnly must give: the full decoder's messages, a run of statuses cut to its last. */
+function lastOfRuns(messages: readonly NotifyMessage[]): NotifyMessage[] {
+  return messages.filter((message, index) => message.kind !== 'status' || messages[index + 1]?.kind !== 'status');
+}
+
+test('property: lastStatusOnly visits the last of each run of statuses in a chunk, and every other message and drop', (t) => {
+  const line = fc.oneof(
+    fc.constantFrom('STATUS=a', 'STATUS=busy', 'STATUS=caf\u00e9', 'STATUS=\u001b[31m', 'STATUS=', 'STATUS=x\r', '', 'WATCHDOG=1', 'READY=1', 'MAINPID=1', 'nope'),
+    fc.constant(Uint8Array.of(...bytes('STATUS=caf'), 0xc3)),
+    fc.constant(`STATUS=${'x'.repeat(MAX_LINE_BYTES)}`),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.array(line, { maxLength: 20 }), { maxLength: 5 }), (chunks) => {
+      const full = new NotifyDecoder();
+      const last = new NotifyDecoder({ lastStatusOnly: true });
+      for (const lines of chunks) {
+        const data = Uint8Array.from(lines.flatMap((each) => [...(typeof each === 'string' ? bytes(each) : each), 0x0a]));
+        const expected: NotifyMessage[] = [];
+        const got: NotifyMessage[] = [];
+        full.push(data, (message) => expected.push(message));
+        last.push(data, (message) => got.push(message));
+        t.deepEqual(got, lastOfRuns(expected));
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
