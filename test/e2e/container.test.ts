@@ -123,20 +123,26 @@ const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, Action, string?]> = [
   ['SIGTERM', 'stop'],
   ['SIGINT', 'stop'],
   ['SIGQUIT', 'stop'],
+  ['SIGPWR', 'stop'],
+  ['SIGXCPU', 'stop'],
   ['SIGHUP', 'forward'],
   ['SIGUSR1', 'forward'],
   ['SIGUSR2', 'forward'],
   ['SIGWINCH', 'forward'],
   ['SIGCONT', 'forward'],
+  ['SIGALRM', 'forward'],
+  ['SIGIO', 'forward'],
+  ['SIGURG', 'forward'],
+  ['SIGSTKFLT', 'forward'],
+  ['SIGABRT', 'forward'],
   ['SIGTSTP', 'ignore'],
   ['SIGTTIN', 'ignore'],
   ['SIGTTOU', 'ignore'],
   ['SIGCHLD', 'ignore'],
+  ['SIGTRAP', 'ignore'],
+  ['SIGSYS', 'ignore'],
   ['SIGKILL', 'kill'],
   ['SIGSTOP', 'freeze'],
-  // EXPECTED TO FAIL until the signals work (every signal 1-31 gets an action) is merged: today
-  // keepalive installs no SIGPWR handler, and the kernel drops a signal PID 1 does not handle.
-  ['SIGPWR', 'stop', ' (fails until the signals work is merged)'],
 ];
 
 for (const [signal, action, note = ''] of SIGNALS) {
