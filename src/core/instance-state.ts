@@ -211,7 +211,7 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
 }
 
 /** The longest texts a record holds, so that it always reads back (FILE.state is read up to 64 KB). */
-export const RECORD_BOUNDS = { name: 256, statusText: 4096, words: 1024, identities: 256 } as const;
+const RECORD_BOUNDS = { name: 256, statusText: 4096, words: 1024, identities: 256 } as const;
 
 /** The record with every field keepalive does not choose itself cut to RECORD_BOUNDS. */
 export function boundRecord(record: InstanceRecord): InstanceRecord {

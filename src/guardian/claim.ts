@@ -95,7 +95,7 @@ export function logWriter(logFile: string | undefined, shared = false): (line: s
 }
 
 /** Why --log-file was refused, and how to say that another user's log file is meant. */
-export function logFileProblem(error: unknown): string {
+function logFileProblem(error: unknown): string {
   if ((error as NodeJS.ErrnoException).code !== 'EUNTRUSTED') return describeError(error);
   const message = (error as Error).message;
   return /owned by|can write/.test(message) ? `${message}; pass --log-file-shared if that is meant` : message;

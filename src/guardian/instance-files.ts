@@ -39,14 +39,14 @@ export function instancePaths(pidfile: string): InstancePaths {
   };
 }
 
-export const PIDFILE_MODE = 0o644;
-export const STATE_MODE = 0o644;
+const PIDFILE_MODE = 0o644;
+const STATE_MODE = 0o644;
 export const PRIVATE_MODE = 0o600;
 /** FILE.state is read back up to this size; keepalive never writes a bigger one. */
-export const MAX_RECORD_BYTES = 64 * 1024;
+const MAX_RECORD_BYTES = 64 * 1024;
 
 /** The five names beside FILE, each believed only if keepalive could have written it. */
-export function besideFile(paths: InstancePaths): string[] {
+function besideFile(paths: InstancePaths): string[] {
   return [paths.pidfile, paths.state, paths.lock, paths.stop, paths.restart];
 }
 

@@ -82,16 +82,6 @@ function load(): Libc {
   return libc;
 }
 
-/** Loads libc now, so the first spawn does not pay for it; false where it cannot be loaded. */
-export function libcAvailable(): boolean {
-  try {
-    load();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** waitpid(pid, &status, options): the pid reaped (0 if still running, -1 on error) and its raw status. */
 export function waitpid(pid: number, options: number): { pid: number; status: number } {
   const status = [0];

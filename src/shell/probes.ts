@@ -62,7 +62,7 @@ export function probe(check: HealthCheck, cancel: AbortSignal, env: NodeJS.Proce
 }
 
 /** GET, healthy on 2xx. A fresh connection each time (no agent): the probe is of the server, not a pool. */
-export function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): Promise<ProbeResult> {
+function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const client = url.startsWith('https:') ? https : http;
@@ -86,7 +86,7 @@ export function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): P
  * `sh -c CMD` through the spawn gateway, in its own process group; healthy on exit code 0. The whole
  * group ends with the probe: SIGKILL once sh has exited, on the timeout, or when the probes close.
  */
-export async function probeCommand(
+async function probeCommand(
   command: string,
   timeoutMs: number,
   cancel: AbortSignal,

@@ -16,6 +16,3 @@ export function signalGroup(pgid: number, signal: SignalName | 0): boolean {
   }
 }
 
-export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
-}

@@ -9,7 +9,7 @@ import { distrustDirectory, distrustLogFile, distrustRecord, type Asker, type Fi
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, O_NONBLOCK } = constants;
 
 /** A file keepalive will not believe or write: the message names it and says why. */
-export class UntrustedFileError extends Error {
+class UntrustedFileError extends Error {
   override name = 'UntrustedFileError';
   readonly code = 'EUNTRUSTED';
 }
@@ -19,7 +19,7 @@ export function asker(): Asker {
   return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
 }
 
-export function fileFacts(stats: Stats): FileFacts {
+function fileFacts(stats: Stats): FileFacts {
   const kind = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink'
     : stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'device' : 'other';
   return { kind, uid: stats.uid, gid: stats.gid, mode: stats.mode };
@@ -166,7 +166,7 @@ export function removeIfOurs(path: string, isOurs: (stats: Stats) => boolean): b
   }
 }
 
-export function removeQuietly(path: string): void {
+function removeQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {

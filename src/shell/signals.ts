@@ -85,11 +85,11 @@ export const FORWARDED_SIGNALS = signalsWith('forward');
  * Job control from the terminal (Ctrl+Z, background reads and writes). The child has its own
  * session, so the terminal cannot stop it: keepalive passes the signal on, then stops itself.
  */
-export const SUSPEND_SIGNALS = signalsWith('suspend');
+const SUSPEND_SIGNALS = signalsWith('suspend');
 /** Caught only to be ignored, with a line at -v. */
-export const IGNORED_SIGNALS = signalsWith('ignore');
+const IGNORED_SIGNALS = signalsWith('ignore');
 /** Every signal keepalive installs a listener for. */
-export const HANDLED_SIGNALS: readonly SignalName[] = [...STOP_SIGNALS, ...FORWARDED_SIGNALS, ...SUSPEND_SIGNALS, ...IGNORED_SIGNALS];
+const HANDLED_SIGNALS: readonly SignalName[] = [...STOP_SIGNALS, ...FORWARDED_SIGNALS, ...SUSPEND_SIGNALS, ...IGNORED_SIGNALS];
 
 export interface SignalRoutes {
   stop(signal: SignalName): void;
