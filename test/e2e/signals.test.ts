@@ -1,22 +1,27 @@
 // The signal table, end to end: every signal 1-31 that can be caught and is not a fault goes to a real
-// keepalive, which must do what SIGNAL_ACTIONS says, and never leave its child running without it.
-import test, { type ExecutionContext } from 'ava';
+// keepalive, which must do what SIGNAL_ACTIONS says, and never leave its child running without it;
+// forwarding, --stop-signal on a restart, Ctrl+Z then fg.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import test, { type ExecutionContext } from 'ava';
 import { signalsByNumber } from 'human-signals';
 import { fixture, Keepalive } from '../helpers/keepalive.js';
-import { children, childrenOf, eventually, killMarked, processState, uniqueMarker, workspace } from '../helpers/proc.js';
-import { SIGNAL_ACTIONS, type SignalAction } from '../../src/shell/signals.js';
+import { children, childrenOf, eventually, killMarked, processState, stoppedTree, uniqueMarker, workspace } from '../helpers/proc.js';
+import { FORWARDED_SIGNALS, SIGNAL_ACTIONS, type SignalAction } from '../../src/shell/signals.js';
 import type { SignalName } from '../../src/core/signals.js';
+import { type ExitEvent, supervise } from '../../src/index.js';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
+
 /** Left to their default action (see SIGNAL_ACTIONS), or not catchable at all: not sent. */
+
 const NOT_SENT = new Set<SignalAction>(['default', 'uncatchable']);
 
 /** Signals 1-31 by number, named by human-signals, with their action from the table. */
+
 const SIGNALS = Array.from({ length: 31 }, (_, index) => {
   const name = (signalsByNumber as Record<number, { name: SignalName }>)[index + 1]?.name as SignalName;
   return { number: index + 1, name, action: (SIGNAL_ACTIONS as Partial<Record<SignalName, SignalAction>>)[name] };
@@ -40,6 +45,7 @@ interface Running {
 }
 
 /** keepalive and its child, which exits 0 on SIGTERM and on `leaveOn`. */
+
 async function start(t: ExecutionContext, leaveOn: SignalName | undefined, pid1: boolean): Promise<Running> {
   const marker = uniqueMarker();
   t.teardown(() => killMarked(marker));
@@ -53,6 +59,7 @@ async function start(t: ExecutionContext, leaveOn: SignalName | undefined, pid1:
 }
 
 /** Sends `signal` and checks that keepalive does what the table says. */
+
 async function expectAction(t: ExecutionContext, running: Running, signal: SignalName, action: SignalAction): Promise<void> {
   const { keepalive, supervisor, child } = running;
   const seen = keepalive.stdout.all.length;
@@ -100,6 +107,7 @@ async function expectAction(t: ExecutionContext, running: Running, signal: Signa
 }
 
 /** A second signal that is forwarded arrives; the first never did. */
+
 async function notForwarded(running: Running, signal: SignalName, seen: number): Promise<void> {
   const { keepalive, supervisor } = running;
   process.kill(supervisor, 'SIGUSR2');
@@ -108,6 +116,7 @@ async function notForwarded(running: Running, signal: SignalName, seen: number):
 }
 
 /** The promise, or a clear failure instead of the test's timeout; with `running`, also if keepalive ends first. */
+
 async function within<T>(promise: Promise<T>, what: string, running?: Running, timeoutMs = 15_000): Promise<T> {
   const timeout = sleep(timeoutMs).then(() => {
     throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
@@ -127,6 +136,7 @@ function exited(keepalive: Keepalive): Promise<{ status: number | null; signal: 
 }
 
 /** The parent's pid from /proc/<pid>/stat; undefined once the process is gone. */
+
 function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -144,6 +154,7 @@ for (const { number, name, action } of SIGNALS) {
 }
 
 const AS_PID1: SignalName[] = ['SIGPWR', 'SIGXCPU', 'SIGALRM', 'SIGTRAP', 'SIGPIPE'];
+
 for (const name of AS_PID1) {
   const action = SIGNAL_ACTIONS[name as keyof typeof SIGNAL_ACTIONS];
   test.serial(`as PID 1, ${name}: ${action}`, async (t) => {
@@ -193,4 +204,69 @@ test.serial('nohup does not protect the child: an inherited "ignore" of SIGHUP i
   await within(keepalive.stdout.next(/^got SIGHUP$/, seen), 'the child to get SIGHUP', { keepalive, supervisor: keepalive.pid, child });
   keepalive.signal('SIGTERM');
   t.is((await keepalive.ended).status, 0);
+});
+
+test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forwarded', async (t) => {
+  const keepalive = new Keepalive(['--', 'node', fixture('record-signals.js')]);
+  await keepalive.stdout.next(/^ready$/);
+  const childPid = await keepalive.childPid();
+  for (const signal of FORWARDED_SIGNALS) {
+    const seen = keepalive.stdout.all.length;
+    keepalive.signal(signal);
+    await keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
+  }
+  // SIGCHLD to keepalive, then a marker: the marker arrives and SIGCHLD never did.
+  const beforeChld = keepalive.stdout.all.length;
+  keepalive.signal('SIGCHLD');
+  keepalive.signal('SIGUSR2');
+  await keepalive.stdout.next(/^got SIGUSR2$/, beforeChld);
+  // SIGSTOP stops keepalive alone; the child runs on. SIGCONT resumes keepalive and reaches the child.
+  keepalive.signal('SIGSTOP');
+  await eventually('keepalive to stop', () => processState(keepalive.pid) === 'T');
+  t.not(processState(childPid), 'T');
+  const beforeCont = keepalive.stdout.all.length;
+  keepalive.signal('SIGCONT');
+  await keepalive.stdout.next(/^got SIGCONT$/, beforeCont);
+  keepalive.signal('SIGTERM');
+  const ended = await keepalive.ended;
+
+  t.is(ended.status, 0);
+  t.false(keepalive.stdout.all.includes('got SIGCHLD'));
+  t.is(keepalive.stdout.all.filter((line) => line === 'got SIGTERM').length, 1);
+});
+
+test('--stop-signal is what keepalive uses when it restarts the child itself', async (t) => {
+  const supervisor = supervise({ command: 'sleep', args: ['1000'], stopSignal: 'SIGUSR2' });
+  await once(supervisor, 'spawn');
+  supervisor.restart();
+  const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
+  supervisor.stop();
+  await supervisor.done;
+  t.like(exit, { outcome: { kind: 'killed', signal: 'SIGUSR2' }, next: { action: 'restart', planned: true } });
+});
+
+test('Ctrl+Z then fg is not a hang: the time stopped is not silence', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '1s', '--', fixture('beater.sh')]);
+  const pid = await keepalive.childPid();
+  t.teardown(() => {
+    // Should the test fail half-way, leave nothing stopped behind.
+    for (const target of [-pid, keepalive.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  await keepalive.stdout.next(/^beat 3$/);
+  keepalive.signal('SIGTSTP');
+  await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && stoppedTree(pid));
+  await sleep(2500); // stopped for longer than the heartbeat timeout: the scenario itself
+  const seen = keepalive.stdout.all.length;
+  keepalive.signal('SIGCONT');
+  await keepalive.stdout.next(/^beat \d+$/, seen + 5); // five beats after the resume
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  t.false(keepalive.stderr.text.includes('restart 1'), keepalive.stderr.text);
 });
