@@ -49,6 +49,8 @@ export interface InstanceRecord {
   lastExit: LastExit | null;
   /** The child's last STATUS= text; empty until it sends one. */
   lastStatusText: string;
+  /** With --max-memory: the whole tree's memory at the last check, and the limit. */
+  memory?: { bytes: number; limitBytes: number; at: string } | null;
   stopSignal: SignalName;
   killTimeoutMs: number;
 }

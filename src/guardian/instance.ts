@@ -187,6 +187,7 @@ export class Instance {
       this.#update({
         phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
         child: null,
+        memory: null,
         lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${event.pid === undefined ? event.name : `${event.name}[${event.pid}]`} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
       });
     });
@@ -202,6 +203,7 @@ export class Instance {
     });
     supervisor.on('swept', () => this.#update({ sweeping: [] }));
     supervisor.on('status', (event) => this.setStatusText(event.text));
+    supervisor.on('memory', (event) => this.#setMemory(event.bytes, event.limitBytes));
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();
@@ -211,6 +213,12 @@ export class Instance {
   setStatusText(text: string): void {
     if (text === this.#record.lastStatusText) return;
     this.#record = { ...this.#record, lastStatusText: text };
+    this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
+  }
+
+  /** The tree's memory at the last check (--max-memory): written with the next write, at most every STATUS_WRITE_MS. */
+  #setMemory(bytes: number, limitBytes: number): void {
+    this.#record = { ...this.#record, memory: { bytes, limitBytes, at: new Date().toISOString() } };
     this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
   }
 
