@@ -74,7 +74,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(signal: SignalName = this.#options.stopSignal, received = false): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
-      if (repeatedStop(signal) === 'kill-now') run?.killNow();
+      if (repeatedStop(signal) === 'kill-now') {
+        run?.killNow();
+        this.#hooks?.kill();
+      }
       return;
     }
     this.#stopSignal = signal;

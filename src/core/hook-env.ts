@@ -18,9 +18,11 @@ export interface HookCall {
 /** The API's on-exit hook: the exit, the environment a command would get, how many exits it missed. */
 export type OnExitFunction = (call: HookCall & { env: Readonly<Record<string, string>> }) => unknown;
 
-export function hookEnvironment(call: HookCall): Record<string, string> {
+/** `supervisorPid`: KEEPALIVE_PID, as the child has it, so a killed keepalive's next one finds a leftover hook too. */
+export function hookEnvironment(call: HookCall, supervisorPid: number): Record<string, string> {
   const { event } = call;
   const env: Record<string, string> = {
+    KEEPALIVE_PID: String(supervisorPid),
     KEEPALIVE_OUTCOME: event.outcome.kind,
     KEEPALIVE_STATUS: String(event.status),
     KEEPALIVE_NEXT: event.next.action,

@@ -70,7 +70,7 @@ export class HookQueue {
   }
 
   #run(call: HookCall): Promise<Ending> {
-    const env = hookEnvironment(call);
+    const env = hookEnvironment(call, process.pid);
     const { hook } = this.#settings;
     return typeof hook === 'string' ? this.#command(hook, env) : this.#function(hook, call, env);
   }

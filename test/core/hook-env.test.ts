@@ -13,7 +13,7 @@ const event = (outcome: ExitEvent['outcome'], status: number): ExitEvent => ({
 const time = '2026-12-01T12:00:00.000Z';
 
 test('an exit code, the next step and the log line\'s words and record', (t) => {
-  const env = hookEnvironment({ event: event({ kind: 'exited', code: 3 }, 3), restarts: 0, missed: 0, time });
+  const env = hookEnvironment({ event: event({ kind: 'exited', code: 3 }, 3), restarts: 0, missed: 0, time }, 4321);
   t.like(env, {
     KEEPALIVE_OUTCOME: 'exited',
     KEEPALIVE_STATUS: '3',
@@ -24,6 +24,7 @@ test('an exit code, the next step and the log line\'s words and record', (t) => 
     KEEPALIVE_CHILD_PID: '812',
     KEEPALIVE_RESTARTS: '0',
     KEEPALIVE_MISSED: '0',
+    KEEPALIVE_PID: '4321',
   });
   t.false('KEEPALIVE_SIGNAL' in env);
   t.deepEqual(JSON.parse(env['KEEPALIVE_EVENT'] as string), {
@@ -41,14 +42,14 @@ test('an exit code, the next step and the log line\'s words and record', (t) => 
 });
 
 test('a signal, and the one keepalive sent for the memory limit', (t) => {
-  t.like(hookEnvironment({ event: event({ kind: 'killed', signal: 'SIGTERM' }, 143), restarts: 2, missed: 4, time }), {
+  t.like(hookEnvironment({ event: event({ kind: 'killed', signal: 'SIGTERM' }, 143), restarts: 2, missed: 4, time }, 4321), {
     KEEPALIVE_SIGNAL: 'SIGTERM',
     KEEPALIVE_RESTARTS: '2',
     KEEPALIVE_MISSED: '4',
   });
-  const over = hookEnvironment({ event: event({ kind: 'over-memory', signal: 'SIGKILL', sent: 'SIGTERM', usedBytes: 2e8, limitBytes: 1.5e8 }, 137), restarts: 0, missed: 0, time });
+  const over = hookEnvironment({ event: event({ kind: 'over-memory', signal: 'SIGKILL', sent: 'SIGTERM', usedBytes: 2e8, limitBytes: 1.5e8 }, 137), restarts: 0, missed: 0, time }, 4321);
   t.like(over, { KEEPALIVE_OUTCOME: 'over-memory', KEEPALIVE_SIGNAL: 'SIGKILL', KEEPALIVE_STATUS: '137' });
-  const caught = hookEnvironment({ event: event({ kind: 'hung', signal: 'SIGTERM', sent: 'SIGTERM', exitCode: 0, reason: 'trigger', silentMs: 0, coreDumps: 'unknown' }, 143), restarts: 0, missed: 0, time });
+  const caught = hookEnvironment({ event: event({ kind: 'hung', signal: 'SIGTERM', sent: 'SIGTERM', exitCode: 0, reason: 'trigger', silentMs: 0, coreDumps: 'unknown' }, 143), restarts: 0, missed: 0, time }, 4321);
   t.is(caught['KEEPALIVE_EXIT_CODE'], '0');
   t.false('KEEPALIVE_SIGNAL' in caught);
 });
@@ -59,7 +60,7 @@ test('a command that never started has neither a code nor a signal, and no pid',
     restarts: 0,
     missed: 0,
     time,
-  });
+  }, 4321);
   t.like(env, { KEEPALIVE_OUTCOME: 'not-started', KEEPALIVE_STATUS: '127', KEEPALIVE_CHILD_PID: '', KEEPALIVE_NEXT: 'end' });
   t.false('KEEPALIVE_EXIT_CODE' in env || 'KEEPALIVE_SIGNAL' in env);
 });
