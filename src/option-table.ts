@@ -263,7 +263,8 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
   hook: { expected: 'a shell command (or, from the API, a function)', example: '"./notify.sh"' },
-  size: { expected: 'a size with a unit, above 0', example: '512MB, 1.5GB or 800MiB' },
+  // The CLI reads units (core/size.ts) before this rule sees a number: only the API meets these words.
+  size: { expected: 'a whole number of bytes above 0', example: '512e6' },
   path: { expected: 'a file path (in UTF-8)' },
   text: { expected: 'a text' },
   name: { expected: `a name of 1 to ${MAX_NAME_LENGTH} characters` },

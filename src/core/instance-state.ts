@@ -53,6 +53,8 @@ export interface InstanceRecord {
   memory?: { bytes: number; limitBytes: number; at: string } | null;
   stopSignal: SignalName;
   killTimeoutMs: number;
+  /** How long keepalive may still take once its child is gone: the last on-exit hooks (2 × --on-exit-timeout). */
+  hookWaitMs?: number;
 }
 
 /** The fields of /proc/<pid>/stat that keepalive uses. */

@@ -37,6 +37,8 @@ export interface ClaimOptions {
   name: string;
   stopSignal: SignalName;
   killTimeout: number;
+  /** 2 × --on-exit-timeout with --on-exit. */
+  hookWaitMs?: number;
   log: Logger;
 }
 
@@ -129,6 +131,7 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
     lastStatusText: '',
     stopSignal: options.stopSignal,
     killTimeoutMs: options.killTimeout,
+    ...(options.hookWaitMs ? { hookWaitMs: options.hookWaitMs } : {}),
   };
 }
 
