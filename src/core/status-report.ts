@@ -99,7 +99,7 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
           childPid: record?.child?.pid ?? null,
           uptimeMs: since(record?.startedAt),
           childUptimeMs: since(record?.child?.startedAt),
-          memory: record?.child ? memoryOf(record) : null,
+          memory: record?.child ? memoryOf(record, record.child.startedAt) : null,
         },
         exitStatus: record?.phase === 'running' && record.child ? LSB.running : LSB.childNotRunning,
       };
@@ -126,10 +126,14 @@ export function statusText(report: StatusReport): string {
   return lines.map((line) => `${line}\n`).join('');
 }
 
-/** The record's memory, if it says one in numbers (the file may be from anyone who can write it). */
-function memoryOf(record: InstanceRecord): StatusReport['memory'] {
+/**
+ * The record's memory check, if it says one in numbers (the file may be from anyone who can write
+ * it) and was made since the child started (not the last run's).
+ */
+function memoryOf(record: InstanceRecord, childStartedAt: string): StatusReport['memory'] {
   const memory = record.memory;
   if (!memory || !Number.isFinite(memory.bytes) || !Number.isFinite(memory.limitBytes) || typeof memory.at !== 'string') return null;
+  if (!(Date.parse(memory.at) >= Date.parse(childStartedAt))) return null;
   return { bytes: memory.bytes, limitBytes: memory.limitBytes, at: memory.at };
 }
 

@@ -118,6 +118,8 @@ test('with --max-memory: the tree\'s memory at the last check, while the child r
   t.regex(statusText(report), /^memory: 121MB \(whole tree\), limit 150MB$/m);
   const between = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, child: null, memory } }, now: T0 });
   t.is(between.report.memory, null);
+  const lastRun = { ...memory, at: '2030-01-01T00:00:59.000Z' };
+  t.is(statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, memory: lastRun } }, now: T0 }).report.memory, null, 'a check of the last run is not shown');
   const forged = { ...record, memory: { bytes: 'lots', limitBytes: 1, at: 'x' } } as unknown as InstanceRecord;
   t.is(statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: forged }, now: T0 }).report.memory, null);
 });
