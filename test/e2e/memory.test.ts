@@ -92,3 +92,14 @@ test('bad sizes are refused with one line that names the value and the fix', asy
   const interval = await runKeepalive(['--memory-interval', '1s', '--', 'true']);
   t.regex(interval.stderr, /--memory-interval needs --max-memory/);
 });
+
+test('an on-exit hook is not part of the tree: its memory does not count against the child', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  // The hook holds 300 MB for 1.5 s while the child, which holds next to nothing, restarts under it.
+  const hook = `node -e 'const b = Buffer.alloc(300e6, 1); setTimeout(() => b.length, 1500)' ${marker}`;
+  const result = await runKeepalive(['--max-memory', '100MB', '--memory-interval', '50ms', '--delay', '300ms', '--max-restarts', '3', '--on-exit', hook, '--', 'sh', '-c', 'sleep 0.3; exit 1']);
+  t.is(result.status, 1, result.stderr);
+  t.false(result.stderr.includes('over its memory limit'), result.stderr);
+  t.is(result.lines.filter((line) => line.includes('exited with code 1')).length, 4);
+});
