@@ -29,6 +29,8 @@ const PLACEHOLDER: Partial<Record<Rule, string>> = {
   'log-format': 'FORMAT',
   url: 'URL',
   command: 'CMD',
+  hook: 'CMD',
+  size: 'SIZE',
   path: 'FILE',
   text: 'NAME',
 };

@@ -4,6 +4,7 @@
 import parse from 'yargs-parser';
 import { rawArguments } from './shell/raw-bytes.js';
 import { parseDuration } from './core/duration.js';
+import { parseSize } from './core/size.js';
 import { parseSignal } from './core/signals.js';
 import { OPTIONS, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
 import { checkOptions, OptionError, problemWords, resolveOptions, UsageError, type LogFormat, type LogLevel, type ResolvedOptions, type SuperviseOptions } from './options.js';
@@ -125,6 +126,10 @@ function readText(key: OptionKey, spec: OptionSpec, text: string): Partial<Recor
   switch (spec.read) {
     case 'duration': {
       const parsed = parseDuration(text);
+      return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
+    }
+    case 'size': {
+      const parsed = parseSize(text);
       return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
     }
     case 'number':

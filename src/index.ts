@@ -26,6 +26,9 @@ export type {
   HangEvent,
   HealthEvent,
   IgnoreEvent,
+  HookEvent,
+  MemoryEvent,
+  OverMemoryEvent,
   Next,
   ReadyEvent,
   ReapEvent,
@@ -43,6 +46,7 @@ export type {
 export { DEFAULTS, UsageError, type LogFormat, type LogLevel, type SuperviseOptions } from './options.js';
 export { classify, describeOutcome, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
 export type { RestartMode } from './core/policy.js';
+export type { HookCall, OnExitFunction } from './core/hook-env.js';
 export type { HangReason } from './core/heartbeat.js';
 export type { HealthVerdict } from './core/health.js';
 export type { SignalName } from './core/signals.js';

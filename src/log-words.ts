@@ -1,14 +1,18 @@
 // The words for each event a supervisor emits: which severity, which line, which JSON fields.
 // How a line is written (text or JSON, colour, levels) is log.ts's.
 import { formatDuration } from './core/duration.js';
-import type { DroppedEvent, ExitEvent, HealthEvent, Next, WatchdogEvent } from './core/events.js';
-import { describeOutcome, hangWords, healthWords, type Outcome } from './core/exit.js';
+import type { DroppedEvent, HealthEvent, WatchdogEvent } from './core/events.js';
+import { exitFields, exitMessage, exitSeverity } from './core/exit-line.js';
+import { hangWords, healthWords, memoryWords } from './core/exit.js';
 import { MAX_LINE_BYTES } from './core/notify.js';
 import { signalNameOf } from './core/signals.js';
 import { who } from './core/who.js';
-import type { Logger, Severity } from './log.js';
+import type { Logger } from './log.js';
 import { DROP_REPORT_INTERVAL_MS } from './shell/notify-channel.js';
 import type { Supervisor } from './supervisor.js';
+
+// The exit's words moved to core/exit-line.ts (the on-exit hook is told them too); still said from here.
+export { exitMessage } from './core/exit-line.js';
 
 /** Subscribes a logger to everything a supervisor reports. */
 export function logSupervisor(supervisor: Supervisor, log: Logger): void {
@@ -21,14 +25,7 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   supervisor.on('exit', (event) => {
     const severity = exitSeverity(event);
     if (!log.enabled(severity)) return;
-    log.line(severity, 'exit', exitMessage(event), {
-      name: event.name,
-      pid: event.pid ?? null,
-      outcome: event.outcome,
-      status: event.status,
-      uptimeMs: Math.round(event.uptimeMs),
-      next: event.next,
-    });
+    log.line(severity, 'exit', exitMessage(event), exitFields(event));
   });
   supervisor.on('stop', (event) => {
     if (!log.enabled('info')) return;
@@ -102,6 +99,28 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, { pid: event.pid, code: event.code, signal: event.signal });
   });
   logHeart(supervisor, log);
+  logExtras(supervisor, log);
+}
+
+/** The memory limit's verdict and the on-exit hook's results. */
+function logExtras(supervisor: Supervisor, log: Logger): void {
+  supervisor.on('over-memory', (event) => {
+    log.line('warn', 'over-memory', `${who(event.name, event.pid)} over its memory limit: ${memoryWords(event.usedBytes, event.limitBytes)}; sending ${event.signal}`, { ...event });
+  });
+  supervisor.on('hook', (event) => {
+    const done = event.result === 'done';
+    if (!log.enabled(done ? 'debug' : 'warn')) return;
+    const hook = event.hookPid === undefined ? 'on-exit hook' : `on-exit hook sh[${event.hookPid}]`;
+    const missed = event.missed === 0 ? '' : ` (told of 1 exit, ${event.missed} more missed while the last hook ran)`;
+    const took = formatDuration(event.durationMs);
+    const message =
+      event.result === 'done'
+        ? `${hook} done in ${took}${missed}`
+        : event.result === 'timed-out'
+          ? `${hook} ${event.detail}: killed with its process group (--on-exit-timeout)`
+          : `${hook} failed: ${event.detail} after ${took}${missed}; keepalive goes on as before`;
+    log.line(done ? 'debug' : 'warn', 'hook', message, { ...event, hookPid: event.hookPid ?? null, durationMs: Math.round(event.durationMs) });
+  });
 }
 
 /** What the child says on the notify channel, and what the watchdog and health check make of it. */
@@ -166,37 +185,4 @@ function healthMessage(event: HealthEvent): string | undefined {
     case 'unhealthy':
       return `${name} health check failed (${event.failures} of ${event.retries}): ${event.detail}`;
   }
-}
-
-/** "app[4321] crashed: SIGSEGV (Segmentation fault), status 139; restart 3 in 800ms" */
-export function exitMessage(event: ExitEvent): string {
-  return `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}; ${nextWords(event.next)}`;
-}
-
-function nextWords(next: Next): string {
-  switch (next.action) {
-    case 'restart':
-      return next.planned ? `restart ${next.restart} requested` : `restart ${next.restart} in ${formatDuration(next.delayMs)}`;
-    case 'give-up':
-      return `giving up: ${next.failures} failures in ${formatDuration(next.windowMs)}`;
-    case 'end':
-      return END_WORDS[next.reason];
-  }
-}
-
-const END_WORDS: Record<Extract<Next, { action: 'end' }>['reason'], string> = {
-  stopped: 'stopped',
-  success: 'a clean end (--success-codes): not restarting',
-  'no-restart': 'not restarting (--restart never)',
-  'not-started': 'check the command and try again',
-};
-
-function exitSeverity(event: ExitEvent): Severity {
-  if (event.next.action === 'give-up') return 'error';
-  if (event.next.action === 'end' && event.next.reason === 'not-started') return 'error';
-  return isClean(event.outcome) ? 'info' : 'warn';
-}
-
-function isClean(outcome: Outcome): boolean {
-  return outcome.kind === 'exited' && outcome.code === 0;
 }

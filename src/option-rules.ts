@@ -21,6 +21,8 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
   'log-format': (value) => value === 'text' || value === 'json',
   url: (value) => typeof value === 'string' && isHttpUrl(value),
   command: (value) => typeof value === 'string' && value.trim() !== '',
+  hook: (value) => typeof value === 'function' || (typeof value === 'string' && value.trim() !== ''),
+  size: (value) => Number.isSafeInteger(value) && (value as number) > 0,
   // U+FFFD is where Node replaced bytes that are not UTF-8: the file named would be another one.
   path: (value) => typeof value === 'string' && value.trim() !== '' && !value.includes('\uFFFD'),
   text: (value) => typeof value === 'string',

@@ -4,7 +4,7 @@
 import { MAX_DURATION_MS } from './core/duration.js';
 
 /** How the command line turns the text of a flag into a value (the value is then checked like any other). */
-type Reader = 'duration' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
+type Reader = 'duration' | 'size' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
 
 /** What a value must be. Each rule is one sentence of what is accepted, for the API and the CLI alike. */
 /** A name goes into every log line and into FILE.state, which must always read back: it is bounded. */
@@ -23,6 +23,8 @@ export type Rule =
   | 'log-format'
   | 'url'
   | 'command'
+  | 'hook'
+  | 'size'
   | 'path'
   | 'text'
   | 'name'
@@ -53,6 +55,7 @@ const STOPPING = 'Stopping:';
 const HEARTBEAT = 'Heartbeat:';
 const HEALTH = 'Health check:';
 const OUTPUT = 'Output:';
+const EXIT_AND_MEMORY = 'On exit, and memory:';
 const GUARDIAN = 'Single instance (cron):';
 const OTHER = 'Other:';
 const HEALTH_CHECK = ['healthUrl', 'healthCmd'] as const;
@@ -147,6 +150,39 @@ export const OPTIONS = {
     needs: HEALTH_CHECK,
   },
   healthStartPeriod: { flag: 'health-start-period', group: HEALTH, describe: 'failures this soon after the start do not count', read: 'duration', rule: 'duration', default: 0, needs: HEALTH_CHECK },
+  onExit: {
+    flag: 'on-exit',
+    group: EXIT_AND_MEMORY,
+    describe: 'run `sh -c CMD` after every exit, told the outcome in KEEPALIVE_* variables; one at a time, never holding up a restart',
+    read: 'text',
+    rule: 'hook',
+  },
+  // Long enough for a webhook over a slow network, short enough that an end is not held up for long.
+  onExitTimeout: {
+    flag: 'on-exit-timeout',
+    group: EXIT_AND_MEMORY,
+    describe: "a hook still running this long is killed with its process group",
+    read: 'duration',
+    rule: 'positive-duration',
+    default: 10_000,
+    needs: ['onExit'],
+  },
+  maxMemory: {
+    flag: 'max-memory',
+    group: EXIT_AND_MEMORY,
+    describe: "stop and restart the child when its whole tree's memory (RSS) is over SIZE, e.g. 512MB, 1.5GB, 800MiB",
+    read: 'size',
+    rule: 'size',
+  },
+  memoryInterval: {
+    flag: 'memory-interval',
+    group: EXIT_AND_MEMORY,
+    describe: 'time between memory checks',
+    read: 'duration',
+    rule: 'positive-duration',
+    default: 1_000,
+    needs: ['maxMemory'],
+  },
   name: { flag: 'name', group: OUTPUT, describe: 'name in log lines', read: 'text', rule: 'name', defaultText: 'the script or program name' },
   logFormat: { flag: 'log-format', group: OUTPUT, describe: 'text | json', read: 'word', rule: 'log-format', default: 'text' },
   logFile: {
@@ -226,6 +262,9 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   'log-format': { expected: 'text or json' },
   url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
+  hook: { expected: 'a shell command (or, from the API, a function)', example: '"./notify.sh"' },
+  // The CLI reads units (core/size.ts) before this rule sees a number: only the API meets these words.
+  size: { expected: 'a whole number of bytes above 0', example: '512e6' },
   path: { expected: 'a file path (in UTF-8)' },
   text: { expected: 'a text' },
   name: { expected: `a name of 1 to ${MAX_NAME_LENGTH} characters` },

@@ -1,6 +1,7 @@
 // Options: the one place that checks them and fills in their defaults (both from option-table.ts).
 // A problem names the option by its key; the CLI says the same problem with the flag as typed.
 import type { HealthCheck } from './core/health.js';
+import type { OnExitFunction } from './core/hook-env.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
 import { CONFLICTS, OPTIONS, ORDERED, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
@@ -53,6 +54,16 @@ export interface SuperviseOptions {
   healthRetries?: number;
   /** Failures within this time after the start do not count. */
   healthStartPeriod?: number;
+  /**
+   * After every exit: a shell command (`sh -c`, told the outcome in KEEPALIVE_* variables) or a
+   * function (awaited). One at a time; exits meanwhile are coalesced into the next call.
+   */
+  onExit?: string | OnExitFunction;
+  /** A hook running longer is killed (a command, with its process group) or no longer waited for. */
+  onExitTimeout?: number;
+  /** Bytes: over it, the whole tree's memory gets the child stopped and restarted (`over-memory`). */
+  maxMemory?: number;
+  memoryInterval?: number;
 }
 
 // Every API option has its row in option-table.ts, so that none skips its check or its default.
@@ -70,8 +81,10 @@ type HeartOption =
   | 'healthRetries'
   | 'healthStartPeriod';
 
-export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd' | HeartOption>> {
+export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd' | HeartOption | 'onExit' | 'maxMemory'>> {
   cwd: string | undefined;
+  onExit: string | OnExitFunction | undefined;
+  maxMemory: number | undefined;
   policy: PolicyConfig;
   heart: HeartOptions;
 }
@@ -104,6 +117,8 @@ export const DEFAULTS = {
   healthTimeout: OPTIONS.healthTimeout.default,
   healthRetries: OPTIONS.healthRetries.default,
   healthStartPeriod: OPTIONS.healthStartPeriod.default,
+  onExitTimeout: OPTIONS.onExitTimeout.default,
+  memoryInterval: OPTIONS.memoryInterval.default,
 } as const;
 
 /** The backoff's ±10%: not an option. */
@@ -212,6 +227,10 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     stopSignal: options.stopSignal ?? DEFAULTS.stopSignal,
     handleSignals: options.handleSignals ?? OPTIONS.handleSignals.default,
     subreaper: options.subreaper ?? OPTIONS.subreaper.default,
+    onExit: options.onExit,
+    onExitTimeout: options.onExitTimeout ?? DEFAULTS.onExitTimeout,
+    maxMemory: options.maxMemory,
+    memoryInterval: options.memoryInterval ?? DEFAULTS.memoryInterval,
   };
   return {
     ...resolved,

@@ -14,6 +14,7 @@ import { signalGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
 import { liveGroupMembers } from './shell/proc.js';
 import { liveTree, readMember, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
+import { watchTree } from './shell/memory.js';
 
 /** How often a sweep looks again while something is left (rare, and short). */
 const SWEEP_POLL_MS = 10;
@@ -63,6 +64,7 @@ export async function startRun(context: RunContext): Promise<Started> {
   const run = new Run(context, spawned.pid, spawned.ended);
   context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
+  run.watchMemory();
   return { started: true, run };
 }
 
@@ -87,6 +89,7 @@ export class Run {
   #sweepDone: (() => void) | undefined;
   readonly #swept: Promise<void>;
   readonly #oomKillsAtStart: number | undefined;
+  #unwatchMemory: (() => void) | undefined;
 
   constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>) {
     this.#context = context;
@@ -131,6 +134,14 @@ export class Run {
     });
   }
 
+  /** --max-memory: the whole tree's memory every --memory-interval; over the limit, the run is stopped. */
+  watchMemory(): void {
+    const { maxMemory: limitBytes, memoryInterval: intervalMs, stopSignal: signal, name } = this.#context.options;
+    const pids = (): number[] => this.#members().map((member) => member.pid);
+    const stop = (cause: KillCause): boolean => this.#phase === 'running' && (this.stop(signal, cause), true);
+    this.#unwatchMemory = watchTree({ name, pid: this.pid, limitBytes, intervalMs, signal, pids, stop, emit: this.#context.emit });
+  }
+
   /** Ends the run: `signal` to the tree, SIGKILL after the kill timeout. The first reason wins. */
   stop(signal: SignalName, cause?: KillCause): void {
     if (this.#phase !== 'running') return;
@@ -167,6 +178,7 @@ export class Run {
   }
 
   async #leaderExited(facts: ExitFacts & { started: true }): Promise<RunExit> {
+    this.#unwatchMemory?.();
     this.#input('exited');
     await this.#heart?.close();
     const now = this.#context.oomKills();

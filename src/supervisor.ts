@@ -10,6 +10,7 @@ import { signalNumber, type SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
 import { collectSoon } from './shell/children.js';
+import { HookQueue } from './shell/hooks.js';
 import { childEnv } from './shell/heart.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
@@ -43,11 +44,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #wake: (() => void) | undefined;
   #env: Record<string, string | Buffer | undefined> | undefined;
   #role: Role = { becomeSubreaper: false, reapOrphans: false, canSuspend: process.pid !== 1 };
+  /** The on-exit hook, when there is one: told of each exit beside the loop, never in its way. */
+  readonly #hooks: HookQueue | undefined;
 
   constructor(options: ResolvedOptions, world: Environment) {
     super();
     this.#options = options;
     this.#world = world;
+    const { onExit } = options;
+    this.#hooks =
+      onExit === undefined
+        ? undefined
+        : new HookQueue({
+            hook: onExit,
+            timeoutMs: options.onExitTimeout,
+            name: options.name,
+            env: options.env,
+            cwd: options.cwd,
+            now: () => world.now(),
+            report: (event) => this.emit('hook', event),
+          });
     // Start on the next tick, so listeners attached right after supervise() see the first spawn.
     this.done = new Promise((resolve) => process.nextTick(resolve)).then(() => this.#supervise());
   }
@@ -59,7 +75,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(signal: SignalName = this.#options.stopSignal, received = false): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
-      if (repeatedStop(signal) === 'kill-now') run?.killNow();
+      if (repeatedStop(signal) === 'kill-now') {
+        run?.killNow();
+        this.#hooks?.kill();
+      }
       return;
     }
     this.#stopSignal = signal;
@@ -116,11 +135,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     try {
       stopReaping = await this.#takeRole();
       const result = await this.#loop();
+      // The last exit's hook (a give-up's notice) is waited for, within its timeout.
+      await this.#hooks?.settle();
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
     } catch (error) {
       // Whatever broke (a listener that threw, a failed write), no child outlives its supervisor.
       this.#run?.killNow();
+      this.#hooks?.kill();
       throw error;
     } finally {
       stopReaping();
@@ -209,7 +231,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // What is left is named before the exit is told: a record never shows the child gone
       // without the processes still being swept (keepalive may be SIGKILLed between the two).
       const left = run ? this.#sweepStarts(run, next.action === 'restart' ? 'restart' : 'end') : 0;
-      this.emit('exit', { name: options.name, pid: run?.pid, outcome, status, uptimeMs: now - startedAt, next });
+      const exit = { name: options.name, pid: run?.pid, outcome, status, uptimeMs: now - startedAt, next };
+      this.emit('exit', exit);
+      this.#hooks?.push({ event: exit, restarts: history.restarts, time: new Date().toISOString() });
       if (run) await this.#sweepEnds(run, left);
       this.#run = undefined;
       if (decision.action === 'give-up') return { status, reason: 'give-up', outcome };

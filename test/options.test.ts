@@ -52,3 +52,15 @@ test('problems carry the option key, so that the CLI can name the flag', (t) => 
   t.throws(() => resolveOptions({ command: 'x', successSignals: ['SIGNOPE' as never] }), { message: 'successSignals: ["SIGNOPE"] is not allowed; use a list of signal names' });
   t.throws(() => resolveOptions({ command: 'x', maxRestarts: 2.5 }), { message: 'maxRestarts: 2.5 is not allowed; use a whole number of 0 or more' });
 });
+
+test('onExit is a command or a function; maxMemory is bytes; their companions need them', (t) => {
+  t.is(resolveOptions({ command: 'x', onExit: './notify.sh' }).onExitTimeout, 10_000);
+  const hook = (): void => {};
+  t.is(resolveOptions({ command: 'x', onExit: hook }).onExit, hook);
+  t.throws(() => resolveOptions({ command: 'x', onExit: ' ' }), { message: /^onExit: " " is not allowed; use a shell command \(or, from the API, a function\)$/ });
+  t.throws(() => resolveOptions({ command: 'x', onExitTimeout: 1000 }), { message: 'onExitTimeout needs onExit' });
+  t.like(resolveOptions({ command: 'x', maxMemory: 150e6 }), { maxMemory: 150e6, memoryInterval: 1000 });
+  t.is(resolveOptions({ command: 'x' }).maxMemory, undefined);
+  t.throws(() => resolveOptions({ command: 'x', maxMemory: '512MB' as never }), { message: 'maxMemory: "512MB" is not allowed; use a whole number of bytes above 0' });
+  t.throws(() => resolveOptions({ command: 'x', memoryInterval: 500 }), { message: 'memoryInterval needs maxMemory' });
+});

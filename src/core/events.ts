@@ -77,6 +77,27 @@ export interface SweepEvent {
 }
 /** Nothing of the run is left; `killed` names what had to be SIGKILLed. */
 export interface SweptEvent { name: string; pid: number; killed: readonly number[]; killedList: string }
+/** A memory check of the run's whole tree (--max-memory), every --memory-interval. */
+export interface MemoryEvent extends Who { bytes: number; limitBytes: number }
+/** The tree was over --max-memory: keepalive stops the child with `signal`. */
+export interface OverMemoryEvent extends Who { usedBytes: number; limitBytes: number; signal: SignalName }
+/**
+ * An on-exit hook ended. done: it succeeded; failed: a non-zero exit, a signal, or a function that
+ * threw; timed-out: still running after --on-exit-timeout (a command is killed with its group);
+ * not-started: `sh` could not be started.
+ */
+export interface HookEvent {
+  name: string;
+  /** The hook's shell; undefined for a function. */
+  hookPid: number | undefined;
+  result: 'done' | 'failed' | 'timed-out' | 'not-started';
+  /** "exited with code 3", "killed by SIGTERM", an error's message. */
+  detail: string;
+  durationMs: number;
+  /** The exit it was told of. */
+  outcome: Outcome['kind'];
+  missed: number;
+}
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
@@ -91,6 +112,9 @@ export interface SupervisorEvents extends HeartEvents {
   reap: [ReapEvent];
   sweep: [SweepEvent];
   swept: [SweptEvent];
+  memory: [MemoryEvent];
+  'over-memory': [OverMemoryEvent];
+  hook: [HookEvent];
   end: [EndEvent];
 }
 

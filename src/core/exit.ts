@@ -1,6 +1,7 @@
 // How a child ended, in the words every log line uses. Pure: facts in, outcome and words out.
 import { formatDuration } from './duration.js';
 import type { HangReason } from './heartbeat.js';
+import { formatSize } from './size.js';
 import { signalFacts, signalLabel, signalNameOf, signalNumber, type SignalName } from './signals.js';
 
 /**
@@ -26,7 +27,9 @@ export type ExitFacts =
  */
 export type KillCause =
   | { kind: 'hung'; signal: SignalName; reason: HangReason; silentMs: number }
-  | { kind: 'unhealthy'; signal: SignalName; failures: number };
+  | { kind: 'unhealthy'; signal: SignalName; failures: number }
+  /** The whole tree's memory (the sum of its processes' RSS) was over --max-memory. */
+  | { kind: 'over-memory'; signal: SignalName; usedBytes: number; limitBytes: number };
 
 export type Outcome =
   | { kind: 'exited'; code: number }
@@ -38,6 +41,7 @@ export type Outcome =
    */
   | { kind: 'hung'; signal: SignalName; sent: SignalName; exitCode?: number; reason: HangReason; silentMs: number; coreDumps: CoreDumps }
   | { kind: 'unhealthy'; signal: SignalName; sent: SignalName; exitCode?: number; failures: number }
+  | { kind: 'over-memory'; signal: SignalName; sent: SignalName; exitCode?: number; usedBytes: number; limitBytes: number }
   | { kind: 'oom-killed' }
   | { kind: 'not-started'; reason: 'not-found' | 'not-executable' | 'no-interpreter'; errno: string; command: string; interpreter?: string };
 
@@ -58,6 +62,9 @@ export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outco
     return { kind: 'not-started', reason: NOT_FOUND_ERRNOS.has(errno) ? 'not-found' : 'not-executable', errno, command };
   }
   const { cause } = context;
+  // The kernel's OOM killer may take the child while keepalive's stop for its size is under way.
+  const oomFirst = context.oomKilled === true && facts.signal === 'SIGKILL';
+  if (cause?.kind === 'over-memory' && oomFirst) return { kind: 'oom-killed' };
   const limits = context.coreDumps ?? 'unknown';
   // The wait status is the kernel's word; the core size limit only explains a "no".
   const coreDumps: CoreDumps =
@@ -68,10 +75,11 @@ export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outco
     const signal = facts.signal === 'SIGKILL' ? 'SIGKILL' : cause.signal;
     const exited = facts.signal === null ? { exitCode: facts.code ?? 0 } : {};
     if (cause.kind === 'unhealthy') return { kind: 'unhealthy', signal, sent: cause.signal, ...exited, failures: cause.failures };
+    if (cause.kind === 'over-memory') return { kind: 'over-memory', signal, sent: cause.signal, ...exited, usedBytes: cause.usedBytes, limitBytes: cause.limitBytes };
     const { reason, silentMs } = cause;
     return { kind: 'hung', signal, sent: cause.signal, ...exited, reason, silentMs, coreDumps };
   }
-  if (context.oomKilled === true && facts.signal === 'SIGKILL') return { kind: 'oom-killed' };
+  if (oomFirst) return { kind: 'oom-killed' };
   if (facts.signal !== null) {
     if (signalFacts(facts.signal).dumpsCore || facts.coreDumped === true) return { kind: 'crashed', signal: facts.signal, coreDumps };
     return { kind: 'killed', signal: facts.signal };
@@ -88,6 +96,7 @@ export function exitStatus(outcome: Outcome): number {
     case 'crashed':
     case 'hung':
     case 'unhealthy':
+    case 'over-memory':
       return 128 + signalNumber(outcome.signal);
     case 'oom-killed':
       return 128 + signalNumber('SIGKILL');
@@ -112,6 +121,8 @@ export function describeOutcome(outcome: Outcome): string {
       }`;
     case 'unhealthy':
       return `unhealthy: ${healthWords(outcome.failures)}, ${killWords(outcome)}, status ${status}`;
+    case 'over-memory':
+      return `over its memory limit: ${memoryWords(outcome.usedBytes, outcome.limitBytes)}, ${killWords(outcome)}, status ${status}`;
     case 'oom-killed':
       return `oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status ${status}`;
     case 'not-started':
@@ -144,6 +155,11 @@ export function hangWords(reason: HangReason, silentMs: number): string {
     case 'stop-timeout':
       return `still running ${formatDuration(silentMs)} after STOPPING=1`;
   }
+}
+
+/** "212MB, limit 200MB (whole tree)": what made keepalive stop the child for its size. */
+export function memoryWords(usedBytes: number, limitBytes: number): string {
+  return `${formatSize(usedBytes)}, limit ${formatSize(limitBytes)} (whole tree)`;
 }
 
 export function healthWords(failures: number): string {

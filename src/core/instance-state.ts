@@ -49,8 +49,12 @@ export interface InstanceRecord {
   lastExit: LastExit | null;
   /** The child's last STATUS= text; empty until it sends one. */
   lastStatusText: string;
+  /** With --max-memory: the whole tree's memory at the last check, and the limit. */
+  memory?: { bytes: number; limitBytes: number; at: string } | null;
   stopSignal: SignalName;
   killTimeoutMs: number;
+  /** How long keepalive may still take once its child is gone: the last on-exit hooks (2 × --on-exit-timeout). */
+  hookWaitMs?: number;
 }
 
 /** The fields of /proc/<pid>/stat that keepalive uses. */

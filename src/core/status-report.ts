@@ -3,6 +3,7 @@
 // 3 not running, 4 unknown). Only 0 says the child runs, so that `status` can be a health check.
 import { formatDuration } from './duration.js';
 import type { Outcome } from './exit.js';
+import { formatSize } from './size.js';
 import { staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
 import { stripControl } from './shown-text.js';
 
@@ -22,6 +23,8 @@ export interface StatusReport {
   lastExit: string | null;
   lastOutcome: Outcome | null;
   lastStatusText: string;
+  /** With --max-memory, while the child runs: the whole tree's memory at the last check. */
+  memory: { bytes: number; limitBytes: number; at: string } | null;
 }
 
 /** LSB's 1 is "dead and the pidfile exists": here the child is, between runs or stopping. */
@@ -69,6 +72,7 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
     lastExit: record?.lastExit?.words ?? null,
     lastOutcome: record?.lastExit?.outcome ?? null,
     lastStatusText: record?.lastStatusText ?? '',
+    memory: null,
   };
   switch (verdict.kind) {
     case 'absent':
@@ -95,6 +99,7 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
           childPid: record?.child?.pid ?? null,
           uptimeMs: since(record?.startedAt),
           childUptimeMs: since(record?.child?.startedAt),
+          memory: record?.child ? memoryOf(record, record.child.startedAt) : null,
         },
         exitStatus: record?.phase === 'running' && record.child ? LSB.running : LSB.childNotRunning,
       };
@@ -116,8 +121,20 @@ export function statusText(report: StatusReport): string {
   }
   if (report.restarts !== null) lines.push(`restarts: ${report.restarts}`);
   if (report.lastExit !== null) lines.push(`last exit: ${report.lastExit}`);
+  if (report.memory !== null) lines.push(`memory: ${formatSize(report.memory.bytes)} (whole tree), limit ${formatSize(report.memory.limitBytes)}`);
   if (report.lastStatusText !== '') lines.push(`status text: ${report.lastStatusText}`);
   return lines.map((line) => `${line}\n`).join('');
+}
+
+/**
+ * The record's memory check, if it says one in numbers (the file may be from anyone who can write
+ * it) and was made since the child started (not the last run's).
+ */
+function memoryOf(record: InstanceRecord, childStartedAt: string): StatusReport['memory'] {
+  const memory = record.memory;
+  if (!memory || !Number.isFinite(memory.bytes) || !Number.isFinite(memory.limitBytes) || typeof memory.at !== 'string') return null;
+  if (!(Date.parse(memory.at) >= Date.parse(childStartedAt))) return null;
+  return { bytes: memory.bytes, limitBytes: memory.limitBytes, at: memory.at };
 }
 
 function duration(milliseconds: number | null): string {

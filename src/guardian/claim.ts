@@ -21,9 +21,11 @@ export interface GuardianSettings {
 
 /** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
 export async function claim(settings: GuardianSettings, pidfile: string, log: Logger): Promise<Instance | number> {
-  const { name, stopSignal, killTimeout } = settings.options;
+  const { name, stopSignal, killTimeout, onExit, onExitTimeout } = settings.options;
+  // At its end keepalive waits for the running hook, then runs the last exit's: each within the timeout.
+  const hookWaitMs = onExit === undefined ? 0 : 2 * onExitTimeout;
   try {
-    const claimed = await claimInstance({ pidfile, name, stopSignal, killTimeout, log });
+    const claimed = await claimInstance({ pidfile, name, stopSignal, killTimeout, hookWaitMs, log });
     if (claimed.kind === 'claimed') return claimed.instance;
     if (claimed.kind === 'stopped') {
       tellForeground({ kind: 'failed', status: 1, message: `stopped by ${claimed.signal} before the command was started` });

@@ -152,7 +152,8 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
       return LSB.unknown;
     }
   }
-  const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + MARGIN_MS;
+  // keepalive ends once its child is gone and its last on-exit hooks have run.
+  const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + (Number.isFinite(record?.hookWaitMs) ? (record?.hookWaitMs as number) : 0) + MARGIN_MS;
   const gone = await waitUntil(() => ended(pid, startTime), timeoutMs, POLL_MS);
   if (!gone) {
     const after = asked ? `it took up ${paths.stop}` : 'SIGTERM';

@@ -10,20 +10,8 @@ import { stripControl } from '../core/shown-text.js';
 import type { SignalName } from '../core/signals.js';
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
-import {
-  checkInstanceFiles,
-  describeError,
-  InstanceError,
-  instancePaths,
-  removeOwnFiles,
-  removeStaleFiles,
-  tryLock,
-  viewInstance,
-  writePidfile,
-  writeRecord,
-  type InstancePaths,
-  type Lock,
-} from './instance-files.js';
+import { checkInstanceFiles, describeError, InstanceError, instancePaths, removeOwnFiles, removeStaleFiles } from './instance-files.js';
+import { tryLock, viewInstance, writePidfile, writeRecord, type InstancePaths, type Lock } from './instance-files.js';
 import { findLeftovers, stopTree } from './leftovers.js';
 import { bootId, ownStartTime, readStat } from '../shell/proc.js';
 import { readTrustedFile, removeIfOurs } from '../shell/safe-files.js';
@@ -37,6 +25,7 @@ export interface ClaimOptions {
   name: string;
   stopSignal: SignalName;
   killTimeout: number;
+  hookWaitMs?: number; // 2 × --on-exit-timeout with --on-exit
   log: Logger;
 }
 
@@ -129,6 +118,7 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
     lastStatusText: '',
     stopSignal: options.stopSignal,
     killTimeoutMs: options.killTimeout,
+    ...(options.hookWaitMs ? { hookWaitMs: options.hookWaitMs } : {}),
   };
 }
 
@@ -202,6 +192,7 @@ export class Instance {
     });
     supervisor.on('swept', () => this.#update({ sweeping: [] }));
     supervisor.on('status', (event) => this.setStatusText(event.text));
+    supervisor.on('memory', ({ bytes, limitBytes }) => this.#soon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }));
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();
@@ -209,8 +200,12 @@ export class Instance {
 
   /** The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS. */
   setStatusText(text: string): void {
-    if (text === this.#record.lastStatusText) return;
-    this.#record = { ...this.#record, lastStatusText: text };
+    if (text !== this.#record.lastStatusText) this.#soon({ lastStatusText: text });
+  }
+
+  /** A change written with the next write, within STATUS_WRITE_MS: STATUS= texts, memory checks. */
+  #soon(change: Partial<InstanceRecord>): void {
+    this.#record = { ...this.#record, ...change };
     this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
   }
 

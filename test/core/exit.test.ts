@@ -117,3 +117,20 @@ test('the other reasons for a hang are told in words', (t) => {
   const lingering = classify(facts, { cause: { kind: 'hung', signal: 'SIGKILL', reason: 'stop-timeout', silentMs: 8000 } });
   t.is(describeOutcome(lingering), 'hung: still running 8s after STOPPING=1, killed with SIGKILL (Forced termination), status 137');
 });
+
+test('over-memory: the words say the size, the limit and how the child really ended', (t) => {
+  const cause = { kind: 'over-memory', signal: 'SIGTERM', usedBytes: 212e6, limitBytes: 200e6 } as const;
+  const stopped = classify({ started: true, code: null, signal: 'SIGTERM' }, { cause });
+  t.deepEqual(stopped, { kind: 'over-memory', signal: 'SIGTERM', sent: 'SIGTERM', usedBytes: 212e6, limitBytes: 200e6 });
+  t.is(exitStatus(stopped), 143);
+  t.is(describeOutcome(stopped), 'over its memory limit: 212MB, limit 200MB (whole tree), killed with SIGTERM (Termination), status 143');
+  const escalated = classify({ started: true, code: null, signal: 'SIGKILL' }, { cause });
+  t.is(describeOutcome(escalated), 'over its memory limit: 212MB, limit 200MB (whole tree), SIGTERM did not end it, killed with SIGKILL (Forced termination), status 137');
+  const caught = classify({ started: true, code: 0, signal: null }, { cause });
+  t.is(describeOutcome(caught), 'over its memory limit: 212MB, limit 200MB (whole tree), stopped with SIGTERM, exited with code 0, status 143');
+});
+
+test('a child the kernel OOM killer takes first is oom-killed, even while keepalive stops it for its size', (t) => {
+  const cause = { kind: 'over-memory', signal: 'SIGTERM', usedBytes: 212e6, limitBytes: 200e6 } as const;
+  t.deepEqual(classify({ started: true, code: null, signal: 'SIGKILL' }, { cause, oomKilled: true }), { kind: 'oom-killed' });
+});

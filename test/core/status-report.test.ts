@@ -45,6 +45,7 @@ test('running: status 0, pids, uptimes, restarts, last exit and STATUS= text', (
     lastExit: 'app[200] killed: SIGTERM (Termination), status 143',
     lastOutcome: { kind: 'killed', signal: 'SIGTERM' },
     lastStatusText: 'serving 3 clients',
+    memory: null,
   });
   t.is(
     statusText(report),
@@ -108,4 +109,17 @@ test('texts from the record are shown without control characters, in the lines a
   const { report } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: planted }, now: T0 + 90_000 });
   t.like(report, { name: 'app]0;title', lastExit: 'app[200] [2Jexited', lastStatusText: 'ok[8m' });
   t.false(/[\u0000-\u001f\u007f-\u009f]/.test(statusText(report).replace(/\n/g, '')));
+});
+
+test('with --max-memory: the tree\'s memory at the last check, while the child runs, and only numbers', (t) => {
+  const memory = { bytes: 121e6, limitBytes: 150e6, at: '2030-01-01T00:01:29.000Z' };
+  const { report } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, memory } }, now: T0 + 90_000 });
+  t.deepEqual(report.memory, memory);
+  t.regex(statusText(report), /^memory: 121MB \(whole tree\), limit 150MB$/m);
+  const between = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, child: null, memory } }, now: T0 });
+  t.is(between.report.memory, null);
+  const lastRun = { ...memory, at: '2030-01-01T00:00:59.000Z' };
+  t.is(statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, memory: lastRun } }, now: T0 }).report.memory, null, 'a check of the last run is not shown');
+  const forged = { ...record, memory: { bytes: 'lots', limitBytes: 1, at: 'x' } } as unknown as InstanceRecord;
+  t.is(statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: forged }, now: T0 }).report.memory, null);
 });
