@@ -13,7 +13,7 @@ import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
 import { liveGroupMembers } from './shell/proc.js';
-import { liveTree, readMember, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
+import { liveTree, readMember, resumeStopped, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
 import { watchTree } from './shell/memory.js';
 
 /** How often a sweep looks again while something is left (rare, and short). */
@@ -126,11 +126,7 @@ export class Run {
       cwd: options.cwd,
       now: this.#context.now,
       emit: this.#context.emit,
-      kill: (cause) => {
-        this.stop(cause.signal, cause);
-        // A frozen child (kill -STOP, Ctrl+Z) acts on a catchable signal only once it runs again.
-        if (cause.signal !== 'SIGKILL') signalGroup(this.pid, 'SIGCONT');
-      },
+      kill: (cause) => this.stop(cause.signal, cause),
     });
   }
 
@@ -149,6 +145,8 @@ export class Run {
     this.#cause = cause;
     this.#heart?.disarm();
     this.#input('stop');
+    // A stopped child (Ctrl+Z, kill -STOP) acts on a catchable signal only once it runs again.
+    if (signal !== 'SIGKILL') resumeStopped(this.pid, this.#members());
   }
 
   /** A second Ctrl+C: SIGKILL to everything of the run, now. */

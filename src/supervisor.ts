@@ -162,6 +162,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       subreaperOption: this.#options.subreaper,
       alreadySubreaper: native.isSubreaper(),
       treeKnown: TREE_KNOWN,
+      wholeProcess: this.#options.handleSignals,
     });
     if (role.becomeSubreaper && !native.becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
     this.#role = role;

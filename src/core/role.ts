@@ -9,6 +9,11 @@ export interface RoleFacts {
   alreadySubreaper: boolean;
   /** /proc and prctl exist (Linux). */
   treeKnown: boolean;
+  /**
+   * keepalive is the whole program (the CLI: it handles the process's signals): no child of the
+   * process is anyone else's. An embedding program's own children must never be reaped or swept.
+   */
+  wholeProcess: boolean;
 }
 
 export interface Role {
@@ -24,7 +29,8 @@ export function roleOf(facts: RoleFacts): Role {
   const becomeSubreaper = facts.treeKnown && facts.subreaperOption && !facts.pid1 && !facts.alreadySubreaper;
   return {
     becomeSubreaper,
-    reapOrphans: facts.treeKnown && (facts.pid1 || facts.alreadySubreaper || becomeSubreaper),
+    // As PID 1 or under an inherited flag orphans come anyway; only the whole program may take them.
+    reapOrphans: facts.treeKnown && (becomeSubreaper || ((facts.pid1 || facts.alreadySubreaper) && (facts.subreaperOption || facts.wholeProcess))),
     canSuspend: !facts.pid1,
   };
 }

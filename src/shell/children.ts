@@ -92,9 +92,11 @@ export function collectNow(): void {
 function collect(): void {
   for (const [pid, resolve] of waiting) {
     const result = waitpid(pid, WNOHANG);
-    if (result.pid !== pid) continue;
+    // -1: not ours to wait for any more (an embedding program reaped it): it has ended, status
+    // unknown; settling as a plain exit beats waiting for ever.
+    if (result.pid !== pid && result.pid !== -1) continue;
     waiting.delete(pid);
-    resolve(result.status);
+    resolve(result.pid === pid ? result.status : 0);
   }
   if (waiting.size === 0 && keepAlive !== undefined) {
     clearInterval(keepAlive);

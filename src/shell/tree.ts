@@ -7,6 +7,7 @@ import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
 import { childPids, isForeignChild } from './children.js';
+import { signalGroup } from './process-group.js';
 
 export interface Member {
   pid: number;
@@ -15,6 +16,8 @@ export interface Member {
   pgid: number;
   /** The kernel's short name for it (comm), for log lines. */
   name: string;
+  /** Stopped (T: SIGSTOP, Ctrl+Z; t: traced). */
+  stopped: boolean;
 }
 
 /** Where /proc is missing (not Linux), the tree is unknown: the process group is all there is. */
@@ -30,7 +33,7 @@ export function readMember(pid: number): Member | undefined {
   const stat = parseStat(text);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
   const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-  return { pid, startTime: stat.startTime, pgid: stat.pgid, name };
+  return { pid, startTime: stat.startTime, pgid: stat.pgid, name, stopped: stat.state === 'T' || stat.state === 't' };
 }
 
 /**
@@ -66,6 +69,13 @@ export function signalMember(member: Member, signal: SignalName): boolean {
   } catch {
     return false;
   }
+}
+
+/** SIGCONT to the leader's group if any of it is stopped, and to each stopped process outside it. */
+export function resumeStopped(leader: number, members: readonly Member[]): void {
+  const leaderStopped = readMember(leader)?.stopped === true;
+  if (leaderStopped || members.some((member) => member.pgid === leader && member.stopped)) signalGroup(leader, 'SIGCONT');
+  for (const member of members) if (member.pgid !== leader && member.stopped) signalMember(member, 'SIGCONT');
 }
 
 /** "sleep[812], sh[813]": the members as log lines name processes. */

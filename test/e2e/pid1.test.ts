@@ -99,3 +99,16 @@ test('as PID 1, Ctrl+Z is ignored: PID 1 cannot stop itself, so the child is not
   process.kill(keepalivePid, 'SIGTERM');
   t.is((await unshare.ended).status, 143);
 });
+
+test('a program that embeds the API as PID 1 keeps its own children: none is reaped or signalled by keepalive', async (t) => {
+  const index = CLI.replace(/cli\.js$/, 'index.js');
+  const { spawn } = await import('node:child_process');
+  const embedder = spawn(UNSHARE[0] as string, [...UNSHARE.slice(1), process.execPath, fixture('embedder.mjs'), index], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  embedder.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  embedder.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const status = await new Promise((resolve) => embedder.on('close', resolve));
+  t.is(status, 0, output);
+  // Its own child ended by itself, and Node saw it: keepalive took neither its status nor its life.
+  t.regex(output, /own child: \{"code":4,"signal":null\}/);
+});

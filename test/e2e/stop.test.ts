@@ -100,3 +100,26 @@ test('a closed stderr does not stop keepalive from stopping its child', async (t
   t.is(status, 137);
   await eventually('the child to be gone', () => processState(child as number) === undefined || processState(child as number) === 'Z');
 });
+
+test('a stop while keepalive and the child are suspended (Ctrl+Z, then kill %1): the child resumes and ends cleanly', async (t) => {
+  const keepalive = new Keepalive(['--kill-timeout', '20s', '--', 'sh', '-c', 'trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done']);
+  const pid = await keepalive.childPid();
+  await keepalive.stdout.next(/^ready$/);
+  t.teardown(() => {
+    for (const target of [-pid, keepalive.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  keepalive.signal('SIGTSTP');
+  await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && processState(pid) === 'T');
+  // What bash's `kill %1` and systemd send: the stop signal, then SIGCONT.
+  keepalive.signal('SIGTERM');
+  keepalive.signal('SIGCONT');
+  const ended = await keepalive.ended;
+  t.is(ended.status, 0, keepalive.stderr.text);
+  t.false(keepalive.stderr.text.includes('sending SIGKILL'));
+});
