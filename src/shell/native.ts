@@ -11,6 +11,7 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EINTR = 4;
 const EWOULDBLOCK = 11;
+const ENOSYS = 38;
 const O_CLOEXEC = 0o2000000;
 const O_RDWR = 2;
 export const WNOHANG = 1;
@@ -36,7 +37,8 @@ interface Libc {
   actionsDestroy: (actions: Buffer) => number;
   addDup2: (actions: Buffer, fd: number, newfd: number) => number;
   addOpen: (actions: Buffer, fd: number, path: string, flags: number, mode: number) => number;
-  addChdir: (actions: Buffer, path: string) => number;
+  /** glibc 2.29 and later, musl 1.1.24 and later. */
+  addChdir: ((actions: Buffer, path: string) => number) | undefined;
   attrInit: (attr: Buffer) => number;
   attrDestroy: (attr: Buffer) => number;
   setFlags: (attr: Buffer, flags: number) => number;
@@ -67,7 +69,7 @@ function load(): Libc {
     actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
     addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
     addOpen: fn('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, unsigned int mode)'),
-    addChdir: fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
+    addChdir: optional(() => fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)')),
     attrInit: fn('int posix_spawnattr_init(void *attr)'),
     attrDestroy: fn('int posix_spawnattr_destroy(void *attr)'),
     setFlags: fn('int posix_spawnattr_setflags(void *attr, short flags)'),
@@ -80,6 +82,20 @@ function load(): Libc {
     fcntl: fn('int fcntl(int fd, int command, int argument)'),
   };
   return libc;
+}
+
+/** A function an older libc may lack: undefined there, instead of failing the whole load. */
+function optional<T>(bind: () => T): T | undefined {
+  try {
+    return bind();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether posix_spawn can give the child a working directory (older glibc cannot). */
+export function canChdir(): boolean {
+  return load().addChdir !== undefined;
 }
 
 /** waitpid(pid, &status, options): the pid reaped (0 if still running, -1 on error) and its raw status. */
@@ -171,7 +187,7 @@ export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: nu
       if (failed !== 0) return { errno: failed };
     }
     if (request.cwd !== undefined) {
-      const failed = c.addChdir(actions, request.cwd);
+      const failed = c.addChdir?.(actions, request.cwd) ?? ENOSYS;
       if (failed !== 0) return { errno: failed };
     }
     c.sigEmptySet(set);

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
-import { closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
+import { canChdir, closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
 
 export interface SpawnRequest {
   command: string;
@@ -34,7 +34,9 @@ export type SpawnResult =
 const NATIVE = process.platform === 'linux' && process.env['KEEPALIVE_SPAWN'] !== 'node';
 
 export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
-  return Promise.resolve(NATIVE ? spawnNative(request) : spawnNode(request));
+  // An older glibc cannot change directory in posix_spawn: such a start goes through Node.
+  const native = NATIVE && (request.cwd === undefined || canChdir());
+  return Promise.resolve(native ? spawnNative(request) : spawnNode(request));
 }
 
 const ENOENT = 2;
