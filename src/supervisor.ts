@@ -16,7 +16,7 @@ import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
-import { memberList, TREE_KNOWN } from './shell/tree.js';
+import { killHelperLeftovers, memberList, TREE_KNOWN } from './shell/tree.js';
 
 export interface SupervisorResult {
   status: number;
@@ -137,6 +137,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
       await this.#hooks?.settle();
+      // Nothing a hook or a probe started, in any session, outlives keepalive.
+      killHelperLeftovers();
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
     } catch (error) {

@@ -57,6 +57,11 @@ export function isForeignChild(pid: number, leader: number): boolean {
   return libuvPids.has(pid) || (pid !== leader && waiting.has(pid));
 }
 
+/** A child of keepalive that nothing waits for by pid: an orphan that came to it. */
+export function isOrphan(pid: number): boolean {
+  return !libuvPids.has(pid) && !waiting.has(pid);
+}
+
 /** Reap orphans as they come (PID 1, or a subreaper); returns the function that stops it. */
 export function reapOrphans(report: (reaped: Reaped) => void): () => void {
   listen();

@@ -9,6 +9,7 @@ import { hookEnvironment, type HookCall, type OnExitFunction } from '../core/hoo
 import { signalLabel } from '../core/signals.js';
 import { signalGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
+import { helperEnv, killHelperLeftovers } from './tree.js';
 
 export interface HookSettings {
   hook: string | OnExitFunction;
@@ -81,7 +82,7 @@ export class HookQueue {
       command: '/bin/sh',
       args: ['-c', command],
       cwd,
-      env: { ...env, ...hookEnv },
+      env: helperEnv({ ...env, ...hookEnv }),
       stdio: ['ignore', 'inherit', 'inherit'],
       ownGroup: true,
     });
@@ -97,6 +98,7 @@ export class HookQueue {
     clearTimeout(timer);
     // What the hook left running in its group (`curl ... &`) ends with it: it is not the child's tree.
     signalGroup(pid, 'SIGKILL');
+    killHelperLeftovers();
     this.#group = undefined;
     if (timedOut) return { result: 'timed-out', detail: `still running after ${formatDuration(timeoutMs)}`, hookPid: pid };
     if (!facts.started) return { result: 'not-started', detail: facts.errno, hookPid: pid };

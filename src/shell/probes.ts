@@ -7,6 +7,7 @@ import { classify, describeOutcome } from '../core/exit.js';
 import { NEW_HEALTH, recordProbe, type HealthCheck, type HealthState, type HealthVerdict } from '../core/health.js';
 import { signalGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
+import { helperEnv, killHelperLeftovers } from './tree.js';
 
 export interface ProbeResult {
   passed: boolean;
@@ -93,10 +94,13 @@ async function probeCommand(
   env: NodeJS.ProcessEnv,
   cwd: string | undefined,
 ): Promise<ProbeResult> {
-  const spawned = await spawnProcess({ command: 'sh', args: ['-c', command], cwd, env, stdio: 'ignore', ownGroup: true });
+  const spawned = await spawnProcess({ command: 'sh', args: ['-c', command], cwd, env: helperEnv(env), stdio: 'ignore', ownGroup: true });
   if (!spawned.started) return { passed: false, detail: `sh could not be started (${spawned.message})` };
   let timedOut = false;
-  const kill = (): void => void signalGroup(spawned.pid, 'SIGKILL');
+  const kill = (): void => {
+    signalGroup(spawned.pid, 'SIGKILL');
+    killHelperLeftovers();
+  };
   const timer = setTimeout(() => {
     timedOut = true;
     kill();

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
-import { childPids, isForeignChild } from './children.js';
+import { childPids, isForeignChild, isOrphan } from './children.js';
 import { signalGroup } from './process-group.js';
 
 export interface Member {
@@ -47,7 +47,8 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
   if (!TREE_KNOWN) return [];
   const found: Member[] = [];
   const seen = new Set<number>();
-  const pending = orphans ? childPids().filter((pid) => !isForeignChild(pid, leader)) : [leader];
+  // An orphan a hook or a probe left (`setsid job &`) is not the child's: it carries the mark.
+  const pending = orphans ? childPids().filter((pid) => !isForeignChild(pid, leader) && (pid === leader || !isHelpers(pid))) : [leader];
   for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
     if (seen.has(pid)) continue;
     seen.add(pid);
@@ -57,6 +58,38 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
     pending.push(...childPids(pid));
   }
   return found;
+}
+
+/**
+ * Hooks and health probes run with this variable set to keepalive's pid, so that what they leave
+ * behind, in any session, is told apart from the child's tree and ended with them.
+ */
+const HELPER_MARK = `KEEPALIVE_HELPER=${process.pid}`;
+
+export function helperEnv<T extends Record<string, string | undefined>>(env: T): T & { KEEPALIVE_HELPER: string } {
+  return { ...env, KEEPALIVE_HELPER: String(process.pid) };
+}
+
+function isHelpers(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(HELPER_MARK);
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILL to what hooks and probes left that came back to keepalive, and to all below it. */
+export function killHelperLeftovers(): void {
+  if (!TREE_KNOWN) return;
+  const pending = childPids().filter((pid) => isOrphan(pid) && isHelpers(pid));
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    pending.push(...childPids(pid));
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** Sends to one process, if it is still the one we knew (its start time proves it). */

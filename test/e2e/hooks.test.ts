@@ -181,3 +181,28 @@ test('examples/on-exit-webhook.sh posts the outcome to a webhook', async (t) => 
   t.regex(posted.text, /sh\[\d+\] exited with code 9; not restarting \(--restart never\)$/);
   t.deepEqual(posted.event.outcome, { kind: 'exited', code: 9 });
 });
+
+test('what a hook starts in another session is not the child\'s and does not outlive keepalive', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  const alive = (): number[] => running().filter((process_) => process_.argv.includes(marker)).map((process_) => process_.pid);
+  const result = await runKeepalive(['--delay', '0', '--max-restarts', '1', '--on-exit', `setsid sleep ${marker} & sleep 0.3`, '--', 'sh', '-c', 'sleep 0.5; exit 3']);
+  t.is(result.status, 3);
+  // Never named as something the child left behind, and gone once keepalive is.
+  t.notRegex(result.stderr, /left \d+ process(es)? behind/);
+  t.deepEqual(alive(), []);
+});
+
+test('what a health probe starts in another session ends with the probe', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  const keepalive = new Keepalive(['--health-cmd', `setsid sleep ${marker} & exit 0`, '--health-interval', '200ms', '--', 'sleep', '30']);
+  await keepalive.childPid();
+  // The scenario itself: several probes in a row, each leaving a `setsid` job behind.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const left = running().filter((process_) => process_.argv.includes(marker)).length;
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
+  t.true(left <= 1, `${left} probe sleeps running at once`);
+  t.deepEqual(running().filter((process_) => process_.argv.includes(marker)), []);
+});
