@@ -24,7 +24,9 @@ async function lateness(kind: string): Promise<number[]> {
     await eventually(`${VERDICTS} hang verdicts`, () => hangs().length >= VERDICTS, 40_000);
     return hangs().slice(0, VERDICTS);
   } finally {
-    keepalive.signal('SIGKILL');
+    // SIGTERM, not SIGKILL: keepalive must take its child (a fresh one, maybe) with it, or the
+    // child holds the output pipes open and the test never ends.
+    keepalive.signal('SIGTERM');
     await keepalive.ended;
   }
 }
