@@ -11,6 +11,7 @@ import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
 import { collectSoon } from './shell/children.js';
 import { childEnv } from './shell/heart.js';
+import type { NotifySocket } from './shell/notify-socket.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
@@ -43,6 +44,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #wake: (() => void) | undefined;
   #env: Record<string, string | Buffer | undefined> | undefined;
   #role: Role = { becomeSubreaper: false, reapOrphans: false, canSuspend: process.pid !== 1 };
+  #notifySocket: NotifySocket | undefined;
 
   constructor(options: ResolvedOptions, world: Environment) {
     super();
@@ -115,6 +117,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let stopReaping = (): void => {};
     try {
       stopReaping = await this.#takeRole();
+      await this.#openNotifySocket();
       const result = await this.#loop();
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
@@ -123,9 +126,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#run?.killNow();
       throw error;
     } finally {
+      this.#notifySocket?.close();
       stopReaping();
       unroute();
     }
+  }
+
+  /** $NOTIFY_SOCKET, for programs written for systemd (Linux; none with --notify-access none). */
+  async #openNotifySocket(): Promise<void> {
+    if (process.platform !== 'linux' || this.#options.heart.notifyAccess === 'none') return;
+    const { openNotifySocket } = await import('./shell/notify-socket.js');
+    const socket = openNotifySocket();
+    // Without it the child still has the pipe at KEEPALIVE_NOTIFY_FD.
+    if ('address' in socket) this.#notifySocket = socket;
   }
 
   /**
@@ -178,6 +191,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         oomKills: this.#world.oomKills,
         emit: this.emit.bind(this),
         ownsOrphans: this.#role.reapOrphans,
+        notifySocket: this.#notifySocket,
       });
       const run = started.started ? started.run : undefined;
       this.#run = run;
@@ -240,7 +254,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
   #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
-    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) });
+    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart, this.#notifySocket?.address), KEEPALIVE_PID: String(process.pid) });
     this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }
