@@ -160,8 +160,15 @@ export function whenReadable(fd: number, ready: () => void): void {
   const pollfd = Buffer.alloc(8);
   pollfd.writeInt32LE(fd, 0);
   pollfd.writeInt16LE(POLLIN, 4);
-  c.poll.async(pollfd, 1, -1, () => ready());
+  // The worker thread writes into pollfd until poll returns: it must outlive the call.
+  pending.add(pollfd);
+  c.poll.async(pollfd, 1, -1, () => {
+    pending.delete(pollfd);
+    ready();
+  });
 }
+
+const pending = new Set<Buffer>();
 
 /** Wakes a pending whenReadable and lets the socket go. */
 export function shutdownSocket(fd: number): void {
