@@ -1,0 +1,68 @@
+// The notify socket with real datagrams: an abstract one, and the private-directory fallback.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { openNotifySocket, type NotifySocket } from '../../src/shell/notify-socket.js';
+
+const run = promisify(execFile);
+
+function received(socket: NotifySocket): Array<{ text: string; pid: number | undefined }> {
+  const got: Array<{ text: string; pid: number | undefined }> = [];
+  socket.listen({
+    datagrams: (read) => read((datagram) => got.push({ text: Buffer.from(datagram.bytes).toString(), pid: datagram.sender?.pid })),
+  });
+  return got;
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('abstract: an @name, datagrams read whole with the sender\'s credentials', async (t) => {
+  const socket = openNotifySocket();
+  if ('error' in socket) return t.fail(socket.error);
+  try {
+    t.regex(socket.address, /^@keepalive\/\d+\/[0-9a-f]{16}$/);
+    const got = received(socket);
+    await run('systemd-notify', ['--ready', '--status=one'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    await until('the datagram', () => got.some((datagram) => datagram.text.startsWith('READY=1')));
+    const ready = got.find((datagram) => datagram.text.startsWith('READY=1'));
+    t.is(ready?.text, 'READY=1\nSTATUS=one');
+    t.true(typeof ready?.pid === 'number' && ready.pid > 0);
+  } finally {
+    socket.close();
+  }
+});
+
+test('a path in a private 0700 directory where abstract sockets are not used; removed at close', async (t) => {
+  const socket = openNotifySocket({ abstract: false });
+  if ('error' in socket) return t.fail(socket.error);
+  const directory = dirname(socket.address);
+  try {
+    t.is(statSync(directory).mode & 0o777, 0o700);
+    t.deepEqual(readdirSync(directory), ['notify']);
+    const got = received(socket);
+    await run('systemd-notify', ['--status=by path'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    await until('the datagram', () => got.some((datagram) => datagram.text === 'STATUS=by path'));
+    t.pass();
+  } finally {
+    socket.close();
+  }
+  t.false(existsSync(directory));
+});
+
+test('between runs (no listener) datagrams are read and let go; close twice is harmless', async (t) => {
+  const socket = openNotifySocket();
+  if ('error' in socket) return t.fail(socket.error);
+  await run('systemd-notify', ['--status=nobody listens'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+  const got = received(socket);
+  socket.drain();
+  t.deepEqual(got, []);
+  socket.close();
+  socket.close();
+});
