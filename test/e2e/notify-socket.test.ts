@@ -21,6 +21,15 @@ test('systemd-notify: READY=1, STATUS= and WATCHDOG=1 keep a --heartbeat child a
   t.notRegex(result.stderr, /hung|dropped/);
 });
 
+test('EXTEND_TIMEOUT_USEC and WATCHDOG=trigger work on the socket as on the pipe', async (t) => {
+  const extended = await runKeepalive(['-v', '--heartbeat', '500ms', '--restart', 'never', '--', 'sh', '-c', 'systemd-notify EXTEND_TIMEOUT_USEC=3000000 || exit 9; sleep 1.5']);
+  t.is(extended.status, 0, extended.stderr);
+  t.regex(extended.stderr, /extended its deadline: next heartbeat due in 3s \(EXTEND_TIMEOUT_USEC\)/);
+  const triggered = await runKeepalive(['--restart', 'never', '--', 'sh', '-c', 'systemd-notify WATCHDOG=trigger; sleep 10']);
+  t.regex(triggered.stderr, /hung: it sent WATCHDOG=trigger; sending SIGKILL/);
+  t.is(triggered.status, 137, triggered.stderr);
+});
+
 test("python3-systemd's daemon.notify reaches keepalive", async (t) => {
   const result = await runKeepalive(['-v', '--restart', 'never', '--', PYTHON, fixture('sd-notify.py'), 'notify', 'from python']);
   t.is(result.status, 0, result.stderr);
