@@ -154,7 +154,10 @@ function readControl(control: Buffer, length: number): { sender: Credentials | u
   return { sender, fds };
 }
 
-/** Calls `ready` once the socket has something to read (or is shut down), from koffi's worker thread. */
+/**
+ * Calls `ready` once the socket has something to read (or is shut down). koffi runs the poll on a
+ * libuv threadpool thread, which it holds until then: one of UV_THREADPOOL_SIZE (4) per socket.
+ */
 export function whenReadable(fd: number, ready: () => void): void {
   const c = load();
   const pollfd = Buffer.alloc(8);
