@@ -1,5 +1,6 @@
 // The unix datagram socket calls of the notify socket, through the libc native.ts loads: Node has
-// no AF_UNIX datagrams. Only the waiting is asynchronous (poll on koffi's worker thread); reads are
+// no AF_UNIX datagrams. Only the waiting is asynchronous (one poll for every socket of the process,
+// on a libuv threadpool thread through koffi); reads are
 // non-blocking calls on the main thread, so a flood is drained in batches between loop turns.
 import type Koffi from 'koffi';
 import type { KoffiFunc } from 'koffi';
@@ -37,6 +38,9 @@ interface SocketCalls {
   poll: KoffiFunc<(fds: Buffer, count: number, timeout: number) => number>;
   shutdown: (fd: number, how: number) => number;
   close: (fd: number) => number;
+  pipe2: (fds: number[], flags: number) => number;
+  read: (fd: number, buffer: Buffer, length: number) => number;
+  write: (fd: number, buffer: Buffer, length: number) => number;
 }
 
 interface MessageHeader {
@@ -74,6 +78,9 @@ function load(): SocketCalls {
     poll: fn('int poll(void *fds, unsigned long count, int timeout)'),
     shutdown: fn('int shutdown(int fd, int how)'),
     close: fn('int close(int fd)'),
+    pipe2: fn('int pipe2(_Out_ int *fds, int flags)'),
+    read: fn('intptr_t read(int fd, void *buffer, size_t length)'),
+    write: fn('intptr_t write(int fd, void *buffer, size_t length)'),
   };
   return calls;
 }
@@ -155,23 +162,56 @@ function readControl(control: Buffer, length: number): { sender: Credentials | u
 }
 
 /**
- * Calls `ready` once the socket has something to read (or is shut down). koffi runs the poll on a
- * libuv threadpool thread, which it holds until then: one of UV_THREADPOOL_SIZE (4) per socket.
+ * Calls `ready` once the socket has something to read (or is shut down). Every socket of the
+ * process is waited for by one poll, which koffi runs on a libuv threadpool thread and which holds
+ * it while any socket waits: many supervisors in one program still take one thread of the pool's 4.
+ * A socket added while the poll waits wakes it through a pipe, and the poll starts over with it.
  */
 export function whenReadable(fd: number, ready: () => void): void {
+  waiting.set(fd, ready);
+  if (polling) wakePoll();
+  else startPoll();
+}
+
+const POLLFD_BYTES = 8;
+/** fd => what to call when it is readable; each call is for one readiness. */
+const waiting = new Map<number, () => void>();
+let polling = false;
+let wake: [read: number, write: number] | undefined;
+const wakeByte = Buffer.alloc(64);
+
+function startPoll(): void {
   const c = load();
-  const pollfd = Buffer.alloc(8);
-  pollfd.writeInt32LE(fd, 0);
-  pollfd.writeInt16LE(POLLIN, 4);
-  // The worker thread writes into pollfd until poll returns: it must outlive the call.
-  pending.add(pollfd);
-  c.poll.async(pollfd, 1, -1, () => {
-    pending.delete(pollfd);
-    ready();
+  if (!wake) {
+    const fds = [0, 0];
+    if (c.pipe2(fds, SOCK_NONBLOCK | SOCK_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${c.koffi.errno()})`);
+    wake = [fds[0] as number, fds[1] as number];
+  }
+  const fds = [wake[0], ...waiting.keys()];
+  // The threadpool thread writes into this buffer until poll returns: it stays referenced till then.
+  const set = Buffer.alloc(POLLFD_BYTES * fds.length);
+  fds.forEach((fd, i) => {
+    set.writeInt32LE(fd, i * POLLFD_BYTES);
+    set.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
+  });
+  polling = true;
+  c.poll.async(set, fds.length, -1, () => {
+    polling = false;
+    if (set.readInt16LE(6) !== 0) while (c.read(fds[0] as number, wakeByte, wakeByte.length) > 0);
+    for (let i = 1; i < fds.length; i++) {
+      if (set.readInt16LE(i * POLLFD_BYTES + 6) === 0) continue;
+      const fd = fds[i] as number;
+      const ready = waiting.get(fd);
+      waiting.delete(fd);
+      ready?.();
+    }
+    if (waiting.size > 0 && !polling) startPoll();
   });
 }
 
-const pending = new Set<Buffer>();
+function wakePoll(): void {
+  if (wake) load().write(wake[1], wakeByte, 1);
+}
 
 /** Wakes a pending whenReadable and lets the socket go. */
 export function shutdownSocket(fd: number): void {

@@ -66,3 +66,24 @@ test('between runs (no listener) datagrams are read and let go; close twice is h
   socket.close();
   socket.close();
 });
+
+test('many sockets in one process share one waiting thread: the threadpool stays free for fs work', async (t) => {
+  // A pool of 2: one per socket would leave none for readFile.
+  const script = `
+    import { openNotifySocket } from ${JSON.stringify(new URL('../../src/shell/notify-socket.js', import.meta.url).href)};
+    import { readFile } from 'node:fs/promises';
+    import { execFile } from 'node:child_process';
+    import { promisify } from 'node:util';
+    const sockets = [0, 1, 2, 3].map(() => openNotifySocket());
+    const got = [];
+    sockets.forEach((socket, i) => socket.listen({ datagrams: (read) => read((d) => got.push(i + ' ' + Buffer.from(d.bytes))) }));
+    const stuck = setTimeout(() => { console.log('readFile blocked'); process.exit(1); }, 5000);
+    await readFile('/proc/self/stat');
+    clearTimeout(stuck);
+    for (const [i, socket] of sockets.entries()) await promisify(execFile)('systemd-notify', ['--status=' + i], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    sockets.forEach((socket) => socket.close());
+    console.log(got.filter((line) => line.includes('STATUS')).join(','));
+  `;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, UV_THREADPOOL_SIZE: '2' } });
+  t.is(stdout, '0 STATUS=0,1 STATUS=1,2 STATUS=2,3 STATUS=3\n');
+});
