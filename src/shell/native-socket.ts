@@ -180,12 +180,20 @@ let polling = false;
 let wake: [read: number, write: number] | undefined;
 const wakeByte = Buffer.alloc(64);
 
+/** Node joins its threadpool at exit: a poll still waiting would hold process.exit() forever. */
+let exiting = false;
+
 function startPoll(): void {
+  if (exiting) return;
   const c = load();
   if (!wake) {
     const fds = [0, 0];
     if (c.pipe2(fds, SOCK_NONBLOCK | SOCK_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${c.koffi.errno()})`);
     wake = [fds[0] as number, fds[1] as number];
+    process.once('exit', () => {
+      exiting = true;
+      wakePoll();
+    });
   }
   const fds = [wake[0], ...waiting.keys()];
   // The threadpool thread writes into this buffer until poll returns: it stays referenced till then.

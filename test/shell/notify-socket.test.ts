@@ -87,3 +87,15 @@ test('many sockets in one process share one waiting thread: the threadpool stays
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, UV_THREADPOOL_SIZE: '2' } });
   t.is(stdout, '0 STATUS=0,1 STATUS=1,2 STATUS=2,3 STATUS=3\n');
 });
+
+test('process.exit() with a socket still open and waiting does not hang (Node joins its threadpool at exit)', async (t) => {
+  const module = JSON.stringify(new URL('../../src/shell/notify-socket.js', import.meta.url).href);
+  const script = `import { openNotifySocket } from ${module}; openNotifySocket(); setTimeout(() => process.exit(7), 100);`;
+  const started = performance.now();
+  const error = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 }).then(
+    () => undefined,
+    (failure: { code?: number; killed?: boolean }) => failure,
+  );
+  t.is(error?.code, 7, `killed by the timeout: ${String(error?.killed)}`);
+  t.true(performance.now() - started < 5_000);
+});
