@@ -167,6 +167,7 @@ function droppedMessage(event: DroppedEvent): string {
     [event.notUtf8, 'STATUS= not UTF-8'],
     [event.tooLong, `over ${MAX_LINE_BYTES} bytes`],
     [event.malformed, 'not KEY=VALUE or a bad value'],
+    [event.notAllowed, 'from a process --notify-access does not allow'],
   ] as const;
   const reasons = parts.filter(([count]) => count > 0).map(([count, why]) => `${count} ${why}`);
   const lines = event.total === 1 ? 'line' : 'lines';

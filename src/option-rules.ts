@@ -1,7 +1,7 @@
 // Whether a value keeps its option's rule (option-table.ts says which rule is whose).
 import { MAX_DURATION_MS } from './core/duration.js';
 import { parseSignal } from './core/signals.js';
-import { MAX_NAME_LENGTH, NOTIFY_FD_RANGE, RESTART_MODES, type Rule } from './option-table.js';
+import { MAX_NAME_LENGTH, NOTIFY_ACCESS, NOTIFY_FD_RANGE, RESTART_MODES, type Rule } from './option-table.js';
 
 const isDuration = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= MAX_DURATION_MS;
 const isWhole = (value: unknown): value is number => Number.isInteger(value);
@@ -19,6 +19,7 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
   'exit-codes': (value) => Array.isArray(value) && value.every((code) => isWhole(code) && code >= 0 && code <= 255),
   'restart-mode': (value) => (RESTART_MODES as readonly unknown[]).includes(value),
   'log-format': (value) => value === 'text' || value === 'json',
+  'notify-access': (value) => (NOTIFY_ACCESS as readonly unknown[]).includes(value),
   url: (value) => typeof value === 'string' && isHttpUrl(value),
   command: (value) => typeof value === 'string' && value.trim() !== '',
   hook: (value) => typeof value === 'function' || (typeof value === 'string' && value.trim() !== ''),

@@ -21,6 +21,7 @@ export type Rule =
   | 'exit-codes'
   | 'restart-mode'
   | 'log-format'
+  | 'notify-access'
   | 'url'
   | 'command'
   | 'hook'
@@ -133,6 +134,14 @@ export const OPTIONS = {
     read: 'signal',
     rule: 'signal',
     default: 'SIGKILL',
+  },
+  notifyAccess: {
+    flag: 'notify-access',
+    group: HEARTBEAT,
+    describe: "who may send to $NOTIFY_SOCKET: all (the child's process tree), main (the child itself), none",
+    read: 'word',
+    rule: 'notify-access',
+    default: 'all',
   },
   notifyFd: { flag: 'notify-fd', group: HEARTBEAT, describe: 'file descriptor of the notify channel in the child (KEEPALIVE_NOTIFY_FD)', read: 'number', rule: 'fd', default: 3 },
   healthUrl: { flag: 'health-url', group: HEALTH, describe: 'probe by HTTP GET: 2xx is healthy', read: 'text', rule: 'url' },
@@ -248,6 +257,9 @@ export const NOTIFY_FD_RANGE = { min: 3, max: 255 } as const;
 
 export const RESTART_MODES = ['always', 'on-failure', 'never'] as const;
 
+/** systemd's NotifyAccess= words (exec is systemd's own: there is no ExecStartPre here). */
+export const NOTIFY_ACCESS = ['all', 'main', 'none'] as const;
+
 /** What each rule accepts, in words, and an example where one helps (the CLI shows it after "such as"). */
 export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = {
   duration: { expected: `a duration from 0 to ${MAX_DURATION_MS} ms (about 24.8 days, what Node's timers can wait for)` },
@@ -260,6 +272,7 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   'exit-codes': { expected: 'exit codes from 0 to 255', example: '0,3,SIGTERM' },
   'restart-mode': { expected: `one of ${RESTART_MODES.join(', ')}` },
   'log-format': { expected: 'text or json' },
+  'notify-access': { expected: `one of ${NOTIFY_ACCESS.join(', ')}` },
   url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
   hook: { expected: 'a shell command (or, from the API, a function)', example: '"./notify.sh"' },

@@ -2,6 +2,7 @@
 // A problem names the option by its key; the CLI says the same problem with the flag as typed.
 import type { HealthCheck } from './core/health.js';
 import type { OnExitFunction } from './core/hook-env.js';
+import type { NotifyAccess } from './core/notify-access.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
 import { CONFLICTS, OPTIONS, ORDERED, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
@@ -44,6 +45,8 @@ export interface SuperviseOptions {
   hangSignal?: SignalName;
   /** The file descriptor of the notify channel in the child. */
   notifyFd?: number;
+  /** Who may send to $NOTIFY_SOCKET: the child's process tree (`all`), the child itself (`main`), nobody. */
+  notifyAccess?: NotifyAccess;
   /** Health check by HTTP GET: a 2xx answer is healthy. */
   healthUrl?: string;
   /** Health check by a shell command (`sh -c`): exit code 0 is healthy. */
@@ -74,6 +77,7 @@ type HeartOption =
   | 'heartbeatGrace'
   | 'hangSignal'
   | 'notifyFd'
+  | 'notifyAccess'
   | 'healthUrl'
   | 'healthCmd'
   | 'healthInterval'
@@ -96,6 +100,7 @@ export interface HeartOptions {
   heartbeatGrace: number;
   hangSignal: SignalName;
   notifyFd: number;
+  notifyAccess: NotifyAccess;
   health: HealthCheck | undefined;
 }
 
@@ -113,6 +118,7 @@ export const DEFAULTS = {
   stopSignal: OPTIONS.stopSignal.default,
   hangSignal: OPTIONS.hangSignal.default,
   notifyFd: OPTIONS.notifyFd.default,
+  notifyAccess: OPTIONS.notifyAccess.default as NotifyAccess,
   healthInterval: OPTIONS.healthInterval.default,
   healthTimeout: OPTIONS.healthTimeout.default,
   healthRetries: OPTIONS.healthRetries.default,
@@ -258,6 +264,7 @@ function resolveHeart(options: SuperviseOptions): HeartOptions {
     heartbeatGrace: options.heartbeatGrace ?? heartbeat ?? 0,
     hangSignal: options.hangSignal ?? DEFAULTS.hangSignal,
     notifyFd: options.notifyFd ?? DEFAULTS.notifyFd,
+    notifyAccess: options.notifyAccess ?? DEFAULTS.notifyAccess,
     health: probe && {
       probe,
       intervalMs: options.healthInterval ?? DEFAULTS.healthInterval,

@@ -9,6 +9,7 @@ import type { SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { collectNow } from './shell/children.js';
 import { childStdio, startHeart, type Heart } from './shell/heart.js';
+import type { NotifySocket } from './shell/notify-socket.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
@@ -46,6 +47,8 @@ export interface RunContext {
   emit: EventEmitter<SupervisorEvents>['emit'];
   /** keepalive is a subreaper (or PID 1): the tree's orphans come back to it. */
   ownsOrphans: boolean;
+  /** The supervisor's $NOTIFY_SOCKET, if it has one. */
+  notifySocket?: NotifySocket | undefined;
 }
 
 export type Started = { started: true; run: Run } | { started: false; facts: ExitFacts };
@@ -119,6 +122,8 @@ export class Run {
     this.#heart = startHeart({
       who: { name: options.name, pid: this.pid },
       channel,
+      socket: this.#context.notifySocket,
+      orphans: this.#context.ownsOrphans,
       heart: options.heart,
       killTimeout: options.killTimeout,
       stopSignal: options.stopSignal,

@@ -12,6 +12,7 @@ import { startRun, type Run } from './run.js';
 import { collectSoon } from './shell/children.js';
 import { HookQueue } from './shell/hooks.js';
 import { childEnv } from './shell/heart.js';
+import type { NotifySocket } from './shell/notify-socket.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
@@ -46,6 +47,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #role: Role = { becomeSubreaper: false, reapOrphans: false, canSuspend: process.pid !== 1 };
   /** The on-exit hook, when there is one: told of each exit beside the loop, never in its way. */
   readonly #hooks: HookQueue | undefined;
+  #notifySocket: NotifySocket | undefined;
 
   constructor(options: ResolvedOptions, world: Environment) {
     super();
@@ -112,28 +114,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #supervise(): Promise<SupervisorResult> {
     const unroute = this.#options.handleSignals
       ? routeSignals({
-          // Each also looks for an exit whose SIGCHLD a storm of signals may have crowded out.
-          stop: (signal) => {
-            collectSoon();
-            this.stop(signal, true);
-          },
-          forward: (signal) => {
-            collectSoon();
-            this.forward(signal);
-          },
-          suspend: (signal) => {
-            collectSoon();
-            this.#suspend(signal);
-          },
-          ignore: (signal) => {
-            collectSoon();
-            this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal });
-          },
+          stop: routed((signal) => this.stop(signal, true)),
+          forward: routed((signal) => this.forward(signal)),
+          suspend: routed((signal) => this.#suspend(signal)),
+          ignore: routed((signal) => this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal })),
         })
       : () => {};
     let stopReaping = (): void => {};
     try {
       stopReaping = await this.#takeRole();
+      await this.#openNotifySocket();
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
       await this.#hooks?.settle();
@@ -147,9 +137,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#hooks?.kill();
       throw error;
     } finally {
+      this.#notifySocket?.close();
       stopReaping();
       unroute();
     }
+  }
+
+  /** $NOTIFY_SOCKET, for programs written for systemd (Linux; none with --notify-access none). */
+  async #openNotifySocket(): Promise<void> {
+    if (process.platform !== 'linux' || this.#options.heart.notifyAccess === 'none') return;
+    const { openNotifySocket } = await import('./shell/notify-socket.js');
+    const socket = openNotifySocket();
+    // Without it the child still has the pipe at KEEPALIVE_NOTIFY_FD.
+    if ('address' in socket) this.#notifySocket = socket;
   }
 
   /**
@@ -203,6 +203,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         oomKills: this.#world.oomKills,
         emit: this.emit.bind(this),
         ownsOrphans: this.#role.reapOrphans,
+        notifySocket: this.#notifySocket,
       });
       const run = started.started ? started.run : undefined;
       this.#run = run;
@@ -267,7 +268,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
   #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
-    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart), KEEPALIVE_PID: String(process.pid) });
+    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart, this.#notifySocket?.address), KEEPALIVE_PID: String(process.pid) });
     this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }
@@ -284,4 +285,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#wake = wake;
     });
   }
+}
+
+/** Each handled signal also looks for an exit whose SIGCHLD a storm of signals may have crowded out. */
+function routed(act: (signal: SignalName) => void): (signal: SignalName) => void {
+  return (signal) => {
+    collectSoon();
+    act(signal);
+  };
 }

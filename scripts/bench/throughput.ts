@@ -16,6 +16,14 @@ const FLOODS: Record<string, string> = {
 
 const FLOOD_CHILD = fileURLToPath(new URL('./flood-child.js', import.meta.url));
 
+/** The same floods on $NOTIFY_SOCKET, one sd_notify message a datagram, from a Python sender. */
+const DATAGRAMS: Record<string, string> = {
+  'WATCHDOG=1 datagrams': 'WATCHDOG=1',
+  'STATUS= datagrams': 'STATUS=working on job 12345',
+  'garbage datagrams': 'not a message at all',
+};
+const DATAGRAM_FLOOD = fileURLToPath(new URL('../../../scripts/bench/datagram-flood.py', import.meta.url));
+
 /** keepalive with its stdout (which the child inherits) piped to us, so we see the child's words. */
 function keepalive(args: readonly string[]): ChildProcess {
   return spawn(process.execPath, [CLI, '-q', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -35,13 +43,14 @@ interface Flood {
   peakRssMb: number;
 }
 
-async function flood(line: string, ms: number): Promise<Flood> {
+async function flood(line: string, ms: number, datagrams = false): Promise<Flood> {
   // The watchdog is on, so beats are parsed as beats; the grace outlasts a flood that never beats.
-  const ours = keepalive(['--heartbeat', '2s', '--heartbeat-grace', '20s', '--restart', 'never', '--', process.execPath, FLOOD_CHILD, line, String(ms)]);
+  const child = datagrams ? ['python3', DATAGRAM_FLOOD, line, String(ms)] : [process.execPath, FLOOD_CHILD, line, String(ms)];
+  const ours = keepalive(['--heartbeat', '2s', '--heartbeat-grace', '20s', '--restart', 'never', '--', ...child]);
   const pid = ours.pid as number;
   // Both waiters from the start: the two lines may come in one chunk.
   const started = matchOn(ours.stdout, /^start$/m);
-  const ended = matchOn(ours.stdout, /^lines (\d+)$/m);
+  const ended = matchOn(ours.stdout, /^(?:lines|datagrams) (\d+)$/m);
   await started;
   const before = usage(pid).ticks;
   const from = performance.now();
@@ -88,6 +97,16 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       row(`lines absorbed, ${what}, ${seconds}s floods × ${runs} runs`, 'M/s', each((one) => one.millionPerSecond)),
       row(`keepalive CPU per million lines, ${what}`, 'ms', each((one) => one.cpuMsPerMillion)),
       row(`keepalive RSS at the flood's end, ${what}`, 'MB', each((one) => one.rssMb)),
+      row(`keepalive peak RSS, ${what}`, 'MB', each((one) => one.peakRssMb)),
+    );
+  }
+  for (const [what, message] of Object.entries(DATAGRAMS)) {
+    const floods: Flood[] = [];
+    for (let i = 0; i < runs; i++) floods.push(await flood(message, seconds * 1000, true));
+    const each = (pick: (one: Flood) => number): number[] => floods.map(pick);
+    result.push(
+      row(`$NOTIFY_SOCKET datagrams absorbed, ${what}, ${seconds}s floods × ${runs} runs`, 'M/s', each((one) => one.millionPerSecond)),
+      row(`keepalive CPU per million datagrams, ${what}`, 'ms', each((one) => one.cpuMsPerMillion)),
       row(`keepalive peak RSS, ${what}`, 'MB', each((one) => one.peakRssMb)),
     );
   }

@@ -16,8 +16,8 @@ export type StoppingEvent = Who;
 export type WatchdogEvent =
   | (Who & { change: 'timeout'; timeoutMs: number | null })
   | (Who & { change: 'extend'; dueInMs: number });
-/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other. */
-export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; total: number }
+/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other, or a datagram from a sender not allowed. */
+export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; notAllowed: number; total: number }
 export interface HangEvent extends Who { reason: HangReason; silentMs: number; signal: SignalName }
 export interface HealthEvent extends Who {
   passed: boolean;

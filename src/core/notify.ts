@@ -5,8 +5,14 @@
 /** The longest line kept; anything longer is dropped whole. sd_notify messages are a few bytes. */
 export const MAX_LINE_BYTES = 4096;
 
-/** Over MAX_LINE_BYTES; a STATUS= text that is not UTF-8; anything else that is not a message. */
-export type DropReason = 'too-long' | 'not-utf8' | 'malformed';
+/**
+ * Over MAX_LINE_BYTES (or a datagram over MAX_DATAGRAM_BYTES); a STATUS= text that is not UTF-8;
+ * anything else that is not a message; a datagram from a process NotifyAccess does not allow.
+ */
+export type DropReason = 'too-long' | 'not-utf8' | 'malformed' | 'not-allowed';
+
+/** The biggest datagram read on the notify socket; systemd reads at most 4 KiB of one. */
+export const MAX_DATAGRAM_BYTES = 16 * 1024;
 
 export type NotifyMessage =
   /** An empty line or WATCHDOG=1. */
@@ -35,6 +41,7 @@ const DROPPED: Record<DropReason, NotifyMessage> = {
   'too-long': { kind: 'dropped', why: 'too-long' },
   'not-utf8': { kind: 'dropped', why: 'not-utf8' },
   malformed: { kind: 'dropped', why: 'malformed' },
+  'not-allowed': { kind: 'dropped', why: 'not-allowed' },
 };
 
 const NEWLINE = 0x0a;
@@ -147,6 +154,45 @@ function microsecondsToMs(bytes: Uint8Array, start: number, end: number): number
     usec = usec * 10 + digit;
   }
   return usec / 1000;
+}
+
+/**
+ * One datagram of the notify socket, as sd_notify sends it: KEY=VALUE lines, the last newline
+ * optional. An empty line carries nothing (systemd skips it); unlike on the pipe it is no beat.
+ * With `lastStatusOnly`, as NotifyDecoder: of STATUS= lines in a row only the last is visited.
+ */
+export function decodeDatagram(bytes: Uint8Array, visit: (message: NotifyMessage) => void, options: { lastStatusOnly?: boolean } = {}): void {
+  let statusStart = -1;
+  let statusEnd = -1;
+  const flushStatus = (): void => {
+    if (statusStart === -1) return;
+    visit(statusMessage(bytes, statusStart, statusEnd));
+    statusStart = -1;
+  };
+  for (let start = 0; start < bytes.length; ) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline === -1 ? bytes.length : newline;
+    const lineStart = start;
+    start = end + 1;
+    if (end === lineStart) continue;
+    if (options.lastStatusOnly) {
+      const value = statusValue(bytes, lineStart, end);
+      if (value !== undefined) {
+        const valueEnd = bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+        if (isUtf8(bytes, value, valueEnd)) {
+          statusStart = value;
+          statusEnd = valueEnd;
+        } else {
+          flushStatus();
+          visit(DROPPED['not-utf8']);
+        }
+        continue;
+      }
+    }
+    flushStatus();
+    visit(parseRange(bytes, lineStart, end));
+  }
+  flushStatus();
 }
 
 /**

@@ -7,7 +7,10 @@ import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import type { HeartOptions } from '../options.js';
+import { mayNotify, type Speaker } from '../core/notify-access.js';
+import { inRunTree } from './notify-access.js';
 import type { DropCounts } from './notify-channel.js';
+import type { NotifyListener, NotifySocket } from './notify-socket.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
@@ -21,13 +24,21 @@ export function childStdio(options: HeartOptions): Array<'inherit' | 'ignore' | 
   return stdio;
 }
 
-/** KEEPALIVE_NOTIFY_FD always; KEEPALIVE_HEARTBEAT_MS only when the watchdog is on (never inherited). */
-export function childEnv(env: NodeJS.ProcessEnv, options: HeartOptions): NodeJS.ProcessEnv {
-  const { KEEPALIVE_HEARTBEAT_MS: _inherited, ...rest } = env;
+/**
+ * KEEPALIVE_NOTIFY_FD always; NOTIFY_SOCKET when there is a notify socket; KEEPALIVE_HEARTBEAT_MS
+ * and WATCHDOG_USEC only when the watchdog is on. None is ever inherited: a keepalive started by
+ * systemd must not hand systemd's socket or watchdog to its child. WATCHDOG_PID stays unset: the
+ * child's pid is not known before the spawn, and sd_watchdog_enabled() takes an unset one as "you".
+ */
+export function childEnv(env: NodeJS.ProcessEnv, options: HeartOptions, notifySocket?: string): NodeJS.ProcessEnv {
+  const { KEEPALIVE_HEARTBEAT_MS: _ms, NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...rest } = env;
+  const watchdog = options.heartbeat !== undefined;
   return {
     ...rest,
     KEEPALIVE_NOTIFY_FD: String(options.notifyFd),
-    ...(options.heartbeat === undefined ? {} : { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeat) }),
+    ...(watchdog ? { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeat) } : {}),
+    ...(notifySocket === undefined ? {} : { NOTIFY_SOCKET: notifySocket }),
+    ...(watchdog && notifySocket !== undefined ? { WATCHDOG_USEC: String(Math.round((options.heartbeat as number) * 1000)) } : {}),
   };
 }
 
@@ -46,6 +57,10 @@ export interface Heart {
 export function startHeart(options: {
   who: Who;
   channel: Readable | null | undefined;
+  /** The supervisor's notify socket: this run listens to it until it closes. */
+  socket?: NotifySocket | undefined;
+  /** keepalive is a subreaper: the leader's orphans are still the run's (NotifyAccess=all). */
+  orphans: boolean;
   heart: HeartOptions;
   killTimeout: number;
   stopSignal: SignalName;
@@ -61,9 +76,11 @@ export function startHeart(options: {
   let probes: Probes | undefined;
   let closed = false;
 
-  const watchdog: Watchdog | undefined = options.channel
+  const { socket } = options;
+  const watchdog: Watchdog | undefined =
+    options.channel || socket
     ? watchChild({
-        channel: options.channel,
+        channel: options.channel ?? null,
         config: { timeoutMs: heart.heartbeat, graceMs: heart.heartbeatGrace, stopTimeoutMs: options.killTimeout },
         now: options.now,
         events: {
@@ -91,6 +108,19 @@ export function startHeart(options: {
         },
       })
     : undefined;
+
+  const speaker: Speaker = { access: heart.notifyAccess, main: who.pid };
+  const inTree = (pid: number): boolean => inRunTree(pid, who.pid, options.orphans);
+  const listener: NotifyListener | undefined =
+    watchdog && socket
+      ? {
+          datagrams: (read) =>
+            watchdog.datagrams((take) =>
+              read((datagram) => take(!mayNotify(speaker, datagram.sender?.pid, inTree) ? 'not-allowed' : datagram.truncated ? 'too-long' : datagram.bytes)),
+            ),
+        }
+      : undefined;
+  socket?.listen(listener);
 
   const { health } = heart;
   if (health) {
@@ -132,12 +162,16 @@ export function startHeart(options: {
     async close() {
       closed = true;
       this.disarm();
+      if (socket && socket.listener === listener) {
+        socket.drain();
+        socket.listen(undefined);
+      }
       await watchdog?.close();
     },
   };
 }
 
 function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {
-  const { 'too-long': tooLong, 'not-utf8': notUtf8, malformed } = counts;
-  return { ...who, tooLong, notUtf8, malformed, total: tooLong + notUtf8 + malformed };
+  const { 'too-long': tooLong, 'not-utf8': notUtf8, malformed, 'not-allowed': notAllowed } = counts;
+  return { ...who, tooLong, notUtf8, malformed, notAllowed, total: tooLong + notUtf8 + malformed + notAllowed };
 }

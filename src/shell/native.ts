@@ -3,6 +3,7 @@
 // single instance. koffi is loaded on first use, so a run that needs none of them pays nothing.
 import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
+import type { LibraryHandle } from 'koffi';
 import { libcToLoad } from './libc.js';
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -53,11 +54,19 @@ interface Libc {
 
 let libc: Libc | undefined;
 
+/** koffi and this process's libc, for the other native modules (native-socket.ts): one load, one place. */
+export function loadLibc(): { koffi: typeof Koffi; library: LibraryHandle } {
+  load();
+  return { koffi: (libc as Libc).koffi, library: library as LibraryHandle };
+}
+
+let library: LibraryHandle | undefined;
+
 function load(): Libc {
   if (libc) return libc;
   const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
-  const library = koffi.load(libcToLoad());
-  const fn = <T>(signature: string): T => library.func(signature) as T;
+  const lib = (library = koffi.load(libcToLoad()));
+  const fn = <T>(signature: string): T => lib.func(signature) as T;
   libc = {
     koffi,
     waitpid: fn('int waitpid(int pid, _Out_ int *status, int options)'),

@@ -1,10 +1,11 @@
-// Reads the child's end of the notify channel: chunks of bytes in, messages out, in order.
-// The decoder holds at most one line; the stream is consumed as it arrives, so whatever the child
-// writes, keepalive's memory stays flat and the pipe's own back-pressure slows a flooding child down.
+// Reads what the child says: the pipe's chunks of bytes and the notify socket's datagrams in,
+// messages out, in order. The decoder holds at most one line; the stream is consumed as it arrives,
+// so whatever the child writes, keepalive's memory stays flat and the pipe's own back-pressure
+// (or the socket's queue limit) slows a flooding child down.
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
+import { decodeDatagram, NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
 
 /** Lines dropped since the last report. */
 export type DropCounts = Record<DropReason, number>;
@@ -20,7 +21,12 @@ export interface ChannelHandlers {
   dropped(counts: DropCounts): void;
 }
 
+/** One datagram's bytes, or why it was refused before being read. */
+export type Datagram = Uint8Array | DropReason;
+
 export interface NotifyChannel {
+  /** Datagrams read in one go from the notify socket: one chunk's worth, one clock reading. */
+  datagrams(read: (take: (datagram: Datagram) => void) => void): void;
   /** Reads what is still in the pipe (the child's last words before it exited), then lets go. */
   close(): Promise<void>;
 }
@@ -28,7 +34,7 @@ export interface NotifyChannel {
 /** Loop turns to wait for the end of the channel after the child exited; a grandchild may hold it open. */
 const CLOSING_TURNS = 3;
 
-export function readNotifyChannel(stream: Readable, handlers: ChannelHandlers): NotifyChannel {
+export function readNotifyChannel(stream: Readable | null, handlers: ChannelHandlers): NotifyChannel {
   // The watchdog reports only the last status of a chunk: the others need not be decoded.
   const decoder = new NotifyDecoder({ lastStatusOnly: true });
   const drops = dropReporter(handlers.dropped);
@@ -36,21 +42,32 @@ export function readNotifyChannel(stream: Readable, handlers: ChannelHandlers): 
     if (message.kind === 'dropped') drops.count(message.why);
     else handlers.message(message);
   };
-  stream.on('data', (chunk: Buffer) => {
+  stream?.on('data', (chunk: Buffer) => {
     handlers.begin();
     decoder.push(chunk, visit);
     handlers.end();
   });
   // The child's death resets the socket; nothing to report, the exit says it all.
-  stream.on('error', () => {});
-  const ended = once(stream, 'end').then(
-    () => {},
-    () => {},
-  );
+  stream?.on('error', () => {});
+  const ended = stream
+    ? once(stream, 'end').then(
+        () => {},
+        () => {},
+      )
+    : Promise.resolve();
+  const take = (datagram: Datagram): void => {
+    if (typeof datagram === 'string') drops.count(datagram);
+    else decodeDatagram(datagram, visit, { lastStatusOnly: true });
+  };
   return {
+    datagrams(read) {
+      handlers.begin();
+      read(take);
+      handlers.end();
+    },
     async close() {
       await Promise.race([ended, waitTurns(CLOSING_TURNS)]);
-      stream.destroy();
+      stream?.destroy();
       drops.flush();
     },
   };
@@ -72,7 +89,7 @@ function dropReporter(report: (counts: DropCounts) => void): { count(why: DropRe
   };
   return {
     count(why) {
-      counts ??= { 'too-long': 0, 'not-utf8': 0, malformed: 0 };
+      counts ??= { 'too-long': 0, 'not-utf8': 0, malformed: 0, 'not-allowed': 0 };
       counts[why]++;
       if (timer !== undefined) return;
       const wait = lastReportAt + DROP_REPORT_INTERVAL_MS - performance.now();

@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
 import type { NotifyMessage } from '../core/notify.js';
-import { readNotifyChannel, type DropCounts } from './notify-channel.js';
+import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
 
 const BEAT: NotifyMessage = { kind: 'beat' };
 /** setTimeout's longest delay; a later deadline is reached in several steps. */
@@ -21,6 +21,8 @@ export interface WatchdogEvents {
 
 export interface Watchdog {
   readonly readyAt: number | undefined;
+  /** A batch of datagrams from the notify socket, read like one chunk of the pipe. */
+  datagrams(read: (take: (datagram: Datagram) => void) => void): void;
   /** No hang is declared from now on (keepalive is ending the child); messages are still read. */
   disarm(): void;
   /** The child was stopped and now runs again (SIGCONT): the time it spent stopped is not silence. */
@@ -30,7 +32,8 @@ export interface Watchdog {
 }
 
 export function watchChild(options: {
-  channel: Readable;
+  /** The pipe; null when only the notify socket speaks. */
+  channel: Readable | null;
   config: WatchdogConfig;
   now: () => number;
   events: WatchdogEvents;
@@ -143,6 +146,9 @@ export function watchChild(options: {
   return {
     get readyAt() {
       return state.readyAt;
+    },
+    datagrams(read) {
+      channel.datagrams(read);
     },
     resumed() {
       state = observe(config, state, BEAT, now());

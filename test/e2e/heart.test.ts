@@ -13,6 +13,7 @@ const usageErrors: Array<[string[], string]> = [
   [['--notify-fd', '2'], '--notify-fd "2": expected a file descriptor from 3 to 255 (0-2 are the child\'s stdin, stdout and stderr)'],
   [['--notify-fd', 'three'], '--notify-fd "three": expected a file descriptor from 3 to 255 (0-2 are the child\'s stdin, stdout and stderr)'],
   [['--notify-fd', '256'], '--notify-fd "256": expected a file descriptor from 3 to 255 (0-2 are the child\'s stdin, stdout and stderr)'],
+  [['--notify-access', 'some'], '--notify-access "some": expected one of all, main, none'],
   [['--health-url', 'localhost:8080'], '--health-url "localhost:8080": expected an http:// or https:// URL, such as http://localhost:8080/health'],
   [['--health-url', 'ftp://example.com/'], '--health-url "ftp://example.com/": expected an http:// or https:// URL, such as http://localhost:8080/health'],
   [['--health-cmd', ''], '--health-cmd "": expected a shell command, such as "curl -fs localhost:8080"'],
@@ -37,14 +38,14 @@ for (const [args, message] of usageErrors) {
 
 test('--help lists the heartbeat and health-check flags', async (t) => {
   const result = await runKeepalive(['--help']);
-  for (const flag of ['--heartbeat ', '--heartbeat-grace', '--hang-signal', '--notify-fd', '--health-url', '--health-cmd', '--health-interval', '--health-timeout', '--health-retries', '--health-start-period']) {
+  for (const flag of ['--heartbeat ', '--heartbeat-grace', '--hang-signal', '--notify-fd', '--notify-access', '--health-url', '--health-cmd', '--health-interval', '--health-timeout', '--health-retries', '--health-start-period']) {
     t.true(result.stdout.includes(flag), flag);
   }
 });
 
 test('API options: defaults as Docker and heart have them, and checks that name the option', (t) => {
   const plain = resolveOptions({ command: 'x' }).heart;
-  t.deepEqual(plain, { heartbeat: undefined, heartbeatGrace: 0, hangSignal: 'SIGKILL', notifyFd: 3, health: undefined });
+  t.deepEqual(plain, { heartbeat: undefined, heartbeatGrace: 0, hangSignal: 'SIGKILL', notifyFd: 3, notifyAccess: 'all', health: undefined });
   const full = resolveOptions({ command: 'x', heartbeat: 5000, healthUrl: 'http://localhost:1/' }).heart;
   t.is(full.heartbeatGrace, 5000);
   t.deepEqual(full.health, { probe: { kind: 'url', url: 'http://localhost:1/' }, intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 });

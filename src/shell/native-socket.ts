@@ -1,0 +1,239 @@
+// The unix datagram socket calls of the notify socket, through the libc native.ts loads: Node has
+// no AF_UNIX datagrams. Only the waiting is asynchronous (one poll for every socket of the process,
+// on a libuv threadpool thread through koffi); reads are
+// non-blocking calls on the main thread, so a flood is drained in batches between loop turns.
+import type Koffi from 'koffi';
+import type { KoffiFunc } from 'koffi';
+import { loadLibc } from './native.js';
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_PASSCRED = 16;
+const SCM_RIGHTS = 1;
+const SCM_CREDENTIALS = 2;
+const MSG_TRUNC = 0x20;
+const MSG_CTRUNC = 0x08;
+const MSG_DONTWAIT = 0x40;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const SHUT_RDWR = 2;
+const POLLIN = 1;
+const EAGAIN = 11;
+const EINTR = 4;
+/** sockaddr_un: a 16-bit family, then 108 bytes of path. */
+const SUN_PATH_BYTES = 108;
+/** cmsghdr on 64-bit Linux: size_t length, int level, int type. */
+const CMSG_HEADER_BYTES = 16;
+/** Room for the credentials and for the most fds one message can carry (SCM_MAX_FD, 253). */
+const CONTROL_BYTES = 2048;
+
+interface SocketCalls {
+  koffi: typeof Koffi;
+  socket: (domain: number, type: number, protocol: number) => number;
+  bind: (fd: number, address: Buffer, length: number) => number;
+  setsockopt: (fd: number, level: number, name: number, value: number[], length: number) => number;
+  recvmsg: (fd: number, message: MessageHeader, flags: number) => number;
+  poll: KoffiFunc<(fds: Buffer, count: number, timeout: number) => number>;
+  shutdown: (fd: number, how: number) => number;
+  close: (fd: number) => number;
+  pipe2: (fds: number[], flags: number) => number;
+  read: (fd: number, buffer: Buffer, length: number) => number;
+  write: (fd: number, buffer: Buffer, length: number) => number;
+}
+
+interface MessageHeader {
+  name: null;
+  namelen: number;
+  iov: { base: Buffer; len: number };
+  iovlen: number;
+  control: Buffer;
+  controllen: number;
+  flags: number;
+}
+
+let calls: SocketCalls | undefined;
+
+function load(): SocketCalls {
+  if (calls) return calls;
+  const { koffi, library } = loadLibc();
+  koffi.struct('keepalive_iovec', { base: 'void *', len: 'size_t' });
+  koffi.struct('keepalive_msghdr', {
+    name: 'void *',
+    namelen: 'uint32',
+    iov: 'keepalive_iovec *',
+    iovlen: 'size_t',
+    control: 'void *',
+    controllen: 'size_t',
+    flags: 'int',
+  });
+  const fn = <T>(signature: string): T => library.func(signature) as T;
+  calls = {
+    koffi,
+    socket: fn('int socket(int domain, int type, int protocol)'),
+    bind: fn('int bind(int fd, void *address, uint32 length)'),
+    setsockopt: fn('int setsockopt(int fd, int level, int name, int *value, uint32 length)'),
+    recvmsg: fn('intptr_t recvmsg(int fd, _Inout_ keepalive_msghdr *message, int flags)'),
+    poll: fn('int poll(void *fds, unsigned long count, int timeout)'),
+    shutdown: fn('int shutdown(int fd, int how)'),
+    close: fn('int close(int fd)'),
+    pipe2: fn('int pipe2(_Out_ int *fds, int flags)'),
+    read: fn('intptr_t read(int fd, void *buffer, size_t length)'),
+    write: fn('intptr_t write(int fd, void *buffer, size_t length)'),
+  };
+  return calls;
+}
+
+/** The sender's credentials, as the kernel gives them (pid in keepalive's pid namespace). */
+export interface Credentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+export type Received =
+  /** `fds`: what it carried, open in keepalive until the caller closes them (closeFds). */
+  | { kind: 'datagram'; bytes: Buffer; sender: Credentials | undefined; truncated: boolean; fds: number[] }
+  | { kind: 'empty' }
+  | { kind: 'error'; errno: number };
+
+/**
+ * A bound AF_UNIX datagram socket that passes credentials. `path` starting with NUL is abstract.
+ * Returns the fd, or the errno of the call that failed.
+ */
+export function bindDatagramSocket(path: Buffer): { fd: number } | { errno: number } {
+  const c = load();
+  if (path.length >= SUN_PATH_BYTES) return { errno: 36 }; // ENAMETOOLONG
+  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return { errno: c.koffi.errno() };
+  const address = Buffer.alloc(2 + SUN_PATH_BYTES);
+  address.writeUInt16LE(AF_UNIX, 0);
+  path.copy(address, 2);
+  // An abstract name is exactly its bytes; a path is NUL-terminated.
+  const length = 2 + path.length + (path[0] === 0 ? 0 : 1);
+  if (c.bind(fd, address, length) !== 0 || c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, [1], 4) !== 0) {
+    const errno = c.koffi.errno();
+    c.close(fd);
+    return { errno };
+  }
+  return { fd };
+}
+
+/**
+ * Takes one datagram if there is one, without waiting. The file descriptors it carries (FDSTORE=1,
+ * BARRIER=1) are the caller's to close, after it looked at the sender: systemd-notify waits for
+ * its barrier fd to be closed, so until then it is alive and its place in the tree can be read.
+ */
+export function receiveDatagram(fd: number, buffer: Buffer, control: Buffer): Received {
+  const c = load();
+  for (;;) {
+    const header: MessageHeader = { name: null, namelen: 0, iov: { base: buffer, len: buffer.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
+    const length = c.recvmsg(fd, header, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    if (length < 0) {
+      const errno = c.koffi.errno();
+      if (errno === EINTR) continue;
+      return errno === EAGAIN ? { kind: 'empty' } : { kind: 'error', errno };
+    }
+    const { sender, fds } = readControl(control, header.controllen);
+    const truncated = length > buffer.length || (header.flags & (MSG_TRUNC | MSG_CTRUNC)) !== 0;
+    return { kind: 'datagram', bytes: buffer.subarray(0, Math.min(length, buffer.length)), sender, truncated, fds };
+  }
+}
+
+/** The credentials and the fds in the control messages. */
+function readControl(control: Buffer, length: number): { sender: Credentials | undefined; fds: number[] } {
+  let sender: Credentials | undefined;
+  const fds: number[] = [];
+  for (let at = 0; at + CMSG_HEADER_BYTES <= length; ) {
+    const size = Number(control.readBigUInt64LE(at));
+    if (size < CMSG_HEADER_BYTES || at + size > length) break;
+    const level = control.readInt32LE(at + 8);
+    const type = control.readInt32LE(at + 12);
+    const data = at + CMSG_HEADER_BYTES;
+    if (level === SOL_SOCKET && type === SCM_CREDENTIALS && size >= CMSG_HEADER_BYTES + 12) {
+      sender = { pid: control.readInt32LE(data), uid: control.readUInt32LE(data + 4), gid: control.readUInt32LE(data + 8) };
+    } else if (level === SOL_SOCKET && type === SCM_RIGHTS) {
+      for (let fd = data; fd + 4 <= at + size; fd += 4) fds.push(control.readInt32LE(fd));
+    }
+    at += (size + 7) & ~7;
+  }
+  return { sender, fds };
+}
+
+/**
+ * Calls `ready` once the socket has something to read (or is shut down). Every socket of the
+ * process is waited for by one poll, which koffi runs on a libuv threadpool thread and which holds
+ * it while any socket waits: many supervisors in one program still take one thread of the pool's 4.
+ * A socket added while the poll waits wakes it through a pipe, and the poll starts over with it.
+ */
+export function whenReadable(fd: number, ready: () => void): void {
+  waiting.set(fd, ready);
+  if (polling) wakePoll();
+  else startPoll();
+}
+
+const POLLFD_BYTES = 8;
+/** fd => what to call when it is readable; each call is for one readiness. */
+const waiting = new Map<number, () => void>();
+let polling = false;
+let wake: [read: number, write: number] | undefined;
+const wakeByte = Buffer.alloc(64);
+
+/** Node joins its threadpool at exit: a poll still waiting would hold process.exit() forever. */
+let exiting = false;
+
+function startPoll(): void {
+  if (exiting) return;
+  const c = load();
+  if (!wake) {
+    const fds = [0, 0];
+    if (c.pipe2(fds, SOCK_NONBLOCK | SOCK_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${c.koffi.errno()})`);
+    wake = [fds[0] as number, fds[1] as number];
+    process.once('exit', () => {
+      exiting = true;
+      wakePoll();
+    });
+  }
+  const fds = [wake[0], ...waiting.keys()];
+  // The threadpool thread writes into this buffer until poll returns: it stays referenced till then.
+  const set = Buffer.alloc(POLLFD_BYTES * fds.length);
+  fds.forEach((fd, i) => {
+    set.writeInt32LE(fd, i * POLLFD_BYTES);
+    set.writeInt16LE(POLLIN, i * POLLFD_BYTES + 4);
+  });
+  polling = true;
+  c.poll.async(set, fds.length, -1, () => {
+    polling = false;
+    if (set.readInt16LE(6) !== 0) while (c.read(fds[0] as number, wakeByte, wakeByte.length) > 0);
+    for (let i = 1; i < fds.length; i++) {
+      if (set.readInt16LE(i * POLLFD_BYTES + 6) === 0) continue;
+      const fd = fds[i] as number;
+      const ready = waiting.get(fd);
+      waiting.delete(fd);
+      ready?.();
+    }
+    if (waiting.size > 0 && !polling) startPoll();
+  });
+}
+
+function wakePoll(): void {
+  if (wake) load().write(wake[1], wakeByte, 1);
+}
+
+/** Wakes a pending whenReadable and lets the socket go. */
+export function shutdownSocket(fd: number): void {
+  load().shutdown(fd, SHUT_RDWR);
+}
+
+export function closeSocket(fd: number): void {
+  load().close(fd);
+}
+
+/** keepalive keeps no fd a child sends: each is closed (and a barrier so released). */
+export function closeFds(fds: readonly number[]): void {
+  const { close } = load();
+  for (const fd of fds) close(fd);
+}
+
+export const CONTROL_BUFFER_BYTES = CONTROL_BYTES;
