@@ -157,42 +157,58 @@ function microsecondsToMs(bytes: Uint8Array, start: number, end: number): number
 }
 
 /**
+ * Of STATUS= lines in a row within one chunk, only the last is decoded: the others were replaced at
+ * once, and decoding each would make a flood of them cost more than a flood of garbage (and delay
+ * the watchdog's verdict). A STATUS= that is not UTF-8 is still counted as dropped.
+ */
+class StatusRun {
+  #bytes: Uint8Array = new Uint8Array(0);
+  #start = -1;
+  #end = -1;
+
+  constructor(readonly visit: (message: NotifyMessage) => void) {}
+
+  /** Takes the line if it is a STATUS=; false for any other line (flush first, then parse it). */
+  take(bytes: Uint8Array, lineStart: number, lineEnd: number): boolean {
+    const value = statusValue(bytes, lineStart, lineEnd);
+    if (value === undefined) return false;
+    const end = bytes[lineEnd - 1] === CARRIAGE_RETURN ? lineEnd - 1 : lineEnd;
+    if (isUtf8(bytes, value, end)) {
+      this.#bytes = bytes;
+      this.#start = value;
+      this.#end = end;
+    } else {
+      this.flush();
+      this.visit(DROPPED['not-utf8']);
+    }
+    return true;
+  }
+
+  flush(): void {
+    if (this.#start === -1) return;
+    this.visit(statusMessage(this.#bytes, this.#start, this.#end));
+    this.#start = -1;
+  }
+}
+
+/**
  * One datagram of the notify socket, as sd_notify sends it: KEY=VALUE lines, the last newline
  * optional. An empty line carries nothing (systemd skips it); unlike on the pipe it is no beat.
  * With `lastStatusOnly`, as NotifyDecoder: of STATUS= lines in a row only the last is visited.
  */
 export function decodeDatagram(bytes: Uint8Array, visit: (message: NotifyMessage) => void, options: { lastStatusOnly?: boolean } = {}): void {
-  let statusStart = -1;
-  let statusEnd = -1;
-  const flushStatus = (): void => {
-    if (statusStart === -1) return;
-    visit(statusMessage(bytes, statusStart, statusEnd));
-    statusStart = -1;
-  };
+  const statuses = new StatusRun(visit);
   for (let start = 0; start < bytes.length; ) {
     const newline = bytes.indexOf(NEWLINE, start);
     const end = newline === -1 ? bytes.length : newline;
     const lineStart = start;
     start = end + 1;
     if (end === lineStart) continue;
-    if (options.lastStatusOnly) {
-      const value = statusValue(bytes, lineStart, end);
-      if (value !== undefined) {
-        const valueEnd = bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
-        if (isUtf8(bytes, value, valueEnd)) {
-          statusStart = value;
-          statusEnd = valueEnd;
-        } else {
-          flushStatus();
-          visit(DROPPED['not-utf8']);
-        }
-        continue;
-      }
-    }
-    flushStatus();
+    if (options.lastStatusOnly && statuses.take(bytes, lineStart, end)) continue;
+    statuses.flush();
     visit(parseRange(bytes, lineStart, end));
   }
-  flushStatus();
+  statuses.flush();
 }
 
 /**
@@ -207,11 +223,7 @@ export class NotifyDecoder {
   /** Inside a line already reported as too long: skip to its end. */
   #skipping = false;
 
-  /**
-   * With `lastStatusOnly`, of STATUS= lines that follow each other within one chunk only the last is
-   * visited: the others were replaced at once, and decoding each would make a flood of them cost
-   * more than a flood of garbage (and delay the watchdog's verdict). Drops are counted all the same.
-   */
+  /** With `lastStatusOnly`, of STATUS= lines in a row within one chunk only the last is visited (StatusRun). */
   readonly #lastStatusOnly: boolean;
 
   constructor(options: { lastStatusOnly?: boolean } = {}) {
@@ -221,18 +233,11 @@ export class NotifyDecoder {
   /** Visits the messages of `chunk` in order. */
   push(chunk: Uint8Array, visit: (message: NotifyMessage) => void): void {
     let start = 0;
-    // The last STATUS= value of a run of them, as a range of `chunk`, decoded when the run ends.
-    let statusStart = -1;
-    let statusEnd = -1;
-    const flushStatus = (): void => {
-      if (statusStart === -1) return;
-      visit(statusMessage(chunk, statusStart, statusEnd));
-      statusStart = -1;
-    };
+    const statuses = new StatusRun(visit);
     for (;;) {
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline === -1) {
-        flushStatus();
+        statuses.flush();
         this.#keep(chunk.subarray(start), visit);
         return;
       }
@@ -242,21 +247,8 @@ export class NotifyDecoder {
         this.#skipping = false;
         continue;
       }
-      if (this.#lastStatusOnly && this.#carried === 0) {
-        const value = statusValue(chunk, lineStart, newline);
-        if (value !== undefined) {
-          const end = chunk[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
-          if (isUtf8(chunk, value, end)) {
-            statusStart = value;
-            statusEnd = end;
-          } else {
-            flushStatus();
-            visit(DROPPED['not-utf8']);
-          }
-          continue;
-        }
-      }
-      flushStatus();
+      if (this.#lastStatusOnly && this.#carried === 0 && statuses.take(chunk, lineStart, newline)) continue;
+      statuses.flush();
       if (this.#carried === 0) {
         visit(parseRange(chunk, lineStart, newline));
       } else if (this.#carried + (newline - lineStart) > MAX_LINE_BYTES) {
