@@ -13,8 +13,7 @@ import type { NotifySocket } from './shell/notify-socket.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
-import { liveGroupMembers } from './shell/proc.js';
-import { liveTree, readMember, resumeStopped, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
+import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
 import { watchTree } from './shell/memory.js';
 
 /** How often a sweep looks again while something is left (rare, and short). */
@@ -177,7 +176,7 @@ export class Run {
 
   /** What of the tree is still there (for the log line that says why a restart waits). */
   get leftovers(): readonly Member[] {
-    return this.#phase === 'sweeping' ? this.#members() : [];
+    return this.#phase === 'sweeping' ? this.#left : [];
   }
 
   async #leaderExited(facts: ExitFacts & { started: true }): Promise<RunExit> {
@@ -195,7 +194,9 @@ export class Run {
     for (const action of actions) {
       switch (action) {
         case 'signal':
-          this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal);
+          // Entering the sweep: one look at the tree serves the signal, the sweep and the log line.
+          if (this.#phase === 'sweeping') this.#left = this.#members();
+          this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal, this.#phase === 'sweeping' ? this.#left : undefined);
           break;
         case 'arm':
           this.#arm();
@@ -204,8 +205,7 @@ export class Run {
           this.#kill();
           break;
         case 'sweep':
-          this.#left = this.#members();
-          void this.#sweep();
+          void this.#sweep(this.#left);
           break;
         case 'finish':
           clearTimeout(this.#deadline);
@@ -220,7 +220,7 @@ export class Run {
    * The stop signal to the leader's group (one kill() reaches every member at once, forks
    * included), then to each process of the tree outside it (a `setsid` job); each one once.
    */
-  #signalTree(signal: SignalName): void {
+  #signalTree(signal: SignalName, members?: readonly Member[]): void {
     if (!this.#groupSignalled && this.#phase !== 'sweeping') {
       this.#groupSignalled = true;
       this.#stopSentAt = this.#context.now();
@@ -237,26 +237,15 @@ export class Run {
       this.#groupSignalled = true;
       return;
     }
-    for (const member of this.#members()) {
+    for (const member of members ?? this.#members()) {
       if (this.#signalled.get(member.pid) === member.startTime) continue;
       signalMember(member, signal);
       this.#signalled.set(member.pid, member.startTime);
     }
   }
 
-  /**
-   * The run's live processes: its tree, and when keepalive is no subreaper (--no-subreaper), the
-   * members of the leader's group that were reparented elsewhere.
-   */
   #members(): Member[] {
-    const tree = liveTree(this.pid, this.#context.ownsOrphans);
-    if (this.#context.ownsOrphans || !TREE_KNOWN) return tree;
-    const known = new Set(tree.map((member) => member.pid));
-    for (const pid of liveGroupMembers(this.pid)) {
-      const member = known.has(pid) ? undefined : readMember(pid);
-      if (member) tree.push(member);
-    }
-    return tree;
+    return runMembers(this.pid, this.#context.ownsOrphans);
   }
 
   #arm(): void {
@@ -280,16 +269,17 @@ export class Run {
     for (const member of left) signalMember(member, 'SIGKILL');
   }
 
-  /** Looks again until the tree is empty; whatever appears meanwhile gets the signal too. */
-  async #sweep(): Promise<void> {
+  /** Looks again until the tree is empty (`first`: the look the sweep began with); what appears gets the signal too. */
+  async #sweep(first: readonly Member[]): Promise<void> {
     let killedAt: number | undefined;
-    for (;;) {
+    for (let members: readonly Member[] | undefined = first; ; members = undefined) {
       // Reap first: a process of the tree that ended is gone only once its zombie is.
       if (this.#context.ownsOrphans) collectNow();
+      members ??= this.#members();
       // Orphans that went to another reaper are gone once it reaped them: until then the group lives.
-      const alive = (TREE_KNOWN && this.#members().length > 0) || (!this.#context.ownsOrphans && signalGroup(this.pid, 0));
+      const alive = (TREE_KNOWN && members.length > 0) || (!this.#context.ownsOrphans && signalGroup(this.pid, 0));
       if (!alive) break;
-      this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal);
+      this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal, members);
       if (this.#killed) killedAt ??= this.#context.now();
       // Something the kernel cannot end (stuck in D state): say so through `killed`, and move on.
       if (killedAt !== undefined && this.#context.now() - killedAt > KILLED_WAIT_MS) break;

@@ -8,6 +8,7 @@ import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
 import { childPids, isForeignChild, isOrphan } from './children.js';
 import { signalGroup } from './process-group.js';
+import { liveGroupMembers } from './proc.js';
 
 export interface Member {
   pid: number;
@@ -58,6 +59,21 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
     pending.push(...childPids(pid));
   }
   return found;
+}
+
+/**
+ * The run's live processes: its tree, and when keepalive is no subreaper (--no-subreaper, an
+ * embedding program), the members of the leader's group that were reparented elsewhere.
+ */
+export function runMembers(leader: number, orphans: boolean): Member[] {
+  const tree = liveTree(leader, orphans);
+  if (orphans || !TREE_KNOWN) return tree;
+  const known = new Set(tree.map((member) => member.pid));
+  for (const pid of liveGroupMembers(leader)) {
+    const member = known.has(pid) ? undefined : readMember(pid);
+    if (member) tree.push(member);
+  }
+  return tree;
 }
 
 /**
