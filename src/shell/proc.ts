@@ -33,14 +33,18 @@ export function bootId(): string {
   return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 }
 
+/** A process's environment as `NAME=value` entries (latin1: compared, never shown); undefined if unreadable. */
+export function environOf(pid: number | string): string[] | undefined {
+  return attempt(() => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0'));
+}
+
 /** Every process whose environment says KEEPALIVE_PID=one of `keepalivePids`: what a supervisor started inherits it. */
 export function processesCarrying(keepalivePids: ReadonlySet<number>): Candidate[] {
   const found: Candidate[] = [];
   if (keepalivePids.size === 0) return found;
   for (const name of attempt(() => readdirSync('/proc')) ?? []) {
     if (!/^\d+$/.test(name)) continue;
-    const environ = attempt(() => readFileSync(`/proc/${name}/environ`, 'latin1'));
-    const value = environ?.split('\0').find((entry) => entry.startsWith('KEEPALIVE_PID='))?.slice('KEEPALIVE_PID='.length);
+    const value = environOf(name)?.find((entry) => entry.startsWith('KEEPALIVE_PID='))?.slice('KEEPALIVE_PID='.length);
     const keepalivePid = value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
     if (keepalivePid === undefined || !keepalivePids.has(keepalivePid)) continue;
     const stat = readStat(Number(name));

@@ -8,7 +8,7 @@ import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
 import { childPids, isForeignChild, isOrphan } from './children.js';
 import { signalGroup } from './process-group.js';
-import { liveGroupMembers } from './proc.js';
+import { environOf, liveGroupMembers } from './proc.js';
 
 export interface Member {
   pid: number;
@@ -87,11 +87,7 @@ export function helperEnv<T extends Record<string, string | undefined>>(env: T):
 }
 
 function isHelpers(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(HELPER_MARK);
-  } catch {
-    return false;
-  }
+  return environOf(pid)?.includes(HELPER_MARK) === true;
 }
 
 /** SIGKILL to what hooks and probes left that came back to keepalive, and to all below it. */
