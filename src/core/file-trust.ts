@@ -73,6 +73,17 @@ export function distrustDirectory(facts: FileFacts, asker: Asker, names: (uid: n
   return undefined;
 }
 
+/**
+ * Why a step on the way to FILE's directory is not to be trusted: whoever can rename or replace any
+ * directory above it can swap the whole subtree under keepalive, so each must pass as FILE's own
+ * directory does. A symbolic link on the way must be keepalive's user's or root's (its mode means
+ * nothing); where it points is judged as a step too.
+ */
+export function distrustStep(facts: FileFacts, asker: Asker, names: (uid: number) => string = uidWords): string | undefined {
+  if (facts.kind === 'symlink') return owner(facts, asker, names);
+  return distrustDirectory(facts, asker, names);
+}
+
 function uidWords(uid: number): string {
   return `uid ${uid}`;
 }

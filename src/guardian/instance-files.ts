@@ -184,7 +184,8 @@ export function describeError(error: unknown): string {
   if (code === 'ELOOP') return `${path ?? 'a file'} is a symbolic link, which keepalive does not follow here`;
   if (code === 'EUNTRUSTED') {
     const message = (error as Error).message;
-    if (message.endsWith('sticky bit')) return `${message}: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)`;
+    const directory = (error as { directory?: boolean }).directory === true;
+    if (directory && !/ it is (a|an|not) /.test(message)) return `${message}: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)`;
     return / it is (a|an|not) /.test(message) ? message : `${message}: keepalive believes only files of its own user or root that no one else can write (remove it if it is not in use)`;
   }
   if (code === 'ENOSPC') return `no space left on the device${path === undefined ? '' : ` for ${path}`}`;

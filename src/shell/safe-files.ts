@@ -2,9 +2,9 @@
 // the directory is never followed: O_NOFOLLOW on every open, O_EXCL on every creation, rename to
 // publish. O_NONBLOCK on every open of a name that may already exist, so that a FIFO (or a device)
 // planted there cannot block keepalive in open(): fstat then says what it is, and it is refused.
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
-import { distrustDirectory, distrustLogFile, distrustRecord, type Asker, type FileFacts } from '../core/file-trust.js';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { distrustLogFile, distrustRecord, distrustStep, type Asker, type FileFacts } from '../core/file-trust.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, O_NONBLOCK } = constants;
 
@@ -12,6 +12,10 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, 
 class UntrustedFileError extends Error {
   override name = 'UntrustedFileError';
   readonly code = 'EUNTRUSTED';
+  /** A directory (or a link) on the way to the file, not the file itself. */
+  constructor(message: string, readonly directory: boolean) {
+    super(message);
+  }
 }
 
 /** keepalive's own user and group, against whom files are judged. */
@@ -44,8 +48,8 @@ export function uidWords(uid: number): string {
   return name === undefined ? `uid ${uid}` : `uid ${uid} (${name})`;
 }
 
-function refuse(path: string, why: string | undefined): void {
-  if (why !== undefined) throw new UntrustedFileError(`${path}: ${why}`);
+function refuse(path: string, why: string | undefined, directory = false): void {
+  if (why !== undefined) throw new UntrustedFileError(`${path}: ${why}`, directory);
 }
 
 /** Refuses a file beside FILE that keepalive cannot have written (see core/file-trust.ts). */
@@ -53,9 +57,38 @@ export function checkRecordFile(path: string, stats: Stats): void {
   refuse(path, distrustRecord(fileFacts(stats), asker(), uidWords));
 }
 
-/** Refuses the directory of FILE when other users could remove or replace what keepalive writes there. */
+/** As the kernel's own limit on links followed in one lookup. */
+const MAX_LINKS = 40;
+
+/**
+ * Refuses FILE's directory when other users could remove or replace what keepalive writes there:
+ * the directory itself, every directory above it, and every symbolic link on the way (followed here
+ * one by one, so that each name the kernel will pass through is judged; see distrustStep).
+ */
 export function checkDirectory(path: string): void {
-  refuse(path, distrustDirectory(fileFacts(statSync(path)), asker(), uidWords));
+  const judge = (step: string, stats: Stats): void => refuse(step, distrustStep(fileFacts(stats), asker(), uidWords), true);
+  let at = '/';
+  judge(at, lstatSync(at));
+  const pending = resolve(path).split('/');
+  for (let links = 0; pending.length > 0; ) {
+    const name = pending.shift() as string;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      at = dirname(at); // `at` never holds a link, so this is the real parent, judged already
+      continue;
+    }
+    const step = join(at, name);
+    const stats = lstatSync(step);
+    judge(step, stats);
+    if (!stats.isSymbolicLink()) {
+      at = step;
+      continue;
+    }
+    if (++links > MAX_LINKS) refuse(path, 'too many symbolic links on the way to it', true);
+    const target = readlinkSync(step);
+    if (target.startsWith('/')) at = '/';
+    pending.unshift(...target.split('/'));
+  }
 }
 
 /** Each existing name among `paths` must be a file keepalive believes; missing ones are fine. */
@@ -134,15 +167,17 @@ export function writeAtomically(path: string, text: string, mode: number): void 
 
 /**
  * Opens a log file for appending, creating it with `mode`; never through a symlink, never a FIFO or
- * a device, and unless `shared`, never a file another user owns or can write.
+ * a device, and unless `shared`, never a file another user owns or can write, nor in a directory
+ * another user could swap for one of their own (which could point root's appends anywhere).
  */
 export function openForAppend(path: string, mode: number, options: { shared?: boolean } = {}): number {
+  if (!options.shared) checkDirectoryIfAny(dirname(resolve(path)));
   let fd: number;
   try {
     fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode);
   } catch (error) {
     // A FIFO nobody reads: open(O_WRONLY | O_NONBLOCK) says ENXIO rather than wait.
-    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UntrustedFileError(`${path}: it is a FIFO`);
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UntrustedFileError(`${path}: it is a FIFO`, false);
     throw error;
   }
   try {
@@ -153,6 +188,15 @@ export function openForAppend(path: string, mode: number, options: { shared?: bo
     throw error;
   }
   return fd;
+}
+
+/** checkDirectory, but a directory that does not exist is left to the open that follows to report. */
+function checkDirectoryIfAny(path: string): void {
+  try {
+    checkDirectory(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /** Removes `path` if it is still the file `isOurs` recognises; true if it was removed. */

@@ -1,6 +1,6 @@
 // Which files keepalive believes, from fstat facts alone.
 import test from 'ava';
-import { distrustDirectory, distrustLogFile, distrustRecord, type FileFacts } from '../../src/core/file-trust.js';
+import { distrustDirectory, distrustLogFile, distrustRecord, distrustStep, type FileFacts } from '../../src/core/file-trust.js';
 
 const ROOT = { uid: 0, gid: 0 };
 const ALICE = { uid: 1000, gid: 1000 };
@@ -36,4 +36,17 @@ test("FILE's directory: nobody else may remove keepalive's files there, unless t
   t.is(distrustDirectory(directory(0o775, { uid: 1000, gid: 1000 }), ALICE), undefined, "keepalive's own group");
   t.is(distrustDirectory(directory(0o755, { uid: 1001 }), ROOT), "it is owned by uid 1001, neither keepalive's user (uid 0) nor root");
   t.is(distrustDirectory(file(), ROOT), 'it is a regular file');
+});
+
+test("a step on the way to FILE's directory: a directory as FILE's own, a link only by its owner", (t) => {
+  const directory = (mode: number, more: Partial<FileFacts> = {}): FileFacts => ({ kind: 'directory', uid: 0, gid: 0, mode: 0o40000 | mode, ...more });
+  const link = (uid: number): FileFacts => ({ kind: 'symlink', uid, gid: uid, mode: 0o120777 });
+  t.is(distrustStep(directory(0o755), ROOT), undefined);
+  t.is(distrustStep(directory(0o1777), ROOT), undefined, '/tmp above FILE: what lies in it is judged next');
+  t.is(distrustStep(directory(0o755, { uid: 1001 }), ROOT), "it is owned by uid 1001, neither keepalive's user (uid 0) nor root");
+  t.is(distrustStep(directory(0o777), ROOT), 'any user can write it and it has no sticky bit');
+  t.is(distrustStep(link(0), ROOT), undefined, 'as /var/run -> /run: a link is always mode 777');
+  t.is(distrustStep(link(1000), ALICE), undefined);
+  t.is(distrustStep(link(1001), ROOT), "it is owned by uid 1001, neither keepalive's user (uid 0) nor root");
+  t.is(distrustStep(file(), ROOT), 'it is a regular file');
 });

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, Keepalive, type Ended } from '../helpers/keepalive.js';
 import { children, eventually, killMarked, uniqueMarker, workspace } from '../helpers/proc.js';
@@ -237,6 +237,47 @@ test("a pidfile directory others can write without the sticky bit is refused: th
   t.is(result.stderr, `keepalive: cannot take ${join(open, 'app.pid')}: ${open}: any user can write it and it has no sticky bit: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)\n`);
   t.deepEqual(readdirSync(open), []);
   t.deepEqual(children(marker), []);
+});
+
+test("a directory above FILE's that another user owns, or their link on the way, is refused: they could swap the subtree", async (t) => {
+  const marker = uniqueMarker();
+  const directory = sharedDirectory(t, marker);
+  // Theirs, holding a directory of root's that looks fine on its own: they can rename it away and
+  // put their own (with a planted FILE.state) in its place between any two of keepalive's steps.
+  const theirs = join(directory, 'theirs');
+  mkdirSync(join(theirs, 'run'), { recursive: true });
+  chownSync(theirs, uid, uid);
+  const below = join(theirs, 'run', 'app.pid');
+  const refused = await runWithin(['--pidfile', below, '--', 'sleep', marker]);
+  t.is(refused.status, 1);
+  t.is(refused.stderr, `keepalive: cannot take ${below}: ${theirs}: it is owned by uid ${uid} (${USER}), neither keepalive's user (uid 0 (root)) nor root: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)\n`);
+  t.is((await runWithin(['status', '--pidfile', below])).status, 4);
+  t.deepEqual(readdirSync(join(theirs, 'run')), []);
+
+  // Their symbolic link in the sticky directory, to a directory of root's: they may repoint it at will.
+  const good = join(directory, 'good');
+  mkdirSync(good);
+  asUser(`ln -s '${good}' '${join(directory, 'link')}'`);
+  const linked = join(directory, 'link', 'app.pid');
+  const viaLink = await runWithin(['--pidfile', linked, '--', 'sleep', marker]);
+  t.is(viaLink.status, 1);
+  t.regex(viaLink.stderr, new RegExp(`^keepalive: cannot take ${linked}: ${join(directory, 'link')}: it is owned by uid ${uid} `));
+
+  // A log file below their directory is not appended to by root either.
+  const log = join(theirs, 'run', 'app.log');
+  const logged = await runWithin(['--log-file', log, '--', 'sleep', marker]);
+  t.is(logged.status, 1);
+  t.regex(logged.stderr, new RegExp(`^keepalive: cannot open --log-file ${log}: ${theirs}: it is owned by uid ${uid} .*; pass --log-file-shared if that is meant\n$`));
+  t.deepEqual(readdirSync(join(theirs, 'run')), []);
+  t.deepEqual(children(marker), []);
+
+  // Root's own link to root's directory is fine (as /var/run -> /run).
+  symlinkSync(good, join(directory, 'rootlink'));
+  const fine = started(t, ['--pidfile', join(directory, 'rootlink', 'app.pid'), '--', 'sleep', marker]);
+  await eventually('the child', () => children(marker).length === 1);
+  t.deepEqual(readdirSync(good).sort(), ['app.pid', 'app.pid.lock', 'app.pid.state']);
+  fine.signal('SIGTERM');
+  t.is((await fine.ended).status, 143);
 });
 
 test('a FIFO at FILE, FILE.state or --log-file never blocks: refused at once (status 1; status says 4)', async (t) => {
