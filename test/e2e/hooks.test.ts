@@ -206,3 +206,25 @@ test('what a health probe starts in another session ends with the probe', async 
   t.true(left <= 1, `${left} probe sleeps running at once`);
   t.deepEqual(running().filter((process_) => process_.argv.includes(marker)), []);
 });
+
+test('a hook still running when keepalive is SIGKILLed is stopped by the next keepalive on the same --pidfile', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  const pidfile = join(scratch(t), 'app.pid');
+  // At give-up keepalive waits for the hook: it is SIGKILLed in that wait, the hook left running.
+  const killed = new Keepalive(['--pidfile', pidfile, '--restart', 'never', '--on-exit', `sleep ${marker}`, '--on-exit-timeout', '1h', '--', 'sh', '-c', 'exit 3']);
+  t.teardown(() => killed.signal('SIGKILL'));
+  await eventually('the hook', () => hooksRunning(marker) === 1);
+  killed.signal('SIGKILL');
+  await once(killed.process, 'exit'); // not 'close': the hook still holds keepalive's stderr
+  t.is(hooksRunning(marker), 1, 'the hook outlived its keepalive');
+  const other = uniqueMarker();
+  t.teardown(() => killMarked(other));
+  const next = new Keepalive(['--pidfile', pidfile, '--kill-timeout', '2s', '--', 'sleep', other]);
+  t.teardown(() => next.signal('SIGKILL'));
+  await next.childPid();
+  t.deepEqual(withMarker(marker), [], 'the old hook is gone before the new child starts');
+  t.regex(next.stderr.text, /taking over/);
+  next.signal('SIGTERM');
+  t.is((await next.ended).status, 143);
+});
