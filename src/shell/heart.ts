@@ -1,7 +1,7 @@
 // The heart of one run: the notify channel with its watchdog, and the health check if there is one.
 // It reports what the child says and decides when keepalive must kill it; the supervisor does the
 // killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
-import type { EventEmitter } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
@@ -186,8 +186,13 @@ export function startHeart(options: {
     },
     async lastWords() {
       if (socket && socket.listener === listener) socket.drain();
-      // The pipe's last chunk is read by the loop's next poll.
-      for (let turn = 0; turn < 3; turn++) await nextTurn();
+      const { channel } = options;
+      if (!channel || channel.readableEnded || channel.destroyed) return;
+      // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that was all.
+      const turns = async (): Promise<void> => {
+        for (let turn = 0; turn < 3; turn++) await nextTurn();
+      };
+      await Promise.race([once(channel, 'end').catch(() => {}), turns()]);
     },
   };
 }

@@ -117,11 +117,13 @@ test('a MAINPID= naming keepalive, pid 1, a dead pid, a stranger or another user
   t.is(result.status, 4, result.stderr);
   const refusals = result.lines.filter((line) => / sent MAINPID=\d+: refused, /.test(line));
   t.is(refusals.length, 5, result.stderr);
-  t.regex(result.stderr, /sent MAINPID=\d+: refused, that is keepalive itself; keepalive goes on with sh\[\d+\]$/m);
-  t.regex(result.stderr, /sent MAINPID=1: refused, pid 1 is no process of the child;.*\(2 refused in this run\)/);
+  // The pipe and the socket are read in no fixed order between them: each reason, and the count.
+  t.regex(result.stderr, /sent MAINPID=\d+: refused, that is keepalive itself; keepalive goes on with sh\[\d+\]/);
+  t.regex(result.stderr, /sent MAINPID=1: refused, pid 1 is no process of the child/);
   t.regex(result.stderr, new RegExp(`sent MAINPID=${gone.pid}: refused, no such process`));
   t.regex(result.stderr, new RegExp(`sent MAINPID=${outsider.pid}: refused, not a process of the child's tree`));
-  t.regex(result.stderr, new RegExp(`sent MAINPID=${otherUser.pid}: refused, not a process of the child's tree.*\\(5 refused in this run\\)`));
+  t.regex(result.stderr, new RegExp(`sent MAINPID=${otherUser.pid}: refused, not a process of the child's tree`));
+  t.regex(result.stderr, /\(5 refused in this run\)$/m);
   t.notRegex(result.stderr, /handed over/);
   t.true(alive(outsider.pid as number) && alive(otherUser.pid as number), 'neither was signalled');
   // Without -v only the first refusal of a run is said.
@@ -189,3 +191,15 @@ function readStatus(pid: number): string {
     return '';
   }
 }
+
+test('--notify-access main follows MAINPID=: the named process may speak from then on, the old leader may not', async (t) => {
+  // systemd-notify speaks for the shell that runs it (its credentials name its parent).
+  const service = 'sleep 0.4; systemd-notify --status=from-service; sleep 0.6; exit 7';
+  const script = `setsid sh -c '${service}' & systemd-notify "MAINPID=$!" || exit 9; systemd-notify --status=from-leader; exit 0`;
+  const result = await runKeepalive(['-v', '--notify-access', 'main', '--restart', 'never', '--', 'sh', '-c', script]);
+  t.is(result.status, 7, result.stderr);
+  t.regex(result.stderr, /handed over to sh\[\d+\]/);
+  t.regex(result.stderr, /status: from-service/);
+  t.notRegex(result.stderr, /status: from-leader/);
+  t.regex(result.stderr, /dropped 1 notify line: 1 from a process --notify-access does not allow/);
+});
