@@ -270,7 +270,7 @@ export class Run {
     clearTimeout(this.#deadline);
     const { options, emit, now } = this.#context;
     if (this.#phase === 'stopping') {
-      emit('escalate', { name: options.name, pid: this.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
+      emit('escalate', { name: options.name, pid: this.#main.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
     }
     const left = this.#members();
     signalGroup(this.pid, 'SIGKILL');

@@ -16,7 +16,6 @@ import { childEnv } from './shell/heart.js';
 import type { NotifySocket } from './shell/notify-socket.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
-import { signalGroup } from './shell/process-group.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
 import { killHelperLeftovers, memberList, TREE_KNOWN } from './shell/tree.js';
 
@@ -185,9 +184,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #suspend(signal: SignalName): void {
     const run = this.#run;
     const ignored = !this.#role.canSuspend;
-    this.emit('suspend', { name: this.#options.name, pid: run?.pid, signal, ignored });
+    this.emit('suspend', { name: this.#options.name, pid: run?.mainPid, signal, ignored });
     if (ignored) return;
-    if (run) signalGroup(run.pid, 'SIGSTOP');
+    if (run) forwardToMain(run.pid, run.mainPid, 'SIGSTOP');
     suspendSelf();
   }
 
