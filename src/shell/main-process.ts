@@ -47,6 +47,8 @@ export class MainProcess {
     void options.leaderEnded.then(async (facts) => {
       await options.lastWords();
       this.#leaderGone = true;
+      // After the main process's end the leader is only what the run left behind, swept as such.
+      if (this.#settled) return;
       if (this.#main === undefined) this.#end(facts as Ended);
       else options.emit('leader-exit', { name: options.name, pid: options.leader, mainPid: this.#main.pid, outcome: classify(facts) });
     });

@@ -203,3 +203,15 @@ test('--notify-access main follows MAINPID=: the named process may speak from th
   t.notRegex(result.stderr, /status: from-leader/);
   t.regex(result.stderr, /dropped 1 notify line: 1 from a process --notify-access does not allow/);
 });
+
+test('a named process that ends while the reporter is still its parent ends the run too (the reporter took its status: a plain exit)', async (t) => {
+  const started = performance.now();
+  const script = 'sh -c "sleep 0.5; exit 3" & echo "MAINPID=$!" >&3; wait; sleep 30';
+  const result = await runKeepalive(['-v', '--restart', 'never', '--', 'sh', '-c', script]);
+  t.is(result.status, 0, result.stderr);
+  t.true(performance.now() - started < 10_000, 'the run ended with the named process, not with the reporter');
+  t.regex(result.stderr, /handed over to sh\[(\d+)\][^\n]*\n(.*\n)*.*sh\[\1\] exited with code 0; not restarting/);
+  // The reporter, still running, was what the run left behind.
+  t.regex(result.stderr, /left 2 processes behind \((sh|sleep)\[\d+\], (sh|sleep)\[\d+\]\)/);
+  t.notRegex(result.stderr, /after handing over/);
+});
