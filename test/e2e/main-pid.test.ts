@@ -69,6 +69,7 @@ test('MAINPID= on the pipe: the named process\'s SIGKILL is the exit keepalive r
 test("python3-systemd: a forking daemon's MAINPID= shows in `keepalive status`; a stop ends the service and leaves nothing", async (t) => {
   const pidfile = join(scratch(t), 'app.pid');
   const keepalive = new Keepalive(['-v', '--pidfile', pidfile, '--', PYTHON, fixture('sd-notify.py'), 'fork']);
+  t.teardown(() => keepalive.signal('SIGKILL')); // a failed test leaves no keepalive behind
   const service = Number((await keepalive.stdout.next(/^service (\d+)$/))[1]);
   t.teardown(() => {
     if (alive(service)) process.kill(service, 'SIGKILL');
