@@ -67,8 +67,8 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
   if (command.includes('\uFFFD')) throw new UsageError(`the command name ${JSON.stringify(command)} is not valid UTF-8; name it through a path that is (a symlink, for one)`);
-  // Arguments that are not UTF-8 reach the child as the bytes keepalive was given; the CLI is a subreaper.
-  const supervise = { command, args: rawArguments(args), handleSignals: true, subreaper: given.noSubreaper !== true } as SuperviseOptions & Record<string, unknown>;
+  // Arguments that are not UTF-8 reach the child as the bytes keepalive was given; the CLI is a subreaper and has a notify socket.
+  const supervise = { command, args: rawArguments(args), handleSignals: true, subreaper: given.noSubreaper !== true, notifyAccess: 'all' } as SuperviseOptions & Record<string, unknown>;
   for (const [key, value] of Object.entries(given)) if (!CLI_ONLY.has(key as OptionKey)) supervise[key] = value;
   const options = sayWithFlags(typed, () => {
     checkOptions(given);

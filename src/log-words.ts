@@ -3,7 +3,7 @@
 import { formatDuration } from './core/duration.js';
 import type { DroppedEvent, HealthEvent, WatchdogEvent } from './core/events.js';
 import { exitFields, exitMessage, exitSeverity } from './core/exit-line.js';
-import { hangWords, healthWords, memoryWords } from './core/exit.js';
+import { describeOutcome, hangWords, healthWords, memoryWords } from './core/exit.js';
 import { MAX_LINE_BYTES } from './core/notify.js';
 import { signalNameOf } from './core/signals.js';
 import { who } from './core/who.js';
@@ -100,6 +100,25 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   });
   logHeart(supervisor, log);
   logExtras(supervisor, log);
+  logMainPid(supervisor, log);
+}
+
+/** MAINPID=: the hand-over, the leader's exit after it, and what was refused (warned once a run, then at -v). */
+function logMainPid(supervisor: Supervisor, log: Logger): void {
+  supervisor.on('main-pid', (event) => {
+    const { name, pid, mainPid, refused, refusals } = event;
+    const severity = event.accepted ? 'debug' : refusals === 1 ? 'warn' : 'debug';
+    if (!log.enabled(severity)) return;
+    const message = event.accepted
+      ? `${who(name, pid)} handed over to ${who(name, mainPid)} (MAINPID=${mainPid}): its exit ends the run from now on`
+      : `${who(name, pid)} sent MAINPID=${mainPid}: refused, ${refused}; keepalive goes on with ${who(name, pid)}${refusals > 1 ? ` (${refusals} refused in this run)` : ''}`;
+    log.line(severity, 'main-pid', message, { ...event });
+  });
+  supervisor.on('leader-exit', (event) => {
+    if (!log.enabled('debug')) return;
+    const message = `${who(event.name, event.pid)} ${describeOutcome(event.outcome)} after handing over; ${who(event.name, event.mainPid)} (MAINPID) runs on`;
+    log.line('debug', 'leader-exit', message, { name: event.name, pid: event.pid, mainPid: event.mainPid, outcome: event.outcome });
+  });
 }
 
 /** The memory limit's verdict and the on-exit hook's results. */
@@ -143,6 +162,10 @@ function logHeart(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('status', (event) => log.line('debug', 'status', `${named(event)} status: ${event.text}`, { ...event }));
+  supervisor.on('reloading', (event) => log.line('debug', 'reloading', `${named(event)} is reloading (RELOADING=1)`, { ...event }));
+  supervisor.on('reloaded', (event) => {
+    log.line('debug', 'reloaded', `${named(event)} is ready again (READY=1 ${formatDuration(event.afterMs)} after RELOADING=1)`, { ...event, afterMs: Math.round(event.afterMs) });
+  });
   supervisor.on('stopping', (event) => log.line('debug', 'stopping', `${named(event)} is stopping (STOPPING=1)`, { ...event }));
   supervisor.on('watchdog', (event) => {
     const fields = event.change === 'extend' ? { ...event, dueInMs: Math.round(event.dueInMs) } : { ...event };

@@ -135,13 +135,15 @@ export const OPTIONS = {
     rule: 'signal',
     default: 'SIGKILL',
   },
+  // The API's `none` leaves an embedding program's threadpool whole (the socket's poll holds a thread); the CLI's is all (cli-options.ts).
   notifyAccess: {
     flag: 'notify-access',
     group: HEARTBEAT,
     describe: "who may send to $NOTIFY_SOCKET: all (the child's process tree), main (the child itself), none",
     read: 'word',
     rule: 'notify-access',
-    default: 'all',
+    default: 'none',
+    defaultText: 'all',
   },
   notifyFd: { flag: 'notify-fd', group: HEARTBEAT, describe: 'file descriptor of the notify channel in the child (KEEPALIVE_NOTIFY_FD)', read: 'number', rule: 'fd', default: 3 },
   healthUrl: { flag: 'health-url', group: HEALTH, describe: 'probe by HTTP GET: 2xx is healthy', read: 'text', rule: 'url' },

@@ -9,6 +9,7 @@ import type { SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { collectNow } from './shell/children.js';
 import { childStdio, startHeart, type Heart } from './shell/heart.js';
+import { MainProcess } from './shell/main-process.js';
 import type { NotifySocket } from './shell/notify-socket.js';
 import type { OomCounter } from './shell/oom.js';
 import { signalGroup } from './shell/process-group.js';
@@ -92,6 +93,7 @@ export class Run {
   readonly #swept: Promise<void>;
   readonly #oomKillsAtStart: number | undefined;
   #unwatchMemory: (() => void) | undefined;
+  readonly #main: MainProcess;
 
   constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>) {
     this.#context = context;
@@ -99,7 +101,8 @@ export class Run {
     this.#signal = context.options.stopSignal;
     this.#oomKillsAtStart = context.oomKills();
     this.#swept = new Promise((resolve) => (this.#sweepDone = resolve));
-    this.exited = ended.then((facts) => this.#leaderExited(facts as ExitFacts & { started: true }));
+    this.#main = new MainProcess({ name: context.options.name, leader: pid, leaderEnded: ended, ownsOrphans: context.ownsOrphans, emit: context.emit, lastWords: async () => this.#heart?.lastWords() });
+    this.exited = this.#main.ended.then((facts) => this.#leaderExited(facts));
     this.#input('spawned');
   }
 
@@ -110,6 +113,11 @@ export class Run {
   /** The child's last STATUS= text, while it runs. */
   get status(): string | undefined {
     return this.#heart?.status;
+  }
+
+  /** The leader, or the process it handed over to with MAINPID=: whose exit ends the run. */
+  get mainPid(): number {
+    return this.#main.pid;
   }
 
   get heart(): Heart | undefined {
@@ -131,6 +139,7 @@ export class Run {
       now: this.#context.now,
       emit: this.#context.emit,
       kill: (cause) => this.stop(cause.signal, cause),
+      mainPid: (pid) => this.#main.claim(pid, (taken) => this.#heart?.handOver(taken)),
     });
   }
 
@@ -261,7 +270,7 @@ export class Run {
     clearTimeout(this.#deadline);
     const { options, emit, now } = this.#context;
     if (this.#phase === 'stopping') {
-      emit('escalate', { name: options.name, pid: this.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
+      emit('escalate', { name: options.name, pid: this.#main.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
     }
     const left = this.#members();
     signalGroup(this.pid, 'SIGKILL');

@@ -11,11 +11,11 @@ import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
 import { collectSoon } from './shell/children.js';
 import { HookQueue } from './shell/hooks.js';
+import { forwardToMain } from './shell/main-process.js';
 import { childEnv } from './shell/heart.js';
 import type { NotifySocket } from './shell/notify-socket.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';
-import { signalGroup } from './shell/process-group.js';
 import { routeSignals, suspendSelf } from './shell/signals.js';
 import { killHelperLeftovers, memberList, TREE_KNOWN } from './shell/tree.js';
 
@@ -84,7 +84,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.#stopSignal = signal;
-    this.emit('stop', { name: this.#options.name, pid: run?.pid, signal, received, killTimeoutMs: this.#options.killTimeout });
+    this.emit('stop', { name: this.#options.name, pid: run?.mainPid, signal, received, killTimeoutMs: this.#options.killTimeout });
     this.#wake?.();
     run?.stop(signal);
   }
@@ -106,9 +106,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   forward(signal: SignalName): void {
     const run = this.#run;
     if (!run || run.phase !== 'running' || this.#stopSignal !== undefined) return;
-    signalGroup(run.pid, signal);
+    forwardToMain(run.pid, run.mainPid, signal);
     if (signal === 'SIGCONT') run.heart?.resumed();
-    this.emit('forward', { name: this.#options.name, pid: run.pid, signal });
+    this.emit('forward', { name: this.#options.name, pid: run.mainPid, signal });
   }
 
   async #supervise(): Promise<SupervisorResult> {
@@ -184,9 +184,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #suspend(signal: SignalName): void {
     const run = this.#run;
     const ignored = !this.#role.canSuspend;
-    this.emit('suspend', { name: this.#options.name, pid: run?.pid, signal, ignored });
+    this.emit('suspend', { name: this.#options.name, pid: run?.mainPid, signal, ignored });
     if (ignored) return;
-    if (run) signalGroup(run.pid, 'SIGSTOP');
+    if (run) forwardToMain(run.pid, run.mainPid, 'SIGSTOP');
     suspendSelf();
   }
 
@@ -235,7 +235,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // What is left is named before the exit is told: a record never shows the child gone
       // without the processes still being swept (keepalive may be SIGKILLed between the two).
       const left = run ? this.#sweepStarts(run, next.action === 'restart' ? 'restart' : 'end') : 0;
-      const exit = { name: options.name, pid: run?.pid, outcome, status, uptimeMs: now - startedAt, next };
+      const exit = { name: options.name, pid: run?.mainPid, outcome, status, uptimeMs: now - startedAt, next };
       this.emit('exit', exit);
       this.#hooks?.push({ event: exit, restarts: history.restarts, time: new Date().toISOString() });
       if (run) await this.#sweepEnds(run, left);
@@ -255,7 +255,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const left = run.leftovers;
     if (left.length === 0) return 0;
     const pids = left.map((member) => member.pid);
-    this.emit('sweep', { name: this.#options.name, pid: run.pid, pids, left: memberList(left), signal: run.signal, then, killInMs: run.killInMs });
+    this.emit('sweep', { name: this.#options.name, pid: run.mainPid, pids, left: memberList(left), signal: run.signal, then, killInMs: run.killInMs });
     return left.length;
   }
 
@@ -263,7 +263,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #sweepEnds(run: Run, left: number): Promise<void> {
     const { killed } = await run.swept();
     if (left === 0 && killed.length === 0) return;
-    this.emit('swept', { name: this.#options.name, pid: run.pid, killed: killed.map((member) => member.pid), killedList: memberList(killed) });
+    this.emit('swept', { name: this.#options.name, pid: run.mainPid, killed: killed.map((member) => member.pid), killedList: memberList(killed) });
   }
 
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */

@@ -21,11 +21,14 @@ test('CLI values are read and typed, with messages naming flag, value and what i
 
 test('only what was typed goes to supervise(); the resolved options have every default', (t) => {
   const settings = read('--kill-timeout', '2s');
-  t.deepEqual(settings.supervise, { command: 'x', args: [], handleSignals: true, subreaper: true, killTimeout: 2000 });
+  t.deepEqual(settings.supervise, { command: 'x', args: [], handleSignals: true, subreaper: true, notifyAccess: 'all', killTimeout: 2000 });
   t.is(settings.options.killTimeout, 2000);
   t.is(settings.options.stopSignal, 'SIGTERM');
   t.is(settings.options.name, 'x');
   t.like(read().options, { killTimeout: 8000, delay: 100 });
+  // The CLI's own defaults where the API's differ: a subreaper, and a notify socket for every child.
+  t.like(read().options.heart, { notifyAccess: 'all' });
+  t.is(read('--notify-access', 'main').options.heart.notifyAccess, 'main');
 });
 
 test('a problem found by resolveOptions is said with the flag and the text as typed', (t) => {

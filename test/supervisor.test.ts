@@ -1,6 +1,9 @@
 // The supervisor through its API: real children, real signals, typed events.
 import test from 'ava';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exitMessage } from '../src/log-words.js';
 import { supervise, type ExitEvent, type SignalName, type SpawnEvent } from '../src/index.js';
 import { alive } from './helpers/keepalive.js';
@@ -86,4 +89,14 @@ test('what the child leaves in its process group is stopped with it', async (t) 
   const [spawned] = (await once(supervisor, 'spawn')) as [SpawnEvent];
   await supervisor.done;
   t.throws(() => process.kill(-spawned.pid, 0), { code: 'ESRCH' });
+});
+
+test('the API opens no notify socket unless asked (notifyAccess: all): the poll would hold a thread of the embedding program', async (t) => {
+  const directory = mkdtempSync(join(tmpdir(), 'keepalive-api-notify-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  const show = (file: string): string[] => ['-c', `echo "\${NOTIFY_SOCKET-unset} \${KEEPALIVE_NOTIFY_FD-unset}" > ${join(directory, file)}`];
+  await supervise({ command: 'sh', args: show('plain'), restart: 'never' }).done;
+  await supervise({ command: 'sh', args: show('all'), restart: 'never', notifyAccess: 'all' }).done;
+  t.is(readFileSync(join(directory, 'plain'), 'utf8'), 'unset 3\n');
+  t.regex(readFileSync(join(directory, 'all'), 'utf8'), /^@keepalive\/\d+\/[0-9a-f]{16} 3\n$/);
 });

@@ -11,6 +11,10 @@ export interface Who {
   pid: number;
 }
 export interface ReadyEvent extends Who { afterMs: number }
+/** RELOADING=1. */
+export type ReloadingEvent = Who;
+/** READY=1 after RELOADING=1: `afterMs` since RELOADING=1. */
+export type ReloadedEvent = ReadyEvent;
 export interface StatusEvent extends Who { text: string }
 export type StoppingEvent = Who;
 export type WatchdogEvent =
@@ -30,6 +34,8 @@ export interface UnhealthyEvent extends Who { failures: number; detail: string; 
 
 export interface HeartEvents {
   ready: [ReadyEvent];
+  reloading: [ReloadingEvent];
+  reloaded: [ReloadedEvent];
   status: [StatusEvent];
   stopping: [StoppingEvent];
   watchdog: [WatchdogEvent];
@@ -98,6 +104,14 @@ export interface HookEvent {
   outcome: Outcome['kind'];
   missed: number;
 }
+/**
+ * MAINPID=N. Accepted: N is the run's main process from now on (its exit is the run's, the stop
+ * and forwarded signals aim at it); `pid` is the one it replaces. Refused: why, and how many
+ * MAINPID= this run refused so far.
+ */
+export interface MainPidEvent extends Who { mainPid: number; accepted: boolean; refused: string | null; refusals: number }
+/** The leader exited after it handed over with MAINPID=: the run goes on with `mainPid`. */
+export interface LeaderExitEvent extends Who { mainPid: number; outcome: Outcome }
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent { status: number; reason: EndCause }
 
@@ -115,6 +129,8 @@ export interface SupervisorEvents extends HeartEvents {
   memory: [MemoryEvent];
   'over-memory': [OverMemoryEvent];
   hook: [HookEvent];
+  'main-pid': [MainPidEvent];
+  'leader-exit': [LeaderExitEvent];
   end: [EndEvent];
 }
 

@@ -72,6 +72,9 @@ export function observe(config: WatchdogConfig, state: WatchState, message: Noti
     case 'trigger':
       return { ...state, triggered: true, deadline: now };
     case 'status':
+    // Neither moves a deadline: systemd's watchdog runs on through a reload and a change of main pid.
+    case 'reloading':
+    case 'main-pid':
     case 'ignored':
     case 'dropped':
       return state;

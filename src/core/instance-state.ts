@@ -12,8 +12,17 @@ export interface ProcessIdentity {
   startTime: number | null;
 }
 
-/** What the supervisor is doing, as written to the state file. */
-export type Phase = 'starting' | 'running' | 'restarting' | 'stopping';
+/**
+ * What the supervisor is doing, as written to the state file. While a child runs: `running`, then
+ * what it says of itself (sd_notify): `ready` after READY=1, `reloading` after RELOADING=1 until
+ * the next READY=1, `stopping` after STOPPING=1 (as when keepalive stops it).
+ */
+export type Phase = 'starting' | 'running' | 'ready' | 'reloading' | 'restarting' | 'stopping';
+
+/** The phases in which the child runs and does its work: `keepalive status` exits 0. */
+export function childRuns(phase: Phase): boolean {
+  return phase === 'running' || phase === 'ready' || phase === 'reloading';
+}
 
 export interface LastExit {
   pid: number | null;

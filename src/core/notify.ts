@@ -27,7 +27,10 @@ export type NotifyMessage =
   | { kind: 'set-timeout'; ms: number }
   /** EXTEND_TIMEOUT_USEC=N, in milliseconds. */
   | { kind: 'extend'; ms: number }
-  /** A well-formed line with a key keepalive does not use (MAINPID=, RELOADING=1 ...). */
+  /** MAINPID=N: the child hands supervision to process N (checked by the shell before it counts). */
+  | { kind: 'main-pid'; pid: number }
+  | { kind: 'reloading' } // RELOADING=1; the next READY=1 says the reload is done
+  /** A well-formed line with a key keepalive does not use (MONOTONIC_USEC=, ERRNO= ...). */
   | { kind: 'ignored' }
   | { kind: 'dropped'; why: DropReason };
 
@@ -35,6 +38,7 @@ export type NotifyMessage =
 const BEAT: NotifyMessage = { kind: 'beat' };
 const READY: NotifyMessage = { kind: 'ready' };
 const STOPPING: NotifyMessage = { kind: 'stopping' };
+const RELOADING: NotifyMessage = { kind: 'reloading' };
 const TRIGGER: NotifyMessage = { kind: 'trigger' };
 const IGNORED: NotifyMessage = { kind: 'ignored' };
 const DROPPED: Record<DropReason, NotifyMessage> = {
@@ -53,9 +57,9 @@ const ONE = ascii('1');
 const TRIGGER_VALUE = ascii('trigger');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Key = 'READY' | 'STOPPING' | 'WATCHDOG' | 'STATUS' | 'WATCHDOG_USEC' | 'EXTEND_TIMEOUT_USEC';
+type Key = 'READY' | 'STOPPING' | 'WATCHDOG' | 'STATUS' | 'WATCHDOG_USEC' | 'EXTEND_TIMEOUT_USEC' | 'MAINPID' | 'RELOADING';
 const KEYS: ReadonlyArray<[Key, Uint8Array]> = (
-  ['READY', 'STOPPING', 'WATCHDOG', 'STATUS', 'WATCHDOG_USEC', 'EXTEND_TIMEOUT_USEC'] as const
+  ['READY', 'STOPPING', 'WATCHDOG', 'STATUS', 'WATCHDOG_USEC', 'EXTEND_TIMEOUT_USEC', 'MAINPID', 'RELOADING'] as const
 ).map((key) => [key, ascii(key)]);
 
 /** One line, without its newline. */
@@ -86,6 +90,12 @@ function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessag
       return equalBytes(bytes, value, end, ONE) ? READY : DROPPED.malformed;
     case 'STOPPING':
       return equalBytes(bytes, value, end, ONE) ? STOPPING : DROPPED.malformed;
+    case 'RELOADING':
+      return equalBytes(bytes, value, end, ONE) ? RELOADING : DROPPED.malformed;
+    case 'MAINPID': {
+      const pid = bytes[value] === 0x30 ? undefined : digits(bytes, value, end, 7); // no sign, no leading zero
+      return pid === undefined || pid > 2 ** 22 ? DROPPED.malformed : { kind: 'main-pid', pid }; // 2^22: pid_max's limit
+    }
     case 'WATCHDOG':
       return equalBytes(bytes, value, end, TRIGGER_VALUE) ? TRIGGER : DROPPED.malformed;
     case 'STATUS':
@@ -146,14 +156,20 @@ function printable(text: string): string {
 
 /** Whole microseconds, 1 to 15 digits (up to about 31 years); anything else is malformed. */
 function microsecondsToMs(bytes: Uint8Array, start: number, end: number): number | undefined {
-  if (end === start || end - start > 15) return undefined;
-  let usec = 0;
+  const usec = digits(bytes, start, end, 15);
+  return usec === undefined ? undefined : usec / 1000;
+}
+
+/** A decimal number of 1 to `most` digits. */
+function digits(bytes: Uint8Array, start: number, end: number, most: number): number | undefined {
+  if (end === start || end - start > most) return undefined;
+  let value = 0;
   for (let i = start; i < end; i++) {
     const digit = (bytes[i] as number) - 0x30;
     if (digit < 0 || digit > 9) return undefined;
-    usec = usec * 10 + digit;
+    value = value * 10 + digit;
   }
-  return usec / 1000;
+  return value;
 }
 
 /**

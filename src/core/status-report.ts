@@ -4,7 +4,7 @@
 import { formatDuration } from './duration.js';
 import type { Outcome } from './exit.js';
 import { formatSize } from './size.js';
-import { staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
+import { childRuns, staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
 import { stripControl } from './shown-text.js';
 
 export type ReportedState = InstanceRecord['phase'] | 'not-running' | 'stale' | 'unknown';
@@ -101,7 +101,7 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
           childUptimeMs: since(record?.child?.startedAt),
           memory: record?.child ? memoryOf(record, record.child.startedAt) : null,
         },
-        exitStatus: record?.phase === 'running' && record.child ? LSB.running : LSB.childNotRunning,
+        exitStatus: record?.child && childRuns(record.phase) ? LSB.running : LSB.childNotRunning,
       };
   }
 }

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import yargs from 'yargs';
 import type { Verdict } from '../core/instance-state.js';
-import { staleWords } from '../core/instance-state.js';
+import { childRuns, staleWords } from '../core/instance-state.js';
 import { LSB, statusReport, statusText } from '../core/status-report.js';
 import { checkFlags } from '../cli-options.js';
 import { stripControl } from '../core/shown-text.js';
@@ -245,7 +245,7 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
     now = viewInstance(paths).verdict;
     if (now.kind !== 'running' || now.pid !== pid) return true;
     const child = now.record?.child;
-    return now.record?.phase === 'running' && child !== null && child !== undefined && child.pid !== before;
+    return now.record !== undefined && childRuns(now.record.phase) && child !== null && child !== undefined && child.pid !== before;
   }, timeoutMs, POLL_MS);
   const after: Verdict = now;
   if (after.kind !== 'running' || after.pid !== pid) {

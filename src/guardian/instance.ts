@@ -168,11 +168,7 @@ export class Instance {
   /** Follows the supervisor's events into FILE.state, and starts serving restart requests. */
   attach(supervisor: Supervisor): void {
     this.#supervisor = supervisor;
-    supervisor.on('spawn', (event) => {
-      const stat = readStat(event.pid);
-      const child = stat ? { pid: event.pid, startTime: stat.startTime, startedAt: new Date().toISOString() } : null;
-      this.#update({ phase: 'running', child, restarts: event.restarts });
-    });
+    supervisor.on('spawn', (event) => this.#update({ phase: 'running', child: childRecord(event.pid), restarts: event.restarts }));
     supervisor.on('exit', (event) => {
       this.#update({
         phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
@@ -181,6 +177,13 @@ export class Instance {
       });
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
+    // What the child says of itself while it runs (keepalive's own stop has the last word), and with
+    // MAINPID= the process keepalive now waits for: a pid in the record must be ours.
+    const says = (phase: 'ready' | 'reloading' | 'stopping') => (): void => {
+      if (this.#record.child && this.#record.phase !== 'stopping') this.#update({ phase });
+    };
+    for (const [event, phase] of [['ready', 'ready'], ['reloaded', 'ready'], ['reloading', 'reloading'], ['stopping', 'stopping']] as const) supervisor.on(event, says(phase));
+    supervisor.on('main-pid', (event) => event.accepted && this.#update({ child: childRecord(event.mainPid, this.#record.child?.startedAt) }));
     // While a run's leftovers are swept the child is null: the record names them instead.
     supervisor.on('sweep', (event) => {
       const known = this.#record.sweeping ?? [];
@@ -281,6 +284,11 @@ export class Instance {
     this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, { pidfile: this.paths.pidfile });
     this.#supervisor?.restart();
   }
+}
+
+function childRecord(pid: number, startedAt = new Date().toISOString()): InstanceRecord['child'] {
+  const stat = readStat(pid);
+  return stat ? { pid, startTime: stat.startTime, startedAt } : null;
 }
 
 function attempt<T>(read: () => T): T | undefined {

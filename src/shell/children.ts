@@ -13,6 +13,8 @@ export interface Reaped {
 }
 
 const waiting = new Map<number, (status: number) => void>();
+/** A run's main process named by MAINPID=: waited for once it is ours (see adopt()). */
+const adopted = new Map<number, { isAlive: () => boolean; ours: () => void; resolve: (status: number | undefined) => void }>();
 /** Pids libuv spawned and waits for (child_process): off limits to the orphan scan. */
 const libuvPids = new Set<number>();
 let onOrphan: ((reaped: Reaped) => void) | undefined;
@@ -59,7 +61,38 @@ export function isForeignChild(pid: number, leader: number): boolean {
 
 /** A child of keepalive that nothing waits for by pid: an orphan that came to it. */
 export function isOrphan(pid: number): boolean {
-  return !libuvPids.has(pid) && !waiting.has(pid);
+  return !libuvPids.has(pid) && !waiting.has(pid) && !adopted.has(pid);
+}
+
+/**
+ * Waits for a process keepalive did not spawn (a MAINPID=): its raw wait status once it ends as
+ * keepalive's child (an orphan of the tree, under the subreaper); undefined if it ended while
+ * another process was its parent (that one took the status). `isAlive` proves it is still that
+ * process. Until it is ours no SIGCHLD tells of its end, so `lookEveryMs` looks meanwhile.
+ */
+export function adopt(pid: number, isAlive: () => boolean, lookEveryMs: number): { ended: Promise<number | undefined>; release(): void } {
+  listen();
+  keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
+  let look: NodeJS.Timeout | undefined = setInterval(collect, lookEveryMs);
+  const stopLooking = (): void => {
+    clearInterval(look);
+    look = undefined;
+  };
+  const ended = new Promise<number | undefined>((resolve) => {
+    const settle = (status: number | undefined): void => {
+      stopLooking();
+      resolve(status);
+    };
+    adopted.set(pid, { isAlive, ours: stopLooking, resolve: settle });
+  });
+  collect();
+  return {
+    ended,
+    release() {
+      stopLooking();
+      adopted.delete(pid);
+    },
+  };
 }
 
 /** Reap orphans as they come (PID 1, or a subreaper); returns the function that stops it. */
@@ -103,13 +136,21 @@ function collect(): void {
     waiting.delete(pid);
     resolve(result.pid === pid ? result.status : 0);
   }
-  if (waiting.size === 0 && keepAlive !== undefined) {
+  for (const [pid, main] of adopted) {
+    const result = waitpid(pid, WNOHANG);
+    // -1: not keepalive's child (yet): it lives on under its parent, or that parent reaped it.
+    if (result.pid === 0) main.ours(); // from now on its SIGCHLD comes to keepalive
+    if (result.pid === 0 || (result.pid === -1 && main.isAlive())) continue;
+    adopted.delete(pid);
+    main.resolve(result.pid === pid ? result.status : undefined);
+  }
+  if (waiting.size === 0 && adopted.size === 0 && keepAlive !== undefined) {
     clearInterval(keepAlive);
     keepAlive = undefined;
   }
   if (!onOrphan) return;
   for (const pid of childPids()) {
-    if (waiting.has(pid) || libuvPids.has(pid)) continue;
+    if (waiting.has(pid) || libuvPids.has(pid) || adopted.has(pid)) continue;
     const result = waitpid(pid, WNOHANG);
     if (result.pid === pid) onOrphan({ pid, status: result.status });
   }

@@ -1,8 +1,9 @@
 // The heart of one run: the notify channel with its watchdog, and the health check if there is one.
 // It reports what the child says and decides when keepalive must kill it; the supervisor does the
 // killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
-import type { EventEmitter } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
@@ -52,6 +53,10 @@ export interface Heart {
   resumed(): void;
   /** After the child's exit: its last messages are read (a READY=1 just before it crashed counts). */
   close(): Promise<void>;
+  /** MAINPID= was taken: the heart's events name `pid`, and under --notify-access main only it speaks. */
+  handOver(pid: number): void;
+  /** Reads what is queued now, without closing: what the leader sent just before it exited. */
+  lastWords(): Promise<void>;
 }
 
 export function startHeart(options: {
@@ -69,8 +74,11 @@ export function startHeart(options: {
   now: () => number;
   emit: EmitHeartEvent;
   kill: (cause: KillCause) => void;
+  /** MAINPID=N, for the run to check. */
+  mainPid?: (pid: number) => void;
 }): Heart {
-  const { who, heart, emit } = options;
+  const { heart, emit } = options;
+  const who: Who = { ...options.who }; // its pid follows MAINPID= (handOver)
   let status: string | undefined;
   let armed = true;
   let probes: Probes | undefined;
@@ -85,6 +93,9 @@ export function startHeart(options: {
         now: options.now,
         events: {
           ready: (afterMs) => emit('ready', { ...who, afterMs }),
+          reloading: () => emit('reloading', { ...who }),
+          reloaded: (afterMs) => emit('reloaded', { ...who, afterMs }),
+          mainPid: (pid) => options.mainPid?.(pid),
           status: (text) => {
             status = text;
             emit('status', { ...who, text });
@@ -110,7 +121,8 @@ export function startHeart(options: {
     : undefined;
 
   const speaker: Speaker = { access: heart.notifyAccess, main: who.pid };
-  const inTree = (pid: number): boolean => inRunTree(pid, who.pid, options.orphans);
+  const leader = who.pid;
+  const inTree = (pid: number): boolean => inRunTree(pid, leader, options.orphans);
   const listener: NotifyListener | undefined =
     watchdog && socket
       ? {
@@ -167,6 +179,20 @@ export function startHeart(options: {
         socket.listen(undefined);
       }
       await watchdog?.close();
+    },
+    handOver(pid) {
+      who.pid = pid;
+      speaker.main = pid;
+    },
+    async lastWords() {
+      if (socket && socket.listener === listener) socket.drain();
+      const { channel } = options;
+      if (!channel || channel.readableEnded || channel.destroyed) return;
+      // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that was all.
+      const turns = async (): Promise<void> => {
+        for (let turn = 0; turn < 3; turn++) await nextTurn();
+      };
+      await Promise.race([once(channel, 'end').catch(() => {}), turns()]);
     },
   };
 }

@@ -12,6 +12,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface WatchdogEvents {
   ready(afterMs: number): void;
+  /** RELOADING=1, and the READY=1 that ends the reload (`afterMs` since RELOADING=1). */
+  reloading(): void;
+  reloaded(afterMs: number): void;
+  /** MAINPID=N, not yet checked. */
+  mainPid(pid: number): void;
   status(text: string): void;
   stopping(): void;
   timeout(change: { timeoutMs: number | undefined } | { extendedToMs: number }): void;
@@ -52,6 +57,7 @@ export function watchChild(options: {
   let chunkAt = 0;
   let pendingBeat = false;
   let status: string | undefined;
+  let reloadingAt: number | undefined;
   const applyBeat = (): void => {
     if (pendingBeat) state = observe(config, state, BEAT, chunkAt);
     pendingBeat = false;
@@ -59,7 +65,13 @@ export function watchChild(options: {
   const apply = (message: NotifyMessage): void => {
     const before = state;
     state = observe(config, state, message, chunkAt);
+    const wasReloadingAt = reloadingAt;
+    if (message.kind === 'reloading') reloadingAt ??= chunkAt;
+    else if (message.kind === 'ready') reloadingAt = undefined;
     if (message.kind === 'ready' && before.readyAt === undefined) events.ready(chunkAt - startedAt);
+    else if (message.kind === 'ready' && wasReloadingAt !== undefined) events.reloaded(chunkAt - wasReloadingAt);
+    else if (message.kind === 'reloading' && wasReloadingAt === undefined) events.reloading();
+    else if (message.kind === 'main-pid') events.mainPid(message.pid);
     else if (message.kind === 'stopping' && before.stoppingAt === undefined) events.stopping();
     else if (message.kind === 'set-timeout' && state !== before) events.timeout({ timeoutMs: state.timeoutMs });
     else if (message.kind === 'extend' && state.deadline !== before.deadline && state.deadline !== undefined) {

@@ -14,7 +14,7 @@ test('several KEY=VALUE lines per datagram, the last newline optional, as sd_not
   t.deepEqual(decode('READY=1\nSTATUS=serving'), [{ kind: 'ready' }, { kind: 'status', text: 'serving' }]);
   t.deepEqual(decode('WATCHDOG=1\n'), [{ kind: 'beat' }]);
   t.deepEqual(decode('EXTEND_TIMEOUT_USEC=2000000\nWATCHDOG=trigger'), [{ kind: 'extend', ms: 2000 }, { kind: 'trigger' }]);
-  t.deepEqual(decode('MAINPID=42\nBARRIER=1\nFDSTORE=1'), [{ kind: 'ignored' }, { kind: 'ignored' }, { kind: 'ignored' }]);
+  t.deepEqual(decode('MAINPID=42\nBARRIER=1\nFDSTORE=1'), [{ kind: 'main-pid', pid: 42 }, { kind: 'ignored' }, { kind: 'ignored' }]);
   t.deepEqual(decode('READY=2\nnonsense'), [
     { kind: 'dropped', why: 'malformed' },
     { kind: 'dropped', why: 'malformed' },

@@ -43,7 +43,10 @@ test('the sd_notify vocabulary', (t) => {
   t.deepEqual(parse('WATCHDOG_USEC=2500000'), { kind: 'set-timeout', ms: 2500 });
   t.deepEqual(parse('WATCHDOG_USEC=0'), { kind: 'set-timeout', ms: 0 });
   t.deepEqual(parse('EXTEND_TIMEOUT_USEC=500'), { kind: 'extend', ms: 0.5 });
-  t.deepEqual(parse('MAINPID=4321'), { kind: 'ignored' });
+  t.deepEqual(parse('MAINPID=4321'), { kind: 'main-pid', pid: 4321 });
+  t.deepEqual(parse('MAINPID=4194304'), { kind: 'main-pid', pid: 4194304 });
+  t.deepEqual(parse('RELOADING=1'), { kind: 'reloading' });
+  t.deepEqual(parse('MONOTONIC_USEC=123456789'), { kind: 'ignored' });
   t.deepEqual(parse('X_CUSTOM=anything'), { kind: 'ignored' });
 });
 
@@ -52,7 +55,10 @@ test('a status cannot put control characters on a terminal', (t) => {
 });
 
 test('malformed lines are dropped, with the reason', (t) => {
-  for (const line of ['hello', '=1', 'ready=1', 'READY', 'READY=0', 'READY=1 ', ' READY=1', 'STOPPING=yes', 'WATCHDOG=2']) {
+  for (const line of ['hello', '=1', 'ready=1', 'READY', 'READY=0', 'READY=1 ', ' READY=1', 'STOPPING=yes', 'WATCHDOG=2', 'RELOADING=0']) {
+    t.deepEqual(parse(line), { kind: 'dropped', why: 'malformed' }, line);
+  }
+  for (const line of ['MAINPID=', 'MAINPID=0', 'MAINPID=012', 'MAINPID=-5', 'MAINPID=+5', 'MAINPID=12 ', 'MAINPID=4194305', 'MAINPID=99999999999']) {
     t.deepEqual(parse(line), { kind: 'dropped', why: 'malformed' }, line);
   }
   for (const line of ['WATCHDOG_USEC=', 'WATCHDOG_USEC=-1', 'WATCHDOG_USEC=1.5', 'WATCHDOG_USEC=1e6', 'EXTEND_TIMEOUT_USEC=9999999999999999']) {

@@ -77,6 +77,17 @@ test('status 0 only while the child runs: starting and stopping are 1 too', (t) 
   t.is(exitStatus, 1);
 });
 
+test('what the child says of itself: ready and reloading still run (status 0), its own STOPPING=1 does not', (t) => {
+  for (const phase of ['ready', 'reloading'] as const) {
+    const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase } }, now: T0 });
+    t.is(exitStatus, 0, phase);
+    t.is(report.state, phase);
+    t.regex(statusText(report), new RegExp(`^${phase}: keepalive\\[100\\]`));
+  }
+  const { exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase: 'stopping' } }, now: T0 });
+  t.is(exitStatus, 1);
+});
+
 test('no pidfile: status 3, not running', (t) => {
   const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'absent' }, now: T0 });
   t.is(exitStatus, 3);

@@ -45,7 +45,7 @@ test('--help lists the heartbeat and health-check flags', async (t) => {
 
 test('API options: defaults as Docker and heart have them, and checks that name the option', (t) => {
   const plain = resolveOptions({ command: 'x' }).heart;
-  t.deepEqual(plain, { heartbeat: undefined, heartbeatGrace: 0, hangSignal: 'SIGKILL', notifyFd: 3, notifyAccess: 'all', health: undefined });
+  t.deepEqual(plain, { heartbeat: undefined, heartbeatGrace: 0, hangSignal: 'SIGKILL', notifyFd: 3, notifyAccess: 'none', health: undefined });
   const full = resolveOptions({ command: 'x', heartbeat: 5000, healthUrl: 'http://localhost:1/' }).heart;
   t.is(full.heartbeatGrace, 5000);
   t.deepEqual(full.health, { probe: { kind: 'url', url: 'http://localhost:1/' }, intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 });

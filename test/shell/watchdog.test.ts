@@ -16,6 +16,9 @@ function recorder(): { events: WatchdogEvents; seen: string[]; hang: Promise<Han
     ready: () => seen.push('ready'),
     status: () => seen.push('status'),
     stopping: () => seen.push('stopping'),
+    reloading: () => seen.push('reloading'),
+    reloaded: () => seen.push('reloaded'),
+    mainPid: (pid) => seen.push(`main-pid ${pid}`),
     timeout: () => seen.push('timeout'),
     dropped: () => seen.push('dropped'),
     hang: (found) => {
@@ -87,4 +90,19 @@ test('a beat waiting in the pipe when the deadline passes is read before the ver
   child.kill('SIGKILL');
   await watchdog.close();
   t.deepEqual(seen, ['ready', 'hang'], 'READY=1 came before the verdict, which then waited for the next deadline');
+});
+
+test('RELOADING=1 then READY=1 is a reload that ends; MAINPID= is passed on; neither moves the deadline', async (t) => {
+  const channel = new PassThrough();
+  const { events, seen } = recorder();
+  const watchdog = watchChild({ channel, config: { timeoutMs: undefined, graceMs: 0, stopTimeoutMs: 1000 }, now, events });
+  const chunks = ['READY=1\n', 'RELOADING=1\nMONOTONIC_USEC=123\n', 'RELOADING=1\n', 'READY=1\n', 'READY=1\n', 'MAINPID=4321\nSTOPPING=1\n'];
+  for (const chunk of chunks) {
+    channel.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  channel.end();
+  await watchdog.close();
+  // A second RELOADING=1 within the reload, and a READY=1 with no reload before it, say nothing new.
+  t.deepEqual(seen, ['ready', 'reloading', 'reloaded', 'main-pid 4321', 'stopping']);
 });
