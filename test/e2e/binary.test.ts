@@ -3,7 +3,7 @@
 // sh and sleep), and in a container whose root has no node at all.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,4 +138,29 @@ test('the executable is PID 1 of a container with no node in it, passes the stat
   t.true(box.stdout.all.includes('no node here'), box.stdout.text);
   t.regex(box.stderr.text, /sh\[\d+\] exited with code 7; not restarting/);
   t.is(box.stderr.all.filter((line) => /reaped orphan \d+ \(exited with code 0\)/.test(line)).length, 10, box.stderr.text);
+});
+
+/**
+ * Whether keepalive wrote its native part under `dir` (given as $XDG_RUNTIME_DIR, its first
+ * choice): the directory it makes there is removed at once, but the parent's mtime says it was.
+ */
+async function extractedUnder(dir: string): Promise<boolean> {
+  const past = new Date(Date.now() - 3600_000);
+  utimesSync(dir, past, past);
+  const started = new Keepalive(['--max-restarts', '0', '--', 'sh', '-c', 'exit 3'], { command: [binary], cwd: home, env: { PATH: home, XDG_RUNTIME_DIR: dir } });
+  const { status } = await started.ended;
+  if (status !== 3) throw new Error(`keepalive ended with ${status}: ${started.stderr.text}`);
+  return statSync(dir).mtimeMs > past.getTime() + 1000;
+}
+
+test('the executable writes its native part only where no other user can swap it: not in another user\'s $XDG_RUNTIME_DIR', async (t) => {
+  const ours = join(home, 'runtime-root');
+  mkdirSync(ours, { mode: 0o700 });
+  t.true(await extractedUnder(ours), 'a private directory of root\'s is used');
+  // Another user's runtime directory (sudo may keep XDG_RUNTIME_DIR): that user could rename
+  // keepalive's directory there and put one of their own in its place. nobody is 65534 here.
+  const theirs = join(home, 'runtime-nobody');
+  mkdirSync(theirs, { mode: 0o700 });
+  chownSync(theirs, 65534, 65534);
+  t.false(await extractedUnder(theirs), 'another user\'s directory is passed over');
 });
