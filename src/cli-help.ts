@@ -1,11 +1,10 @@
 // keepalive --help, printed from the option table: each flag's group, words and default come from
 // option-table.ts, so the page cannot say a default the code does not have. Laid out here rather
 // than by yargs: its columns glued words to the type tag and split the examples' commands.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { formatDuration } from './core/duration.js';
 import { CONTROL_USAGES } from './guardian/control.js';
 import { USAGE } from './cli-options.js';
+import { packageFacts } from './package-facts.js';
 import { OPTIONS, type OptionKey, type OptionSpec, type Rule } from './option-table.js';
 
 /** Each command whole on its line, so that no part of one reads as a command of its own. */
@@ -34,18 +33,6 @@ const PLACEHOLDER: Partial<Record<Rule, string>> = {
   path: 'FILE',
   text: 'NAME',
 };
-
-/** The package's own README: where it is installed, globally or not. */
-const README = new URL('../../README.md', import.meta.url);
-
-interface PackageFacts {
-  version: string;
-  homepage?: string;
-}
-
-function readPackage(): PackageFacts {
-  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageFacts;
-}
 
 /** The default as a person types it: 100 → "100ms" for a duration, [0] → "0" for a list. */
 export function helpDefault(spec: OptionSpec): string | undefined {
@@ -91,7 +78,9 @@ export function helpPage(columns: number | undefined): string {
   }
   const sections = [...groups].map(([group, lines]) => `${group}\n${lines.join('\n')}`);
   const examples = EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n');
-  const { homepage } = readPackage();
+  const { homepage, readme } = packageFacts();
+  // The package's README where it is installed; the single executable has none beside it.
+  const places = [...(readme === undefined ? [] : [readme]), ...(homepage === undefined ? [] : [homepage])];
   return [
     `${USAGE}\n${CONTROL_USAGES.join('\n')}`,
     'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
@@ -99,6 +88,6 @@ export function helpPage(columns: number | undefined): string {
     ...sections,
     `Examples:\n${examples}`,
     'Durations take a unit: 250ms, 1s, 1.5m, 2h; a bare 0 means zero.\n' +
-      `Documentation: ${fileURLToPath(README)}${homepage === undefined ? '' : `, or ${homepage}`}`,
+      `Documentation: ${places.length > 0 ? places.join(', or ') : 'the README of the keepalive-supervisor package'}`,
   ].join('\n\n') + '\n';
 }

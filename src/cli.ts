@@ -2,7 +2,6 @@
 // The command line: cli-options.ts reads the words into checked options, supervise() does the work.
 // The full yargs (15 MB and tens of milliseconds to load) is loaded only for --help and for the
 // status, stop and restart subcommands; a plain run reads its words with yargs-parser alone.
-import { readFileSync } from 'node:fs';
 import { readCommandLine } from './cli-options.js';
 import { supervise } from './index.js';
 import { holdSignals } from './shell/signals.js';
@@ -12,10 +11,6 @@ import { UsageError } from './options.js';
 
 /** First words that name a command acting on a running instance; `keepalive -- status` runs a program. */
 const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
-
-function readVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 async function main(): Promise<number> {
   // A reader that went away (a closed pipe, a hung-up terminal) must not crash keepalive mid-stop.
@@ -33,7 +28,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (settings.kind === 'version') {
-    process.stdout.write(`${readVersion()}\n`);
+    process.stdout.write(`${(await import('./package-facts.js')).packageFacts().version}\n`);
     return 0;
   }
   // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.

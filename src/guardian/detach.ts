@@ -3,6 +3,7 @@
 // start went, over an IPC channel the background closes as soon as it has spoken.
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { isSea } from 'node:sea';
 import { exitMessage } from '../log-words.js';
 import type { Supervisor } from '../supervisor.js';
 import { openForAppend } from '../shell/safe-files.js';
@@ -24,11 +25,19 @@ export function isBackground(): boolean {
   return background;
 }
 
+/**
+ * What starts keepalive again, before its own words: node, its options and the script; or, in the
+ * single executable, the executable alone (its argv[1] is itself, and running it with that
+ * again would start a copy that starts a copy, without end).
+ */
+export function ownCommand(): string[] {
+  return isSea() ? [] : [...process.execArgv, process.argv[1] as string];
+}
+
 /** Starts the background copy with the same arguments and waits for its report. */
 export function startInBackground(options: { argv: readonly string[]; logFile: string | undefined; logFileShared: boolean; timeoutMs: number }): Promise<StartReport> {
   const output = options.logFile === undefined ? 'ignore' : openForAppend(options.logFile, LOG_FILE_MODE, { shared: options.logFileShared });
-  const script = process.argv[1] as string;
-  const child = spawn(process.execPath, [...process.execArgv, script, ...options.argv], {
+  const child = spawn(process.execPath, [...ownCommand(), ...options.argv], {
     detached: true,
     stdio: ['ignore', output, output, 'ipc'],
     env: { ...process.env, [MARKER]: '1' },

@@ -1,9 +1,9 @@
 // The libc calls Node does not offer, through koffi (prebuilt binaries, no compiler needed):
 // posix_spawn and waitpid for keepalive's own children, prctl for the subreaper, flock for the
 // single instance. koffi is loaded on first use, so a run that needs none of them pays nothing.
-import { createRequire } from 'node:module';
 import type Koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
+import { requireKoffi } from './koffi.js';
 import { libcToLoad } from './libc.js';
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -64,7 +64,7 @@ let library: LibraryHandle | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  const koffi = requireKoffi();
   const lib = (library = koffi.load(libcToLoad()));
   const fn = <T>(signature: string): T => lib.func(signature) as T;
   libc = {

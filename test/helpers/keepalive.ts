@@ -51,9 +51,12 @@ export class Keepalive {
   readonly stdout = new Lines();
   readonly ended: Promise<Ended>;
 
-  /** `wrapper` runs keepalive under another command, e.g. `unshare --pid --fork --mount-proc`. */
-  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[] } = {}) {
-    const [program, ...programArgs] = [...(options.wrapper ?? []), process.execPath, CLI, ...args] as [string, ...string[]];
+  /**
+   * `wrapper` runs keepalive under another command, e.g. `unshare --pid --fork --mount-proc`;
+   * `command` is keepalive itself (default: node and the built cli.js; the single executable: [its path]).
+   */
+  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[]; command?: readonly string[] } = {}) {
+    const [program, ...programArgs] = [...(options.wrapper ?? []), ...(options.command ?? [process.execPath, CLI]), ...args] as [string, ...string[]];
     this.process = spawn(program, programArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', ...options.env },

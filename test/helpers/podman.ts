@@ -55,6 +55,8 @@ export async function removeLeftoverContainers(): Promise<void> {
 export interface ContainerOptions {
   /** podman run options, e.g. ['--memory', '128m']. */
   podman?: readonly string[];
+  /** What runs as PID 1 before `args`, and without the checkout at /app (the single executable: ['/keepalive']). */
+  command?: readonly string[];
 }
 
 /**
@@ -72,9 +74,9 @@ export class Container {
     const runArgs = [
       'run', '--rm', '--name', this.name, ...BASE,
       '--network', 'none', '--read-only', '--env', 'NO_COLOR=1',
-      '--volume', `${CHECKOUT}:/app:ro`,
+      ...(options.command ? [] : ['--volume', `${CHECKOUT}:/app:ro`]),
       ...(options.podman ?? []),
-      '--rootfs', rootfs.dir, 'node', IN_CONTAINER_CLI, ...args,
+      '--rootfs', rootfs.dir, ...(options.command ?? ['node', IN_CONTAINER_CLI]), ...args,
     ];
     // conmon, which podman leaves to watch the container, writes an `oom` file into its working directory.
     this.process = spawn('podman', runArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: rootfs.work });

@@ -1,7 +1,7 @@
 // A container root filesystem assembled from this machine's own binaries (no image registry is
 // reachable here): node, sh, a few coreutils, npm, the shared libraries they load (from ldd) and a
 // minimal /etc, hard-linked where it can be. keepalive itself is not copied: containers mount the
-// checkout read-only at /app.
+// checkout read-only at /app. Without node (`node: false`) it is the root of keepalive's single executable.
 import { spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, cpSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,8 @@ const PREFIX = 'keepalive-rootfs-';
  * Builds the root filesystem in a fresh temporary directory named after this process; throws a
  * readable error if it cannot. Directories a killed test run left behind are removed first.
  */
-export function assembleRootfs(): Rootfs {
+export function assembleRootfs(options: { node?: boolean; programs?: Readonly<Record<string, string>> } = {}): Rootfs {
+  const withNode = options.node ?? true;
   removeLeftovers();
   const top = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const [dir, work] = [join(top, 'root'), join(top, 'work')];
@@ -35,11 +36,13 @@ export function assembleRootfs(): Rootfs {
     for (const sub of ['usr/bin', 'usr/local/bin', 'etc', 'tmp', 'run', 'root', 'app', 'proc', 'sys', 'dev', 'srv']) mkdirSync(join(dir, sub), { recursive: true });
     chmodSync(join(dir, 'tmp'), 0o1777);
     symlinkSync('usr/bin', join(dir, 'bin'));
-    const binaries = [process.execPath, ...PROGRAMS.map(which)];
-    place(process.execPath, join(dir, 'usr/bin/node'));
-    for (const [index, name] of PROGRAMS.entries()) place(binaries[index + 1] as string, join(dir, 'usr/bin', name));
-    for (const library of new Set(binaries.flatMap(sharedLibraries))) place(realpathSync(library), join(dir, library));
-    copyNpm(dir);
+    const programs = new Map(PROGRAMS.map((name) => [join('usr/bin', name), which(name)]));
+    if (withNode) programs.set('usr/bin/node', process.execPath);
+    // Other files to put in, by their path in the root (keepalive's single executable: no node then).
+    for (const [path, source] of Object.entries(options.programs ?? {})) programs.set(path, source);
+    for (const [path, source] of programs) place(source, join(dir, path));
+    for (const library of new Set([...programs.values()].flatMap(sharedLibraries))) place(realpathSync(library), join(dir, library));
+    if (withNode) copyNpm(dir);
     writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n');
     writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
     return { dir, work, remove };
