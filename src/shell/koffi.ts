@@ -2,10 +2,10 @@
 // (scripts/build-binary.mjs) koffi's JavaScript is in the bundle and its native part is an asset,
 // written to a fresh private directory, loaded, and removed at once (the mapping outlives the file).
 // keepalive runs as root: a path another user could plant or swap a library at is never loaded.
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { getRawAsset, isSea } from 'node:sea';
 import type Koffi from 'koffi';
 import { checkDirectory } from './safe-files.js';
@@ -31,10 +31,8 @@ function places(): string[] {
  */
 function distrust(place: string): string | undefined {
   try {
-    for (let dir = realpathSync(place); ; dir = dirname(dir)) {
-      checkDirectory(dir);
-      if (dirname(dir) === dir) return undefined;
-    }
+    checkDirectory(place); // it, every directory above it, and every link on the way
+    return undefined;
   } catch (error) {
     return (error as Error).message;
   }
