@@ -1,18 +1,14 @@
 // One run of the child: spawn, heart, stop, sweep, and what ended it. Its phase follows the pure
 // table in core/run-phase.ts; this file carries out the actions. A run is over only when nothing
 // of its process tree is left, so the next run never meets the last one's processes.
-import type { EventEmitter } from 'node:events';
-import type { SupervisorEvents } from './core/events.js';
 import type { ExitFacts, KillCause } from './core/exit.js';
+import type { RunContext, RunExit, Swept } from './run-context.js';
 import { step, type Phase, type RunInput } from './core/run-phase.js';
 import type { SignalName } from './core/signals.js';
-import type { ResolvedOptions } from './options.js';
 import { collectNow } from './shell/children.js';
 import { childStdio, startHeart, type Heart } from './shell/heart.js';
-import { MainProcess } from './shell/main-process.js';
-import type { NotifySocket } from './shell/notify-socket.js';
-import type { OomCounter } from './shell/oom.js';
-import { signalGroup } from './shell/process-group.js';
+import { forwardToMain, MainProcess } from './shell/main-process.js';
+import { LeaderGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
 import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
 import { watchTree } from './shell/memory.js';
@@ -21,35 +17,6 @@ import { watchTree } from './shell/memory.js';
 const SWEEP_POLL_MS = 10;
 /** After SIGKILL, how long to wait for the kernel to end what was killed before saying so and moving on. */
 const KILLED_WAIT_MS = 2_000;
-
-export interface RunExit {
-  facts: ExitFacts & { started: true };
-  /** Set when keepalive ended the child because it was hung or unhealthy. */
-  cause: KillCause | undefined;
-  /** The kernel's OOM killer struck in keepalive's memory cgroup while the child ran. */
-  oomKilled: boolean;
-  readyAt: number | undefined;
-}
-
-export interface Swept {
-  /** What the leader left behind when it exited. */
-  left: readonly Member[];
-  /** What was still there at the deadline and got SIGKILL. */
-  killed: readonly Member[];
-}
-
-export interface RunContext {
-  options: ResolvedOptions;
-  env: Readonly<Record<string, string | Buffer | undefined>>;
-  restarts: number;
-  now: () => number;
-  oomKills: OomCounter;
-  emit: EventEmitter<SupervisorEvents>['emit'];
-  /** keepalive is a subreaper (or PID 1): the tree's orphans come back to it. */
-  ownsOrphans: boolean;
-  /** The supervisor's $NOTIFY_SOCKET, if it has one. */
-  notifySocket?: NotifySocket | undefined;
-}
 
 export type Started = { started: true; run: Run } | { started: false; facts: ExitFacts };
 
@@ -94,10 +61,13 @@ export class Run {
   readonly #oomKillsAtStart: number | undefined;
   #unwatchMemory: (() => void) | undefined;
   readonly #main: MainProcess;
+  /** The leader's group: signalled only while its number is the run's (see LeaderGroup). */
+  readonly #group: LeaderGroup;
 
   constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>) {
     this.#context = context;
     this.pid = pid;
+    this.#group = new LeaderGroup(pid, ended);
     this.#signal = context.options.stopSignal;
     this.#oomKillsAtStart = context.oomKills();
     this.#swept = new Promise((resolve) => (this.#sweepDone = resolve));
@@ -118,6 +88,11 @@ export class Run {
   /** The leader, or the process it handed over to with MAINPID=: whose exit ends the run. */
   get mainPid(): number {
     return this.#main.pid;
+  }
+
+  /** A forwarded signal (SIGHUP, SIGSTOP ...): the leader's group, and the main process's own. */
+  forward(signal: SignalName): void {
+    forwardToMain(this.#group, this.#main.member, signal);
   }
 
   get heart(): Heart | undefined {
@@ -159,7 +134,7 @@ export class Run {
     this.#heart?.disarm();
     this.#input('stop');
     // A stopped child (Ctrl+Z, kill -STOP) acts on a catchable signal only once it runs again.
-    if (signal !== 'SIGKILL') resumeStopped(this.pid, this.#members());
+    if (signal !== 'SIGKILL') resumeStopped(this.#group, this.#members());
   }
 
   /** A second Ctrl+C: SIGKILL to everything of the run, now. */
@@ -233,7 +208,7 @@ export class Run {
     if (!this.#groupSignalled && this.#phase !== 'sweeping') {
       this.#groupSignalled = true;
       this.#stopSentAt = this.#context.now();
-      signalGroup(this.pid, signal);
+      this.#group.signal(signal);
       if (!TREE_KNOWN) return;
       for (const member of this.#members()) {
         if (member.pgid !== this.pid) signalMember(member, signal);
@@ -242,7 +217,7 @@ export class Run {
       return;
     }
     if (!TREE_KNOWN) {
-      if (!this.#groupSignalled) signalGroup(this.pid, signal);
+      if (!this.#groupSignalled) this.#group.signal(signal);
       this.#groupSignalled = true;
       return;
     }
@@ -273,7 +248,7 @@ export class Run {
       emit('escalate', { name: options.name, pid: this.#main.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
     }
     const left = this.#members();
-    signalGroup(this.pid, 'SIGKILL');
+    this.#group.signal('SIGKILL');
     if (this.#phase === 'sweeping') this.#killedMembers = left;
     for (const member of left) signalMember(member, 'SIGKILL');
   }
@@ -286,7 +261,7 @@ export class Run {
       if (this.#context.ownsOrphans) collectNow();
       members ??= this.#members();
       // Orphans that went to another reaper are gone once it reaped them: until then the group lives.
-      const alive = (TREE_KNOWN && members.length > 0) || (!this.#context.ownsOrphans && signalGroup(this.pid, 0));
+      const alive = (TREE_KNOWN && members.length > 0) || (!this.#context.ownsOrphans && this.#group.signal(0));
       if (!alive) break;
       this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal, members);
       if (this.#killed) killedAt ??= this.#context.now();

@@ -11,7 +11,6 @@ import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
 import { collectSoon } from './shell/children.js';
 import { HookQueue } from './shell/hooks.js';
-import { forwardToMain } from './shell/main-process.js';
 import { childEnv } from './shell/heart.js';
 import type { NotifySocket } from './shell/notify-socket.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
@@ -106,7 +105,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   forward(signal: SignalName): void {
     const run = this.#run;
     if (!run || run.phase !== 'running' || this.#stopSignal !== undefined) return;
-    forwardToMain(run.pid, run.mainPid, signal);
+    run.forward(signal);
     if (signal === 'SIGCONT') run.heart?.resumed();
     this.emit('forward', { name: this.#options.name, pid: run.mainPid, signal });
   }
@@ -186,7 +185,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const ignored = !this.#role.canSuspend;
     this.emit('suspend', { name: this.#options.name, pid: run?.mainPid, signal, ignored });
     if (ignored) return;
-    if (run) forwardToMain(run.pid, run.mainPid, 'SIGSTOP');
+    run?.forward('SIGSTOP');
     suspendSelf();
   }
 

@@ -7,7 +7,7 @@ import type { HookEvent } from '../core/events.js';
 import { formatDuration } from '../core/duration.js';
 import { hookEnvironment, type HookCall, type OnExitFunction } from '../core/hook-env.js';
 import { signalLabel } from '../core/signals.js';
-import { signalGroup } from './process-group.js';
+import { LeaderGroup, signalGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
 import { helperEnv, killHelperLeftovers } from './tree.js';
 
@@ -88,6 +88,7 @@ export class HookQueue {
     });
     if (!spawned.started) return { result: 'not-started', detail: spawned.message, hookPid: undefined };
     const pid = spawned.pid;
+    const group = new LeaderGroup(pid, spawned.ended);
     this.#group = pid;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -97,7 +98,7 @@ export class HookQueue {
     const facts = await spawned.ended;
     clearTimeout(timer);
     // What the hook left running in its group (`curl ... &`) ends with it: it is not the child's tree.
-    signalGroup(pid, 'SIGKILL');
+    group.signal('SIGKILL');
     killHelperLeftovers();
     this.#group = undefined;
     if (timedOut) return { result: 'timed-out', detail: `still running after ${formatDuration(timeoutMs)}`, hookPid: pid };

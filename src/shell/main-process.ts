@@ -10,7 +10,7 @@ import { judgeMainPid, refusalWords } from '../core/main-pid.js';
 import type { SignalName } from '../core/signals.js';
 import { adopt } from './children.js';
 import { inRunTree } from './notify-access.js';
-import { signalGroup } from './process-group.js';
+import { signalGroup, type LeaderGroup } from './process-group.js';
 import { readMember, signalMember, type Member } from './tree.js';
 
 /** While N is not keepalive's child yet, no SIGCHLD tells of its end: look this often. */
@@ -56,6 +56,11 @@ export class MainProcess {
 
   get pid(): number {
     return this.#main?.pid ?? this.#options.leader;
+  }
+
+  /** The process MAINPID= named, as /proc showed it then; undefined while the leader is the main process. */
+  get member(): Member | undefined {
+    return this.#main;
   }
 
   /** MAINPID=pid from the child: taken if /proc proves it the run's; `taken` is told the new pid. */
@@ -106,13 +111,14 @@ export class MainProcess {
 /**
  * A forwarded signal (SIGHUP, SIGUSR1 ...) to the leader's group, and to the main process's own
  * group when MAINPID= named one outside it (a daemon that called setsid()), as systemd's reload
- * signals $MAINPID.
+ * signals $MAINPID. The main process only while /proc shows it with the start time it was taken with.
  */
-export function forwardToMain(leader: number, main: number, signal: SignalName): void {
-  signalGroup(leader, signal);
-  if (main === leader) return;
-  const member = readMember(main);
-  if (!member || member.pgid === leader) return;
-  if (member.pgid === main) signalGroup(main, signal);
-  else signalMember(member, signal);
+export function forwardToMain(group: LeaderGroup, main: Member | undefined, signal: SignalName): void {
+  group.signal(signal);
+  if (main === undefined) return;
+  const now = readMember(main.pid);
+  if (!now || now.startTime !== main.startTime || (now.pgid === group.pgid && group.ours)) return;
+  // Its own group's leader, alive: that number is its group's.
+  if (now.pgid === main.pid) signalGroup(main.pid, signal);
+  else signalMember(now, signal);
 }

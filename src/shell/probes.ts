@@ -5,7 +5,7 @@ import https from 'node:https';
 import { formatDuration } from '../core/duration.js';
 import { classify, describeOutcome } from '../core/exit.js';
 import { NEW_HEALTH, recordProbe, type HealthCheck, type HealthState, type HealthVerdict } from '../core/health.js';
-import { signalGroup } from './process-group.js';
+import { LeaderGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
 import { helperEnv, killHelperLeftovers } from './tree.js';
 
@@ -97,8 +97,9 @@ async function probeCommand(
   const spawned = await spawnProcess({ command: 'sh', args: ['-c', command], cwd, env: helperEnv(env), stdio: 'ignore', ownGroup: true });
   if (!spawned.started) return { passed: false, detail: `sh could not be started (${spawned.message})` };
   let timedOut = false;
+  const group = new LeaderGroup(spawned.pid, spawned.ended);
   const kill = (): void => {
-    signalGroup(spawned.pid, 'SIGKILL');
+    group.signal('SIGKILL'); // also after the probe's shell is reaped: what it left in its group
     killHelperLeftovers();
   };
   const timer = setTimeout(() => {

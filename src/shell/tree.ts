@@ -7,7 +7,7 @@ import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
 import { childPids, isForeignChild, isOrphan } from './children.js';
-import { signalGroup } from './process-group.js';
+import type { LeaderGroup } from './process-group.js';
 import { environOf, liveGroupMembers } from './proc.js';
 
 export interface Member {
@@ -117,9 +117,10 @@ export function signalMember(member: Member, signal: SignalName): boolean {
 }
 
 /** SIGCONT to the leader's group if any of it is stopped, and to each stopped process outside it. */
-export function resumeStopped(leader: number, members: readonly Member[]): void {
-  const leaderStopped = readMember(leader)?.stopped === true;
-  if (leaderStopped || members.some((member) => member.pgid === leader && member.stopped)) signalGroup(leader, 'SIGCONT');
+export function resumeStopped(group: LeaderGroup, members: readonly Member[]): void {
+  const leader = group.pgid;
+  const leaderStopped = group.ours && readMember(leader)?.stopped === true;
+  if (leaderStopped || members.some((member) => member.pgid === leader && member.stopped)) group.signal('SIGCONT');
   for (const member of members) if (member.pgid !== leader && member.stopped) signalMember(member, 'SIGCONT');
 }
 

@@ -216,3 +216,29 @@ test('a named process that ends while the reporter is still its parent ends the 
   t.regex(result.stderr, /left 2 processes behind \((sh|sleep)\[\d+\], (sh|sleep)\[\d+\]\)/);
   t.notRegex(result.stderr, /after handing over/);
 });
+
+test("after a hand-over, the departed leader's number may be another's: its group is never signalled then", async (t) => {
+  // A PID namespace of the test's own, where ns_last_pid hands the leader's number to a stranger
+  // (a session of its own, so its group has that number too) once the leader is gone and reaped.
+  const directory = scratch(t);
+  const log = join(directory, 'keepalive.log');
+  const script = `
+    node '${CLI}' -v --kill-timeout 2s -- sh -c 'setsid sleep 1001 & echo "MAINPID=$!" >&3; sleep 0.3; exit 0' 2>'${log}' &
+    keepalive=$!
+    until grep -q 'after handing over' '${log}'; do sleep 0.05; done
+    leader=$(sed -n 's/.*sh\\[\\([0-9]*\\)\\] started.*/\\1/p' '${log}')
+    echo $((leader - 1)) > /proc/sys/kernel/ns_last_pid
+    setsid sleep 1002 &
+    stranger=$!
+    until [ "$(cut -d' ' -f5 /proc/$stranger/stat)" = "$stranger" ]; do sleep 0.05; done  # its setsid() is done
+    echo "leader $leader stranger $stranger"
+    kill -TERM $keepalive; wait $keepalive; echo "keepalive $?"
+    kill -0 $stranger 2>/dev/null && echo 'stranger alive'
+    kill -KILL $stranger`;
+  const result = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+  const [, leader, strangerPid] = /^leader (\d+) stranger (\d+)$/m.exec(result.stdout) ?? [];
+  t.truthy(leader, result.stdout + result.stderr);
+  t.is(strangerPid, leader, 'the stranger was given the leader\'s number');
+  t.regex(result.stdout, /^keepalive 143$/m, readFileSync(log, 'utf8'));
+  t.regex(result.stdout, /^stranger alive$/m, readFileSync(log, 'utf8'));
+});
