@@ -229,7 +229,7 @@ export class Run {
   }
 
   #members(): Member[] {
-    return runMembers(this.pid, this.#context.ownsOrphans);
+    return runMembers(this.#group, this.#context.ownsOrphans);
   }
 
   #arm(): void {

@@ -65,7 +65,10 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
  * The run's live processes: its tree, and when keepalive is no subreaper (--no-subreaper, an
  * embedding program), the members of the leader's group that were reparented elsewhere.
  */
-export function runMembers(leader: number, orphans: boolean): Member[] {
+export function runMembers(group: LeaderGroup, orphans: boolean): Member[] {
+  const leader = group.pgid;
+  // Without the subreaper the run is found by the leader's number: once that is another's, by nothing.
+  if (!orphans && !group.ours) return [];
   const tree = liveTree(leader, orphans);
   if (orphans || !TREE_KNOWN) return tree;
   const known = new Set(tree.map((member) => member.pid));
