@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeDatagram, NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
+import { readChunks } from './pipe-reader.js';
 
 /** Lines dropped since the last report. */
 export type DropCounts = Record<DropReason, number>;
@@ -42,11 +43,13 @@ export function readNotifyChannel(stream: Readable | null, handlers: ChannelHand
     if (message.kind === 'dropped') drops.count(message.why);
     else handlers.message(message);
   };
-  stream?.on('data', (chunk: Buffer) => {
-    handlers.begin();
-    decoder.push(chunk, visit);
-    handlers.end();
-  });
+  if (stream) {
+    readChunks(stream, (chunk, length) => {
+      handlers.begin();
+      decoder.push(chunk, visit, length);
+      handlers.end();
+    });
+  }
   // The child's death resets the socket; nothing to report, the exit says it all.
   stream?.on('error', () => {});
   const ended = stream

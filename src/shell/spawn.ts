@@ -6,13 +6,13 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
+import { pipeReader } from './pipe-reader.js';
 
 export interface SpawnRequest {
   command: string;
@@ -65,7 +65,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, new Socket({ fd: read, readable: true, writable: false }));
+    pipes.set(fd, pipeReader(read));
   }
   const envp: Array<string | Buffer> = [];
   for (const [key, value] of Object.entries(request.env)) {

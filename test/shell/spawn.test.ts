@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { readChunks } from '../../src/shell/pipe-reader.js';
 import { spawnProcess } from '../../src/shell/spawn.js';
 
 const scratch = (t: { teardown: (fn: () => void) => void }): string => {
@@ -16,7 +17,7 @@ async function output(request: Parameters<typeof spawnProcess>[0]): Promise<{ te
   if (!spawned.started) throw new Error(spawned.message);
   const pipe = spawned.pipes.get(3);
   let text = '';
-  pipe?.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  if (pipe) readChunks(pipe, (chunk, length) => (text += chunk.toString('latin1', 0, length)));
   const closed = new Promise((resolve) => (pipe ? pipe.once('close', resolve) : resolve(undefined)));
   const facts = await spawned.ended;
   await closed;
