@@ -18,6 +18,8 @@ interface Reader {
 }
 
 const readers = new WeakMap<Readable, Reader>();
+/** The 'data' listeners readChunks put on other streams. */
+const listeners = new WeakMap<Readable, (chunk: Buffer) => void>();
 
 /** The read end of a pipe, as a stream that delivers its chunks to `readChunks`. */
 export function pipeReader(fd: number): Socket {
@@ -45,9 +47,24 @@ export function pipeReader(fd: number): Socket {
 export function readChunks(stream: Readable, take: TakeChunk): void {
   const reader = readers.get(stream);
   if (!reader) {
-    stream.on('data', (chunk: Buffer) => take(chunk, chunk.length));
+    const onData = (chunk: Buffer): void => take(chunk, chunk.length);
+    listeners.set(stream, onData);
+    stream.on('data', onData);
     return;
   }
   reader.take = take;
   for (const chunk of reader.early.splice(0)) take(chunk, chunk.length);
+}
+
+/**
+ * Lets go of the reader. Node keeps a closed socket's wrapper until a full GC, and with it what it
+ * reaches: the run that read it must not be kept too (it would survive every scavenge till then).
+ */
+export function stopReading(stream: Readable): void {
+  const onData = listeners.get(stream);
+  if (onData) stream.off('data', onData);
+  const reader = readers.get(stream);
+  if (!reader) return;
+  reader.take = undefined;
+  reader.early.length = 0;
 }
