@@ -200,6 +200,8 @@ export interface NativeSpawn {
   newSession: boolean;
 }
 
+let spawnBuffers: { actions: Buffer; attr: Buffer; set: Buffer } | undefined;
+
 /**
  * posix_spawn(3) with every signal at its default action and none blocked, as a fresh exec
  * expects (Node ignores SIGPIPE, which a child would otherwise inherit). Returns the pid, or the
@@ -207,9 +209,9 @@ export interface NativeSpawn {
  */
 export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: number } {
   const c = load();
-  const actions = Buffer.alloc(FILE_ACTIONS_BYTES);
-  const attr = Buffer.alloc(SPAWN_ATTR_BYTES);
-  const set = Buffer.alloc(SIGSET_BYTES);
+  // One set of structures for every spawn (each is initialised and destroyed within the call).
+  spawnBuffers ??= { actions: Buffer.alloc(FILE_ACTIONS_BYTES), attr: Buffer.alloc(SPAWN_ATTR_BYTES), set: Buffer.alloc(SIGSET_BYTES) };
+  const { actions, attr, set } = spawnBuffers;
   c.actionsInit(actions);
   c.attrInit(attr);
   try {

@@ -68,9 +68,10 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     pipes.set(fd, pipeReader(read));
   }
   const envp: Array<string | Buffer> = [];
-  for (const [key, value] of Object.entries(request.env)) {
-    if (value === undefined) continue;
-    envp.push(typeof value === 'string' ? `${key}=${value}` : Buffer.concat([Buffer.from(`${key}=`), value]));
+  for (const key in request.env) {
+    const value = request.env[key];
+    if (value === undefined || !Object.hasOwn(request.env, key)) continue;
+    envp.push(typeof value === 'string' ? envEntry(key, value) : Buffer.concat([Buffer.from(`${key}=`), value]));
   }
   prepareToWait();
   const argv = [request.command, ...request.args];
@@ -98,6 +99,16 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   }
   const ended = waitForChild(result.pid).then(factsFromWaitStatus);
   return { started: true, pid: result.pid, pipes, ended };
+}
+
+/** The last `KEY=value` string made for each key: a restart passes the same environment but one value. */
+const entries = new Map<string, { value: string; entry: string }>();
+function envEntry(key: string, value: string): string {
+  const known = entries.get(key);
+  if (known?.value === value) return known.entry;
+  const entry = `${key}=${value}`;
+  entries.set(key, { value, entry });
+  return entry;
 }
 
 /** Where execvp would look: the command itself if it names a path, else each PATH entry (the child's PATH). */
