@@ -127,7 +127,8 @@ function candidates(command: string, path: string | Buffer | undefined, cwd: str
 
 function isFile(path: string, cwd: string | undefined): boolean {
   try {
-    return statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path)).isFile();
+    // A PATH entry without the command is the usual answer: no error (and its stack) for it.
+    return statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path), { throwIfNoEntry: false })?.isFile() === true;
   } catch {
     return false;
   }
