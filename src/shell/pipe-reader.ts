@@ -32,9 +32,13 @@ export function pipeReader(fd: number): Socket {
     onread: {
       buffer: shared,
       callback: (length: number, chunk: Uint8Array): boolean => {
-        if (reader.take) reader.take(chunk as Buffer, length);
-        else reader.early.push(Buffer.from(chunk.subarray(0, length)));
-        return true;
+        if (reader.take) {
+          reader.take(chunk as Buffer, length);
+          return true;
+        }
+        // Nobody reads yet: keep this chunk and stop reading (the child waits on a full pipe, as before).
+        reader.early.push(Buffer.from(chunk.subarray(0, length)));
+        return false;
       },
     },
   };
@@ -54,6 +58,7 @@ export function readChunks(stream: Readable, take: TakeChunk): void {
   }
   reader.take = take;
   for (const chunk of reader.early.splice(0)) take(chunk, chunk.length);
+  stream.resume();
 }
 
 /**
