@@ -81,3 +81,22 @@ test('a file without #! runs under sh, as execvp would run it; PATH is the child
   t.is(text, 'from-sh\n');
   t.like(facts, { code: 0 });
 });
+
+test('a pipe read late loses nothing and holds little meanwhile: the child waits on the full pipe', async (t) => {
+  const spawned = await spawnProcess({ command: 'sh', args: ['-c', 'head -c 1000000 /dev/zero >&3; echo done'], env: process.env, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], ownGroup: true });
+  if (!spawned.started) return t.fail(spawned.message);
+  const pipe = spawned.pipes.get(3);
+  if (!pipe) return t.fail('no pipe at fd 3');
+  let said = '';
+  const stdout = spawned.pipes.get(1);
+  if (stdout) readChunks(stdout, (chunk, length) => (said += chunk.toString('utf8', 0, length)));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(said, '', 'the child is still writing: nothing read its pipe for it');
+  let total = 0;
+  readChunks(pipe, (_chunk, length) => (total += length));
+  await new Promise((resolve) => pipe.once('end', resolve));
+  t.is(total, 1_000_000);
+  t.like(await spawned.ended, { code: 0 });
+  await new Promise((resolve) => (stdout ? stdout.once('close', resolve) : resolve(undefined)));
+  t.is(said, 'done\n');
+});
