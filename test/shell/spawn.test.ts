@@ -90,13 +90,15 @@ test('a pipe read late loses nothing and holds little meanwhile: the child waits
   let said = '';
   const stdout = spawned.pipes.get(1);
   if (stdout) readChunks(stdout, (chunk, length) => (said += chunk.toString('utf8', 0, length)));
+  const stdoutClosed = new Promise((resolve) => (stdout ? stdout.once('close', resolve) : resolve(undefined)));
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.is(said, '', 'the child is still writing: nothing read its pipe for it');
   let total = 0;
+  const ended = new Promise((resolve) => pipe.once('end', resolve));
   readChunks(pipe, (_chunk, length) => (total += length));
-  await new Promise((resolve) => pipe.once('end', resolve));
+  await ended;
   t.is(total, 1_000_000);
   t.like(await spawned.ended, { code: 0 });
-  await new Promise((resolve) => (stdout ? stdout.once('close', resolve) : resolve(undefined)));
+  await stdoutClosed;
   t.is(said, 'done\n');
 });
