@@ -167,7 +167,8 @@ export class Run {
     this.#unwatchMemory?.();
     this.#input('exited');
     await this.#heart?.close();
-    const now = this.#context.oomKills();
+    // Only a SIGKILL can be the OOM killer's: any other end saves the read.
+    const now = facts.signal === 'SIGKILL' ? this.#context.oomKills() : undefined;
     const oomKilled = this.#oomKillsAtStart !== undefined && now !== undefined && now > this.#oomKillsAtStart;
     return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt };
   }

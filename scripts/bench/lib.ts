@@ -10,15 +10,21 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 export const SOURCE_DIR = fileURLToPath(new URL('../../../scripts/bench/', import.meta.url));
 
-let stampBinary: string | undefined;
-/** Compiles scripts/bench/stamp.c once per run. */
-export function stampProgram(): string {
-  if (stampBinary) return stampBinary;
-  const out = join(mkdtempSync(join(tmpdir(), 'keepalive-bench-')), 'stamp');
-  execFileSync('cc', ['-O2', '-o', out, join(SOURCE_DIR, 'stamp.c')]);
-  stampBinary = out;
+const compiled = new Map<string, string>();
+/** Compiles scripts/bench/NAME.c once per run. */
+function cProgram(name: string): string {
+  const known = compiled.get(name);
+  if (known) return known;
+  const out = join(mkdtempSync(join(tmpdir(), 'keepalive-bench-')), name);
+  execFileSync('cc', ['-O2', '-o', out, join(SOURCE_DIR, `${name}.c`)]);
+  compiled.set(name, out);
   return out;
 }
+
+/** The stamping child (stamp.c). */
+export const stampProgram = (): string => cProgram('stamp');
+/** The C restart loop (spawn-loop.c): fork, exec, waitpid. */
+export const spawnLoopProgram = (): string => cProgram('spawn-loop');
 
 export function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'keepalive-bench-')), name);

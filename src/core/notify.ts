@@ -246,15 +246,16 @@ export class NotifyDecoder {
     this.#lastStatusOnly = options.lastStatusOnly ?? false;
   }
 
-  /** Visits the messages of `chunk` in order. */
-  push(chunk: Uint8Array, visit: (message: NotifyMessage) => void): void {
+  /** Visits the messages of `chunk` in order (its first `length` bytes): a chunk of whole lines allocates nothing. */
+  push(chunk: Uint8Array, visit: (message: NotifyMessage) => void, length = chunk.length): void {
     let start = 0;
-    const statuses = new StatusRun(visit);
+    let statuses: StatusRun | undefined;
     for (;;) {
-      const newline = chunk.indexOf(NEWLINE, start);
+      const found = chunk.indexOf(NEWLINE, start);
+      const newline = found < length ? found : -1;
       if (newline === -1) {
-        statuses.flush();
-        this.#keep(chunk.subarray(start), visit);
+        statuses?.flush();
+        if (start < length) this.#keep(chunk.subarray(start, length), visit);
         return;
       }
       const lineStart = start;
@@ -263,8 +264,11 @@ export class NotifyDecoder {
         this.#skipping = false;
         continue;
       }
-      if (this.#lastStatusOnly && this.#carried === 0 && statuses.take(chunk, lineStart, newline)) continue;
-      statuses.flush();
+      if (this.#lastStatusOnly && this.#carried === 0 && statusValue(chunk, lineStart, newline) !== undefined) {
+        (statuses ??= new StatusRun(visit)).take(chunk, lineStart, newline);
+        continue;
+      }
+      statuses?.flush();
       if (this.#carried === 0) {
         visit(parseRange(chunk, lineStart, newline));
       } else if (this.#carried + (newline - lineStart) > MAX_LINE_BYTES) {

@@ -70,9 +70,13 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
   // Under always a clean end (a success code) is restarted too, but it is no failure: the
   // crash-loop limit counts failures only, and "giving up: N failures" means N failures.
   const failed = !isSuccess(config, run.outcome);
-  const recentEnds = [...history.recentEnds.filter((at) => run.now - at < config.windowMs), ...(failed ? [run.now] : [])];
-  if (failed && recentEnds.length > config.maxRestarts) {
-    return { action: 'give-up', status, failures: recentEnds.length, windowMs: config.windowMs };
+  // The ends are in time order: those before `first` have left the window.
+  const ends = history.recentEnds;
+  let first = 0;
+  while (first < ends.length && run.now - (ends[first] as number) >= config.windowMs) first++;
+  const failures = ends.length - first + (failed ? 1 : 0);
+  if (failed && failures > config.maxRestarts) {
+    return { action: 'give-up', status, failures, windowMs: config.windowMs };
   }
 
   // A stable run lasted --reset-after, counted from READY=1 when the child sent it: a child that
@@ -90,8 +94,17 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
     delayMs,
     restart: history.restarts + 1,
     planned: false,
-    history: { streak, recentEnds: keep > 0 ? recentEnds.slice(-keep) : [], restarts: history.restarts + 1 },
+    history: { streak, recentEnds: keptEnds(ends, first, failed ? run.now : undefined, keep), restarts: history.restarts + 1 },
   };
+}
+
+/** The last `keep` of ends[first..] and `now`, copied once (a restart loop with a big limit copies each restart). */
+function keptEnds(ends: readonly number[], first: number, now: number | undefined, keep: number): number[] {
+  if (keep === 0) return [];
+  const from = Math.max(first, ends.length - (keep - (now === undefined ? 0 : 1)));
+  const kept = ends.slice(from);
+  if (now !== undefined) kept.push(now);
+  return kept;
 }
 
 /** Under on-failure: a listed exit code, or a listed signal, is a clean end. */

@@ -4,7 +4,7 @@
 // libuv's own children (anything started through child_process) are never waited for here: libuv
 // waits for those by pid too, and a status taken from it would be lost.
 import { readdirSync, readFileSync } from 'node:fs';
-import { waitpid, WNOHANG } from './native.js';
+import { endedChild, waitpid, WNOHANG } from './native.js';
 
 export interface Reaped {
   pid: number;
@@ -144,16 +144,44 @@ function collect(): void {
     adopted.delete(pid);
     main.resolve(result.pid === pid ? result.status : undefined);
   }
+  if (onOrphan) reapEndedOrphans(onOrphan);
   if (waiting.size === 0 && adopted.size === 0 && keepAlive !== undefined) {
     clearInterval(keepAlive);
     keepAlive = undefined;
   }
-  if (!onOrphan) return;
+}
+
+/**
+ * The kernel names the children that ended, one at a time, without reaping them: each is reaped
+ * here unless libuv waits for it. Only when libuv's is first in line, or the kernel cannot be
+ * asked, is every child looked at in /proc (a file per thread of keepalive, on every SIGCHLD).
+ */
+function reapEndedOrphans(report: (reaped: Reaped) => void): void {
+  for (;;) {
+    const pid = endedChild();
+    if (pid === 0 || pid === -1) return;
+    if (pid === undefined || libuvPids.has(pid)) break;
+    const result = waitpid(pid, WNOHANG);
+    if (result.pid !== pid) break;
+    // One waited for by pid (or a MAINPID= adopted) that ended since the loops above.
+    const resolve = waiting.get(pid);
+    const main = adopted.get(pid);
+    waiting.delete(pid);
+    adopted.delete(pid);
+    if (resolve) resolve(result.status);
+    else if (main) main.resolve(result.status);
+    else report({ pid, status: result.status });
+  }
   for (const pid of childPids()) {
     if (waiting.has(pid) || libuvPids.has(pid) || adopted.has(pid)) continue;
     const result = waitpid(pid, WNOHANG);
-    if (result.pid === pid) onOrphan({ pid, status: result.status });
+    if (result.pid === pid) report({ pid, status: result.status });
   }
+}
+
+/** Whether this process has any child, running or ended: one waitid, where /proc costs a file per thread. */
+export function hasChildren(): boolean {
+  return endedChild() !== -1;
 }
 
 /** Every child of a process, from /proc/PID/task/TID/children (an orphan may be given to any thread). */

@@ -16,6 +16,11 @@ const ENOSYS = 38;
 const O_CLOEXEC = 0o2000000;
 const O_RDWR = 2;
 export const WNOHANG = 1;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+const WALL = 0x40000000;
+const P_ALL = 0;
+const ECHILD = 10;
 /** posix_spawnattr flags: the same values in glibc and musl. */
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -30,6 +35,7 @@ type CString = string | Buffer | null;
 interface Libc {
   koffi: typeof Koffi;
   waitpid: (pid: number, status: number[], options: number) => number;
+  waitid: (idtype: number, id: number, info: Buffer, options: number) => number;
   prctl: (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
   prctlGet: (option: number, value: number[], arg3: number, arg4: number, arg5: number) => number;
   flock: (fd: number, operation: number) => number;
@@ -70,6 +76,7 @@ function load(): Libc {
   libc = {
     koffi,
     waitpid: fn('int waitpid(int pid, _Out_ int *status, int options)'),
+    waitid: fn('int waitid(int idtype, int id, void *info, int options)'),
     prctl: fn('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     prctlGet: fn('int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
     flock: fn('int flock(int fd, int operation)'),
@@ -112,6 +119,21 @@ export function waitpid(pid: number, options: number): { pid: number; status: nu
   const status = [0];
   const reaped = load().waitpid(pid, status, options);
   return { pid: reaped, status: status[0] ?? 0 };
+}
+
+/** siginfo_t: 128 bytes; si_pid follows three ints, padded to 8 bytes where pointers are. */
+const siginfo = Buffer.alloc(128);
+
+/**
+ * A child that has ended, asked without reaping it (waitid, WNOWAIT): its pid, 0 if none has
+ * ended, -1 if this process has no child at all, undefined if the kernel would not say. One call,
+ * where reading /proc costs a file per thread of keepalive.
+ */
+export function endedChild(): number | undefined {
+  const { koffi, waitid } = load();
+  siginfo.fill(0);
+  if (waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT | WALL) === 0) return siginfo.readInt32LE(koffi.sizeof('void *') === 8 ? 16 : 12);
+  return koffi.errno() === ECHILD ? -1 : undefined;
 }
 
 /** Makes orphaned descendants this process's children, as if it were PID 1 for them. */
@@ -178,6 +200,8 @@ export interface NativeSpawn {
   newSession: boolean;
 }
 
+let spawnBuffers: { actions: Buffer; attr: Buffer; set: Buffer } | undefined;
+
 /**
  * posix_spawn(3) with every signal at its default action and none blocked, as a fresh exec
  * expects (Node ignores SIGPIPE, which a child would otherwise inherit). Returns the pid, or the
@@ -185,9 +209,9 @@ export interface NativeSpawn {
  */
 export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: number } {
   const c = load();
-  const actions = Buffer.alloc(FILE_ACTIONS_BYTES);
-  const attr = Buffer.alloc(SPAWN_ATTR_BYTES);
-  const set = Buffer.alloc(SIGSET_BYTES);
+  // One set of structures for every spawn (each is initialised and destroyed within the call).
+  spawnBuffers ??= { actions: Buffer.alloc(FILE_ACTIONS_BYTES), attr: Buffer.alloc(SPAWN_ATTR_BYTES), set: Buffer.alloc(SIGSET_BYTES) };
+  const { actions, attr, set } = spawnBuffers;
   c.actionsInit(actions);
   c.attrInit(attr);
   try {

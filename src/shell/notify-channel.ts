@@ -2,13 +2,15 @@
 // messages out, in order. The decoder holds at most one line; the stream is consumed as it arrives,
 // so whatever the child writes, keepalive's memory stays flat and the pipe's own back-pressure
 // (or the socket's queue limit) slows a flooding child down.
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeDatagram, NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
+import { readChunks, stopReading } from './pipe-reader.js';
 
 /** Lines dropped since the last report. */
 export type DropCounts = Record<DropReason, number>;
+
+const ignore = (): void => {};
 
 /** At most one warning about dropped lines per this interval. */
 export const DROP_REPORT_INTERVAL_MS = 10_000;
@@ -42,19 +44,18 @@ export function readNotifyChannel(stream: Readable | null, handlers: ChannelHand
     if (message.kind === 'dropped') drops.count(message.why);
     else handlers.message(message);
   };
-  stream?.on('data', (chunk: Buffer) => {
-    handlers.begin();
-    decoder.push(chunk, visit);
-    handlers.end();
-  });
+  if (stream) {
+    readChunks(stream, (chunk, length) => {
+      handlers.begin();
+      decoder.push(chunk, visit, length);
+      handlers.end();
+    });
+  }
   // The child's death resets the socket; nothing to report, the exit says it all.
-  stream?.on('error', () => {});
-  const ended = stream
-    ? once(stream, 'end').then(
-        () => {},
-        () => {},
-      )
-    : Promise.resolve();
+  stream?.on('error', ignore);
+  // Taken off at close: a closed socket lives on until a full GC, and must not keep this run alive.
+  let endSeen: () => void = ignore;
+  const ended = stream ? new Promise<void>((resolve) => stream.once('end', (endSeen = resolve))) : Promise.resolve();
   const take = (datagram: Datagram): void => {
     if (typeof datagram === 'string') drops.count(datagram);
     else decodeDatagram(datagram, visit, { lastStatusOnly: true });
@@ -68,6 +69,10 @@ export function readNotifyChannel(stream: Readable | null, handlers: ChannelHand
     async close() {
       await Promise.race([ended, waitTurns(CLOSING_TURNS)]);
       stream?.destroy();
+      if (stream) {
+        stopReading(stream);
+        stream.off('end', endSeen);
+      }
       drops.flush();
     },
   };

@@ -6,13 +6,13 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
+import { pipeReader } from './pipe-reader.js';
 
 export interface SpawnRequest {
   command: string;
@@ -65,12 +65,13 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, new Socket({ fd: read, readable: true, writable: false }));
+    pipes.set(fd, pipeReader(read));
   }
   const envp: Array<string | Buffer> = [];
-  for (const [key, value] of Object.entries(request.env)) {
-    if (value === undefined) continue;
-    envp.push(typeof value === 'string' ? `${key}=${value}` : Buffer.concat([Buffer.from(`${key}=`), value]));
+  for (const key in request.env) {
+    const value = request.env[key];
+    if (value === undefined || !Object.hasOwn(request.env, key)) continue;
+    envp.push(typeof value === 'string' ? envEntry(key, value) : Buffer.concat([Buffer.from(`${key}=`), value]));
   }
   prepareToWait();
   const argv = [request.command, ...request.args];
@@ -100,6 +101,16 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   return { started: true, pid: result.pid, pipes, ended };
 }
 
+/** The last `KEY=value` string made for each key: a restart passes the same environment but one value. */
+const entries = new Map<string, { value: string; entry: string }>();
+function envEntry(key: string, value: string): string {
+  const known = entries.get(key);
+  if (known?.value === value) return known.entry;
+  const entry = `${key}=${value}`;
+  entries.set(key, { value, entry });
+  return entry;
+}
+
 /** Where execvp would look: the command itself if it names a path, else each PATH entry (the child's PATH). */
 function candidates(command: string, path: string | Buffer | undefined, cwd: string | undefined): string[] {
   if (command.includes('/')) return [command];
@@ -116,7 +127,8 @@ function candidates(command: string, path: string | Buffer | undefined, cwd: str
 
 function isFile(path: string, cwd: string | undefined): boolean {
   try {
-    return statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path)).isFile();
+    // A PATH entry without the command is the usual answer: no error (and its stack) for it.
+    return statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path), { throwIfNoEntry: false })?.isFile() === true;
   } catch {
     return false;
   }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
-import { childPids, isForeignChild, isOrphan } from './children.js';
+import { childPids, hasChildren, isForeignChild, isOrphan } from './children.js';
 import type { LeaderGroup } from './process-group.js';
 import { environOf, liveGroupMembers } from './proc.js';
 
@@ -47,6 +47,8 @@ export function readMember(pid: number): Member | undefined {
 export function liveTree(leader: number, orphans: boolean): Member[] {
   if (!TREE_KNOWN) return [];
   const found: Member[] = [];
+  // Nothing at all came back to keepalive (after each exit, usually): no /proc to read.
+  if (orphans && !hasChildren()) return found;
   const seen = new Set<number>();
   // An orphan a hook or a probe left (`setsid job &`) is not the child's: it carries the mark.
   const pending = orphans ? childPids().filter((pid) => !isForeignChild(pid, leader) && (pid === leader || !isHelpers(pid))) : [leader];
@@ -71,6 +73,8 @@ export function runMembers(group: LeaderGroup, orphans: boolean): Member[] {
   if (!orphans && !group.ours) return [];
   const tree = liveTree(leader, orphans);
   if (orphans || !TREE_KNOWN) return tree;
+  // A group with nothing left in it answers ESRCH: only a live one is worth reading all of /proc for.
+  if (!group.signal(0)) return tree;
   const known = new Set(tree.map((member) => member.pid));
   for (const pid of liveGroupMembers(leader)) {
     const member = known.has(pid) ? undefined : readMember(pid);

@@ -53,16 +53,23 @@ export function watchChild(options: {
   /** Between a fire past the deadline and the verdict: no new timer. */
   let draining = false;
 
-  // Messages of one chunk share one clock reading; a run of beats is applied once.
+  // Messages of one chunk share one clock reading. Beats are only noted (a number, no new state):
+  // the timer, when it fires, applies the last one and waits for the rest of the period.
   let chunkAt = 0;
   let pendingBeat = false;
+  let beatAt: number | undefined;
   let status: string | undefined;
   let reloadingAt: number | undefined;
   const applyBeat = (): void => {
-    if (pendingBeat) state = observe(config, state, BEAT, chunkAt);
+    if (pendingBeat) beatAt = chunkAt;
     pendingBeat = false;
   };
+  const settle = (): void => {
+    if (beatAt !== undefined) state = observe(config, state, BEAT, beatAt);
+    beatAt = undefined;
+  };
   const apply = (message: NotifyMessage): void => {
+    settle();
     const before = state;
     state = observe(config, state, message, chunkAt);
     const wasReloadingAt = reloadingAt;
@@ -95,6 +102,9 @@ export function watchChild(options: {
     },
     end() {
       applyBeat();
+      // A beat that would bring the deadline before the timer (after an EXTEND_TIMEOUT) counts now;
+      // any other waits for the timer.
+      if (beatAt !== undefined && (timer === undefined || beatAt + (state.timeoutMs ?? 0) < timerFor)) settle();
       if (status !== undefined) events.status(status);
       status = undefined;
       // The first chunk read at or past the deadline holds whatever the pipe held at the deadline
@@ -126,6 +136,7 @@ export function watchChild(options: {
 
   function fire(): void {
     timer = undefined;
+    settle();
     if (hangAt(state, now()) === undefined) arm();
     else drain();
   }
@@ -143,6 +154,7 @@ export function watchChild(options: {
   function judge(): void {
     draining = false;
     if (!armed) return;
+    settle();
     const hang = hangAt(state, now());
     if (hang === undefined) {
       arm();
@@ -163,6 +175,7 @@ export function watchChild(options: {
       channel.datagrams(read);
     },
     resumed() {
+      beatAt = undefined;
       state = observe(config, state, BEAT, now());
       arm();
     },

@@ -219,3 +219,15 @@ test('property: lastStatusOnly visits the last of each run of statuses in a chun
     { numRuns: 500 },
   );
 });
+
+test('a chunk read into a reused buffer: only its first `length` bytes are read, a split line carried', (t) => {
+  const decoder = new NotifyDecoder({ lastStatusOnly: true });
+  const messages: NotifyMessage[] = [];
+  const visit = (message: NotifyMessage): void => void messages.push(message);
+  // What the last read left behind in the buffer (READY=1, a status) must not be seen again.
+  decoder.push(bytes('\nSTATUS=old\nREADY=1\n'), visit, 1);
+  decoder.push(bytes('STATUS=a\nSTOPPINGREADY=1\n'), visit, 17);
+  decoder.push(bytes('=1\nREADY=1\n'), visit, 3);
+  t.deepEqual(messages, [{ kind: 'beat' }, { kind: 'status', text: 'a' }, { kind: 'stopping' }]);
+  t.is(decoder.pending, 0);
+});

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { readChunks } from '../../src/shell/pipe-reader.js';
 import { spawnProcess } from '../../src/shell/spawn.js';
 
 const scratch = (t: { teardown: (fn: () => void) => void }): string => {
@@ -16,7 +17,7 @@ async function output(request: Parameters<typeof spawnProcess>[0]): Promise<{ te
   if (!spawned.started) throw new Error(spawned.message);
   const pipe = spawned.pipes.get(3);
   let text = '';
-  pipe?.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  if (pipe) readChunks(pipe, (chunk, length) => (text += chunk.toString('latin1', 0, length)));
   const closed = new Promise((resolve) => (pipe ? pipe.once('close', resolve) : resolve(undefined)));
   const facts = await spawned.ended;
   await closed;
@@ -79,4 +80,25 @@ test('a file without #! runs under sh, as execvp would run it; PATH is the child
   const { text, facts } = await output({ command: 'bare-script', args: [], env: { PATH: `${directory}:/usr/bin:/bin` }, ownGroup: true });
   t.is(text, 'from-sh\n');
   t.like(facts, { code: 0 });
+});
+
+test('a pipe read late loses nothing and holds little meanwhile: the child waits on the full pipe', async (t) => {
+  const spawned = await spawnProcess({ command: 'sh', args: ['-c', 'head -c 1000000 /dev/zero >&3; echo done'], env: process.env, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], ownGroup: true });
+  if (!spawned.started) return t.fail(spawned.message);
+  const pipe = spawned.pipes.get(3);
+  if (!pipe) return t.fail('no pipe at fd 3');
+  let said = '';
+  const stdout = spawned.pipes.get(1);
+  if (stdout) readChunks(stdout, (chunk, length) => (said += chunk.toString('utf8', 0, length)));
+  const stdoutClosed = new Promise((resolve) => (stdout ? stdout.once('close', resolve) : resolve(undefined)));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(said, '', 'the child is still writing: nothing read its pipe for it');
+  let total = 0;
+  const ended = new Promise((resolve) => pipe.once('end', resolve));
+  readChunks(pipe, (_chunk, length) => (total += length));
+  await ended;
+  t.is(total, 1_000_000);
+  t.like(await spawned.ended, { code: 0 });
+  await stdoutClosed;
+  t.is(said, 'done\n');
 });

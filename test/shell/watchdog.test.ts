@@ -106,3 +106,36 @@ test('RELOADING=1 then READY=1 is a reload that ends; MAINPID= is passed on; nei
   // A second RELOADING=1 within the reload, and a READY=1 with no reload before it, say nothing new.
   t.deepEqual(seen, ['ready', 'reloading', 'reloaded', 'main-pid 4321', 'stopping']);
 });
+
+// Serial: it counts the timers this process sets while it runs.
+test.serial('beats cost no timer each, and a beat after EXTEND_TIMEOUT_USEC brings the usual deadline back at once', async (t) => {
+  const channel = new PassThrough();
+  const { events, hang } = recorder();
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return realSetTimeout(...args);
+  }) as typeof setTimeout;
+  t.teardown(() => {
+    globalThis.setTimeout = realSetTimeout;
+  });
+  const watchdog = watchChild({ channel, config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 }, now, events });
+  for (let beat = 0; beat < 20; beat++) {
+    channel.write('\n');
+    await new Promise((resolve) => realSetTimeout(resolve, 5));
+  }
+  const timersForBeats = timers;
+  // Far later than the timer set for the last beat: the timer is moved out to it.
+  channel.write('EXTEND_TIMEOUT_USEC=30000000\n');
+  await new Promise((resolve) => realSetTimeout(resolve, 400));
+  // The beat brings the 300 ms timeout back: silence after it is a hang within it, not 30 s later.
+  const beatAt = now();
+  channel.write('WATCHDOG=1\n');
+  const found = await hang;
+  const after = now() - beatAt;
+  await watchdog.close();
+  t.true(timersForBeats <= 2, `${timersForBeats} timers set for 20 beats`);
+  t.is(found.reason, 'no-heartbeat');
+  t.true(after >= 250 && after < 5000, `hung ${Math.round(after)}ms after the last beat, for a 300ms timeout`);
+});
