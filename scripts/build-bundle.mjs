@@ -33,6 +33,9 @@ export async function bundle({ outfile, readme, minify = false }) {
     logLevel: 'warning',
     metafile: true,
   });
+  // bin/keepalive.cjs runs the bundle as a vm.Script, and the executable as its main script: in
+  // neither can a dynamic import() load a file. esbuild turns the lazy imports of src into requires.
+  if (/\bimport\(/.test(readFileSync(outfile, 'utf8'))) throw new Error(`${outfile} has a dynamic import(), which neither bin/keepalive.cjs nor the executable can run`);
   return result;
 }
 
