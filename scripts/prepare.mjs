@@ -1,5 +1,6 @@
-// npm's `prepare`: builds build/src, what the package ships, from src. Plain JavaScript, because it
-// runs where TypeScript may not be installed yet.
+// npm's `prepare`: builds what the package ships from src: build/src (tsc: the API) and the
+// command's bundle with its code cache (dist/, esbuild: what bin/keepalive.cjs runs). Plain
+// JavaScript, because it runs where TypeScript and esbuild may not be installed yet.
 //
 // npm runs it after `npm install` in a clone and before `npm pack`/`npm publish` (TypeScript is there:
 // it is a devDependency), and for a git dependency (npm installs the devDependencies first). For a
@@ -9,13 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const resolve = createRequire(join(root, 'package.json')).resolve;
 
+/** tsc, once esbuild is there too: both are devDependencies, installed together. */
 function findTsc() {
   try {
+    resolve('esbuild');
     return resolve('typescript/bin/tsc');
   } catch {
     return undefined;
@@ -48,7 +51,7 @@ if (tsc === undefined) {
   else execFileSync(npm ?? 'npm', args, options);
   tsc = findTsc();
   if (tsc === undefined) {
-    process.stderr.write('keepalive: TypeScript is still missing after installing the devDependencies; run `npm install` in the clone\n');
+    process.stderr.write('keepalive: TypeScript or esbuild is still missing after installing the devDependencies; run `npm install` in the clone\n');
     process.exit(1);
   }
 }
@@ -57,3 +60,8 @@ if (tsc === undefined) {
 rmSync(join(root, 'build', 'src'), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 chmodSync(join(root, 'build', 'src', 'cli.js'), 0o755);
+// The command's bundle and its code cache (scripts/build-bundle.mjs), after tsc: it is the same source.
+rmSync(join(root, 'dist', 'keepalive.cjs.cache'), { force: true });
+const { bundle, buildCodeCache } = await import(pathToFileURL(join(root, 'scripts', 'build-bundle.mjs')).href);
+await bundle({ outfile: join(root, 'dist', 'keepalive.cjs'), readme: '../README.md' });
+if (buildCodeCache(join(root, 'dist', 'keepalive.cjs')) === undefined) process.stderr.write('keepalive: built without a code cache (its training run failed): it starts a little slower\n');

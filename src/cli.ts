@@ -12,23 +12,29 @@ import { UsageError } from './options.js';
 /** First words that name a command acting on a running instance; `keepalive -- status` runs a program. */
 const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
 
+/** stdout, made (a stream object, a tty's module) only by the commands that print on it: a run never does. */
+function out(text: string): void {
+  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => {});
+  process.stdout.write(text);
+}
+
 async function main(): Promise<number> {
   // A reader that went away (a closed pipe, a hung-up terminal) must not crash keepalive mid-stop.
   process.stderr.on('error', () => {});
-  process.stdout.on('error', () => {});
   const argv = process.argv.slice(2);
   if (CONTROL_WORDS.has(argv[0] ?? '')) {
     const { parseControlCommand, runControl } = await import('./guardian/control.js');
     const control = parseControlCommand(argv);
-    if (control) return runControl(control, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
+    if (control) return runControl(control, { out, err: (text) => process.stderr.write(text) });
   }
   const settings = readCommandLine(argv);
   if (settings.kind === 'help') {
-    process.stdout.write((await import('./cli-help.js')).helpPage(process.stdout.columns));
+    const page = (await import('./cli-help.js')).helpPage(process.stdout.columns);
+    out(page);
     return 0;
   }
   if (settings.kind === 'version') {
-    process.stdout.write(`${(await import('./package-facts.js')).packageFacts().version}\n`);
+    out(`${(await import('./package-facts.js')).packageFacts().version}\n`);
     return 0;
   }
   // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.

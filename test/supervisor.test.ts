@@ -98,5 +98,5 @@ test('the API opens no notify socket unless asked (notifyAccess: all): the poll 
   await supervise({ command: 'sh', args: show('plain'), restart: 'never' }).done;
   await supervise({ command: 'sh', args: show('all'), restart: 'never', notifyAccess: 'all' }).done;
   t.is(readFileSync(join(directory, 'plain'), 'utf8'), 'unset 3\n');
-  t.regex(readFileSync(join(directory, 'all'), 'utf8'), /^@keepalive\/\d+\/[0-9a-f]{16} 3\n$/);
+  t.regex(readFileSync(join(directory, 'all'), 'utf8'), /^@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+ 3\n$/);
 });

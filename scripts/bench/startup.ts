@@ -1,11 +1,12 @@
 // Start-up: from launching keepalive to its child's first instruction, against `node -e` spawning
 // the same child directly. Three ways to launch it, each beside the same floor, run in turn
 // (floor, build, bundle, executable, floor, ...) so that the machine's drift hits them alike:
-// the plain build (build/src/cli.js, what the package's bin runs), the one-file bundle
-// (npm run build:bundle) and the single executable (npm run build:binary), both built here first.
+// the plain build (build/src/cli.js, what the tests drive), the package's bin (bin/keepalive.cjs:
+// the one-file bundle in dist/ with its code cache, from npm run build) and the single executable
+// (npm run build:binary), built here first.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { nowNs, nsToMs, readStamps, stampProgram, stats, tempFile, CLI, type Row } from './lib.js';
@@ -24,32 +25,33 @@ async function launchToStamp(command: (file: string) => string[]): Promise<numbe
 }
 
 interface Builds {
-  bundle: string;
+  bin: string;
   binary: string;
   remove(): void;
 }
 
-async function buildBoth(): Promise<Builds> {
-  // Inside the checkout: the bundle loads koffi from the package's node_modules.
+async function builds(): Promise<Builds> {
+  const bin = join(SCRIPTS, '..', 'bin', 'keepalive.cjs');
+  for (const built of ['keepalive.cjs', 'keepalive.cjs.cache']) {
+    if (!existsSync(join(SCRIPTS, '..', 'dist', built))) throw new Error(`dist/${built} is missing: run npm run build first`);
+  }
   const dir = mkdtempSync(join(SCRIPTS, '..', 'dist-work-bench-'));
-  const { bundle } = (await import(pathToFileURL(join(SCRIPTS, 'build-bundle.mjs')).href)) as { bundle(options: { outfile: string; readme: string | null }): Promise<unknown> };
   const { buildBinary } = (await import(pathToFileURL(join(SCRIPTS, 'build-binary.mjs')).href)) as { buildBinary(outfile: string): Promise<unknown> };
-  const built = { bundle: join(dir, 'keepalive.cjs'), binary: join(dir, 'keepalive'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-  await bundle({ outfile: built.bundle, readme: null });
+  const built = { bin, binary: join(dir, 'keepalive'), remove: () => rmSync(dir, { recursive: true, force: true }) };
   await buildBinary(built.binary);
   return built;
 }
 
 export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const runs = smoke ? 3 : 30;
-  const builds = await buildBoth();
+  const built = await builds();
   const direct = "require('node:child_process').spawn(process.argv[1], [process.argv[2]], { stdio: 'inherit' })";
   const floor = (file: string): string[] => [process.execPath, '-e', direct, stampProgram(), file];
   const child = (file: string): string[] => ['-q', '--restart', 'never', '--', stampProgram(), file];
   const ways: ReadonlyArray<readonly [string, (file: string) => string[]]> = [
     ['plain build (build/src/cli.js)', (file) => [process.execPath, CLI, ...child(file)]],
-    ['bundle (npm run build:bundle)', (file) => [process.execPath, builds.bundle, ...child(file)]],
-    ['single executable (npm run build:binary)', (file) => [builds.binary, ...child(file)]],
+    ['bin: bundle + code cache (bin/keepalive.cjs)', (file) => [process.execPath, built.bin, ...child(file)]],
+    ['single executable (npm run build:binary)', (file) => [built.binary, ...child(file)]],
   ];
   const floors: number[] = [];
   const ours: number[][] = ways.map(() => []);
@@ -59,7 +61,7 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       for (const [index, [, command]] of ways.entries()) ours[index]?.push(await launchToStamp(command));
     }
   } finally {
-    builds.remove();
+    built.remove();
   }
   const bare = stats(floors);
   return ways.map(([name], index) => {

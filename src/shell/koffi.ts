@@ -2,10 +2,10 @@
 // (scripts/build-binary.mjs) koffi's JavaScript is in the bundle and its native part is an asset,
 // written to a fresh private directory, loaded, and removed at once (the mapping outlives the file).
 // keepalive runs as root: a path another user could plant or swap a library at is never loaded.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getRawAsset, isSea } from 'node:sea';
 import type Koffi from 'koffi';
 import { checkDirectory } from './safe-files.js';
@@ -14,8 +14,29 @@ import { checkDirectory } from './safe-files.js';
 export const KOFFI_ASSET = 'koffi.node';
 
 export function requireKoffi(): typeof Koffi {
-  if (!isSea()) return createRequire(import.meta.url)('koffi') as typeof Koffi;
+  if (!isSea()) return fromPackage();
   return loadEmbedded(new Uint8Array(getRawAsset(KOFFI_ASSET) as ArrayBuffer));
+}
+
+/**
+ * koffi from node_modules. Its own loader (JavaScript that reads Node's ELF header to tell glibc
+ * from musl, then requires the build) costs 6-10 ms of start-up; koffi's native part is koffi's
+ * whole API, so on glibc x64 the build in koffi's platform package is loaded straight (1.5 ms).
+ * Anywhere else (musl, another machine, a layout without that file), koffi's loader decides.
+ */
+function fromPackage(): typeof Koffi {
+  const require = createRequire(import.meta.url);
+  if (process.platform === 'linux' && process.arch === 'x64' && !existsSync('/lib/ld-musl-x86_64.so.1')) {
+    try {
+      const module = { exports: {} as typeof Koffi };
+      // Where koffi's loader looks first: its platform package beside it in node_modules.
+      process.dlopen(module, join(dirname(require.resolve('koffi')), '..', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node'));
+      if (typeof module.exports.load === 'function') return module.exports;
+    } catch {
+      // Not there, or not loadable here: koffi's own loader below.
+    }
+  }
+  return require('koffi') as typeof Koffi;
 }
 
 /** Where the library may be written: a noexec mount refuses the load, so the next one is tried. */

@@ -2,7 +2,6 @@
 // datagrams to ($NOTIFY_SOCKET). One waiter on the fd (poll on koffi's worker thread) wakes the
 // loop; the datagrams queued then are read without blocking, a batch per loop turn, and handed to
 // the current run's heart with their sender's credentials. Between runs they are read and dropped.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,11 +48,18 @@ export interface NotifySocket {
  * An abstract socket (Linux: nothing on disk, gone with keepalive) unless `abstract` is false or
  * binding one fails; then a socket in a private 0700 directory, removed by close().
  */
-export function openNotifySocket(options: { abstract?: boolean } = {}): NotifySocket | { error: string } {
+export function openNotifySocket(options: { abstract?: boolean; name?: () => string } = {}): NotifySocket | { error: string } {
+  const nextName = options.name ?? uniqueName;
   if (options.abstract ?? process.platform === 'linux') {
-    const name = `keepalive/${process.pid}/${randomBytes(8).toString('hex')}`;
-    const bound = bindDatagramSocket(Buffer.concat([Buffer.from([0]), Buffer.from(name)]));
-    if ('fd' in bound) return readSocket(bound.fd, `@${name}`, () => {});
+    // The name need not be secret: a socket is keepalive's because it bound it, and the credentials
+    // of each datagram say who sent it. One that another process squatted on makes bind fail with
+    // EADDRINUSE: then another name. (node:crypto's random bytes cost a few ms of start-up.)
+    for (let attempt = 0; attempt < ABSTRACT_ATTEMPTS; attempt++) {
+      const name = nextName();
+      const bound = bindDatagramSocket(Buffer.concat([Buffer.from([0]), Buffer.from(name)]));
+      if ('fd' in bound) return readSocket(bound.fd, `@${name}`, () => {});
+      if (bound.errno !== EADDRINUSE) break;
+    }
   }
   let lastError = 'no directory to put it in';
   for (const parent of socketParents()) {
@@ -72,6 +78,16 @@ export function openNotifySocket(options: { abstract?: boolean } = {}): NotifySo
     lastError = `${path}: errno ${bound.errno}`;
   }
   return { error: `cannot create the notify socket (${lastError})` };
+}
+
+const EADDRINUSE = 98;
+const ABSTRACT_ATTEMPTS = 8;
+let opened = 0;
+
+/** Unique within this process (a counter), and unlikely to be guessed ahead of it (the clock, a random number). */
+function uniqueName(): string {
+  opened += 1;
+  return `keepalive/${process.pid}/${opened.toString(36)}-${process.hrtime.bigint().toString(36)}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`;
 }
 
 function socketParents(): string[] {

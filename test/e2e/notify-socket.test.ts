@@ -59,9 +59,9 @@ test("keepalive's own NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID never reach 
   const env = { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '5000000', WATCHDOG_PID: '1' };
   const show = 'echo "socket=${NOTIFY_SOCKET-unset} usec=${WATCHDOG_USEC-unset} pid=${WATCHDOG_PID-unset}"';
   const plain = await runKeepalive(['--restart', 'never', '--', 'sh', '-c', show], { env });
-  t.regex(plain.stdout, /^socket=@keepalive\/\d+\/[0-9a-f]{16} usec=unset pid=unset\n$/);
+  t.regex(plain.stdout, /^socket=@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+ usec=unset pid=unset\n$/);
   const watched = await runKeepalive(['--heartbeat', '2s', '--restart', 'never', '--', 'sh', '-c', show], { env });
-  t.regex(watched.stdout, /^socket=@keepalive\/\d+\/[0-9a-f]{16} usec=2000000 pid=unset\n$/);
+  t.regex(watched.stdout, /^socket=@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+ usec=2000000 pid=unset\n$/);
   const none = await runKeepalive(['--notify-access', 'none', '--heartbeat', '2s', '--restart', 'never', '--', 'sh', '-c', show], { env });
   t.is(none.stdout, 'socket=unset usec=unset pid=unset\n');
 });

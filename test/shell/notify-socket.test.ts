@@ -27,7 +27,7 @@ test('abstract: an @name, datagrams read whole with the sender\'s credentials', 
   const socket = openNotifySocket();
   if ('error' in socket) return t.fail(socket.error);
   try {
-    t.regex(socket.address, /^@keepalive\/\d+\/[0-9a-f]{16}$/);
+    t.regex(socket.address, /^@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$/);
     const got = received(socket);
     await run('systemd-notify', ['--ready', '--status=one'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
     await until('the datagram', () => got.some((datagram) => datagram.text.startsWith('READY=1')));
@@ -36,6 +36,24 @@ test('abstract: an @name, datagrams read whole with the sender\'s credentials', 
     t.true(typeof ready?.pid === 'number' && ready.pid > 0);
   } finally {
     socket.close();
+  }
+});
+
+test('abstract: a name another socket holds already (EADDRINUSE) is passed over for a new one', async (t) => {
+  const squatter = openNotifySocket();
+  if ('error' in squatter) return t.fail(squatter.error);
+  const names = [squatter.address.slice(1), `keepalive/${process.pid}/second-choice`];
+  const socket = openNotifySocket({ name: () => names.shift() ?? 'keepalive/none-left' });
+  try {
+    if ('error' in socket) return t.fail(socket.error);
+    t.is(socket.address, `@keepalive/${process.pid}/second-choice`);
+    const got = received(socket);
+    await run('systemd-notify', ['--status=second'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    await until('the datagram', () => got.some((datagram) => datagram.text === 'STATUS=second'));
+    t.pass();
+  } finally {
+    if ('address' in socket) socket.close();
+    squatter.close();
   }
 });
 
