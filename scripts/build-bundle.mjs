@@ -4,7 +4,7 @@
 // makes the single executable's bundle with the same function.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -33,9 +33,9 @@ export async function bundle({ outfile, readme, minify = false }) {
     logLevel: 'warning',
     metafile: true,
   });
-  // bin/keepalive.cjs runs the bundle as a vm.Script, and the executable as its main script: in
+  // The bin (src/bin.cts) runs the bundle as a vm.Script, and the executable as its main script: in
   // neither can a dynamic import() load a file. esbuild turns the lazy imports of src into requires.
-  if (/\bimport\(/.test(readFileSync(outfile, 'utf8'))) throw new Error(`${outfile} has a dynamic import(), which neither bin/keepalive.cjs nor the executable can run`);
+  if (/\bimport\(/.test(readFileSync(outfile, 'utf8'))) throw new Error(`${outfile} has a dynamic import(), which neither the bin nor the executable can run`);
   return result;
 }
 
@@ -48,14 +48,14 @@ export async function bundle({ outfile, readme, minify = false }) {
 const TRAINING_RUNS = [['-q', '--restart', 'never', '--', 'true'], ['--version']];
 
 /**
- * V8's code cache for the bundle, at `${bundle}.cache`, made by bin/keepalive.cjs's own compile
+ * V8's code cache for the bundle, at `${bundle}.cache`, made by the bin's own compile (src/bin.cts)
  * after a training run. It is for the Node that runs this: V8 refuses it in another, and the
  * bundle is compiled as it would be without. Returns the cache's path, or undefined if no run worked.
  */
 export function buildCodeCache(bundle, runs = TRAINING_RUNS) {
   const bundlePath = resolve(bundle);
   const cache = `${bundlePath}.cache`;
-  const loader = join(ROOT, 'bin/keepalive.cjs');
+  const loader = join(ROOT, 'build/src/bin.cjs'); // src/bin.cts, built by tsc first
   rmSync(cache, { force: true });
   for (const words of runs) {
     const train = `
@@ -76,6 +76,8 @@ export function buildCodeCache(bundle, runs = TRAINING_RUNS) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // tsc writes the bin (src/bin.cts) as a plain file: it is a command, run by its hashbang.
+  chmodSync(join(ROOT, 'build/src/bin.cjs'), 0o755);
   const outfile = join(ROOT, 'dist/keepalive.cjs');
   await bundle({ outfile, readme: '../README.md' });
   const cache = buildCodeCache(outfile);

@@ -1,5 +1,5 @@
 // npm's `prepare`: builds what the package ships from src: build/src (tsc: the API) and the
-// command's bundle with its code cache (dist/, esbuild: what bin/keepalive.cjs runs). Plain
+// command's bundle with its code cache (dist/, esbuild: what the bin, build/src/bin.cjs, runs). Plain
 // JavaScript, because it runs where TypeScript and esbuild may not be installed yet.
 //
 // npm runs it after `npm install` in a clone and before `npm pack`/`npm publish` (TypeScript is there:
@@ -60,6 +60,7 @@ if (tsc === undefined) {
 rmSync(join(root, 'build', 'src'), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 chmodSync(join(root, 'build', 'src', 'cli.js'), 0o755);
+chmodSync(join(root, 'build', 'src', 'bin.cjs'), 0o755);
 // The command's bundle and its code cache (scripts/build-bundle.mjs), after tsc: it is the same source.
 rmSync(join(root, 'dist', 'keepalive.cjs.cache'), { force: true });
 const { bundle, buildCodeCache } = await import(pathToFileURL(join(root, 'scripts', 'build-bundle.mjs')).href);

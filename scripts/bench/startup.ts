@@ -1,7 +1,7 @@
 // Start-up: from launching keepalive to its child's first instruction, against `node -e` spawning
 // the same child directly. Three ways to launch it, each beside the same floor, run in turn
 // (floor, build, bundle, executable, floor, ...) so that the machine's drift hits them alike:
-// the plain build (build/src/cli.js, what the tests drive), the package's bin (bin/keepalive.cjs:
+// the plain build (build/src/cli.js, what the tests drive), the package's bin (build/src/bin.cjs from src/bin.cts:
 // the one-file bundle in dist/ with its code cache, from npm run build) and the single executable
 // (npm run build:binary), built here first.
 import { spawn } from 'node:child_process';
@@ -31,7 +31,7 @@ interface Builds {
 }
 
 async function builds(): Promise<Builds> {
-  const bin = join(SCRIPTS, '..', 'bin', 'keepalive.cjs');
+  const bin = join(SCRIPTS, '..', 'build', 'src', 'bin.cjs');
   for (const built of ['keepalive.cjs', 'keepalive.cjs.cache']) {
     if (!existsSync(join(SCRIPTS, '..', 'dist', built))) throw new Error(`dist/${built} is missing: run npm run build first`);
   }
@@ -50,7 +50,7 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const child = (file: string): string[] => ['-q', '--restart', 'never', '--', stampProgram(), file];
   const ways: ReadonlyArray<readonly [string, (file: string) => string[]]> = [
     ['plain build (build/src/cli.js)', (file) => [process.execPath, CLI, ...child(file)]],
-    ['bin: bundle + code cache (bin/keepalive.cjs)', (file) => [process.execPath, built.bin, ...child(file)]],
+    ['bin: bundle + code cache (build/src/bin.cjs)', (file) => [process.execPath, built.bin, ...child(file)]],
     ['single executable (npm run build:binary)', (file) => [built.binary, ...child(file)]],
   ];
   const floors: number[] = [];

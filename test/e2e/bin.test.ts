@@ -20,7 +20,7 @@ function keepalive(args: readonly string[], command = [BIN]): { status: number |
 }
 
 test('the bin is the bundle, run by its hashbang', (t) => {
-  t.is(PACKAGE.bin['keepalive'], 'bin/keepalive.cjs');
+  t.is(PACKAGE.bin['keepalive'], 'build/src/bin.cjs');
   t.true(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
 });
 

@@ -118,10 +118,10 @@ test.serial('npm install git+file://<clone> gives a working keepalive', async (t
 test.serial('the tarball has the license, docs and types, and source maps that point at files it ships', async (t) => {
   t.timeout(120_000);
   const { paths, root } = await tarball();
-  for (const wanted of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/keepalive.cjs', 'dist/keepalive.cjs', 'dist/keepalive.cjs.cache', 'build/src/cli.js', 'build/src/index.d.ts', 'build/src/client.d.ts', 'src/index.ts']) {
+  for (const wanted of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'build/src/bin.cjs', 'dist/keepalive.cjs', 'dist/keepalive.cjs.cache', 'build/src/cli.js', 'build/src/index.d.ts', 'build/src/client.d.ts', 'src/index.ts']) {
     t.true(paths.includes(wanted), wanted);
   }
-  t.deepEqual(paths.filter((path) => !/^(?:build\/src|src)\//.test(path)).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'bin/keepalive.cjs', 'dist/keepalive.cjs', 'dist/keepalive.cjs.cache', 'package.json']);
+  t.deepEqual(paths.filter((path) => !/^(?:build\/src|src)\//.test(path)).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/keepalive.cjs', 'dist/keepalive.cjs.cache', 'package.json']);
   t.true(paths.every((path) => !path.endsWith('.ts') || path.endsWith('.d.ts') || path.startsWith('src/')));
   const maps = paths.filter((path) => path.endsWith('.map'));
   t.true(maps.length > 40);
@@ -131,7 +131,7 @@ test.serial('the tarball has the license, docs and types, and source maps that p
   }
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
   t.is(manifest.name, 'keepalive-supervisor'); // not 'keepalive': the registry's is another project
-  t.deepEqual(manifest.bin, { keepalive: 'bin/keepalive.cjs' });
+  t.deepEqual(manifest.bin, { keepalive: 'build/src/bin.cjs' });
 });
 
 test.serial('CommonJS and ESM consumers require and import the package and its client, and supervise a child', async (t) => {
