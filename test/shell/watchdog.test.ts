@@ -1,5 +1,5 @@
 // The watchdog's timer against a real event loop: floods, and a beat waiting at the deadline.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { readSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
@@ -29,19 +29,25 @@ function recorder(): { events: WatchdogEvents; seen: string[]; hang: Promise<Han
   return { events, seen, hang };
 }
 
-// Serial: it counts the timers this process sets while it runs.
-test.serial('a channel that never stops sending garbage does not push the deadline away, nor cost a timer per chunk', async (t) => {
-  const channel = new PassThrough();
-  const { events, hang } = recorder();
+/** Counts the timers this process sets from now until the test ends (such a test must be serial). */
+function countTimers(t: ExecutionContext): { readonly count: number; sleep(ms: number): Promise<void> } {
   const realSetTimeout = globalThis.setTimeout;
-  let timers = 0;
+  const counter = { count: 0, sleep: (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms)) };
   globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
-    timers++;
+    counter.count++;
     return realSetTimeout(...args);
   }) as typeof setTimeout;
   t.teardown(() => {
     globalThis.setTimeout = realSetTimeout;
   });
+  return counter;
+}
+
+// Serial: it counts the timers this process sets while it runs.
+test.serial('a channel that never stops sending garbage does not push the deadline away, nor cost a timer per chunk', async (t) => {
+  const channel = new PassThrough();
+  const { events, hang } = recorder();
+  const timers = countTimers(t);
   const start = now();
   const watchdog = watchChild({ channel, config: { timeoutMs: 100, graceMs: 100, stopTimeoutMs: 1000 }, now, events });
   const garbage = Buffer.from('not a message\n'.repeat(50));
@@ -56,7 +62,7 @@ test.serial('a channel that never stops sending garbage does not push the deadli
   channel.on('data', () => chunks++);
   const found = await hang;
   const declaredAfter = now() - start;
-  const timersSet = timers;
+  const timersSet = timers.count;
   flooding = false;
   await watchdog.close();
   t.is(found.reason, 'no-heartbeat');
@@ -111,24 +117,16 @@ test('RELOADING=1 then READY=1 is a reload that ends; MAINPID= is passed on; nei
 test.serial('beats cost no timer each, and a beat after EXTEND_TIMEOUT_USEC brings the usual deadline back at once', async (t) => {
   const channel = new PassThrough();
   const { events, hang } = recorder();
-  const realSetTimeout = globalThis.setTimeout;
-  let timers = 0;
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
-    timers++;
-    return realSetTimeout(...args);
-  }) as typeof setTimeout;
-  t.teardown(() => {
-    globalThis.setTimeout = realSetTimeout;
-  });
+  const timers = countTimers(t);
   const watchdog = watchChild({ channel, config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 }, now, events });
   for (let beat = 0; beat < 20; beat++) {
     channel.write('\n');
-    await new Promise((resolve) => realSetTimeout(resolve, 5));
+    await timers.sleep(5);
   }
-  const timersForBeats = timers;
+  const timersForBeats = timers.count;
   // Far later than the timer set for the last beat: the timer is moved out to it.
   channel.write('EXTEND_TIMEOUT_USEC=30000000\n');
-  await new Promise((resolve) => realSetTimeout(resolve, 400));
+  await timers.sleep(400);
   // The beat brings the 300 ms timeout back: silence after it is a hang within it, not 30 s later.
   const beatAt = now();
   channel.write('WATCHDOG=1\n');
