@@ -31,19 +31,39 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const seconds = smoke ? 2 : 30;
   const settle = smoke ? 1 : 12;
   const node = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  // The beats' own floor: a bare Node reading the same beats from the same kind of pipe, doing nothing with them.
+  const reader = spawn(process.execPath, ['-e', BARE_READER, BEATING], { stdio: 'ignore' });
   const [sleeping, watching] = await Promise.all([
     started(['--', 'sleep', '100000']),
     started(['--heartbeat', '1s', '--', 'sh', '-c', BEATING]),
   ]);
-  // All three measured side by side over the same seconds.
-  const [floor, quiet, beating] = await Promise.all([
+  // All four measured side by side over the same seconds.
+  const [floor, quiet, beating, bare] = await Promise.all([
     measure(node, seconds, settle),
     measure(sleeping, seconds, settle),
     measure(watching, seconds, settle),
+    measure(reader, seconds, settle),
   ]);
   const window = `over ${seconds}s after ${settle}s`;
-  return [...rows('sleeping child', quiet, floor, window, 0), ...rows('child beating every 300 ms, --heartbeat 1s', beating, floor, window, 1)];
+  return [
+    ...rows('sleeping child', quiet, floor, window, 0),
+    ...rows('child beating every 300 ms, --heartbeat 1s', beating, floor, window, 1),
+    {
+      part: 'idle',
+      measure: `CPU ticks ${window}, child beating every 300 ms, beside a bare Node reading the same beats`,
+      unit: 'ticks',
+      keepalive: stats([beating.ticks]),
+      floor: stats([bare.ticks]),
+      floorName: 'bare `node` reading them from a pipe',
+    },
+  ];
 }
+
+/** A Node that starts the beating shell with a pipe at fd 3 and only reads it; it ends its shell on SIGTERM. */
+const BARE_READER = `
+  const child = require('node:child_process').spawn('sh', ['-c', process.argv[1]], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  child.stdio[3].on('data', () => {});
+  process.on('SIGTERM', () => { child.kill('SIGKILL'); process.exit(0); });`;
 
 type Usage = Awaited<ReturnType<typeof measure>>;
 
