@@ -153,7 +153,8 @@ test('a second MAINPID= moves the run on to that process; the first is then only
 test('`keepalive status` follows what the child says: running, ready, reloading, ready, stopping', async (t) => {
   const directory = scratch(t);
   const pidfile = join(directory, 'app.pid');
-  const step = (name: string): string => `until [ -e ${directory}/${name} ]; do sleep 0.02; done`;
+  // Bounded (30 s), so that a shell left behind by a worker that timed out ends by itself.
+  const step = (name: string): string => `i=0; until [ -e ${directory}/${name} ] || [ $i -ge 1500 ]; do sleep 0.02; i=$((i + 1)); done`;
   const script = [
     step('go'),
     'systemd-notify --ready',
@@ -166,6 +167,7 @@ test('`keepalive status` follows what the child says: running, ready, reloading,
     'sleep 30',
   ].join('; ');
   const keepalive = new Keepalive(['-v', '--pidfile', pidfile, '--', 'sh', '-c', script]);
+  t.teardown(() => keepalive.signal('SIGKILL')); // a failed test leaves no keepalive behind
   try {
     for (const [file, state, status] of [[undefined, 'running', 0], ['go', 'ready', 0], ['reload', 'reloading', 0], ['reloaded', 'ready', 0], ['stop', 'stopping', 1]] as const) {
       if (file) writeFileSync(join(directory, file), '');
@@ -235,7 +237,7 @@ test("after a hand-over, the departed leader's number may be another's: its grou
     kill -TERM $keepalive; wait $keepalive; echo "keepalive $?"
     kill -0 $stranger 2>/dev/null && echo 'stranger alive'
     kill -KILL $stranger`;
-  const result = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
   const [, leader, strangerPid] = /^leader (\d+) stranger (\d+)$/m.exec(result.stdout) ?? [];
   t.truthy(leader, result.stdout + result.stderr);
   t.is(strangerPid, leader, 'the stranger was given the leader\'s number');
