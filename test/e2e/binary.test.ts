@@ -96,7 +96,9 @@ test('the executable prints its version and its help without a package.json besi
   t.regex(help.stdout, /Documentation: the README of the keepalive-supervisor package/);
 });
 
-test('the executable: --detach --pidfile starts one background copy; status, restart and stop act on it', async (t) => {
+// Serial (ava runs it before the others): it counts, and kills at the end, every process of the
+// executable, which the other tests of this file would otherwise be running at the same time.
+test.serial('the executable: --detach --pidfile starts one background copy; status, restart and stop act on it', async (t) => {
   const pidfile = join(home, 'app.pid');
   t.teardown(() => {
     for (const pid of copies()) process.kill(pid, 'SIGKILL');
