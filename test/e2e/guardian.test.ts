@@ -181,7 +181,9 @@ test.serial('a cron-like loop with random SIGKILLs: never two children, and a ch
   const logFile = join(directory, 'app.log');
   const PERIOD_MS = 1000;
   const RUN_MS = 16_000;
-  const SLACK_MS = 2500; // a node start and a takeover, on a busy two-core machine
+  // Two node starts (--detach) and a takeover, on a two-core machine that also runs the rest of the
+  // suite (builds of the single executable among it): seen up to 4.1 s there, 0.5 s when quiet.
+  const SLACK_MS = 4000;
   const cronArgs = ['--pidfile', pidfile, '--detach', '--log-file', logFile, '--kill-timeout', '2s', '--reset-after', '1s', '--', 'sleep', marker];
   const start = performance.now();
   const since = (): number => performance.now() - start;
