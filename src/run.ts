@@ -90,6 +90,11 @@ export class Run {
     return this.#main.pid;
   }
 
+  /** Its main process has ended: what is left is judging the end (see MainProcess.ending). */
+  get ending(): boolean {
+    return this.#main.ending;
+  }
+
   /** A forwarded signal (SIGHUP, SIGSTOP ...): the leader's group, and the main process's own. */
   forward(signal: SignalName): void {
     forwardToMain(this.#group, this.#main.member, signal);
@@ -209,9 +214,11 @@ export class Run {
     if (!this.#groupSignalled && this.#phase !== 'sweeping') {
       this.#groupSignalled = true;
       this.#stopSentAt = this.#context.now();
+      // The look comes first: after the signal, a dying parent's children move to keepalive while
+      // the walk runs, and one read between the two lists would be missed (and signalled twice).
+      const looked = TREE_KNOWN ? this.#members() : [];
       this.#group.signal(signal);
-      if (!TREE_KNOWN) return;
-      for (const member of this.#members()) {
+      for (const member of looked) {
         if (member.pgid !== this.pid) signalMember(member, signal);
         this.#signalled.set(member.pid, member.startTime);
       }

@@ -104,7 +104,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Passes a signal to the child's process group. */
   forward(signal: SignalName): void {
     const run = this.#run;
-    if (!run || run.phase !== 'running' || this.#stopSignal !== undefined) return;
+    if (!run || run.phase !== 'running' || run.ending || this.#stopSignal !== undefined) return;
     run.forward(signal);
     if (signal === 'SIGCONT') run.heart?.resumed();
     this.emit('forward', { name: this.#options.name, pid: run.mainPid, signal });

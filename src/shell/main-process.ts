@@ -37,6 +37,7 @@ export class MainProcess {
   #main: Member | undefined;
   #adoption: { ended: Promise<number | undefined>; release(): void } | undefined;
   #leaderGone = false;
+  #leaderReaped = false;
   #settled = false;
   #refusals = 0;
   #settle: ((facts: Ended) => void) | undefined;
@@ -45,6 +46,7 @@ export class MainProcess {
     this.#options = options;
     this.ended = new Promise((resolve) => (this.#settle = resolve));
     void options.leaderEnded.then(async (facts) => {
+      this.#leaderReaped = true;
       await options.lastWords();
       this.#leaderGone = true;
       // After the main process's end the leader is only what the run left behind, swept as such.
@@ -56,6 +58,16 @@ export class MainProcess {
 
   get pid(): number {
     return this.#main?.pid ?? this.#options.leader;
+  }
+
+  /**
+   * The main process has ended and the run's end is being judged (its last words read): nothing is
+   * forwarded now. A storm of signals to forward (a SIGHUP for every line of a dying terminal) would
+   * otherwise keep the event loop inside its signal handling, and the last words would wait for a
+   * loop turn that never comes.
+   */
+  get ending(): boolean {
+    return this.#settled || (this.#leaderReaped && this.#main === undefined);
   }
 
   /** The process MAINPID= named, as /proc showed it then; undefined while the leader is the main process. */
