@@ -41,12 +41,8 @@ const STOPPING: NotifyMessage = { kind: 'stopping' };
 const RELOADING: NotifyMessage = { kind: 'reloading' };
 const TRIGGER: NotifyMessage = { kind: 'trigger' };
 const IGNORED: NotifyMessage = { kind: 'ignored' };
-const DROPPED: Record<DropReason, NotifyMessage> = {
-  'too-long': { kind: 'dropped', why: 'too-long' },
-  'not-utf8': { kind: 'dropped', why: 'not-utf8' },
-  malformed: { kind: 'dropped', why: 'malformed' },
-  'not-allowed': { kind: 'dropped', why: 'not-allowed' },
-};
+const DROP_REASONS = ['too-long', 'not-utf8', 'malformed', 'not-allowed'] as const satisfies readonly DropReason[];
+const DROPPED = Object.fromEntries(DROP_REASONS.map((why) => [why, { kind: 'dropped', why }])) as Record<DropReason, NotifyMessage>;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
