@@ -2,6 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { decodeDatagram, NotifyDecoder, type NotifyMessage } from '../../src/core/notify.js';
+import { newlineJoined } from '../helpers/lines.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const decode = (text: string, lastStatusOnly = false): NotifyMessage[] => {
@@ -37,13 +38,7 @@ test('lastStatusOnly: of STATUS= lines in a row only the last, drops still count
 test('property: a datagram of non-empty lines reads as the pipe reads the same lines', (t) => {
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }).filter((line) => !line.includes(0x0a)), { maxLength: 20 }), (lines) => {
-      const joined = new Uint8Array(lines.reduce((sum, line) => sum + line.length + 1, 0));
-      let at = 0;
-      for (const line of lines) {
-        joined.set(line, at);
-        joined[at + line.length] = 0x0a;
-        at += line.length + 1;
-      }
+      const joined = newlineJoined(lines);
       const fromDatagram: NotifyMessage[] = [];
       decodeDatagram(joined, (message) => fromDatagram.push(message));
       const fromPipe: NotifyMessage[] = [];

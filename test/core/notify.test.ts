@@ -2,6 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { MAX_LINE_BYTES, NotifyDecoder, parseLine, type NotifyMessage } from '../../src/core/notify.js';
+import { newlineJoined } from '../helpers/lines.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const parse = (text: string): NotifyMessage => parseLine(bytes(text));
@@ -130,13 +131,7 @@ test('property: in any flood of garbage, every beat, READY and trigger is found,
   fc.assert(
     fc.property(fc.array(floodLine, { maxLength: 80 }), fc.array(fc.nat(), { maxLength: 30 }), (lines, points) => {
       const encoded = lines.map((line) => (typeof line === 'string' ? bytes(line) : line));
-      const data = new Uint8Array(encoded.reduce((total, line) => total + line.length + 1, 0));
-      let offset = 0;
-      for (const line of encoded) {
-        data.set(line, offset);
-        data[offset + line.length] = 0x0a;
-        offset += line.length + 1;
-      }
+      const data = newlineJoined(encoded);
       const expected = lines.map((line) => (typeof line === 'string' ? parse(line) : parseLine(line)).kind);
       const { messages } = decodeAll(cut(data, points));
       t.deepEqual(
