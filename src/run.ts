@@ -82,7 +82,7 @@ export class Run {
 
   /** The child's last STATUS= text, while it runs. */
   get status(): string | undefined {
-    return this.#heart?.status;
+    return this.#heart?.status();
   }
 
   /** The leader, or the process it handed over to with MAINPID=: whose exit ends the run. */
@@ -175,7 +175,7 @@ export class Run {
     // Only a SIGKILL can be the OOM killer's: any other end saves the read.
     const now = facts.signal === 'SIGKILL' ? this.#context.oomKills() : undefined;
     const oomKilled = this.#oomKillsAtStart !== undefined && now !== undefined && now > this.#oomKillsAtStart;
-    return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt };
+    return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt() };
   }
 
   #input(input: RunInput): void {

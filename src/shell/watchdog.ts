@@ -25,7 +25,8 @@ export interface WatchdogEvents {
 }
 
 export interface Watchdog {
-  readonly readyAt: number | undefined;
+  /** When READY=1 came first; undefined before. */
+  readyAt(): number | undefined;
   /** A batch of datagrams from the notify socket, read like one chunk of the pipe. */
   datagrams(read: (take: (datagram: Datagram) => void) => void): void;
   /** No hang is declared from now on (keepalive is ending the child); messages are still read. */
@@ -167,8 +168,9 @@ export function watchChild(options: {
   }
 
   arm();
+  // Methods, not getters: see Heart.
   return {
-    get readyAt() {
+    readyAt() {
       return state.readyAt;
     },
     datagrams(read) {
