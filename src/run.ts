@@ -7,6 +7,7 @@ import { step, type Phase, type RunInput } from './core/run-phase.js';
 import type { SignalName } from './core/signals.js';
 import { collectNow } from './shell/children.js';
 import { childStdio, startHeart, type Heart } from './shell/heart.js';
+import type { ChildPipe } from './shell/pipe-reader.js';
 import { forwardToMain, MainProcess } from './shell/main-process.js';
 import { LeaderGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
@@ -104,7 +105,7 @@ export class Run {
     return this.#heart;
   }
 
-  attachHeart(channel: import('node:stream').Readable | null): void {
+  attachHeart(channel: ChildPipe | null): void {
     const { options } = this.#context;
     this.#heart = startHeart({
       who: { name: options.name, pid: this.pid },

@@ -1,8 +1,7 @@
 // The heart of one run: the notify channel with its watchdog, and the health check if there is one.
 // It reports what the child says and decides when keepalive must kill it; the supervisor does the
 // killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
-import { once, type EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
@@ -12,6 +11,7 @@ import { mayNotify, type Speaker } from '../core/notify-access.js';
 import { inRunTree } from './notify-access.js';
 import type { DropCounts } from './notify-channel.js';
 import type { NotifyListener, NotifySocket } from './notify-socket.js';
+import type { ChildPipe } from './pipe-reader.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
@@ -68,7 +68,7 @@ export interface Heart {
 
 export function startHeart(options: {
   who: Who;
-  channel: Readable | null | undefined;
+  channel: ChildPipe | null | undefined;
   /** The supervisor's notify socket: this run listens to it until it closes. */
   socket?: NotifySocket | undefined;
   /** keepalive is a subreaper: the leader's orphans are still the run's (NotifyAccess=all). */
@@ -194,14 +194,19 @@ export function startHeart(options: {
     async lastWords() {
       if (socket && socket.listener === listener) socket.drain();
       const { channel } = options;
-      if (!channel || channel.readableEnded || channel.destroyed) return;
+      if (!channel || channel.isEnded()) return;
       // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that was all.
-      const turns = async (): Promise<void> => {
-        for (let turn = 0; turn < 3; turn++) await nextTurn();
-      };
-      await Promise.race([once(channel, 'end').catch(() => {}), turns()]);
+      await Promise.race([channel.ended, loopTurns(3)]);
     },
   };
+}
+
+/**
+ * Out here, not in lastWords(): the turns go on after the race is won, and a closure made in there
+ * would keep the run alive for them (its heart, its options, the run itself).
+ */
+async function loopTurns(turns: number): Promise<void> {
+  for (let turn = 0; turn < turns; turn++) await nextTurn();
 }
 
 function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {

@@ -2,15 +2,12 @@
 // messages out, in order. The decoder holds at most one line; the stream is consumed as it arrives,
 // so whatever the child writes, keepalive's memory stays flat and the pipe's own back-pressure
 // (or the socket's queue limit) slows a flooding child down.
-import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeDatagram, NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
-import { readChunks, stopReading } from './pipe-reader.js';
+import type { ChildPipe } from './pipe-reader.js';
 
 /** Lines dropped since the last report. */
 export type DropCounts = Record<DropReason, number>;
-
-const ignore = (): void => {};
 
 /** At most one warning about dropped lines per this interval. */
 export const DROP_REPORT_INTERVAL_MS = 10_000;
@@ -36,7 +33,7 @@ export interface NotifyChannel {
 /** Loop turns to wait for the end of the channel after the child exited; a grandchild may hold it open. */
 const CLOSING_TURNS = 3;
 
-export function readNotifyChannel(stream: Readable | null, handlers: ChannelHandlers): NotifyChannel {
+export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandlers): NotifyChannel {
   // The watchdog reports only the last status of a chunk: the others need not be decoded.
   const decoder = new NotifyDecoder({ lastStatusOnly: true });
   const drops = dropReporter(handlers.dropped);
@@ -44,18 +41,11 @@ export function readNotifyChannel(stream: Readable | null, handlers: ChannelHand
     if (message.kind === 'dropped') drops.count(message.why);
     else handlers.message(message);
   };
-  if (stream) {
-    readChunks(stream, (chunk, length) => {
-      handlers.begin();
-      decoder.push(chunk, visit, length);
-      handlers.end();
-    });
-  }
-  // The child's death resets the socket; nothing to report, the exit says it all.
-  stream?.on('error', ignore);
-  // Taken off at close: a closed socket lives on until a full GC, and must not keep this run alive.
-  let endSeen: () => void = ignore;
-  const ended = stream ? new Promise<void>((resolve) => stream.once('end', (endSeen = resolve))) : Promise.resolve();
+  pipe?.read((chunk, length) => {
+    handlers.begin();
+    decoder.push(chunk, visit, length);
+    handlers.end();
+  });
   const take = (datagram: Datagram): void => {
     if (typeof datagram === 'string') drops.count(datagram);
     else decodeDatagram(datagram, visit, { lastStatusOnly: true });
@@ -67,12 +57,8 @@ export function readNotifyChannel(stream: Readable | null, handlers: ChannelHand
       handlers.end();
     },
     async close() {
-      await Promise.race([ended, waitTurns(CLOSING_TURNS)]);
-      stream?.destroy();
-      if (stream) {
-        stopReading(stream);
-        stream.off('end', endSeen);
-      }
+      if (pipe && !pipe.isEnded()) await Promise.race([pipe.ended, waitTurns(CLOSING_TURNS)]);
+      pipe?.close();
       drops.flush();
     },
   };

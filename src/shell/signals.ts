@@ -2,6 +2,7 @@
 // without a listener would end keepalive by its default action and leave the child running alone;
 // as PID 1 the kernel would drop it instead. The README's "Stopping and signals" shows this table.
 import type { SignalName } from '../core/signals.js';
+import { ringPipes } from './pipe-reader.js';
 
 export type SignalAction =
   /** keepalive stops: the child gets the same signal, then SIGKILL after the kill timeout. */
@@ -27,7 +28,12 @@ export type SignalAction =
    */
   | 'default'
   /** SIGKILL and SIGSTOP cannot be caught. */
-  | 'uncatchable';
+  | 'uncatchable'
+  /**
+   * SIGIO: the kernel's word that a child's notify pipe has data (pipe-reader.ts). Never forwarded;
+   * from anyone else it only makes keepalive look at its pipes.
+   */
+  | 'pipes';
 
 /** Every signal 1-31 on Linux, by the name human-signals gives its number. */
 export const SIGNAL_ACTIONS = {
@@ -64,7 +70,7 @@ export const SIGNAL_ACTIONS = {
   SIGVTALRM: 'forward',
   SIGPROF: 'forward',
   SIGWINCH: 'forward',
-  SIGIO: 'forward',
+  SIGIO: 'pipes',
   // The halt signal of LXC and other container managers, and of init on power failure.
   SIGPWR: 'stop',
   // The kernel's SIGSYS refuses one system call of keepalive's (seccomp): the call fails, keepalive goes on.
@@ -88,8 +94,9 @@ export const FORWARDED_SIGNALS = signalsWith('forward');
 const SUSPEND_SIGNALS = signalsWith('suspend');
 /** Caught only to be ignored, with a line at -v. */
 const IGNORED_SIGNALS = signalsWith('ignore');
+const PIPE_SIGNALS = signalsWith('pipes');
 /** Every signal keepalive installs a listener for. */
-const HANDLED_SIGNALS: readonly SignalName[] = [...STOP_SIGNALS, ...FORWARDED_SIGNALS, ...SUSPEND_SIGNALS, ...IGNORED_SIGNALS];
+const HANDLED_SIGNALS: readonly SignalName[] = [...STOP_SIGNALS, ...FORWARDED_SIGNALS, ...SUSPEND_SIGNALS, ...IGNORED_SIGNALS, ...PIPE_SIGNALS];
 
 export interface SignalRoutes {
   stop(signal: SignalName): void;
@@ -105,6 +112,7 @@ export function routeSignals(routes: SignalRoutes): () => void {
   for (const signal of FORWARDED_SIGNALS) installed.push([signal, () => routes.forward(signal)]);
   for (const signal of SUSPEND_SIGNALS) installed.push([signal, () => routes.suspend(signal)]);
   for (const signal of IGNORED_SIGNALS) installed.push([signal, () => routes.ignore(signal)]);
+  for (const signal of PIPE_SIGNALS) installed.push([signal, ringPipes]);
   for (const [signal, listener] of installed) process.on(signal, listener);
   return () => {
     for (const [signal, listener] of installed) process.off(signal, listener);

@@ -12,7 +12,7 @@ import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
-import { pipeReader } from './pipe-reader.js';
+import { nativePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
 
 export interface SpawnRequest {
   command: string;
@@ -27,7 +27,7 @@ export interface SpawnRequest {
 }
 
 export type SpawnResult =
-  | { started: true; pid: number; pipes: ReadonlyMap<number, Readable>; ended: Promise<ExitFacts> }
+  | { started: true; pid: number; pipes: ReadonlyMap<number, ChildPipe>; ended: Promise<ExitFacts> }
   | { started: false; facts: ExitFacts; message: string };
 
 /** posix_spawn where keepalive is tested for real; child_process (with cross-spawn on Windows) elsewhere. */
@@ -52,7 +52,7 @@ function notStarted(command: string, errno: string, message = `spawn ${command} 
 function spawnNative(request: SpawnRequest): SpawnResult {
   const stdio = stdioList(request.stdio);
   const fds = new Map<number, number | 'null'>();
-  const pipes = new Map<number, Readable>();
+  const pipes = new Map<number, ChildPipe>();
   const parentEnds: number[] = [];
   for (const [fd, kind] of stdio.entries()) {
     // dup2 onto itself clears close-on-exec, which Node sets on the stdio it wraps (libuv does the same).
@@ -65,7 +65,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, pipeReader(read));
+    pipes.set(fd, nativePipe(read));
   }
   const envp: Array<string | Buffer> = [];
   for (const key in request.env) {
@@ -89,7 +89,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   }
   for (const fd of parentEnds) closeFd(fd);
   if (!('pid' in result)) {
-    for (const stream of pipes.values()) stream.destroy();
+    for (const pipe of pipes.values()) pipe.close();
     const errno = (remembered ?? result).errno;
     const facts: ExitFacts = { started: false, errno: ERRNO_NAMES[errno] ?? `errno ${errno}`, command: request.command };
     // ENOENT for a file that is there: the interpreter its #! line names is missing.
@@ -197,9 +197,9 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
           resolveEnd({ started: true, code, signal: signal as SignalName | null });
         });
       });
-      const pipes = new Map<number, Readable>();
+      const pipes = new Map<number, ChildPipe>();
       child.stdio.forEach((stream, fd) => {
-        if (stream && 'read' in stream) pipes.set(fd, stream as Readable);
+        if (stream && 'read' in stream) pipes.set(fd, streamPipe(stream as Readable));
       });
       resolve({ started: true, pid: child.pid as number, pipes, ended });
     });

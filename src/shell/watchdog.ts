@@ -1,10 +1,10 @@
 // The watchdog for one run: the notify channel feeds the pure heartbeat state, and a single timer
 // waits for its deadline. Beats only move the deadline; the timer is not reset for each of them but
 // looks again when it fires, so a child beating a million times a second costs one timer a period.
-import type { Readable } from 'node:stream';
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
 import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
+import type { ChildPipe } from './pipe-reader.js';
 
 const BEAT: NotifyMessage = { kind: 'beat' };
 /** setTimeout's longest delay; a later deadline is reached in several steps. */
@@ -39,7 +39,7 @@ export interface Watchdog {
 
 export function watchChild(options: {
   /** The pipe; null when only the notify socket speaks. */
-  channel: Readable | null;
+  channel: ChildPipe | null;
   config: WatchdogConfig;
   now: () => number;
   events: WatchdogEvents;

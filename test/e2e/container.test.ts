@@ -131,7 +131,6 @@ const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, Action, string?]> = [
   ['SIGWINCH', 'forward'],
   ['SIGCONT', 'forward'],
   ['SIGALRM', 'forward'],
-  ['SIGIO', 'forward'],
   ['SIGURG', 'forward'],
   ['SIGSTKFLT', 'forward'],
   ['SIGABRT', 'forward'],
@@ -141,6 +140,8 @@ const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, Action, string?]> = [
   ['SIGCHLD', 'ignore'],
   ['SIGTRAP', 'ignore'],
   ['SIGSYS', 'ignore'],
+  // The kernel's word that keepalive's notify pipe has data: looked at, never forwarded.
+  ['SIGIO', 'ignore'],
   ['SIGKILL', 'kill'],
   ['SIGSTOP', 'freeze'],
 ];

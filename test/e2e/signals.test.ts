@@ -93,6 +93,7 @@ async function expectAction(t: ExecutionContext, running: Running, signal: Signa
       break;
     case 'node-ignores':
     case 'children':
+    case 'pipes':
       await notForwarded(running, signal, seen);
       break;
     case 'default':

@@ -3,7 +3,6 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { readChunks } from '../../src/shell/pipe-reader.js';
 import { spawnProcess } from '../../src/shell/spawn.js';
 
 const scratch = (t: { teardown: (fn: () => void) => void }): string => {
@@ -17,10 +16,9 @@ async function output(request: Parameters<typeof spawnProcess>[0]): Promise<{ te
   if (!spawned.started) throw new Error(spawned.message);
   const pipe = spawned.pipes.get(3);
   let text = '';
-  if (pipe) readChunks(pipe, (chunk, length) => (text += chunk.toString('latin1', 0, length)));
-  const closed = new Promise((resolve) => (pipe ? pipe.once('close', resolve) : resolve(undefined)));
+  pipe?.read((chunk, length) => (text += chunk.toString('latin1', 0, length)));
   const facts = await spawned.ended;
-  await closed;
+  await pipe?.ended;
   return { text, facts };
 }
 
@@ -89,16 +87,14 @@ test('a pipe read late loses nothing and holds little meanwhile: the child waits
   if (!pipe) return t.fail('no pipe at fd 3');
   let said = '';
   const stdout = spawned.pipes.get(1);
-  if (stdout) readChunks(stdout, (chunk, length) => (said += chunk.toString('utf8', 0, length)));
-  const stdoutClosed = new Promise((resolve) => (stdout ? stdout.once('close', resolve) : resolve(undefined)));
+  stdout?.read((chunk, length) => (said += chunk.toString('utf8', 0, length)));
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.is(said, '', 'the child is still writing: nothing read its pipe for it');
   let total = 0;
-  const ended = new Promise((resolve) => pipe.once('end', resolve));
-  readChunks(pipe, (_chunk, length) => (total += length));
-  await ended;
+  pipe.read((_chunk, length) => (total += length));
+  await pipe.ended;
   t.is(total, 1_000_000);
   t.like(await spawned.ended, { code: 0 });
-  await stdoutClosed;
+  await stdout?.ended;
   t.is(said, 'done\n');
 });

@@ -1,9 +1,11 @@
 // The watchdog's timer against a real event loop: floods, and a beat waiting at the deadline.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { readSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Hang } from '../../src/core/heartbeat.js';
+import { streamPipe } from '../../src/shell/pipe-reader.js';
+import { spawnProcess } from '../../src/shell/spawn.js';
 import { watchChild, type WatchdogEvents } from '../../src/shell/watchdog.js';
 
 const now = (): number => performance.now();
@@ -49,7 +51,7 @@ test.serial('a channel that never stops sending garbage does not push the deadli
   const { events, hang } = recorder();
   const timers = countTimers(t);
   const start = now();
-  const watchdog = watchChild({ channel, config: { timeoutMs: 100, graceMs: 100, stopTimeoutMs: 1000 }, now, events });
+  const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: 100, graceMs: 100, stopTimeoutMs: 1000 }, now, events });
   const garbage = Buffer.from('not a message\n'.repeat(50));
   let flooding = true;
   const flood = (): void => {
@@ -76,7 +78,7 @@ test('a beat waiting in the pipe when the deadline passes is read before the ver
   const child = spawn('sh', ['-c', 'echo READY=1 >&3; echo sent; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
   const { events, seen, hang } = recorder();
   const start = now();
-  const watchdog = watchChild({ channel: child.stdio[3] as Readable, config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 }, now, events });
+  const watchdog = watchChild({ channel: streamPipe(child.stdio[3] as Readable), config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 }, now, events });
   // Hold the event loop until READY=1 is surely in the pipe and the deadline has passed: when the loop
   // runs again, the timer comes before the poll that would read it.
   const stdoutFd = (child.stdout as unknown as { _handle: { fd: number } })._handle.fd;
@@ -98,10 +100,28 @@ test('a beat waiting in the pipe when the deadline passes is read before the ver
   t.deepEqual(seen, ['ready', 'hang'], 'READY=1 came before the verdict, which then waited for the next deadline');
 });
 
+test('keepalive\'s own pipe: a beat written while the loop was held is read before the verdict', async (t) => {
+  // As above, through the pipe keepalive itself makes (read on SIGIO, no Node handle).
+  const spawned = await spawnProcess({ command: 'sh', args: ['-c', 'echo READY=1 >&3; exec sleep 1000'], env: process.env, stdio: ['ignore', 'ignore', 'inherit', 'pipe'], ownGroup: true });
+  if (!spawned.started) return t.fail(spawned.message);
+  const { events, seen, hang } = recorder();
+  const start = now();
+  const watchdog = watchChild({ channel: spawned.pipes.get(3) ?? null, config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 }, now, events });
+  // Held until the child has exec'd sleep (so READY=1 is in the pipe) and the deadline has passed.
+  const execd = (): boolean => readFileSync(`/proc/${spawned.pid}/cmdline`, 'latin1').startsWith('sleep');
+  while (!execd() || now() - start < 400) if (now() - start > 20_000) break;
+  t.true(execd(), 'the child wrote READY=1 while the loop was held');
+  await hang;
+  process.kill(spawned.pid, 'SIGKILL');
+  await spawned.ended;
+  await watchdog.close();
+  t.deepEqual(seen, ['ready', 'hang']);
+});
+
 test('RELOADING=1 then READY=1 is a reload that ends; MAINPID= is passed on; neither moves the deadline', async (t) => {
   const channel = new PassThrough();
   const { events, seen } = recorder();
-  const watchdog = watchChild({ channel, config: { timeoutMs: undefined, graceMs: 0, stopTimeoutMs: 1000 }, now, events });
+  const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: undefined, graceMs: 0, stopTimeoutMs: 1000 }, now, events });
   const chunks = ['READY=1\n', 'RELOADING=1\nMONOTONIC_USEC=123\n', 'RELOADING=1\n', 'READY=1\n', 'READY=1\n', 'MAINPID=4321\nSTOPPING=1\n'];
   for (const chunk of chunks) {
     channel.write(chunk);
@@ -118,7 +138,7 @@ test.serial('beats cost no timer each, and a beat after EXTEND_TIMEOUT_USEC brin
   const channel = new PassThrough();
   const { events, hang } = recorder();
   const timers = countTimers(t);
-  const watchdog = watchChild({ channel, config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 }, now, events });
+  const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 }, now, events });
   for (let beat = 0; beat < 20; beat++) {
     channel.write('\n');
     await timers.sleep(5);
