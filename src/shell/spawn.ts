@@ -115,14 +115,20 @@ function envEntry(key: string, value: string): string {
 function candidates(command: string, path: string | Buffer | undefined, cwd: string | undefined): string[] {
   if (command.includes('/')) return [command];
   if (command === '') return [];
-  const dirs = (typeof path === 'string' ? path : '/usr/local/bin:/usr/bin:/bin').split(delimiter);
-  const found: string[] = [];
-  for (const dir of dirs) {
-    const candidate = join(dir === '' ? '.' : dir, command);
-    // Only files worth an exec attempt: each failed attempt costs a vfork.
-    if (isFile(candidate, cwd)) found.push(candidate);
+  const places = placesOf(command, typeof path === 'string' ? path : '/usr/local/bin:/usr/bin:/bin');
+  // Only files worth an exec attempt: each failed attempt costs a vfork. Looked at on every start,
+  // as execvp would: a program put earlier in PATH meanwhile is the one started.
+  const found = places.filter((place) => isFile(place, cwd));
+  return found.length > 0 ? found : places.slice(0, 1);
+}
+
+/** Each PATH entry joined with the command, made once: a restart looks in the same places. */
+let searched: { command: string; path: string; places: string[] } | undefined;
+function placesOf(command: string, path: string): string[] {
+  if (searched?.command !== command || searched.path !== path) {
+    searched = { command, path, places: path.split(delimiter).map((dir) => join(dir === '' ? '.' : dir, command)) };
   }
-  return found.length > 0 ? found : [join(dirs[0] ?? '/usr/bin', command)];
+  return searched.places;
 }
 
 function isFile(path: string, cwd: string | undefined): boolean {

@@ -1,5 +1,5 @@
 // The spawn gateway with real processes: what reaches the child, and the facts of its end.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -78,6 +78,20 @@ test('a file without #! runs under sh, as execvp would run it; PATH is the child
   const { text, facts } = await output({ command: 'bare-script', args: [], env: { PATH: `${directory}:/usr/bin:/bin` }, ownGroup: true });
   t.is(text, 'from-sh\n');
   t.like(facts, { code: 0 });
+});
+
+test('PATH is searched again on every start: a program put earlier in PATH since the last start is the one started', async (t) => {
+  const directory = scratch(t);
+  const [early, late] = [join(directory, 'early'), join(directory, 'late')];
+  mkdirSync(early);
+  mkdirSync(late);
+  writeFileSync(join(late, 'which-one'), '#!/bin/sh\necho late >&3\n', { mode: 0o755 });
+  const env = { PATH: `${early}:${late}:/usr/bin:/bin` };
+  t.is((await output({ command: 'which-one', args: [], env, ownGroup: true })).text, 'late\n');
+  writeFileSync(join(early, 'which-one'), '#!/bin/sh\necho early >&3\n', { mode: 0o755 });
+  t.is((await output({ command: 'which-one', args: [], env, ownGroup: true })).text, 'early\n');
+  rmSync(join(early, 'which-one'));
+  t.is((await output({ command: 'which-one', args: [], env, ownGroup: true })).text, 'late\n');
 });
 
 test('a pipe read late loses nothing and holds little meanwhile: the child waits on the full pipe', async (t) => {
