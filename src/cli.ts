@@ -74,7 +74,7 @@ async function main(): Promise<number> {
  * leaves an embedding program's V8 alone.
  */
 function withoutTurbofan(): void {
-  setFlagsFromString('--no-opt');
+  setFlagsFromString('--no-turbofan');
 }
 
 main().then(
