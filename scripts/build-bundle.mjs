@@ -62,9 +62,7 @@ export function buildCodeCache(bundle, runs = TRAINING_RUNS) {
       const { compileBundle, runBundle } = require(${JSON.stringify(loader)});
       const script = compileBundle(${JSON.stringify(bundlePath)}, undefined);
       process.argv = [process.argv[0], ${JSON.stringify(bundlePath)}, ...${JSON.stringify(words)}];
-      // The run turned TurboFan off once its child started (cli.ts); V8 takes a cache only under
-      // the flags it was made with, and the command loads it under the defaults.
-      process.on('exit', (status) => status === 0 && (require('node:v8').setFlagsFromString('--turbofan'), require('node:fs').writeFileSync(${JSON.stringify(`${cache}.new`)}, script.createCachedData())));
+      process.on('exit', (status) => status === 0 && require('node:fs').writeFileSync(${JSON.stringify(`${cache}.new`)}, script.createCachedData()));
       runBundle(script, ${JSON.stringify(bundlePath)});`;
     try {
       execFileSync(process.execPath, ['-e', train], { stdio: 'ignore', timeout: 60_000 });

@@ -2,7 +2,6 @@
 // The command line: cli-options.ts reads the words into checked options, supervise() does the work.
 // The full yargs (15 MB and tens of milliseconds to load) is loaded only for --help and for the
 // status, stop and restart subcommands; a plain run reads its words with yargs-parser alone.
-import { setFlagsFromString } from 'node:v8';
 import { readCommandLine } from './cli-options.js';
 import { supervise } from './index.js';
 import { holdSignals } from './shell/signals.js';
@@ -57,24 +56,10 @@ async function main(): Promise<number> {
   logSupervisor(supervisor, log);
   instance?.attach(supervisor);
   guardian?.reportFirstStart(supervisor);
-  supervisor.once('spawn', withoutTurbofan);
   const { status } = await supervisor.done;
   instance?.release();
   await guardian?.foregroundTold();
   return status;
-}
-
-/**
- * keepalive's work is system calls and a little bookkeeping. TurboFan's compilations came in bursts
- * at the restart counts where functions got hot, and on a 2-core machine each burst held a restart
- * up by milliseconds (the restart gap's p99 fell from 4 to 1.3 ms without them), while nothing ran
- * measurably slower without it: even a notify-line flood is absorbed faster by the baseline code.
- * Turned off once the child has started, not before: a flag changed at run time makes V8 refuse
- * the code caches of Node's own modules, and those still to load would cost 10 ms more. The API
- * leaves an embedding program's V8 alone.
- */
-function withoutTurbofan(): void {
-  setFlagsFromString('--no-turbofan');
 }
 
 main().then(
