@@ -30,13 +30,14 @@ function scavenges(trace: string): Scavenges {
   return sum;
 }
 
-test(`the scavenges of ${RESTARTS} zero-delay restarts keep under 4% of what the runs allocated`, async (t) => {
+test(`the scavenges of ${RESTARTS} zero-delay restarts keep under 5% of what the runs allocated`, async (t) => {
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--trace-gc-nvp', WORKER, String(RESTARTS)], { maxBuffer: 64 * 1024 * 1024 });
   const { count, allocated, kept } = scavenges(stdout);
   t.true(count >= 10, `only ${count} scavenges: the trace's format changed?`);
   t.true(Number.isFinite(kept) && Number.isFinite(allocated));
   const share = kept / allocated;
   t.log(`${count} scavenges kept ${(100 * share).toFixed(1)}% of ${(allocated / 1024 / 1024).toFixed(0)} MB`);
-  // Each scavenge keeps the run under way (2-3%); a closed pipe's Node socket, kept till a full GC, made it 5.5%.
-  t.true(share < 0.04, `the scavenges kept ${(100 * share).toFixed(1)}% of what was allocated`);
+  // Each scavenge keeps the run under way: 2.5% here when quiet, 4% beside a running suite. A Node
+  // socket per run, kept till a full GC, made it 5.5% and 6%; a getter per run, 28%.
+  t.true(share < 0.05, `the scavenges kept ${(100 * share).toFixed(1)}% of what was allocated`);
 });
