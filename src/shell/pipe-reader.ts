@@ -35,7 +35,7 @@ let listening = false;
 let keepAlive: NodeJS.Timeout | undefined;
 
 /** SIGIO: every open pipe is looked at, since the signal says neither which one rang nor who sent it. */
-export function ringPipes(): void {
+function ringPipes(): void {
   for (const pipe of open) pipe.drain();
 }
 
@@ -59,7 +59,10 @@ class NativePipe implements ChildPipe {
     // Never taken off: a SIGIO without a listener would end keepalive by its default action.
     if (!listening) process.on('SIGIO', ringPipes);
     listening = true;
-    if (!ringOnInput(fd, true)) throw new Error('fcntl(O_ASYNC) failed on the notify pipe');
+    if (!ringOnInput(fd, true)) {
+      closeFd(fd);
+      throw new Error('fcntl(O_ASYNC) failed on the notify pipe');
+    }
     open.add(this);
     (keepAlive ??= setInterval(() => {}, 2 ** 31 - 1)).ref();
   }

@@ -2,7 +2,6 @@
 // without a listener would end keepalive by its default action and leave the child running alone;
 // as PID 1 the kernel would drop it instead. The README's "Stopping and signals" shows this table.
 import type { SignalName } from '../core/signals.js';
-import { ringPipes } from './pipe-reader.js';
 
 export type SignalAction =
   /** keepalive stops: the child gets the same signal, then SIGKILL after the kill timeout. */
@@ -30,8 +29,8 @@ export type SignalAction =
   /** SIGKILL and SIGSTOP cannot be caught. */
   | 'uncatchable'
   /**
-   * SIGIO: the kernel's word that a child's notify pipe has data (pipe-reader.ts). Never forwarded;
-   * from anyone else it only makes keepalive look at its pipes.
+   * SIGIO: the kernel's word that a child's notify pipe has data; pipe-reader.ts's own listener
+   * reads the pipes on it. Never forwarded; from anyone else it only makes keepalive look at them.
    */
   | 'pipes';
 
@@ -112,7 +111,8 @@ export function routeSignals(routes: SignalRoutes): () => void {
   for (const signal of FORWARDED_SIGNALS) installed.push([signal, () => routes.forward(signal)]);
   for (const signal of SUSPEND_SIGNALS) installed.push([signal, () => routes.suspend(signal)]);
   for (const signal of IGNORED_SIGNALS) installed.push([signal, () => routes.ignore(signal)]);
-  for (const signal of PIPE_SIGNALS) installed.push([signal, ringPipes]);
+  // Only so that no default action ends keepalive before its first pipe: the reading is pipe-reader's.
+  for (const signal of PIPE_SIGNALS) installed.push([signal, () => {}]);
   for (const [signal, listener] of installed) process.on(signal, listener);
   return () => {
     for (const [signal, listener] of installed) process.off(signal, listener);
