@@ -88,6 +88,18 @@ test('a beating child stays up for several timeouts; a frozen one (kill -STOP) i
   t.is((await keepalive.ended).status, 143);
 });
 
+test('a parent that blocked SIGIO (the pipe\'s doorbell) changes nothing: the beats are read, no hang', async (t) => {
+  // What a program may hand down through exec: a signal mask with SIGIO blocked. Node 20 clears the
+  // mask at its start (SigBlk 0 in /proc); this holds keepalive to that.
+  const blocking = ['python3', '-c', 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGIO}); os.execvp(sys.argv[1], sys.argv[1:])'];
+  const keepalive = new Keepalive(['--heartbeat', '500ms', '--', fixture('beater.sh')], { wrapper: blocking });
+  await keepalive.childPid();
+  await keepalive.stdout.next(/^beat 30$/);
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  keepalive.signal('SIGTERM');
+  t.is((await keepalive.ended).status, 143);
+});
+
 test('a Node.js app whose event loop blocks is caught by heartbeat() from keepalive-supervisor/client', async (t) => {
   const keepalive = new Keepalive(['--heartbeat', '600ms', '--heartbeat-grace', '10s', '--', 'node', fixture('event-loop.mjs'), 'block']);
   const pid = await keepalive.childPid();
