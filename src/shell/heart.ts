@@ -2,7 +2,6 @@
 // It reports what the child says and decides when keepalive must kill it; the supervisor does the
 // killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
 import type { EventEmitter } from 'node:events';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
@@ -11,7 +10,7 @@ import { mayNotify, type Speaker } from '../core/notify-access.js';
 import { inRunTree } from './notify-access.js';
 import type { DropCounts } from './notify-channel.js';
 import type { NotifyListener, NotifySocket } from './notify-socket.js';
-import type { ChildPipe } from './pipe-reader.js';
+import { endOrTurns, type ChildPipe } from './pipe-reader.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
@@ -194,19 +193,10 @@ export function startHeart(options: {
     async lastWords() {
       if (socket && socket.listener === listener) socket.drain();
       const { channel } = options;
-      if (!channel || channel.isEnded()) return;
       // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that was all.
-      await Promise.race([channel.ended, loopTurns(3)]);
+      if (channel) await endOrTurns(channel);
     },
   };
-}
-
-/**
- * Out here, not in lastWords(): the turns go on after the race is won, and a closure made in there
- * would keep the run alive for them (its heart, its options, the run itself).
- */
-async function loopTurns(turns: number): Promise<void> {
-  for (let turn = 0; turn < turns; turn++) await nextTurn();
 }
 
 function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {

@@ -2,9 +2,8 @@
 // messages out, in order. The decoder holds at most one line; the stream is consumed as it arrives,
 // so whatever the child writes, keepalive's memory stays flat and the pipe's own back-pressure
 // (or the socket's queue limit) slows a flooding child down.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeDatagram, NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
-import type { ChildPipe } from './pipe-reader.js';
+import { endOrTurns, type ChildPipe } from './pipe-reader.js';
 
 /** Lines dropped since the last report. */
 export type DropCounts = Record<DropReason, number>;
@@ -30,9 +29,6 @@ export interface NotifyChannel {
   close(): Promise<void>;
 }
 
-/** Loop turns to wait for the end of the channel after the child exited; a grandchild may hold it open. */
-const CLOSING_TURNS = 3;
-
 export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandlers): NotifyChannel {
   // The watchdog reports only the last status of a chunk: the others need not be decoded.
   const decoder = new NotifyDecoder({ lastStatusOnly: true });
@@ -57,7 +53,7 @@ export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandl
       handlers.end();
     },
     async close() {
-      if (pipe && !pipe.isEnded()) await Promise.race([pipe.ended, waitTurns(CLOSING_TURNS)]);
+      if (pipe) await endOrTurns(pipe);
       pipe?.close();
       drops.flush();
     },
@@ -89,8 +85,4 @@ function dropReporter(report: (counts: DropCounts) => void): { count(why: DropRe
     },
     flush,
   };
-}
-
-async function waitTurns(turns: number): Promise<void> {
-  for (let turn = 0; turn < turns; turn++) await nextTurn();
 }

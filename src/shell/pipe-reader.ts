@@ -6,6 +6,7 @@
 // one 64 KiB buffer: a heartbeat costs one read(2) and no allocation. Where spawns go through
 // Node's child_process (Windows), the child's pipe is a stream, read from its 'data' events.
 import type { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { closeFd, readInto, ringOnInput } from './native.js';
 
 /** Sees `length` bytes of `chunk`, during the call only: the buffer is read into again after it. */
@@ -122,6 +123,23 @@ class NativePipe implements ChildPipe {
     this.#ringing = on;
     ringOnInput(this.#fd, on);
   }
+}
+
+/** Loop turns to wait for a pipe's end after the child's exit: a grandchild may hold it open for ever. */
+const END_TURNS = 3;
+
+/**
+ * Waits for the pipe's end (the child's last words are read then), for a few loop turns at most.
+ * Out here, not in a caller's closure: the turns go on after the end wins the race, and must not
+ * keep the caller's run alive meanwhile.
+ */
+export async function endOrTurns(pipe: ChildPipe): Promise<void> {
+  if (pipe.isEnded()) return;
+  await Promise.race([pipe.ended, turns(END_TURNS)]);
+}
+
+async function turns(count: number): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await nextTurn();
 }
 
 /** A child's pipe as Node's child_process gives it. */
