@@ -3,8 +3,9 @@
 // by 20 MB over 10,000 restarts and cost each restart half a millisecond. So keepalive's end is
 // non-blocking and rings: the kernel sends SIGIO to the main thread on each write and when the
 // last writer closes, and one listener reads every open pipe until it would block. All pipes share
-// one 64 KiB buffer: a heartbeat costs one read(2) and no allocation. Where spawns go through
-// Node's child_process (Windows), the child's pipe is a stream, read from its 'data' events.
+// one 64 KiB buffer: a heartbeat costs two read(2)s (the beat, then "would block") and no
+// allocation. Where spawns go through Node's child_process (Windows), the child's pipe is a
+// stream, read from its 'data' events.
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { closeFd, readInto, ringOnInput } from './native.js';
@@ -82,9 +83,12 @@ class NativePipe implements ChildPipe {
       if (got > 0) {
         take(shared, got);
         if (this.#closed) return;
-        if (got === shared.length) continue;
-      } else if (got === EINTR) continue;
-      else if (got !== EAGAIN) {
+        // Read on even after a short read: the last writer's close may have come with the data, and
+        // its SIGIO with the data's (a signal pending twice is delivered once). Only a read tells.
+        continue;
+      }
+      if (got === EINTR) continue;
+      if (got !== EAGAIN) {
         // 0: no writer is left. Any other error: nothing more will come either.
         this.close();
         return;
