@@ -7,7 +7,6 @@
 // allocation. Where spawns go through Node's child_process (Windows), the child's pipe is a
 // stream, read from its 'data' events.
 import type { Readable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { closeFd, readInto, ringOnInput } from './native.js';
 
 /** Sees `length` bytes of `chunk`, during the call only: the buffer is read into again after it. */
@@ -133,17 +132,21 @@ class NativePipe implements ChildPipe {
 const END_TURNS = 3;
 
 /**
- * Waits for the pipe's end (the child's last words are read then), for a few loop turns at most.
- * Out here, not in a caller's closure: the turns go on after the end wins the race, and must not
- * keep the caller's run alive meanwhile.
+ * Waits for the pipe's end (the child's last words are read then), for a few loop turns at most:
+ * each turn's check phase looks, after the poll phase read the pipe. Plain immediates, not
+ * timers/promises' (a promise and its wrapping for each turn made 2 KB a restart), and out here,
+ * not in a caller's closure: a turn still pending holds the pipe, not the caller's run.
  */
-export async function endOrTurns(pipe: ChildPipe): Promise<void> {
-  if (pipe.isEnded()) return;
-  await Promise.race([pipe.ended, turns(END_TURNS)]);
-}
-
-async function turns(count: number): Promise<void> {
-  for (let turn = 0; turn < count; turn++) await nextTurn();
+export function endOrTurns(pipe: ChildPipe): Promise<void> {
+  if (pipe.isEnded()) return Promise.resolve();
+  return new Promise((resolve) => {
+    let turn = 0;
+    const next = (): void => {
+      if (pipe.isEnded() || ++turn >= END_TURNS) resolve();
+      else setImmediate(next);
+    };
+    setImmediate(next);
+  });
 }
 
 /** A child's pipe as Node's child_process gives it. */
