@@ -10,7 +10,7 @@ import { mayNotify, type Speaker } from '../core/notify-access.js';
 import { inRunTree } from './notify-access.js';
 import type { DropCounts } from './notify-channel.js';
 import type { NotifyListener, NotifySocket } from './notify-socket.js';
-import { endOrTurns, type ChildPipe } from './pipe-reader.js';
+import { endOrTurns, type ChildPipe, type TakeChunk } from './pipe-reader.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
@@ -65,7 +65,7 @@ export interface Heart {
   lastWords(): Promise<void>;
 }
 
-export function startHeart(options: {
+export interface HeartStart {
   who: Who;
   channel: ChildPipe | null | undefined;
   /** The supervisor's notify socket: this run listens to it until it closes. */
@@ -82,7 +82,15 @@ export function startHeart(options: {
   kill: (cause: KillCause) => void;
   /** MAINPID=N, for the run to check. */
   mainPid?: (pid: number) => void;
-}): Heart {
+}
+
+export function startHeart(options: HeartStart): Heart {
+  const { heart, channel } = options;
+  if (channel && heart.heartbeat === undefined && !heart.health && !options.socket) return new HeartOnFirstWords(options, channel);
+  return beatingHeart(options, options.now());
+}
+
+function beatingHeart(options: HeartStart, startedAt: number): Heart {
   const { heart, emit } = options;
   const who: Who = { ...options.who }; // its pid follows MAINPID= (handOver)
   let status: string | undefined;
@@ -96,6 +104,7 @@ export function startHeart(options: {
     ? watchChild({
         channel: options.channel ?? null,
         config: { timeoutMs: heart.heartbeat, graceMs: heart.heartbeatGrace, stopTimeoutMs: options.killTimeout },
+        startedAt,
         now: options.now,
         events: {
           ready: (afterMs) => emit('ready', { ...who, afterMs }),
@@ -197,6 +206,79 @@ export function startHeart(options: {
       if (channel) await endOrTurns(channel);
     },
   };
+}
+
+/**
+ * Most children never write to the channel. With no watchdog, health check or notify socket, the
+ * heart starts at the child's first chunk: a run that says nothing costs no watchdog and no decoder
+ * (a fifth of what a restart allocated). What the child says is read as it comes, as before.
+ */
+class HeartOnFirstWords implements Heart {
+  readonly #options: HeartStart;
+  readonly #channel: ChildPipe;
+  readonly #startedAt: number;
+  #heart: Heart | undefined;
+  /** The started heart's reader, given the chunk that woke it and all after. */
+  #take: TakeChunk | undefined;
+  #disarmed = false;
+  #mainPid: number | undefined;
+
+  constructor(options: HeartStart, channel: ChildPipe) {
+    this.#options = options;
+    this.#channel = channel;
+    this.#startedAt = options.now();
+    channel.read((chunk, length) => {
+      this.#heart ??= this.#start();
+      this.#take?.(chunk, length);
+    });
+  }
+
+  #start(): Heart {
+    const channel = this.#channel;
+    const relay: ChildPipe = {
+      read: (take) => (this.#take = take),
+      ended: channel.ended,
+      isEnded: () => channel.isEnded(),
+      close: () => channel.close(),
+    };
+    const heart = beatingHeart({ ...this.#options, channel: relay }, this.#startedAt);
+    if (this.#disarmed) heart.disarm();
+    if (this.#mainPid !== undefined) heart.handOver(this.#mainPid);
+    return heart;
+  }
+
+  readyAt(): number | undefined {
+    return this.#heart?.readyAt();
+  }
+
+  status(): string | undefined {
+    return this.#heart?.status();
+  }
+
+  disarm(): void {
+    this.#disarmed = true;
+    this.#heart?.disarm();
+  }
+
+  resumed(): void {
+    this.#heart?.resumed();
+  }
+
+  async close(): Promise<void> {
+    if (!this.#heart) await endOrTurns(this.#channel);
+    if (this.#heart) await this.#heart.close();
+    else this.#channel.close();
+  }
+
+  handOver(pid: number): void {
+    this.#mainPid = pid;
+    this.#heart?.handOver(pid);
+  }
+
+  async lastWords(): Promise<void> {
+    if (this.#heart) await this.#heart.lastWords();
+    else await endOrTurns(this.#channel);
+  }
 }
 
 function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {

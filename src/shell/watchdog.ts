@@ -41,11 +41,13 @@ export function watchChild(options: {
   /** The pipe; null when only the notify socket speaks. */
   channel: ChildPipe | null;
   config: WatchdogConfig;
+  /** The child's start (default: now): READY=1's delay and the first deadline count from it. */
+  startedAt?: number;
   now: () => number;
   events: WatchdogEvents;
 }): Watchdog {
   const { config, now, events } = options;
-  const startedAt = now();
+  const startedAt = options.startedAt ?? now();
   let state: WatchState = startWatch(config, startedAt);
   let armed = true;
   let timer: NodeJS.Timeout | undefined;

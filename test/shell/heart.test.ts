@@ -19,6 +19,19 @@ test('ready and status events; lastStatus is the running child\'s last STATUS=',
   t.true(ready.afterMs >= 0);
 });
 
+test('a child silent at first: its READY=1 counts from its start, and a WATCHDOG_USEC= it sends later arms the watchdog', async (t) => {
+  // Without a watchdog the heart starts at the child's first words; what they say is judged as ever.
+  const script = 'sleep 0.3; echo READY=1 >&3; echo WATCHDOG_USEC=200000 >&3; exec sleep 1000';
+  const supervisor = supervise({ command: 'sh', args: ['-c', script], delay: 0, maxRestarts: 0 }, { coreDumps: 'disabled' });
+  const [ready] = (await once(supervisor, 'ready')) as [ReadyEvent];
+  t.true(ready.afterMs >= 250, `READY=1 after ${ready.afterMs} ms: counted from the first words, not the start`);
+  const [hang] = (await once(supervisor, 'hang')) as [HangEvent];
+  t.like(hang, { reason: 'no-heartbeat', signal: 'SIGKILL' });
+  t.true(hang.silentMs >= 200);
+  const result = await supervisor.done;
+  t.is(result.outcome.kind, 'hung');
+});
+
 test('a hang is an event, then an exit with the outcome "hung", and the policy restarts', async (t) => {
   const supervisor = supervise({ command: 'sleep', args: ['1000'], heartbeat: 200, delay: 0, maxRestarts: 1 }, { coreDumps: 'disabled' });
   const [hang] = (await once(supervisor, 'hang')) as [HangEvent];
