@@ -39,7 +39,7 @@ interface Libc {
   prctl: (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
   prctlGet: (option: number, value: number[], arg3: number, arg4: number, arg5: number) => number;
   flock: (fd: number, operation: number) => number;
-  posixSpawn: (pid: number[], path: CString, actions: Buffer, attr: Buffer, argv: CString[], envp: CString[]) => number;
+  posixSpawn: (pid: number[], path: CString, actions: Buffer, attr: Buffer, argv: CStrings, envp: CStrings) => number;
   actionsInit: (actions: Buffer) => number;
   actionsDestroy: (actions: Buffer) => number;
   addDup2: (actions: Buffer, fd: number, newfd: number) => number;
@@ -223,11 +223,19 @@ export function readInto(fd: number, buffer: Buffer): number {
   return got >= 0 ? got : -koffi.errno();
 }
 
+/** A NULL-ended array of C strings, as posix_spawn takes argv and envp (see cStrings). */
+export type CStrings = ReadonlyArray<Buffer | string | null>;
+
+/** Strings and byte strings as a C array: Buffers NUL-terminated, the NULL at the end added. */
+export function cStrings(values: ReadonlyArray<Buffer | string>): Array<Buffer | string | null> {
+  return [...values.map(cString), null];
+}
+
 export interface NativeSpawn {
   /** An absolute or relative path: posix_spawn does not search PATH (spawn.ts does, in the child's PATH). */
   path: Buffer | string;
-  argv: ReadonlyArray<Buffer | string>;
-  envp: ReadonlyArray<Buffer | string>;
+  argv: CStrings;
+  envp: CStrings;
   cwd?: string | undefined;
   /** Child fd => parent fd to give it (dup2), or 'null' for /dev/null. Unlisted fds 0-2 are inherited. */
   fds: ReadonlyMap<number, number | 'null'>;
@@ -264,7 +272,7 @@ export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: nu
     c.setSigDefault(attr, set);
     c.setFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.newSession ? POSIX_SPAWN_SETSID : 0));
     const pid = [0];
-    const errno = c.posixSpawn(pid, cString(request.path), actions, attr, [...request.argv.map(cString), null], [...request.envp.map(cString), null]);
+    const errno = c.posixSpawn(pid, cString(request.path), actions, attr, request.argv, request.envp);
     return errno === 0 ? { pid: pid[0] ?? -1 } : { errno };
   } finally {
     c.actionsDestroy(actions);
@@ -273,7 +281,7 @@ export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: nu
 }
 
 /** Buffers are passed as they are, NUL added: the bytes reach the child unchanged. */
-function cString(value: Buffer | string): Buffer | string {
+export function cString(value: Buffer | string): Buffer | string {
   if (typeof value === 'string') return value;
   return value.at(-1) === 0 ? value : Buffer.concat([value, Buffer.from([0])]);
 }

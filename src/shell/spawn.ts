@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
-import { canChdir, closeFd, makeBlocking, nativeSpawn, pipe } from './native.js';
+import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from './native.js';
 import { nativePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
 
 export interface SpawnRequest {
@@ -67,20 +67,15 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     parentEnds.push(write);
     pipes.set(fd, nativePipe(read));
   }
-  const envp: Array<string | Buffer> = [];
-  for (const key in request.env) {
-    const value = request.env[key];
-    if (value === undefined || !Object.hasOwn(request.env, key)) continue;
-    envp.push(typeof value === 'string' ? envEntry(key, value) : Buffer.concat([Buffer.from(`${key}=`), value]));
-  }
+  const envp = envpOf(request.env);
   prepareToWait();
-  const argv = [request.command, ...request.args];
+  const argv = argvOf(request.command, request.args);
   let result: { pid: number } | { errno: number } = { errno: ENOENT };
   let remembered: { errno: number; path: string } | undefined;
   for (const path of candidates(request.command, request.env['PATH'], request.cwd)) {
     result = nativeSpawn({ path, argv, envp, cwd: request.cwd, fds, newSession: request.ownGroup });
     // A file without #! runs under sh, as execvp (and so Node's spawn) would have it.
-    if (!('pid' in result) && result.errno === ENOEXEC) result = nativeSpawn({ path: '/bin/sh', argv: ['sh', path, ...request.args], envp, cwd: request.cwd, fds, newSession: request.ownGroup });
+    if (!('pid' in result) && result.errno === ENOEXEC) result = nativeSpawn({ path: '/bin/sh', argv: cStrings(['sh', path, ...request.args]), envp, cwd: request.cwd, fds, newSession: request.ownGroup });
     if ('pid' in result) break;
     // As execvp does: a file that is not there means "look further"; one that cannot run is remembered.
     if (result.errno === ENOENT && isFile(path, request.cwd)) remembered ??= { errno: result.errno, path };
@@ -101,14 +96,57 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   return { started: true, pid: result.pid, pipes, ended };
 }
 
-/** The last `KEY=value` string made for each key: a restart passes the same environment but one value. */
-const entries = new Map<string, { value: string; entry: string }>();
-function envEntry(key: string, value: string): string {
-  const known = entries.get(key);
-  if (known?.value === value) return known.entry;
-  const entry = `${key}=${value}`;
-  entries.set(key, { value, entry });
-  return entry;
+/**
+ * The environment as posix_spawn takes it, kept from the last spawn: a restart passes the same
+ * keys with one value changed (KEEPALIVE_RESTARTS), so only that entry is made again, and no array.
+ */
+let lastEnv: { keys: string[]; values: Array<string | Buffer>; envp: Array<Buffer | string | null> } | undefined;
+function envpOf(env: SpawnRequest['env']): CStrings {
+  const last = lastEnv;
+  let index = 0;
+  if (last) {
+    for (const key in env) {
+      const value = env[key];
+      if (value === undefined || !Object.hasOwn(env, key)) continue;
+      if (last.keys[index] !== key) break;
+      if (last.values[index] !== value) {
+        last.values[index] = value;
+        last.envp[index] = envEntry(key, value);
+      }
+      index++;
+    }
+    if (index === last.keys.length && countOwn(env) === index) return last.envp;
+  }
+  const keys: string[] = [];
+  const values: Array<string | Buffer> = [];
+  for (const key in env) {
+    const value = env[key];
+    if (value === undefined || !Object.hasOwn(env, key)) continue;
+    keys.push(key);
+    values.push(value);
+  }
+  lastEnv = { keys, values, envp: cStrings(keys.map((key, at) => envEntry(key, values[at] as string | Buffer))) };
+  return lastEnv.envp;
+}
+
+function envEntry(key: string, value: string | Buffer): string | Buffer {
+  return typeof value === 'string' ? `${key}=${value}` : cString(Buffer.concat([Buffer.from(`${key}=`), value]));
+}
+
+/** The defined values of `env`: a key added after the cached ones makes the cache stale. */
+function countOwn(env: SpawnRequest['env']): number {
+  let count = 0;
+  for (const key in env) if (env[key] !== undefined && Object.hasOwn(env, key)) count++;
+  return count;
+}
+
+/** argv as posix_spawn takes it, kept while the command and its arguments are the same. */
+let lastArgv: { command: string; args: Array<string | Buffer>; argv: CStrings } | undefined;
+function argvOf(command: string, args: SpawnRequest['args']): CStrings {
+  const last = lastArgv;
+  if (last?.command === command && last.args.length === args.length && args.every((arg, at) => arg === last.args[at])) return last.argv;
+  lastArgv = { command, args: [...args], argv: cStrings([command, ...args]) };
+  return lastArgv.argv;
 }
 
 /** Where execvp would look: the command itself if it names a path, else each PATH entry (the child's PATH). */
