@@ -76,6 +76,18 @@ test('not started: 127 facts for a missing command, 126 for one that cannot run,
   t.like(interpreter, { started: false, facts: { started: false, errno: 'ENOENT', missingInterpreter: '/no/such/sh' } });
 });
 
+test('the environment and arguments of each spawn are its own: a value changed, a key added or removed, arguments changed in place', async (t) => {
+  const print = 'printf "%s|%s|%s|%s" "$A" "$B" "$C" "$1" >&3';
+  const run = async (env: Record<string, string>, args: string[]): Promise<string> => (await output({ command: 'sh', args, env: { PATH: process.env['PATH'] ?? '', ...env }, ownGroup: false })).text;
+  const args = ['-c', print, 'sh', 'first'];
+  t.is(await run({ A: '1', B: '2' }, args), '1|2||first');
+  t.is(await run({ A: '1', B: '3' }, args), '1|3||first');
+  t.is(await run({ A: '1', B: '3', C: '4' }, args), '1|3|4|first');
+  args[3] = 'second';
+  t.is(await run({ A: '1' }, args), '1|||second');
+  t.is(await run({ B: '5', A: '1' }, args), '1|5||second');
+});
+
 test('a file without #! runs under sh, as execvp would run it; PATH is the child\'s', async (t) => {
   const directory = scratch(t);
   writeFileSync(join(directory, 'bare-script'), 'echo from-sh >&3\n', { mode: 0o755 });
