@@ -12,7 +12,7 @@ import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
 import { collectSoon } from './shell/children.js';
 import { HookQueue } from './shell/hooks.js';
-import { childEnv } from './shell/heart.js';
+import { childEnv } from './shell/channel-env.js';
 import type { NotifySocket } from './shell/notify-socket.js';
 import { rawEnvironment } from './shell/raw-bytes.js';
 import type { OomCounter } from './shell/oom.js';

@@ -1,6 +1,6 @@
 // The heart of one run: the notify channel with its watchdog, and the health check if there is one.
 // It reports what the child says and decides when keepalive must kill it; the supervisor does the
-// killing. Everything the child needs for it (the channel's fd, its environment) is set up here too.
+// killing. What the child is given for the channel is channel-env.ts's.
 import type { EventEmitter } from 'node:events';
 import type { DroppedEvent, HeartEvents, Who } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
@@ -15,32 +15,6 @@ import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
 type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
-
-/** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
-export function childStdio(options: HeartOptions): Array<'inherit' | 'ignore' | 'pipe'> {
-  const stdio: Array<'inherit' | 'ignore' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
-  while (stdio.length < options.notifyFd) stdio.push('ignore');
-  stdio.push('pipe');
-  return stdio;
-}
-
-/**
- * KEEPALIVE_NOTIFY_FD always; NOTIFY_SOCKET when there is a notify socket; KEEPALIVE_HEARTBEAT_MS
- * and WATCHDOG_USEC only when the watchdog is on. None is ever inherited: a keepalive started by
- * systemd must not hand systemd's socket or watchdog to its child. WATCHDOG_PID stays unset: the
- * child's pid is not known before the spawn, and sd_watchdog_enabled() takes an unset one as "you".
- */
-export function childEnv(env: NodeJS.ProcessEnv, options: HeartOptions, notifySocket?: string): NodeJS.ProcessEnv {
-  const { KEEPALIVE_HEARTBEAT_MS: _ms, NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...rest } = env;
-  const watchdog = options.heartbeat !== undefined;
-  return {
-    ...rest,
-    KEEPALIVE_NOTIFY_FD: String(options.notifyFd),
-    ...(watchdog ? { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeat) } : {}),
-    ...(notifySocket === undefined ? {} : { NOTIFY_SOCKET: notifySocket }),
-    ...(watchdog && notifySocket !== undefined ? { WATCHDOG_USEC: String(Math.round((options.heartbeat as number) * 1000)) } : {}),
-  };
-}
 
 /**
  * Methods, not getters. Node 20's V8 gives each object literal with a getter a map of its own, and
