@@ -60,7 +60,7 @@ export interface HeartStart {
 
 export function startHeart(options: HeartStart): Heart {
   const { heart, channel } = options;
-  if (channel && heart.heartbeat === undefined && !heart.health && !options.socket) return new HeartOnFirstWords(options, channel);
+  if (channel && heart.heartbeat === undefined && !heart.health) return new HeartOnFirstWords(options, channel);
   return beatingHeart(options, options.now());
 }
 
@@ -183,9 +183,10 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
 }
 
 /**
- * Most children never write to the channel. With no watchdog, health check or notify socket, the
- * heart starts at the child's first chunk: a run that says nothing costs no watchdog and no decoder
- * (a fifth of what a restart allocated). What the child says is read as it comes, as before.
+ * Most children never say anything. With no watchdog and no health check, the heart starts at the
+ * child's first chunk on the pipe or first datagrams on the notify socket: a run that says nothing
+ * costs no watchdog and no decoder (a fifth of what a restart allocated). What the child says is
+ * read as it comes, and judged from its start, as before.
  */
 class HeartOnFirstWords implements Heart {
   readonly #options: HeartStart;
@@ -194,6 +195,8 @@ class HeartOnFirstWords implements Heart {
   #heart: Heart | undefined;
   /** The started heart's reader, given the chunk that woke it and all after. */
   #take: TakeChunk | undefined;
+  /** Holds the socket for this run until the heart starts and puts its own listener there. */
+  readonly #listener: NotifyListener;
   #disarmed = false;
   #mainPid: number | undefined;
 
@@ -201,10 +204,26 @@ class HeartOnFirstWords implements Heart {
     this.#options = options;
     this.#channel = channel;
     this.#startedAt = options.now();
+    // The socket first: the pipe may hold words already, and the heart they start puts its own
+    // listener on the socket, which this one must not then replace.
+    this.#listener = {
+      datagrams: (read) => {
+        this.#heart ??= this.#start();
+        const { listener } = options.socket ?? {};
+        if (listener !== this.#listener) listener?.datagrams(read);
+      },
+    };
+    options.socket?.listen(this.#listener);
     channel.read((chunk, length) => {
       this.#heart ??= this.#start();
       this.#take?.(chunk, length);
     });
+  }
+
+  /** The socket's queue read now, while it is still this run's: it may start the heart. */
+  #drainSocket(): void {
+    const { socket } = this.#options;
+    if (socket?.listener === this.#listener) socket.drain();
   }
 
   #start(): Heart {
@@ -239,9 +258,12 @@ class HeartOnFirstWords implements Heart {
   }
 
   async close(): Promise<void> {
+    this.#drainSocket();
     if (!this.#heart) await endOrTurns(this.#channel);
-    if (this.#heart) await this.#heart.close();
-    else this.#channel.close();
+    if (this.#heart) return this.#heart.close();
+    const { socket } = this.#options;
+    if (socket?.listener === this.#listener) socket.listen(undefined);
+    this.#channel.close();
   }
 
   handOver(pid: number): void {
@@ -250,6 +272,7 @@ class HeartOnFirstWords implements Heart {
   }
 
   async lastWords(): Promise<void> {
+    if (!this.#heart) this.#drainSocket();
     if (this.#heart) await this.#heart.lastWords();
     else await endOrTurns(this.#channel);
   }
