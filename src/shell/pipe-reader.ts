@@ -133,10 +133,10 @@ const END_TURNS = 3;
 
 /**
  * Waits for the pipe's end (the child's last words are read then), for a few loop turns at most.
- * The end settles it at once: a storm of signals can keep the loop in its poll phase, where the
- * end is read, and starve the check phase that counts the turns. Plain immediates, not
- * timers/promises' (a promise and its wrapping for each turn made 2 KB a restart), and out here,
- * not in a caller's closure: a turn still pending holds the pipe, not the caller's run.
+ * The end settles it at once, not at the next turn's look (with only the look, the SIGIO-storm
+ * test timed out once). Plain immediates, not timers/promises' (a promise and its wrapping for
+ * each turn made 2 KB a restart), and out here, not in a caller's closure: a turn still pending
+ * holds the pipe, not the caller's run.
  */
 export function endOrTurns(pipe: ChildPipe): Promise<void> {
   if (pipe.isEnded()) return Promise.resolve();
