@@ -32,6 +32,19 @@ test('a child silent at first: its READY=1 counts from its start, and a WATCHDOG
   t.is(result.outcome.kind, 'hung');
 });
 
+test('a child silent at first that speaks on the notify socket: its READY=1 counts from its start, its STATUS= is read', async (t) => {
+  const script = 'sleep 0.3; systemd-notify --ready --status=serving; exec sleep 1000';
+  const supervisor = supervise({ command: 'sh', args: ['-c', script], notifyAccess: 'all', restart: 'never' });
+  // One datagram holds both: the status is told right after the ready event.
+  const status = once(supervisor, 'status') as Promise<[StatusEvent]>;
+  const [ready] = (await once(supervisor, 'ready')) as [ReadyEvent];
+  t.true(ready.afterMs >= 250, `READY=1 after ${ready.afterMs} ms: counted from the first datagram, not the start`);
+  t.is((await status)[0].text, 'serving');
+  t.is(supervisor.lastStatus, 'serving');
+  supervisor.stop();
+  await supervisor.done;
+});
+
 test('a hang is an event, then an exit with the outcome "hung", and the policy restarts', async (t) => {
   const supervisor = supervise({ command: 'sleep', args: ['1000'], heartbeat: 200, delay: 0, maxRestarts: 1 }, { coreDumps: 'disabled' });
   const [hang] = (await once(supervisor, 'hang')) as [HangEvent];
