@@ -103,19 +103,24 @@ function spawnNative(request: SpawnRequest): SpawnResult {
 let lastEnv: { keys: string[]; values: Array<string | Buffer>; envp: Array<Buffer | string | null> } | undefined;
 function envpOf(env: SpawnRequest['env']): CStrings {
   const last = lastEnv;
-  let index = 0;
   if (last) {
+    let index = 0;
+    let same = true;
     for (const key in env) {
       const value = env[key];
       if (value === undefined || !Object.hasOwn(env, key)) continue;
-      if (last.keys[index] !== key) break;
+      // Another key here, or one past the last spawn's (undefined there): the cache is stale.
+      if (last.keys[index] !== key) {
+        same = false;
+        break;
+      }
       if (last.values[index] !== value) {
         last.values[index] = value;
         last.envp[index] = envEntry(key, value);
       }
       index++;
     }
-    if (index === last.keys.length && countOwn(env) === index) return last.envp;
+    if (same && index === last.keys.length) return last.envp;
   }
   const keys: string[] = [];
   const values: Array<string | Buffer> = [];
@@ -131,13 +136,6 @@ function envpOf(env: SpawnRequest['env']): CStrings {
 
 function envEntry(key: string, value: string | Buffer): string | Buffer {
   return typeof value === 'string' ? `${key}=${value}` : cString(Buffer.concat([Buffer.from(`${key}=`), value]));
-}
-
-/** The defined values of `env`: a key added after the cached ones makes the cache stale. */
-function countOwn(env: SpawnRequest['env']): number {
-  let count = 0;
-  for (const key in env) if (env[key] !== undefined && Object.hasOwn(env, key)) count++;
-  return count;
 }
 
 /** argv as posix_spawn takes it, kept while the command and its arguments are the same. */
