@@ -9,14 +9,14 @@ import { exited, startKeepalive, stats, stderrLine, usage, type Row } from './li
  * Steady state: V8 finishes start-up work in the first ~10 seconds (a memory-reducing GC runs
  * about 8 seconds in), so measuring starts after `settleSeconds`.
  */
-async function measure(child: ChildProcess, seconds: number, settleSeconds: number): Promise<{ rssMb: number; ticks: number }> {
+async function measure(child: ChildProcess, seconds: number, settleSeconds: number): Promise<{ rssMb: number; ticks: number; cpuMs: number }> {
   await sleep(settleSeconds * 1000);
   const before = usage(child.pid as number);
   await sleep(seconds * 1000);
   const after = usage(child.pid as number);
   child.kill('SIGTERM');
   await exited(child);
-  return { rssMb: after.rssKb / 1024, ticks: after.ticks - before.ticks };
+  return { rssMb: after.rssKb / 1024, ticks: after.ticks - before.ticks, cpuMs: after.cpuMs - before.cpuMs };
 }
 
 /** Beats on the notify channel (fd 3, KEEPALIVE_NOTIFY_FD) every 300 ms. */
@@ -55,6 +55,14 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       unit: 'ticks',
       keepalive: stats([beating.ticks]),
       floor: stats([bare.ticks]),
+      floorName: 'bare `node` reading each into one buffer',
+    },
+    {
+      part: 'idle',
+      measure: `CPU time ${window} (schedstat, to the nanosecond), child beating every 300 ms, beside a bare Node reading the same beats`,
+      unit: 'ms',
+      keepalive: stats([beating.cpuMs]),
+      floor: stats([bare.cpuMs]),
       floorName: 'bare `node` reading each into one buffer',
     },
   ];

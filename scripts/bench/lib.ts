@@ -63,13 +63,25 @@ export function gaps(stamps: readonly bigint[]): number[] {
   return result;
 }
 
-/** Resident memory now and at its peak (kB), and CPU ticks (user + system) of a live process, from /proc. */
-export function usage(pid: number): { rssKb: number; peakRssKb: number; ticks: number } {
+/**
+ * Resident memory now and at its peak (kB), and CPU ticks (user + system) of a live process, from
+ * /proc; `cpuMs`: the same CPU time to the nanosecond, summed over its threads' schedstat (the
+ * ticks are whole 10 ms steps: 9 ms read as 0 or 1 tick, 11 ms as 1 or 2).
+ */
+export function usage(pid: number): { rssKb: number; peakRssKb: number; ticks: number; cpuMs: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM'), ticks: Number(fields[11]) + Number(fields[12]) };
+  let cpuNs = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      cpuNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended meanwhile.
+    }
+  }
+  return { rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM'), ticks: Number(fields[11]) + Number(fields[12]), cpuMs: cpuNs / 1e6 };
 }
 
 let clockTicks: number | undefined;
