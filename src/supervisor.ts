@@ -199,7 +199,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         options,
         env: this.#childEnv(history.restarts),
         restarts: history.restarts,
-        now: () => this.#world.now(),
+        now: this.#world.now,
         oomKills: this.#world.oomKills,
         emit: this.emit.bind(this),
         ownsOrphans: this.#role.reapOrphans,
