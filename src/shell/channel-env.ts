@@ -1,12 +1,16 @@
 // What the child is given for the notify channel: the pipe's place among its fds, and the
 // environment that names the pipe, the socket and the watchdog's timeout.
 import type { HeartOptions } from '../options.js';
+import type { StdioKind } from './spawn.js';
 
-/** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
-export function childStdio(options: HeartOptions): Array<'inherit' | 'ignore' | 'pipe'> {
-  const stdio: Array<'inherit' | 'ignore' | 'pipe'> = ['inherit', 'inherit', 'inherit'];
+/**
+ * The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. With
+ * a heartbeat, the channel keeps its last write's time: a steady beater's pipe may be left unread.
+ */
+export function childStdio(options: HeartOptions): StdioKind[] {
+  const stdio: StdioKind[] = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < options.notifyFd) stdio.push('ignore');
-  stdio.push('pipe');
+  stdio.push(options.heartbeat === undefined ? 'pipe' : 'stamped-pipe');
   return stdio;
 }
 

@@ -214,9 +214,9 @@ class HeartOnFirstWords implements Heart {
       },
     };
     options.socket?.listen(this.#listener);
-    channel.read((chunk, length) => {
+    channel.read((chunk, length, agoMs) => {
       this.#heart ??= this.#start();
-      this.#take?.(chunk, length);
+      this.#take?.(chunk, length, agoMs);
     });
   }
 
@@ -233,6 +233,10 @@ class HeartOnFirstWords implements Heart {
       ended: channel.ended,
       isEnded: () => channel.isEnded(),
       close: () => channel.close(),
+      stamped: channel.stamped,
+      hush: () => channel.hush(),
+      look: () => channel.look(),
+      listen: () => channel.listen(),
     };
     const heart = beatingHeart({ ...this.#options, channel: relay }, this.#startedAt);
     if (this.#disarmed) heart.disarm();

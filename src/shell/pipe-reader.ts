@@ -4,13 +4,18 @@
 // non-blocking and rings: the kernel sends SIGIO to the main thread on each write and when the
 // last writer closes, and one listener reads every open pipe until it would block. All pipes share
 // one 64 KiB buffer: a heartbeat costs two read(2)s (the beat, then "would block") and no
-// allocation. Where spawns go through Node's child_process (Windows), the child's pipe is a
-// stream, read from its 'data' events.
+// allocation. A pipe that keeps its last write's time (stamped-pipe.ts) can also be hushed: no
+// wake-up per write, and the watchdog looks at it when its deadline comes. Where spawns go through
+// Node's child_process (Windows), the child's pipe is a stream, read from its 'data' events.
 import type { Readable } from 'node:stream';
 import { closeFd, readInto, ringOnInput } from './native.js';
+import { writtenAgoMs } from './stamped-pipe.js';
 
-/** Sees `length` bytes of `chunk`, during the call only: the buffer is read into again after it. */
-export type TakeChunk = (chunk: Buffer, length: number) => void;
+/**
+ * Sees `length` bytes of `chunk`, during the call only: the buffer is read into again after it.
+ * `agoMs`, in a hushed pipe's look: how long before the look the last of its bytes was written.
+ */
+export type TakeChunk = (chunk: Buffer, length: number, agoMs?: number) => void;
 
 /** keepalive's end of a pipe the child writes to. */
 export interface ChildPipe {
@@ -22,6 +27,14 @@ export interface ChildPipe {
   isEnded(): boolean;
   /** Closes keepalive's end: nothing more is read. */
   close(): void;
+  /** The pipe keeps its last write's time: it may be hushed. */
+  readonly stamped: boolean;
+  /** No wake-up per write from now on (a stamped pipe only): what comes waits for look() or listen(). */
+  hush(): void;
+  /** Reads what is there now; a hushed pipe's chunks come with how long ago the last write was. */
+  look(): void;
+  /** A wake-up per write again, and what came while hushed is read now. */
+  listen(): void;
 }
 
 const shared = Buffer.allocUnsafe(64 * 1024);
@@ -37,25 +50,32 @@ let keepAlive: NodeJS.Timeout | undefined;
 
 /** SIGIO: every open pipe is looked at, since the signal says neither which one rang nor who sent it. */
 function ringPipes(): void {
-  for (const pipe of open) pipe.drain();
+  for (const pipe of open) pipe.rang();
 }
 
-/** The read end of a pipe made by native.ts's pipe(), before the child that writes to it starts. */
-export function nativePipe(fd: number): ChildPipe {
-  return new NativePipe(fd);
+/**
+ * The read end of a pipe made by native.ts's pipe() or, `stamped`, stamped-pipe.ts's FIFO, before
+ * the child that writes to it starts.
+ */
+export function nativePipe(fd: number, stamped = false): ChildPipe {
+  return new NativePipe(fd, stamped);
 }
 
 class NativePipe implements ChildPipe {
   readonly ended: Promise<void>;
+  readonly stamped: boolean;
   readonly #fd: number;
   #take: TakeChunk | undefined;
   #end: (() => void) | undefined;
   #closed = false;
   #ringing = true;
+  #hushed = false;
+  #draining = false;
   #later = false;
 
-  constructor(fd: number) {
+  constructor(fd: number, stamped: boolean) {
     this.#fd = fd;
+    this.stamped = stamped;
     this.ended = new Promise((resolve) => (this.#end = resolve));
     // Never taken off: a SIGIO without a listener would end keepalive by its default action.
     if (!listening) process.on('SIGIO', ringPipes);
@@ -73,15 +93,52 @@ class NativePipe implements ChildPipe {
     this.drain();
   }
 
+  /** SIGIO: this pipe or another rang. A hushed one waits for its look. */
+  rang(): void {
+    if (!this.#hushed) this.drain();
+  }
+
+  hush(): void {
+    if (!this.stamped || this.#closed || this.#hushed) return;
+    this.#hushed = true;
+    this.#ring(false);
+  }
+
+  look(): void {
+    // The time first: what the reads below find was written before it, but for a write racing them.
+    this.drain(this.#hushed ? writtenAgoMs(this.#fd) : undefined);
+  }
+
+  listen(): void {
+    if (!this.#hushed) return;
+    this.#hushed = false;
+    if (this.#closed) return;
+    this.#ring(true);
+    // Called from a chunk's reader, inside a drain: that drain reads on.
+    if (!this.#draining) this.drain();
+  }
+
   /** Reads until the pipe would block; a batch at most, then the rest on the next loop turn. */
-  drain(): void {
+  drain(agoMs?: number): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      this.#drain(agoMs);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #drain(agoMs: number | undefined): void {
     const take = this.#take;
     if (this.#closed || take === undefined) return;
     for (let count = 0; count < BATCH; count++) {
       const got = readInto(this.#fd, shared);
       if (got > 0) {
-        take(shared, got);
+        take(shared, got, agoMs);
         if (this.#closed) return;
+        // A look that found less than a buffer has read all there was; an end comes with listen().
+        if (this.#hushed && got < shared.length) return;
         // Read on even after a short read: the last writer's close may have come with the data, and
         // its SIGIO with the data's (a signal pending twice is delivered once). Only a read tells.
         continue;
@@ -93,11 +150,13 @@ class NativePipe implements ChildPipe {
         return;
       }
       // Empty now. While the pipe rings, its next write says so; after a flood it rings again,
-      // and one more read takes what came in between.
-      if (this.#ringing) return;
+      // and one more read takes what came in between. A hushed pipe waits for its next look.
+      if (this.#ringing || this.#hushed) return;
       this.#ring(true);
     }
-    // A flood: no signal for each of its writes; the loop's other work gets its turn first.
+    // A flood: no signal for each of its writes; the loop's other work gets its turn first. A
+    // hushed pipe that floods is read as it comes again.
+    this.#hushed = false;
     this.#ring(false);
     if (this.#later) return;
     this.#later = true;
@@ -139,6 +198,8 @@ const END_TURNS = 3;
  * holds the pipe, not the caller's run.
  */
 export function endOrTurns(pipe: ChildPipe): Promise<void> {
+  // A hushed pipe's end would not ring.
+  pipe.listen();
   if (pipe.isEnded()) return Promise.resolve();
   return new Promise((resolve) => {
     void pipe.ended.then(resolve);
@@ -164,5 +225,9 @@ export function streamPipe(stream: Readable): ChildPipe {
     ended,
     isEnded: () => stream.readableEnded || stream.destroyed,
     close: () => stream.destroy(),
+    stamped: false,
+    hush: () => {},
+    look: () => {},
+    listen: () => {},
   };
 }

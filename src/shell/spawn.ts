@@ -13,6 +13,13 @@ import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from './native.js';
 import { nativePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
+import { stampedPipe } from './stamped-pipe.js';
+
+/**
+ * What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads; 'stamped-pipe' is
+ * a pipe that keeps its last write's time where one can be made (stamped-pipe.ts), else a plain one.
+ */
+export type StdioKind = 'inherit' | 'ignore' | 'pipe' | 'stamped-pipe';
 
 export interface SpawnRequest {
   command: string;
@@ -20,8 +27,8 @@ export interface SpawnRequest {
   cwd?: string | undefined;
   /** Values given as Buffers are passed as those bytes. */
   env: Readonly<Record<string, string | Buffer | undefined>>;
-  /** 'inherit' (the default), 'ignore', or per fd; 'pipe' gives keepalive a readable end. */
-  stdio?: 'inherit' | 'ignore' | ReadonlyArray<'inherit' | 'ignore' | 'pipe'>;
+  /** 'inherit' (the default), 'ignore', or per fd. */
+  stdio?: 'inherit' | 'ignore' | ReadonlyArray<StdioKind>;
   /** Start in a new session and process group, so signals can reach the whole tree. */
   ownGroup: boolean;
 }
@@ -61,11 +68,12 @@ function spawnNative(request: SpawnRequest): SpawnResult {
       if (fd <= 2) makeBlocking(fd);
     }
     if (kind === 'ignore') fds.set(fd, 'null');
-    if (kind !== 'pipe') continue;
-    const [read, write] = pipe();
+    if (kind !== 'pipe' && kind !== 'stamped-pipe') continue;
+    const stamped = kind === 'stamped-pipe' ? stampedPipe() : undefined;
+    const [read, write] = stamped ?? pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, nativePipe(read));
+    pipes.set(fd, nativePipe(read, stamped !== undefined));
   }
   const envp = envpOf(request.env);
   prepareToWait();
@@ -191,7 +199,7 @@ function shebang(path: string, cwd: string | undefined): string | undefined {
   }
 }
 
-function stdioList(stdio: SpawnRequest['stdio']): ReadonlyArray<'inherit' | 'ignore' | 'pipe'> {
+function stdioList(stdio: SpawnRequest['stdio']): ReadonlyArray<StdioKind> {
   if (stdio === undefined || stdio === 'inherit') return ['inherit', 'inherit', 'inherit'];
   if (stdio === 'ignore') return ['ignore', 'ignore', 'ignore'];
   return stdio;
@@ -213,7 +221,7 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
     child = nodeSpawner()(request.command, request.args.map(String), {
       cwd: request.cwd,
       env,
-      stdio: (request.stdio ?? 'inherit') as StdioOptions,
+      stdio: (Array.isArray(request.stdio) ? request.stdio.map((kind) => (kind === 'stamped-pipe' ? 'pipe' : kind)) : (request.stdio ?? 'inherit')) as StdioOptions,
       detached: request.ownGroup,
     });
   } catch (error) {

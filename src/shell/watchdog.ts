@@ -1,7 +1,10 @@
 // The watchdog for one run: the notify channel feeds the pure heartbeat state, and a single timer
 // waits for its deadline. Beats only move the deadline; the timer is not reset for each of them but
 // looks again when it fires, so a child beating a million times a second costs one timer a period.
+// A pipe that keeps its last write's time is hushed while the child only beats (core/hush.ts): the
+// timer then reads it, and the beats cost no wake-up of their own.
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
+import { lookAt, mayHush, mustListen, writtenAt, type Chunk } from '../core/hush.js';
 import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
 import type { ChildPipe } from './pipe-reader.js';
@@ -46,7 +49,7 @@ export function watchChild(options: {
   now: () => number;
   events: WatchdogEvents;
 }): Watchdog {
-  const { config, now, events } = options;
+  const { config, now, events, channel: pipe } = options;
   const startedAt = options.startedAt ?? now();
   let state: WatchState = startWatch(config, startedAt);
   let armed = true;
@@ -63,6 +66,17 @@ export function watchChild(options: {
   let beatAt: number | undefined;
   let status: string | undefined;
   let reloadingAt: number | undefined;
+
+  /** The pipe is left unread until the timer looks at it. */
+  let hushed = false;
+  /** When the hushed pipe was last looked at (the next look is due LOOK_MS after at most)... */
+  let lookedAt = startedAt;
+  /** ... and found empty: what a look finds was written after it. */
+  let emptyAt = startedAt;
+  /** The pipe's chunk being read (one object: no allocation per beat), and when the one before came. */
+  const chunk: Chunk = { at: 0, beatsOnly: true, bytes: 0 };
+  let previousChunkAt = Number.NEGATIVE_INFINITY;
+  let chunksRead = 0;
   const applyBeat = (): void => {
     if (pendingBeat) beatAt = chunkAt;
     pendingBeat = false;
@@ -89,15 +103,19 @@ export function watchChild(options: {
     }
   };
 
-  const channel = readNotifyChannel(options.channel, {
-    begin() {
-      chunkAt = now();
+  const channel = readNotifyChannel(pipe, {
+    begin(bytes, agoMs) {
+      chunkAt = agoMs === undefined ? now() : writtenAt(now(), agoMs, emptyAt);
+      chunk.at = chunkAt;
+      chunk.beatsOnly = true;
+      chunk.bytes = bytes;
     },
     message(message) {
       if (message.kind === 'beat') {
         pendingBeat = true;
         return;
       }
+      chunk.beatsOnly = false;
       applyBeat();
       // Only the last status of a chunk is reported: a child printing thousands is not a log flood.
       if (message.kind === 'status') status = message.text;
@@ -116,29 +134,67 @@ export function watchChild(options: {
       // child floods (a STATUS= line costs more than a garbage one).
       if (state.deadline !== undefined && chunkAt >= state.deadline) judge();
       else arm();
+      if (chunk.bytes > 0) pipeChunkRead();
     },
     dropped: (counts) => events.dropped(counts),
   });
+
+  /** Hushes the pipe after a steady beater's chunk; anything else makes it ring again. */
+  function pipeChunkRead(): void {
+    chunksRead++;
+    if (hushed) {
+      if (mustListen(chunk)) listen();
+    } else if (canHush() && mayHush(chunk, previousChunkAt)) {
+      hushed = true;
+      lookedAt = emptyAt = now();
+      pipe?.hush();
+      arm();
+    }
+    previousChunkAt = chunk.at;
+  }
+
+  /** A stamped pipe, while beats are due and no verdict is pending. */
+  function canHush(): boolean {
+    return pipe?.stamped === true && armed && !draining && state.stoppingAt === undefined && state.deadline !== undefined;
+  }
+
+  function listen(): void {
+    if (!hushed) return;
+    hushed = false;
+    pipe?.listen();
+  }
+
+  /** The timer's read of a hushed pipe. Nothing since the last look: the child slowed down or stopped, and its next write rings. */
+  function look(): void {
+    const before = chunksRead;
+    lookedAt = now();
+    pipe?.look();
+    emptyAt = lookedAt;
+    if (chunksRead === before) listen();
+  }
 
   function arm(): void {
     if (!armed || draining) return;
     const { deadline } = state;
     if (deadline === undefined) {
+      listen();
       clearTimeout(timer);
       timer = undefined;
       return;
     }
+    const due = hushed ? lookAt(deadline, lookedAt) : deadline;
     // A timer due no later than the deadline stays: when it fires, it looks again. Re-setting it
     // for every chunk would cost a timer per chunk, and a flood could keep pushing it away.
-    if (timer !== undefined && timerFor <= deadline) return;
+    if (timer !== undefined && timerFor <= due) return;
     clearTimeout(timer);
     const at = now();
-    timerFor = Math.min(deadline, at + MAX_TIMER_MS);
+    timerFor = Math.min(due, at + MAX_TIMER_MS);
     timer = setTimeout(fire, Math.max(0, Math.ceil(timerFor - at)));
   }
 
   function fire(): void {
     timer = undefined;
+    if (hushed) look();
     settle();
     if (hangAt(state, now()) === undefined) arm();
     else drain();
@@ -179,12 +235,14 @@ export function watchChild(options: {
       channel.datagrams(read);
     },
     resumed() {
+      listen();
       beatAt = undefined;
       state = observe(config, state, BEAT, now());
       arm();
     },
     disarm() {
       armed = false;
+      listen();
       clearTimeout(timer);
       timer = undefined;
     },
