@@ -3,7 +3,7 @@
 // steadily beating child's pipe unread and still know, at its deadline, when the last beat came
 // (pipe-reader.ts's hush). The FIFO is opened at both ends and unlinked at once: from then on it is
 // a pipe no one else can open. Where there is no tmpfs at /dev/shm, the caller takes a plain pipe.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, statfsSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, statfsSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { decimal } from '../core/decimal.js';
 import { loadLibc } from './native.js';
 
@@ -18,7 +18,7 @@ let fstat: ((fd: number, stat: Buffer) => number) | null | undefined;
 const stat = Buffer.alloc(256);
 /** struct stat's st_mtim, where glibc and musl agree on it (x86-64, arm64). */
 const MTIME_OFFSET = 88;
-/** Whether DIRECTORY is a tmpfs keepalive may make FIFOs in; looked at once, then kept. */
+/** Whether DIRECTORY is a safe tmpfs to make FIFOs in; looked at once, then kept. */
 let usable: boolean | undefined;
 let made = 0;
 
@@ -29,7 +29,7 @@ let made = 0;
  */
 export function stampedPipe(): [read: number, write: number] | undefined {
   if (usable === undefined) {
-    usable = isTmpfs(DIRECTORY);
+    usable = isSafeTmpfs(DIRECTORY);
     if (usable) sweep();
   }
   if (!usable) return undefined;
@@ -117,9 +117,16 @@ function running(pid: number): boolean {
   }
 }
 
-function isTmpfs(directory: string): boolean {
+/**
+ * A tmpfs, owned by root or this user, and sticky if others may write to it: there, no one else can
+ * remove or replace a name keepalive made between its mkfifo and its unlink.
+ */
+function isSafeTmpfs(directory: string): boolean {
   try {
-    return statfsSync(directory).type === TMPFS_MAGIC;
+    const { mode, uid } = statSync(directory);
+    const owner = uid === 0 || uid === process.geteuid?.();
+    const sticky = (mode & 0o1000) !== 0 || (mode & 0o022) === 0;
+    return owner && sticky && statfsSync(directory).type === TMPFS_MAGIC;
   } catch {
     return false;
   }

@@ -2,7 +2,7 @@
 // and a plant at its name left alone.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stampedPipe, writtenAgoMs } from '../../src/shell/stamped-pipe.js';
 
@@ -70,4 +70,20 @@ test.serial('a FIFO left by a SIGKILLed keepalive is removed at the next one\'s 
   } finally {
     for (const path of [leftover, foreign, live, link]) rmSync(path, { force: true });
   }
+});
+
+test('only a safe /dev/shm is used: a tmpfs, sticky if others may write, owned by root; else a plain pipe', (t) => {
+  // Each case in a mount namespace of its own, with its own /dev/shm mounted over the real one.
+  const probe = `import('${new URL('../../src/shell/stamped-pipe.js', import.meta.url).href}').then((m) => console.log(m.stampedPipe() ? 'fifo' : 'plain'))`;
+  const scratch = mkdtempSync('/var/tmp/keepalive-shm-');
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  const withShm = (mount: string): string => {
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${mount} && exec "$0" -e "$1"`, process.execPath, probe], { encoding: 'utf8' });
+    return result.stdout.trim() || result.stderr;
+  };
+  t.is(withShm('mount -t tmpfs -o mode=1777 tmpfs /dev/shm'), 'fifo');
+  t.is(withShm('mount -t tmpfs -o mode=0700 tmpfs /dev/shm'), 'fifo', 'root\'s own, writable by no one else');
+  t.is(withShm('mount -t tmpfs -o mode=0777 tmpfs /dev/shm'), 'plain', 'world-writable without the sticky bit');
+  t.is(withShm('mount -t tmpfs -o mode=1777,uid=65534 tmpfs /dev/shm'), 'plain', 'another user\'s directory');
+  t.is(withShm(`mount --bind ${scratch} /dev/shm`), 'plain', 'not a tmpfs: each beat would write the disk');
 });
