@@ -39,8 +39,9 @@ async function hushed(keepalive: Keepalive): Promise<boolean> {
 const beater = (then: string): string[] => ['sh', '-c', `trap '${then}' USR1; while :; do echo >&3; sleep 0.1; done`];
 
 test('a steady beater\'s pipe stops ringing; when it falls silent, the verdict comes on time, not early', async (t) => {
-  // The last beat's wall-clock time, from the child: the verdict must not come before it is 1 s old.
-  const script = 'i=0; while [ $i -lt 30 ]; do echo >&3; last=$(date +%s%3N); i=$((i+1)); sleep 0.1; done; echo "silent since $last"; exec sleep 1000';
+  // The last beat's wall-clock time, from the child, read just before it (so never after it): the
+  // verdict must not come before that beat is 1 s old.
+  const script = 'i=0; while [ $i -lt 30 ]; do last=$(date +%s%3N); echo >&3; i=$((i+1)); sleep 0.1; done; echo "silent since $last"; exec sleep 1000';
   const keepalive = new Keepalive(['--heartbeat', '1s', '--restart', 'never', '--', 'sh', '-c', script]);
   await keepalive.childPid();
   t.true(await hushed(keepalive), 'the FIFO still rings after the beats began');
