@@ -17,19 +17,33 @@ export const HUSH_MAX_BYTES = 4096;
 /** The FIFO's time is the kernel's coarse clock, up to a tick (10 ms at 100 Hz) behind the write. */
 const COARSE_MS = 10;
 
+/**
+ * More than this between the wall clock and the monotonic one from one look to the next is a step
+ * of the wall clock (NTP's slewing moves it by 0.5 ms a second at most): the FIFO's time, a wall
+ * clock's, is then no measure of when the bytes came.
+ */
+const CLOCK_STEP_MS = 2;
+
 export interface Chunk {
   at: number;
-  /** Only heartbeats (and nothing dropped): nothing that needs an answer before the deadline. */
+  /** Only heartbeats (dropped lines count as nothing): nothing that needs an answer before the deadline. */
   beatsOnly: boolean;
   bytes: number;
 }
 
 /**
- * Whether a ringing pipe may be hushed after this chunk: beats only, small, and less than a look
- * after the chunk before (a slower beater costs fewer wake-ups ringing than looked at).
+ * Whether a ringing pipe may be hushed after this chunk: beats only, less than a look after the
+ * chunk before (a slower beater costs fewer wake-ups ringing than looked at), and at a pace that
+ * piles up at most HUSH_MAX_BYTES in a look (a faster one would fill the pipe and wait on it).
  */
 export function mayHush(chunk: Chunk, previousAt: number): boolean {
-  return chunk.beatsOnly && chunk.bytes <= HUSH_MAX_BYTES && chunk.at - previousAt < LOOK_MS;
+  const gap = chunk.at - previousAt;
+  return chunk.beatsOnly && gap < LOOK_MS && (chunk.bytes * LOOK_MS) / Math.max(gap, 1) <= HUSH_MAX_BYTES;
+}
+
+/** Whether the wall clock stepped between two looks, each given as wall minus monotonic time. */
+export function clockStepped(offsetBefore: number, offsetNow: number): boolean {
+  return Math.abs(offsetNow - offsetBefore) > CLOCK_STEP_MS;
 }
 
 /** Whether a look's chunk makes the pipe ring again. */
@@ -46,6 +60,17 @@ export function writtenAt(now: number, agoMs: number | undefined, lookedAt: numb
   if (agoMs === undefined) return now;
   const at = now - agoMs + COARSE_MS;
   return at >= lookedAt && at <= now ? at : now;
+}
+
+/**
+ * A look that found nothing: the kernel stamps a FIFO's write once its data is readable, so a beat
+ * read at the last look may carry its time only now. That time, if it is later than the last beat
+ * counted (and not in the future); else undefined.
+ */
+export function lateStampAt(now: number, agoMs: number | undefined, lastBeatAt: number): number | undefined {
+  if (agoMs === undefined) return undefined;
+  const at = Math.min(now, now - agoMs + COARSE_MS);
+  return at > lastBeatAt + CLOCK_STEP_MS ? at : undefined;
 }
 
 /** When to look at a hushed pipe next: at the deadline, and never more than LOOK_MS after the last look. */

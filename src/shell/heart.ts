@@ -236,6 +236,7 @@ class HeartOnFirstWords implements Heart {
       stamped: channel.stamped,
       hush: () => channel.hush(),
       look: () => channel.look(),
+      writtenAgoMs: () => channel.writtenAgoMs(),
       listen: () => channel.listen(),
     };
     const heart = beatingHeart({ ...this.#options, channel: relay }, this.#startedAt);

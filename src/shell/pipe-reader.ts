@@ -13,7 +13,7 @@ import { writtenAgoMs } from './stamped-pipe.js';
 
 /**
  * Sees `length` bytes of `chunk`, during the call only: the buffer is read into again after it.
- * `agoMs`, in a hushed pipe's look: how long before the look the last of its bytes was written.
+ * `agoMs`, in a hushed pipe's look: how long before the read the pipe was last written to.
  */
 export type TakeChunk = (chunk: Buffer, length: number, agoMs?: number) => void;
 
@@ -33,6 +33,8 @@ export interface ChildPipe {
   hush(): void;
   /** Reads what is there now; a hushed pipe's chunks come with how long ago the last write was. */
   look(): void;
+  /** How long ago the pipe was last written to (a stamped pipe only; else undefined). */
+  writtenAgoMs(): number | undefined;
   /** A wake-up per write again, and what came while hushed is read now. */
   listen(): void;
 }
@@ -105,8 +107,11 @@ class NativePipe implements ChildPipe {
   }
 
   look(): void {
-    // The time first: what the reads below find was written before it, but for a write racing them.
-    this.drain(this.#hushed ? writtenAgoMs(this.#fd) : undefined);
+    this.drain(this.#hushed);
+  }
+
+  writtenAgoMs(): number | undefined {
+    return this.stamped && !this.#closed ? writtenAgoMs(this.#fd) : undefined;
   }
 
   listen(): void {
@@ -119,23 +124,26 @@ class NativePipe implements ChildPipe {
   }
 
   /** Reads until the pipe would block; a batch at most, then the rest on the next loop turn. */
-  drain(agoMs?: number): void {
+  /** `stamped`: each chunk comes with the pipe's time, read after the chunk (see #drain). */
+  drain(stamped = false): void {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      this.#drain(agoMs);
+      this.#drain(stamped);
     } finally {
       this.#draining = false;
     }
   }
 
-  #drain(agoMs: number | undefined): void {
+  #drain(stamped: boolean): void {
     const take = this.#take;
     if (this.#closed || take === undefined) return;
     for (let count = 0; count < BATCH; count++) {
       const got = readInto(this.#fd, shared);
       if (got > 0) {
-        take(shared, got, agoMs);
+        // The time after the read: the kernel stamps a FIFO's write once its data is readable, so
+        // a time read before could be the write before it. One written since only counts late.
+        take(shared, got, stamped ? writtenAgoMs(this.#fd) : undefined);
         if (this.#closed) return;
         // A look that found less than a buffer has read all there was; an end comes with listen().
         if (this.#hushed && got < shared.length) return;
@@ -228,6 +236,7 @@ export function streamPipe(stream: Readable): ChildPipe {
     stamped: false,
     hush: () => {},
     look: () => {},
+    writtenAgoMs: () => undefined,
     listen: () => {},
   };
 }

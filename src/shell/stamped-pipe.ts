@@ -79,6 +79,8 @@ function ours(read: Stats, write: Stats): boolean {
   return read.isFIFO() && read.uid === (process.geteuid?.() ?? read.uid) && read.ino === write.ino && read.dev === write.dev;
 }
 
+/** The most names a sweep looks at. */
+const SWEEP_MAX = 256;
 /** A name this module makes: keepalive-PID-N.fifo. */
 const NAME = /^keepalive-(\d+)-\d+\.fifo$/;
 
@@ -95,7 +97,11 @@ function sweep(): void {
   } catch {
     return;
   }
+  // Another user can plant names by the thousand: a first spawn looks at a few hundred at most.
+  let looked = 0;
   for (const name of names) {
+    if (!name.startsWith('keepalive-')) continue;
+    if (++looked > SWEEP_MAX) break;
     const pid = Number(NAME.exec(name)?.[1] ?? Number.NaN);
     if (!(pid > 0) || pid === process.pid || running(pid)) continue;
     const path = `${DIRECTORY}/${name}`;

@@ -4,7 +4,7 @@
 // A pipe that keeps its last write's time is hushed while the child only beats (core/hush.ts): the
 // timer then reads it, and the beats cost no wake-up of their own.
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
-import { lookAt, mayHush, mustListen, writtenAt, type Chunk } from '../core/hush.js';
+import { clockStepped, lateStampAt, lookAt, mayHush, mustListen, writtenAt, type Chunk } from '../core/hush.js';
 import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
 import type { ChildPipe } from './pipe-reader.js';
@@ -73,6 +73,10 @@ export function watchChild(options: {
   let lookedAt = startedAt;
   /** ... and found empty: what a look finds was written after it. */
   let emptyAt = startedAt;
+  /** The wall clock minus the monotonic one at the last look: the FIFO's times are the wall clock's. */
+  let wallOffset = 0;
+  /** The wall clock stepped since the last look: what this look finds is dated now. */
+  let stepped = false;
   /** The pipe's chunk being read (one object: no allocation per beat), and when the one before came. */
   const chunk: Chunk = { at: 0, beatsOnly: true, bytes: 0 };
   let previousChunkAt = Number.NEGATIVE_INFINITY;
@@ -105,7 +109,7 @@ export function watchChild(options: {
 
   const channel = readNotifyChannel(pipe, {
     begin(bytes, agoMs) {
-      chunkAt = agoMs === undefined ? now() : writtenAt(now(), agoMs, emptyAt);
+      chunkAt = agoMs === undefined || stepped ? now() : writtenAt(now(), agoMs, emptyAt);
       chunk.at = chunkAt;
       chunk.beatsOnly = true;
       chunk.bytes = bytes;
@@ -147,6 +151,7 @@ export function watchChild(options: {
     } else if (canHush() && mayHush(chunk, previousChunkAt)) {
       hushed = true;
       lookedAt = emptyAt = now();
+      wallOffset = Date.now() - lookedAt;
       pipe?.hush();
       arm();
     }
@@ -168,9 +173,22 @@ export function watchChild(options: {
   function look(): void {
     const before = chunksRead;
     lookedAt = now();
+    const offset = Date.now() - lookedAt;
+    stepped = clockStepped(wallOffset, offset);
+    wallOffset = offset;
     pipe?.look();
+    if (chunksRead === before) {
+      if (!stepped) lateStamp();
+      listen();
+    }
     emptyAt = lookedAt;
-    if (chunksRead === before) listen();
+  }
+
+  /** A beat read at the last look whose stamp came after that look read it counts at its stamp. */
+  function lateStamp(): void {
+    settle();
+    const at = lateStampAt(now(), pipe?.writtenAgoMs(), state.lastBeatAt);
+    if (at !== undefined) state = observe(config, state, BEAT, at);
   }
 
   function arm(): void {

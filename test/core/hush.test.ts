@@ -1,7 +1,7 @@
 // When a beating child's pipe is hushed, and how a look dates what it finds: pure, so properties.
 import test from 'ava';
 import fc from 'fast-check';
-import { HUSH_MAX_BYTES, LOOK_MS, lookAt, mayHush, mustListen, writtenAt } from '../../src/core/hush.js';
+import { clockStepped, HUSH_MAX_BYTES, lateStampAt, LOOK_MS, lookAt, mayHush, mustListen, writtenAt } from '../../src/core/hush.js';
 
 test('a look dates the bytes within [last empty look, now]: never before the look that found the pipe empty, never after now', (t) => {
   fc.assert(
@@ -33,6 +33,10 @@ test('only small chunks of beats, coming faster than a look, hush the pipe; anyt
   t.false(mayHush(beats, Number.NEGATIVE_INFINITY), 'the first chunk: no pace known yet');
   t.false(mayHush({ ...beats, beatsOnly: false }, 700));
   t.false(mayHush({ ...beats, bytes: HUSH_MAX_BYTES + 1 }, 700));
+  // The pace: 100 bytes a millisecond would pile up 100 KB in a look; 11 bytes every 10 ms, 1.1 KB.
+  t.false(mayHush({ ...beats, bytes: 100 }, 999));
+  t.true(mayHush({ ...beats, bytes: 11 }, 990));
+  t.false(mayHush({ ...beats, bytes: 50 }, 990));
   t.false(mustListen(beats));
   t.true(mustListen({ ...beats, beatsOnly: false }));
   t.true(mustListen({ ...beats, bytes: HUSH_MAX_BYTES + 1 }));
@@ -46,4 +50,25 @@ test('the next look is at the deadline, and no later than a look after the last 
     }),
   );
   t.pass();
+});
+
+test('a wall clock that moved against the monotonic one by more than NTP\'s slewing can is a step', (t) => {
+  t.false(clockStepped(1000, 1001.5));
+  t.true(clockStepped(1000, 1800));
+  t.true(clockStepped(1000, 200));
+});
+
+test('a look that found nothing counts a late stamp only when it is later than the last beat counted, never in the future', (t) => {
+  // Stamped 200 ms before a look at 10,000, after a last beat counted at 9,500: counted at 9,810.
+  t.is(lateStampAt(10_000, 200, 9500), 9810);
+  // The stamp of the beat already counted (at 9,810): nothing new.
+  t.is(lateStampAt(10_000, 200, 9810), undefined);
+  t.is(lateStampAt(10_000, 5, 9500), 10_000);
+  t.is(lateStampAt(10_000, undefined, 9500), undefined);
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e9, noNaN: true }), (now, ago, last) => {
+      const at = lateStampAt(now, ago, last);
+      return at === undefined || (at > last && at <= now);
+    }),
+  );
 });

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Keepalive } from '../helpers/keepalive.js';
+import { fixture, Keepalive } from '../helpers/keepalive.js';
 
 const O_ASYNC = 0o20000;
 /** Generous: the machine is small and shared. */
@@ -104,4 +104,14 @@ test('a hushed child\'s MAINPID= just before its exit is taken: the run follows 
   await keepalive.stderr.next(new RegExp(`exited with code 0 after handing over; \\w+\\[${service}\\] \\(MAINPID\\) runs on$`));
   process.kill(Number(service), 'SIGTERM');
   t.is((await keepalive.ended).status, 143, keepalive.stderr.text);
+});
+
+test('a child beating at 500 KB/s is never hushed: its writes do not wait for a look', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '1s', '--', 'node', fixture('fast-beater.mjs')]);
+  const [, longest] = (await keepalive.stdout.next(/^longest write (\d+)$/)) as string[];
+  // Hushed, the pipe would fill in about 130 ms and the child wait up to the next look.
+  t.true(Number(longest) < 400, `its longest write took ${longest} ms`);
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
 });
