@@ -3,9 +3,10 @@
 // steadily beating child's pipe unread and still know, at its deadline, when the last beat came
 // (pipe-reader.ts's hush). The FIFO is opened at both ends and unlinked at once: from then on it is
 // a pipe no one else can open. Where there is no tmpfs at /dev/shm, the caller takes a plain pipe.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, statfsSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, statfsSync, type Stats } from 'node:fs';
 import { decimal } from '../core/decimal.js';
 import { loadLibc } from './native.js';
+import { checkDirectory, removeIfOurs } from './safe-files.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const EEXIST = 17;
@@ -47,11 +48,7 @@ export function stampedPipe(): [read: number, write: number] | undefined {
       return undefined;
     }
     const ends = openBoth(path);
-    try {
-      unlinkSync(path);
-    } catch {
-      // Not there any more: nothing to remove.
-    }
+    removeIfOurs(path, ownFifo);
     return ends;
   }
   return undefined;
@@ -65,7 +62,8 @@ function openBoth(path: string): [read: number, write: number] | undefined {
     // The read end first: a FIFO's write end opens at once only while a reader is there.
     read = openSync(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
     write = openSync(path, O_WRONLY | O_NOFOLLOW);
-    if (ours(fstatSync(read), fstatSync(write))) return [read, write];
+    const stats = fstatSync(read);
+    if (ownFifo(stats) && sameFile(stats, fstatSync(write))) return [read, write];
   } catch {
     // Gone or replaced between mkfifo and open: a plain pipe instead.
   }
@@ -74,9 +72,13 @@ function openBoth(path: string): [read: number, write: number] | undefined {
   return undefined;
 }
 
-/** The FIFO keepalive made: a FIFO, its owner keepalive's user, both ends one inode. */
-function ours(read: Stats, write: Stats): boolean {
-  return read.isFIFO() && read.uid === (process.geteuid?.() ?? read.uid) && read.ino === write.ino && read.dev === write.dev;
+/** A FIFO of keepalive's own user: one it made, in a directory where no one else can put one under its name. */
+function ownFifo(stats: Stats): boolean {
+  return stats.isFIFO() && stats.uid === (process.geteuid?.() ?? stats.uid);
+}
+
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
 }
 
 /** The most names a sweep looks at. */
@@ -90,7 +92,6 @@ const NAME = /^keepalive-(\d+)-\d+\.fifo$/;
  * file, a symlink, a name whose pid runs (in the sticky directory, only this user can remove its own).
  */
 function sweep(): void {
-  const uid = process.geteuid?.();
   let names: string[];
   try {
     names = readdirSync(DIRECTORY);
@@ -104,13 +105,7 @@ function sweep(): void {
     if (++looked > SWEEP_MAX) break;
     const pid = Number(NAME.exec(name)?.[1] ?? Number.NaN);
     if (!(pid > 0) || pid === process.pid || running(pid)) continue;
-    const path = `${DIRECTORY}/${name}`;
-    try {
-      const stat = lstatSync(path);
-      if (stat.isFIFO() && stat.uid === uid) unlinkSync(path);
-    } catch {
-      // Gone meanwhile.
-    }
+    removeIfOurs(`${DIRECTORY}/${name}`, ownFifo);
   }
 }
 
@@ -124,15 +119,14 @@ function running(pid: number): boolean {
 }
 
 /**
- * A tmpfs, owned by root or this user, and sticky if others may write to it: there, no one else can
+ * A tmpfs that passes as a pidfile's directory does (safe-files.ts's checkDirectory: it and every
+ * step above it keepalive's user's or root's, sticky if others may write): there, no one else can
  * remove or replace a name keepalive made between its mkfifo and its unlink.
  */
 function isSafeTmpfs(directory: string): boolean {
   try {
-    const { mode, uid } = statSync(directory);
-    const owner = uid === 0 || uid === process.geteuid?.();
-    const sticky = (mode & 0o1000) !== 0 || (mode & 0o022) === 0;
-    return owner && sticky && statfsSync(directory).type === TMPFS_MAGIC;
+    checkDirectory(directory);
+    return statfsSync(directory).type === TMPFS_MAGIC;
   } catch {
     return false;
   }
