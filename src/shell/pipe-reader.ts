@@ -162,9 +162,8 @@ class NativePipe implements ChildPipe {
       if (this.#ringing || this.#hushed) return;
       this.#ring(true);
     }
-    // A flood: no signal for each of its writes; the loop's other work gets its turn first. A
-    // hushed pipe that floods is read as it comes again.
-    this.#hushed = false;
+    // A flood: no signal for each of its writes; the loop's other work gets its turn first. (A
+    // hushed pipe gets here only through full buffers, and the watchdog makes such a one listen.)
     this.#ring(false);
     if (this.#later) return;
     this.#later = true;
