@@ -58,8 +58,13 @@ export function mustListen(chunk: Chunk): boolean {
  */
 export function writtenAt(now: number, agoMs: number | undefined, lookedAt: number): number {
   if (agoMs === undefined) return now;
-  const at = now - agoMs + COARSE_MS;
+  const at = stampAt(now, agoMs);
   return at >= lookedAt && at <= now ? at : now;
+}
+
+/** The FIFO's stamp `agoMs` before `now`, on the monotonic clock, a coarse tick late. */
+function stampAt(now: number, agoMs: number): number {
+  return now - agoMs + COARSE_MS;
 }
 
 /**
@@ -69,7 +74,7 @@ export function writtenAt(now: number, agoMs: number | undefined, lookedAt: numb
  */
 export function lateStampAt(now: number, agoMs: number | undefined, lastBeatAt: number): number | undefined {
   if (agoMs === undefined) return undefined;
-  const at = Math.min(now, now - agoMs + COARSE_MS);
+  const at = Math.min(now, stampAt(now, agoMs));
   return at > lastBeatAt + CLOCK_STEP_MS ? at : undefined;
 }
 
