@@ -4,7 +4,7 @@
 //   FILE.lock     empty; flock(2)ed by the supervisor for its whole life (0600)
 //   FILE.restart  a pending `keepalive restart` request (0600), removed when served
 //   FILE.stop     a pending `keepalive stop` request (0600), removed when served
-import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   boundRecord,
@@ -14,6 +14,7 @@ import {
   type InstanceRecord,
   type Verdict,
 } from '../core/instance-state.js';
+import { flockHolders } from '../core/lock-holders.js';
 import { tryLockExclusive } from '../shell/native.js';
 import { bootId, processFacts } from '../shell/proc.js';
 import { checkDirectory, checkRecordFile, checkRecordFiles, readTrustedFile, removeIfOurs, writeAtomically } from '../shell/safe-files.js';
@@ -139,9 +140,25 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     record,
     ...(parsed && !parsed.ok ? { recordProblem: parsed.problem } : {}),
     supervisor: pid === undefined ? undefined : processFacts(pid),
+    lockHolders: pid === undefined ? [] : lockHolders(paths.lock),
     bootId: bootId(),
   });
   return { paths, verdict };
+}
+
+/** Who holds FILE.lock now, as the kernel says (any user may ask); undefined if it cannot tell. */
+function lockHolders(path: string): number[] | undefined {
+  let inode: string;
+  try {
+    inode = lstatSync(path, { bigint: true }).ino.toString();
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : undefined;
+  }
+  try {
+    return flockHolders(readFileSync('/proc/locks', 'utf8'), inode);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes FILE.state, every field bounded, so that it always reads back. */

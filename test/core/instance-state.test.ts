@@ -1,28 +1,24 @@
 // Who owns a pidfile, from facts alone: no file, no process, no clock.
 import test from 'ava';
+import fc from 'fast-check';
 import {
   boundRecord,
-  isKeepaliveFor,
   judgeInstance,
   parsePid,
   parseRecord,
   parseStat,
   type InstanceRecord,
   type ProcessFacts,
+  type InstanceFacts,
   type ProcStat,
 } from '../../src/core/instance-state.js';
 import { leftoverProcesses, type Candidate } from '../../src/core/leftover-trees.js';
 
 const PIDFILE = '/run/app.pid';
 const BOOT = '3f1e0c1a-0000-4000-8000-000000000001';
-const KEEPALIVE_ARGV = ['/usr/bin/node', '/opt/keepalive/build/src/cli.js', '--pidfile', PIDFILE, '--', 'node', 'app.js'];
 
 const stat = (startTime: number, more: Partial<ProcStat> = {}): ProcStat => ({ state: 'S', ppid: 1, pgid: 1, sid: 1, startTime, ...more });
-const alive = (startTime: number, argv?: string[], more: Partial<ProcStat> = {}): ProcessFacts => ({
-  exists: true,
-  stat: stat(startTime, more),
-  ...(argv ? { argv } : {}),
-});
+const alive = (startTime: number, more: Partial<ProcStat> = {}): ProcessFacts => ({ exists: true, stat: stat(startTime, more) });
 const GONE: ProcessFacts = { exists: false };
 
 const candidate = (pid: number, startTime: number, keepalivePid: number | undefined, more: Partial<ProcStat> = {}): Candidate => ({
@@ -75,51 +71,47 @@ test('a state file is accepted only as a version 1 record with a supervisor iden
   }
 });
 
-test('a keepalive for this pidfile: its script, and --pidfile naming the same file', (t) => {
-  t.true(isKeepaliveFor(KEEPALIVE_ARGV, '/', PIDFILE));
-  t.true(isKeepaliveFor(['node', '/usr/local/bin/keepalive', `--pidfile=${PIDFILE}`, 'sleep', '1'], undefined, PIDFILE));
-  t.true(isKeepaliveFor(['node', 'cli.js', '--pidfile', 'app.pid', '--', 'x'], '/run', PIDFILE), 'relative to its cwd');
-  t.true(isKeepaliveFor(['node', 'cli.js', '--pidfile', './app.pid'], undefined, PIDFILE), 'relative, cwd unreadable');
-  t.false(isKeepaliveFor(['node', 'cli.js', '--pidfile', 'app.pid'], '/tmp', PIDFILE), 'another directory');
-  t.false(isKeepaliveFor(['node', 'cli.js', '--pidfile', '/run/other.pid'], '/', PIDFILE));
-  t.false(isKeepaliveFor(['sleep', '1000'], '/', PIDFILE), 'another program');
-  t.false(isKeepaliveFor(['node', 'server.js', '--pidfile', PIDFILE], '/', PIDFILE), 'another program with the same flag');
-  t.false(isKeepaliveFor(['node', 'cli.js', '--', 'app', '--pidfile', PIDFILE], '/', PIDFILE), "the child's arguments do not count");
+/** The facts of FILE with the record above, its supervisor alive and holding FILE.lock. */
+const facts = (more: Partial<InstanceFacts> = {}): InstanceFacts => ({
+  pidfile: PIDFILE,
+  bootId: BOOT,
+  pidText: '100\n',
+  record: record(),
+  supervisor: alive(5000),
+  lockHolders: [100],
+  ...more,
 });
 
 test('no pidfile and no state: absent', (t) => {
-  t.deepEqual(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: undefined, record: undefined, supervisor: undefined }), { kind: 'absent' });
+  t.deepEqual(judgeInstance(facts({ pidText: undefined, record: undefined, supervisor: undefined, lockHolders: [] })), { kind: 'absent' });
 });
 
-test('the recorded supervisor alive with its start time and command line: running', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
-  t.like(verdict, { kind: 'running', pid: 100 });
+test('the recorded supervisor alive with its start time, holding FILE.lock: running, whatever its name', (t) => {
+  t.like(judgeInstance(facts()), { kind: 'running', pid: 100 });
+  t.like(judgeInstance(facts({ lockHolders: [7, 100] })), { kind: 'running', pid: 100 }, 'a lock line of another process beside it');
 });
 
-test('stale: a dead pid, a zombie, a reused pid, another program, an empty pidfile', (t) => {
-  const judge = (supervisor: ProcessFacts | undefined, pidText = '100\n', withRecord = true) =>
-    judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText, record: withRecord ? record() : undefined, supervisor });
-  t.like(judge(GONE), { kind: 'stale', reason: 'dead', pid: 100 });
-  t.like(judge(alive(5000, KEEPALIVE_ARGV, { state: 'Z' })), { kind: 'stale', reason: 'dead' });
-  t.like(judge(alive(9999, KEEPALIVE_ARGV)), { kind: 'stale', reason: 'reused' }, 'same pid, later start: another process');
-  t.like(judge(alive(9999, ['sleep', '1000']), '100\n', false), { kind: 'stale', reason: 'not-keepalive' }, 'no record: the command line decides');
-  t.like(judge(undefined, '\n', false), { kind: 'stale', reason: 'empty', pid: undefined });
+test('stale: a dead pid, a zombie, a reused pid, a pid that does not hold the lock, an empty pidfile', (t) => {
+  t.like(judgeInstance(facts({ supervisor: GONE, lockHolders: [] })), { kind: 'stale', reason: 'dead', pid: 100 });
+  t.like(judgeInstance(facts({ supervisor: alive(5000, { state: 'Z' }) })), { kind: 'stale', reason: 'dead' });
+  t.like(judgeInstance(facts({ supervisor: alive(9999) })), { kind: 'stale', reason: 'reused' }, 'same pid, later start: another process, even holding the lock');
+  t.like(judgeInstance(facts({ record: undefined, lockHolders: [] })), { kind: 'stale', reason: 'not-keepalive' }, 'no record: the lock decides');
+  t.like(judgeInstance(facts({ pidText: '\n', record: undefined, supervisor: undefined, lockHolders: [] })), { kind: 'stale', reason: 'empty', pid: undefined });
 });
 
 test("files that are not keepalive's are never taken over: unknown", (t) => {
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: 'my notes\n', record: undefined, supervisor: undefined }), {
+  t.like(judgeInstance(facts({ pidText: 'my notes\n', record: undefined, supervisor: undefined, lockHolders: [] })), {
     kind: 'unknown',
     problem: 'it holds no pid: not a pidfile?',
   });
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: undefined, recordProblem: 'not JSON', supervisor: alive(5000, KEEPALIVE_ARGV) }), {
+  t.like(judgeInstance(facts({ record: undefined, recordProblem: 'not JSON' })), {
     kind: 'unknown',
     problem: "the state file beside it is not keepalive's (not JSON)",
   });
 });
 
 test('a record from an earlier boot is stale, whatever now runs under its pid and start time', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: 'another-boot', pidText: '100\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
-  t.like(verdict, { kind: 'stale', reason: 'rebooted', pid: 100 });
+  t.like(judgeInstance(facts({ bootId: 'another-boot' })), { kind: 'stale', reason: 'rebooted', pid: 100 });
   const leftovers = leftoverProcesses({
     bootId: 'another-boot',
     record: record(),
@@ -131,26 +123,47 @@ test('a record from an earlier boot is stale, whatever now runs under its pid an
   t.deepEqual(leftovers, { proven: [], unproven: [] }, 'nothing from an earlier boot runs: its numbers may name anything now');
 });
 
-test('with a record, its pid and start time are not enough: the process must be a keepalive for this FILE', (t) => {
-  const judge = (supervisor: ProcessFacts) => judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record(), supervisor });
-  t.like(judge(alive(5000, KEEPALIVE_ARGV)), { kind: 'running', pid: 100 });
-  t.like(judge(alive(5000, ['/usr/sbin/sshd', '-D'])), { kind: 'stale', reason: 'not-keepalive', pid: 100 }, 'a live unrelated process named as the supervisor');
-  t.like(judge(alive(5000, ['node', 'cli.js', '--pidfile', '/run/other.pid'])), { kind: 'stale', reason: 'not-keepalive' }, 'a keepalive for another FILE');
-  t.like(judge(alive(5000)), { kind: 'unknown', pid: 100 }, 'no command line to prove it by');
-  t.like(judge(alive(5000, [])), { kind: 'stale', reason: 'not-keepalive' }, 'an empty one (a kernel thread) is proof enough that it is not keepalive');
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record({ pidfile: '/run/other.pid' }), supervisor: alive(5000, KEEPALIVE_ARGV) }), {
+test('with a record, its pid and start time are not enough: the process must hold FILE.lock', (t) => {
+  t.like(judgeInstance(facts({ lockHolders: [] })), { kind: 'stale', reason: 'not-keepalive', pid: 100 }, 'a live process named as the supervisor, no one holding the lock');
+  t.like(judgeInstance(facts({ lockHolders: [4321] })), { kind: 'stale', reason: 'not-keepalive' }, 'another process holds it (a keepalive taking FILE over)');
+  t.like(judgeInstance(facts({ lockHolders: undefined })), { kind: 'unknown', pid: 100, problem: `cannot read /proc/locks to prove that pid 100 holds ${PIDFILE}.lock` });
+  t.like(judgeInstance(facts({ record: record({ pidfile: '/run/other.pid' }) })), {
     kind: 'unknown',
     problem: 'the state file beside it is for another pidfile (/run/other.pid)',
   });
 });
 
-test('a live pid with neither a state file nor a readable command line: unknown', (t) => {
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100', record: undefined, supervisor: alive(5000) }), { kind: 'unknown', pid: 100 });
+test('a pidfile alone, naming the holder of FILE.lock: running; naming anyone else: stale', (t) => {
+  t.like(judgeInstance(facts({ record: undefined })), { kind: 'running', pid: 100, record: undefined });
+  t.like(judgeInstance(facts({ record: undefined, lockHolders: [4321] })), { kind: 'stale', reason: 'not-keepalive', pid: 100 });
 });
 
 test('the record is the supervisor’s own word: it wins over the pidfile', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '999\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
-  t.like(verdict, { kind: 'running', pid: 100 });
+  t.like(judgeInstance(facts({ pidText: '999\n', lockHolders: [999, 100] })), { kind: 'running', pid: 100 });
+});
+
+test('running only for the live holder of FILE.lock with the recorded start time and boot', (t) => {
+  const facts_ = fc.record({
+    pidText: fc.option(fc.constantFrom('100\n', '999\n', '\n', 'x'), { nil: undefined }),
+    record: fc.option(fc.record({ startTime: fc.constantFrom(5000, 6000), bootId: fc.constantFrom(BOOT, 'other'), pidfile: fc.constantFrom(PIDFILE, '/run/other.pid') }), { nil: undefined }),
+    supervisor: fc.option(fc.oneof(fc.constant(GONE), fc.record({ startTime: fc.constantFrom(5000, 6000), state: fc.constantFrom('S', 'R', 'Z') }).map(({ startTime, state }) => alive(startTime, { state }))), { nil: undefined }),
+    lockHolders: fc.option(fc.subarray([100, 999, 4321]), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(facts_, (drawn) => {
+      const written = drawn.record && record({ pidfile: drawn.record.pidfile, bootId: drawn.record.bootId, supervisor: { pid: 100, startTime: drawn.record.startTime } });
+      const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: drawn.pidText, record: written, supervisor: drawn.supervisor, lockHolders: drawn.lockHolders });
+      if (verdict.kind !== 'running') return;
+      const { supervisor } = drawn;
+      if (!supervisor?.exists) throw new Error('running without a live process');
+      if (supervisor.stat.state === 'Z') throw new Error('running: a zombie');
+      if (!drawn.lockHolders?.includes(verdict.pid)) throw new Error(`running: pid ${verdict.pid} does not hold the lock`);
+      if (written && (written.bootId !== BOOT || written.supervisor.startTime !== supervisor.stat.startTime || written.pidfile !== PIDFILE)) {
+        throw new Error('running against the record');
+      }
+    }),
+  );
+  t.pass();
 });
 
 test('every field a record holds is bounded, so that it always reads back', (t) => {
