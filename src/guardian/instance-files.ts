@@ -4,8 +4,8 @@
 //   FILE.lock     empty; flock(2)ed by the supervisor for its whole life (0600)
 //   FILE.restart  a pending `keepalive restart` request (0600), removed when served
 //   FILE.stop     a pending `keepalive stop` request (0600), removed when served
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   boundRecord,
   judgeInstance,
@@ -140,22 +140,48 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     record,
     ...(parsed && !parsed.ok ? { recordProblem: parsed.problem } : {}),
     supervisor: pid === undefined ? undefined : processFacts(pid),
-    lockHolders: pid === undefined ? [] : lockHolders(paths.lock),
+    lockHolders: pid === undefined ? [] : lockHolders(paths, pid),
     bootId: bootId(),
   });
   return { paths, verdict };
 }
 
 /** Who holds FILE.lock now, as the kernel says (any user may ask); undefined if it cannot tell. */
-function lockHolders(path: string): number[] | undefined {
-  let inode: string;
+function lockHolders(paths: InstancePaths, pid: number): number[] | undefined {
+  let inode: string | undefined;
   try {
-    inode = lstatSync(path, { bigint: true }).ino.toString();
+    inode = lstatSync(paths.lock, { bigint: true }).ino.toString();
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : undefined;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
+  let holders: number[];
   try {
-    return flockHolders(readFileSync('/proc/locks', 'utf8'), inode);
+    holders = inode === undefined ? [] : flockHolders(readFileSync('/proc/locks', 'utf8'), inode);
+  } catch {
+    return undefined;
+  }
+  return holders.includes(pid) || !holdsRemovedLock(pid, paths) ? holders : [...holders, pid];
+}
+
+/**
+ * Whether `pid` still holds the FILE.lock someone removed under it: the supervisor then still owns
+ * FILE, and a second one must not start. Only root and its own user can see its descriptors.
+ */
+function holdsRemovedLock(pid: number, paths: InstancePaths): boolean {
+  const removed = attempt(() => `${join(realpathSync(paths.directory), basename(paths.lock))} (deleted)`);
+  const fds = `/proc/${pid}/fd`;
+  for (const fd of attempt(() => readdirSync(fds)) ?? []) {
+    if (removed === undefined || attempt(() => readlinkSync(`${fds}/${fd}`)) !== removed) continue;
+    const inode = attempt(() => statSync(`${fds}/${fd}`, { bigint: true }).ino.toString());
+    const held = attempt(() => readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    if (inode !== undefined && held !== undefined && flockHolders(held, inode).includes(pid)) return true;
+  }
+  return false;
+}
+
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
   } catch {
     return undefined;
   }

@@ -48,11 +48,14 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       early.remove();
       return { kind: 'running', pid: pidOf(paths) };
     }
-    // We hold FILE.lock now, so no other process is its holder: the verdict is never 'running'.
     const { verdict } = viewInstance(paths);
-    if (verdict.kind === 'unknown' || verdict.kind === 'running') {
-      throw new InstanceError(`cannot take ${paths.pidfile}: ${verdict.kind === 'unknown' ? verdict.problem : `pid ${verdict.pid} holds it too`}`);
+    if (verdict.kind === 'running') {
+      // Someone removed FILE.lock under a live supervisor, which still holds the removed one: it owns FILE.
+      lock.release(false);
+      early.remove();
+      return { kind: 'running', pid: verdict.pid };
     }
+    if (verdict.kind === 'unknown') throw new InstanceError(`cannot take ${paths.pidfile}: ${verdict.problem}`);
 
     const self = { pid: process.pid, startTime: ownStartTime() };
     const record = newRecord(paths, self, options);
