@@ -180,8 +180,13 @@ export function judgeInstance(facts: InstanceFacts): Verdict {
   }
   // Only keepalive takes FILE.lock, and the kernel names its holder whatever the program is called:
   // a pid that does not hold it is not FILE's supervisor, whatever the files say.
-  if (facts.lockHolders === undefined) return { kind: 'unknown', pid, problem: `cannot read /proc/locks to prove that pid ${pid} holds ${facts.pidfile}.lock` };
-  if (!facts.lockHolders.includes(pid)) return { kind: 'stale', pid, reason: 'not-keepalive', record };
+  if (facts.lockHolders === undefined) {
+    const problem = `cannot read /proc/locks to prove that pid ${pid} holds ${facts.pidfile}.lock`;
+    return { kind: 'unknown', pid, problem };
+  }
+  if (!facts.lockHolders.includes(pid)) {
+    return { kind: 'stale', pid, reason: 'not-keepalive', record };
+  }
   return { kind: 'running', pid, record };
 }
 

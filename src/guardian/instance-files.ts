@@ -4,7 +4,18 @@
 //   FILE.lock     empty; flock(2)ed by the supervisor for its whole life (0600)
 //   FILE.restart  a pending `keepalive restart` request (0600), removed when served
 //   FILE.stop     a pending `keepalive stop` request (0600), removed when served
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   boundRecord,
@@ -168,13 +179,16 @@ function lockHolders(paths: InstancePaths, pid: number): number[] | undefined {
  * FILE, and a second one must not start. Only root and its own user can see its descriptors.
  */
 function holdsRemovedLock(pid: number, paths: InstancePaths): boolean {
-  const removed = attempt(() => `${join(realpathSync(paths.directory), basename(paths.lock))} (deleted)`);
+  // The kernel names a removed file by its real path, with " (deleted)" after it.
+  const directory = attempt(() => realpathSync(paths.directory));
+  if (directory === undefined) return false;
+  const removed = `${join(directory, basename(paths.lock))} (deleted)`;
   const fds = `/proc/${pid}/fd`;
   for (const fd of attempt(() => readdirSync(fds)) ?? []) {
-    if (removed === undefined || attempt(() => readlinkSync(`${fds}/${fd}`)) !== removed) continue;
+    if (attempt(() => readlinkSync(`${fds}/${fd}`)) !== removed) continue;
     const inode = attempt(() => statSync(`${fds}/${fd}`, { bigint: true }).ino.toString());
-    const held = attempt(() => readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-    if (inode !== undefined && held !== undefined && flockHolders(held, inode).includes(pid)) return true;
+    const locks = attempt(() => readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    if (inode && locks && flockHolders(locks, inode).includes(pid)) return true;
   }
   return false;
 }

@@ -50,7 +50,8 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     }
     const { verdict } = viewInstance(paths);
     if (verdict.kind === 'running') {
-      // Someone removed FILE.lock under a live supervisor, which still holds the removed one: it owns FILE.
+      // Someone removed FILE.lock under a live supervisor, which still holds the removed one:
+      // it owns FILE.
       lock.release(false);
       early.remove();
       return { kind: 'running', pid: verdict.pid };

@@ -18,7 +18,10 @@ const PIDFILE = '/run/app.pid';
 const BOOT = '3f1e0c1a-0000-4000-8000-000000000001';
 
 const stat = (startTime: number, more: Partial<ProcStat> = {}): ProcStat => ({ state: 'S', ppid: 1, pgid: 1, sid: 1, startTime, ...more });
-const alive = (startTime: number, more: Partial<ProcStat> = {}): ProcessFacts => ({ exists: true, stat: stat(startTime, more) });
+const alive = (startTime: number, more: Partial<ProcStat> = {}): ProcessFacts => ({
+  exists: true,
+  stat: stat(startTime, more),
+});
 const GONE: ProcessFacts = { exists: false };
 
 const candidate = (pid: number, startTime: number, keepalivePid: number | undefined, more: Partial<ProcStat> = {}): Candidate => ({
@@ -71,47 +74,52 @@ test('a state file is accepted only as a version 1 record with a supervisor iden
   }
 });
 
-/** The facts of FILE with the record above, its supervisor alive and holding FILE.lock. */
-const facts = (more: Partial<InstanceFacts> = {}): InstanceFacts => ({
-  pidfile: PIDFILE,
-  bootId: BOOT,
-  pidText: '100\n',
-  record: record(),
-  supervisor: alive(5000),
-  lockHolders: [100],
-  ...more,
-});
+/** FILE with the record above, its supervisor alive and holding FILE.lock; judged. */
+const judge = (more: Partial<InstanceFacts> = {}) =>
+  judgeInstance({
+    pidfile: PIDFILE,
+    bootId: BOOT,
+    pidText: '100\n',
+    record: record(),
+    supervisor: alive(5000),
+    lockHolders: [100],
+    ...more,
+  });
+/** No record, no process, no lock: what a pidfile alone leaves to judge. */
+const ALONE = { record: undefined, supervisor: undefined, lockHolders: [] };
+const STALE = { kind: 'stale', reason: 'not-keepalive', pid: 100 } as const;
 
 test('no pidfile and no state: absent', (t) => {
-  t.deepEqual(judgeInstance(facts({ pidText: undefined, record: undefined, supervisor: undefined, lockHolders: [] })), { kind: 'absent' });
+  t.deepEqual(judge({ ...ALONE, pidText: undefined }), { kind: 'absent' });
 });
 
-test('the recorded supervisor alive with its start time, holding FILE.lock: running, whatever its name', (t) => {
-  t.like(judgeInstance(facts()), { kind: 'running', pid: 100 });
-  t.like(judgeInstance(facts({ lockHolders: [7, 100] })), { kind: 'running', pid: 100 }, 'a lock line of another process beside it');
+test('the recorded supervisor alive with its start time, holding FILE.lock: running', (t) => {
+  t.like(judge(), { kind: 'running', pid: 100 }, 'whatever its command line');
+  t.like(judge({ lockHolders: [7, 100] }), { kind: 'running', pid: 100 }, 'another lock beside');
 });
 
-test('stale: a dead pid, a zombie, a reused pid, a pid that does not hold the lock, an empty pidfile', (t) => {
-  t.like(judgeInstance(facts({ supervisor: GONE, lockHolders: [] })), { kind: 'stale', reason: 'dead', pid: 100 });
-  t.like(judgeInstance(facts({ supervisor: alive(5000, { state: 'Z' }) })), { kind: 'stale', reason: 'dead' });
-  t.like(judgeInstance(facts({ supervisor: alive(9999) })), { kind: 'stale', reason: 'reused' }, 'same pid, later start: another process, even holding the lock');
-  t.like(judgeInstance(facts({ record: undefined, lockHolders: [] })), { kind: 'stale', reason: 'not-keepalive' }, 'no record: the lock decides');
-  t.like(judgeInstance(facts({ pidText: '\n', record: undefined, supervisor: undefined, lockHolders: [] })), { kind: 'stale', reason: 'empty', pid: undefined });
+test('stale: a dead pid, a zombie, a reused pid, a pid without the lock, an empty pidfile', (t) => {
+  t.like(judge({ supervisor: GONE, lockHolders: [] }), { kind: 'stale', reason: 'dead', pid: 100 });
+  t.like(judge({ supervisor: alive(5000, { state: 'Z' }) }), { kind: 'stale', reason: 'dead' });
+  const reused = 'same pid, later start: another process, even holding the lock';
+  t.like(judge({ supervisor: alive(9999) }), { kind: 'stale', reason: 'reused' }, reused);
+  t.like(judge({ record: undefined, lockHolders: [] }), STALE, 'no record: the lock decides');
+  t.like(judge({ ...ALONE, pidText: '\n' }), { kind: 'stale', reason: 'empty', pid: undefined });
 });
 
 test("files that are not keepalive's are never taken over: unknown", (t) => {
-  t.like(judgeInstance(facts({ pidText: 'my notes\n', record: undefined, supervisor: undefined, lockHolders: [] })), {
+  t.like(judge({ ...ALONE, pidText: 'my notes\n' }), {
     kind: 'unknown',
     problem: 'it holds no pid: not a pidfile?',
   });
-  t.like(judgeInstance(facts({ record: undefined, recordProblem: 'not JSON' })), {
+  t.like(judge({ record: undefined, recordProblem: 'not JSON' }), {
     kind: 'unknown',
     problem: "the state file beside it is not keepalive's (not JSON)",
   });
 });
 
 test('a record from an earlier boot is stale, whatever now runs under its pid and start time', (t) => {
-  t.like(judgeInstance(facts({ bootId: 'another-boot' })), { kind: 'stale', reason: 'rebooted', pid: 100 });
+  t.like(judge({ bootId: 'another-boot' }), { kind: 'stale', reason: 'rebooted', pid: 100 });
   const leftovers = leftoverProcesses({
     bootId: 'another-boot',
     record: record(),
@@ -123,44 +131,59 @@ test('a record from an earlier boot is stale, whatever now runs under its pid an
   t.deepEqual(leftovers, { proven: [], unproven: [] }, 'nothing from an earlier boot runs: its numbers may name anything now');
 });
 
-test('with a record, its pid and start time are not enough: the process must hold FILE.lock', (t) => {
-  t.like(judgeInstance(facts({ lockHolders: [] })), { kind: 'stale', reason: 'not-keepalive', pid: 100 }, 'a live process named as the supervisor, no one holding the lock');
-  t.like(judgeInstance(facts({ lockHolders: [4321] })), { kind: 'stale', reason: 'not-keepalive' }, 'another process holds it (a keepalive taking FILE over)');
-  t.like(judgeInstance(facts({ lockHolders: undefined })), { kind: 'unknown', pid: 100, problem: `cannot read /proc/locks to prove that pid 100 holds ${PIDFILE}.lock` });
-  t.like(judgeInstance(facts({ record: record({ pidfile: '/run/other.pid' }) })), {
+test('with a record, its pid and start time are not enough: it must hold FILE.lock', (t) => {
+  t.like(judge({ lockHolders: [] }), STALE, 'a live process named as the supervisor, no lock held');
+  t.like(judge({ lockHolders: [4321] }), STALE, 'another holds it (a keepalive taking FILE over)');
+  t.like(judge({ lockHolders: undefined }), {
+    kind: 'unknown',
+    pid: 100,
+    problem: `cannot read /proc/locks to prove that pid 100 holds ${PIDFILE}.lock`,
+  });
+  t.like(judge({ record: record({ pidfile: '/run/other.pid' }) }), {
     kind: 'unknown',
     problem: 'the state file beside it is for another pidfile (/run/other.pid)',
   });
 });
 
 test('a pidfile alone, naming the holder of FILE.lock: running; naming anyone else: stale', (t) => {
-  t.like(judgeInstance(facts({ record: undefined })), { kind: 'running', pid: 100, record: undefined });
-  t.like(judgeInstance(facts({ record: undefined, lockHolders: [4321] })), { kind: 'stale', reason: 'not-keepalive', pid: 100 });
+  t.like(judge({ record: undefined }), { kind: 'running', pid: 100, record: undefined });
+  t.like(judge({ record: undefined, lockHolders: [4321] }), STALE);
 });
 
 test('the record is the supervisor’s own word: it wins over the pidfile', (t) => {
-  t.like(judgeInstance(facts({ pidText: '999\n', lockHolders: [999, 100] })), { kind: 'running', pid: 100 });
+  t.like(judge({ pidText: '999\n', lockHolders: [999, 100] }), { kind: 'running', pid: 100 });
 });
 
 test('running only for the live holder of FILE.lock with the recorded start time and boot', (t) => {
-  const facts_ = fc.record({
+  const startTime = fc.constantFrom(5000, 6000);
+  const written = fc.record({
+    startTime,
+    bootId: fc.constantFrom(BOOT, 'other'),
+    pidfile: fc.constantFrom(PIDFILE, '/run/other.pid'),
+  });
+  const state = fc.constantFrom('S', 'R', 'Z');
+  const live = fc.tuple(startTime, state).map(([at, is]) => alive(at, { state: is }));
+  const now = fc.oneof(fc.constant(GONE), live);
+  const drawn = fc.record({
     pidText: fc.option(fc.constantFrom('100\n', '999\n', '\n', 'x'), { nil: undefined }),
-    record: fc.option(fc.record({ startTime: fc.constantFrom(5000, 6000), bootId: fc.constantFrom(BOOT, 'other'), pidfile: fc.constantFrom(PIDFILE, '/run/other.pid') }), { nil: undefined }),
-    supervisor: fc.option(fc.oneof(fc.constant(GONE), fc.record({ startTime: fc.constantFrom(5000, 6000), state: fc.constantFrom('S', 'R', 'Z') }).map(({ startTime, state }) => alive(startTime, { state }))), { nil: undefined }),
+    record: fc.option(
+      written.map((at) => record({ ...at, supervisor: { pid: 100, startTime: at.startTime } })),
+      { nil: undefined },
+    ),
+    supervisor: fc.option(now, { nil: undefined }),
     lockHolders: fc.option(fc.subarray([100, 999, 4321]), { nil: undefined }),
   });
   fc.assert(
-    fc.property(facts_, (drawn) => {
-      const written = drawn.record && record({ pidfile: drawn.record.pidfile, bootId: drawn.record.bootId, supervisor: { pid: 100, startTime: drawn.record.startTime } });
-      const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: drawn.pidText, record: written, supervisor: drawn.supervisor, lockHolders: drawn.lockHolders });
+    fc.property(drawn, (facts) => {
+      const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, ...facts });
       if (verdict.kind !== 'running') return;
-      const { supervisor } = drawn;
-      if (!supervisor?.exists) throw new Error('running without a live process');
-      if (supervisor.stat.state === 'Z') throw new Error('running: a zombie');
-      if (!drawn.lockHolders?.includes(verdict.pid)) throw new Error(`running: pid ${verdict.pid} does not hold the lock`);
-      if (written && (written.bootId !== BOOT || written.supervisor.startTime !== supervisor.stat.startTime || written.pidfile !== PIDFILE)) {
-        throw new Error('running against the record');
-      }
+      const { supervisor, record: wrote } = facts;
+      if (!supervisor?.exists || supervisor.stat.state === 'Z') throw new Error('no live process');
+      if (!facts.lockHolders?.includes(verdict.pid)) throw new Error('no lock held');
+      if (!wrote) return;
+      const started = wrote.supervisor.startTime === supervisor.stat.startTime;
+      const writer = started && wrote.bootId === BOOT && wrote.pidfile === PIDFILE;
+      if (!writer) throw new Error('not its writer');
     }),
   );
   t.pass();

@@ -15,12 +15,13 @@ const LOCKS = [
   '',
 ].join('\n');
 
-test('the holder of an exclusive flock on the inode; not a waiter, a POSIX lock, a shared one or another inode', (t) => {
+test('an exclusive flock on the inode: not a waiter, POSIX, shared, another inode', (t) => {
   t.deepEqual(flockHolders(LOCKS, '5317489'), [4321]);
-  t.deepEqual(flockHolders(LOCKS, '147'), [4600], 'any device: stat and /proc/locks may name it differently');
+  t.deepEqual(flockHolders(LOCKS, '147'), [4600], 'any device: stat may name another one');
   t.deepEqual(flockHolders(LOCKS, '999'), []);
   t.deepEqual(flockHolders('', '5317489'), []);
-  t.deepEqual(flockHolders('garbage\n1: FLOCK\n2: FLOCK ADVISORY WRITE x fe:00:1 0 EOF\n', '1'), []);
+  const garbage = 'garbage\n1: FLOCK\n2: FLOCK ADVISORY WRITE x fe:00:1 0 EOF\n';
+  t.deepEqual(flockHolders(garbage, '1'), []);
 });
 
 test('every exclusive flock line on the inode is found, among any other lines', (t) => {
@@ -33,9 +34,15 @@ test('every exclusive flock line on the inode is found, among any other lines', 
   });
   fc.assert(
     fc.property(fc.array(line, { maxLength: 20 }), (lines) => {
-      const text = lines.map((lock, index) => `${index + 1}: ${lock.waiting ? '-> ' : ''}${lock.type}  ADVISORY  ${lock.access} ${lock.pid} fe:00:${lock.inode} 0 EOF`).join('\n');
-      const held = lines.filter((lock) => !lock.waiting && lock.type === 'FLOCK' && lock.access === 'WRITE' && lock.inode === '12').map((lock) => lock.pid);
-      t.deepEqual(flockHolders(`${text}\n`, '12'), held);
+      const text = lines.map((lock, index) => {
+        const waiting = lock.waiting ? '-> ' : '';
+        const { type, access, pid, inode } = lock;
+        return `${index + 1}: ${waiting}${type}  ADVISORY  ${access} ${pid} fe:00:${inode} 0 EOF`;
+      });
+      const holds = (lock: (typeof lines)[number]): boolean =>
+        !lock.waiting && lock.type === 'FLOCK' && lock.access === 'WRITE' && lock.inode === '12';
+      const held = lines.filter(holds).map((lock) => lock.pid);
+      t.deepEqual(flockHolders(`${text.join('\n')}\n`, '12'), held);
     }),
   );
 });

@@ -23,7 +23,9 @@ let renamed = '';
 test.before(async () => {
   home = mkdtempSync(join(tmpdir(), 'keepalive-entries-'));
   const built = join(home, 'keepalive');
-  const build = spawn(process.execPath, [BUILD_BINARY, built], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const build = spawn(process.execPath, [BUILD_BINARY, built], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   build.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const [status] = (await once(build, 'close')) as [number | null];
@@ -37,17 +39,23 @@ test.after.always(() => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-async function run(command: readonly string[], args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(command: readonly string[], args: readonly string[]): Promise<Run> {
   const started = new Keepalive(args, { command });
   const { status } = await started.ended;
   return { status, stdout: started.stdout.text, stderr: started.stderr.text };
 }
 
-/** The `sleep MARKER` processes: the child, not the supervisor whose arguments hold the marker too. */
+/** The `sleep MARKER` processes: the child, not the supervisor whose arguments hold it too. */
 const sleeping = (marker: string): number[] =>
   running().filter(({ argv }) => argv[0] === 'sleep' && argv[1] === marker).map(({ pid }) => pid);
 
-/** Started with --detach by `command`: status says running, restart makes a new child, stop ends both. */
+/** Started with --detach by `command`: status says running, restart restarts, stop ends it. */
 async function controlled(t: ExecutionContext, command: readonly string[]): Promise<void> {
   const marker = uniqueMarker();
   const directory = workspace(t, marker); // its teardown kills what is left under the marker
@@ -60,7 +68,12 @@ async function controlled(t: ExecutionContext, command: readonly string[]): Prom
 
   const status = await run(command, ['status', '--pidfile', pidfile]);
   t.is(status.status, 0, status.stdout + status.stderr);
-  t.regex(status.stdout, new RegExp(`^running: keepalive\\[${supervisor}\\], up [\\d.]+m?s\\nchild: sleep\\[${child}\\], up `));
+  const up = '[\\d.]+m?s';
+  const lines = [
+    `running: keepalive\\[${supervisor}\\], up ${up}`,
+    `child: sleep\\[${child}\\], up ${up}`,
+  ];
+  t.regex(status.stdout, new RegExp(`^${lines.join('\\n')}\\n`));
 
   const restart = await run(command, ['restart', '--pidfile', pidfile]);
   t.is(restart.status, 0, restart.stderr);
@@ -77,19 +90,19 @@ async function controlled(t: ExecutionContext, command: readonly string[]): Prom
   t.deepEqual(readdirSync(directory), [], 'its files removed');
 }
 
-test('started as `node build/src/bin.cjs` (the package bin): status, restart and stop act on it', async (t) => {
+test('started as `node build/src/bin.cjs` (the package bin): status, restart, stop', async (t) => {
   await controlled(t, [process.execPath, BIN]);
 });
 
-test('started as `node dist/keepalive.cjs` (the bundle): status, restart and stop act on it', async (t) => {
+test('started as `node dist/keepalive.cjs` (the bundle): status, restart, stop', async (t) => {
   await controlled(t, [process.execPath, BUNDLE]);
 });
 
-test('the single executable copied to `ka`: status, restart and stop act on it', async (t) => {
+test('the single executable copied to `ka`: status, restart, stop', async (t) => {
   await controlled(t, [renamed]);
 });
 
-test('a keepalive started as one command is controlled by another: the bin stops what `ka` started', async (t) => {
+test('one command controls what another started: the bin stops what `ka` started', async (t) => {
   const marker = uniqueMarker();
   const directory = workspace(t, marker);
   const pidfile = join(directory, 'app.pid');
@@ -97,7 +110,8 @@ test('a keepalive started as one command is controlled by another: the bin stops
   t.is(started.status, 0, started.stderr);
   const status = await run([process.execPath, BIN], ['status', '--pidfile', pidfile, '--json']);
   t.is(status.status, 0, status.stdout);
-  t.like(JSON.parse(status.stdout), { state: 'running', supervisorPid: Number(readFileSync(pidfile, 'utf8')) });
+  const supervisorPid = Number(readFileSync(pidfile, 'utf8'));
+  t.like(JSON.parse(status.stdout), { state: 'running', supervisorPid });
   const stop = await run([process.execPath, BIN], ['stop', '--pidfile', pidfile]);
   t.is(stop.status, 0, stop.stderr);
   t.deepEqual(sleeping(marker), []);

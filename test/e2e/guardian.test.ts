@@ -260,7 +260,7 @@ test.serial('a cron-like loop with random SIGKILLs: never two children, and a ch
   t.log(`${launches.length} launches, ${samples.length} samples, new child after each kill: ${recoveries.join(', ')}`);
 });
 
-test('FILE.lock removed under a live supervisor: it still owns FILE; no second child, status and stop find it', async (t) => {
+test('FILE.lock removed under a live supervisor: no second child; status, stop work', async (t) => {
   const marker = uniqueMarker();
   const directory = workspace(t, marker);
   const pidfile = join(directory, 'app.pid');
@@ -271,7 +271,9 @@ test('FILE.lock removed under a live supervisor: it still owns FILE; no second c
   const second = new Keepalive(['--pidfile', pidfile, '--', 'sleep', marker]);
   t.teardown(() => {
     // Ended even when an assertion failed first (the workspace's teardown then takes the children).
-    for (const keepalive of [second, first]) if (keepalive.process.exitCode === null) keepalive.signal('SIGKILL');
+    for (const keepalive of [second, first]) {
+      if (keepalive.process.exitCode === null) keepalive.signal('SIGKILL');
+    }
   });
   const ended = await Promise.race([second.ended, sleep(30_000, undefined, { ref: false })]);
   t.is(ended?.status, 0, `the second keepalive ends at once: ${second.stderr.text}`);

@@ -47,7 +47,12 @@ test('the state file follows spawn, exit and stop; STATUS= text shows in status;
   // ava's: it holds FILE.lock, with the start time the record gives.
   const status = await runKeepalive(['status', '--pidfile', pidfile, '--json']);
   t.is(status.status, 0, status.stdout);
-  t.like(JSON.parse(status.stdout), { state: 'running', supervisorPid: process.pid, childPid: first.pid, lastStatusText: 'serving 3 clients' });
+  t.like(JSON.parse(status.stdout), {
+    state: 'running',
+    supervisorPid: process.pid,
+    childPid: first.pid,
+    lastStatusText: 'serving 3 clients',
+  });
 
   process.kill(first.pid, 'SIGKILL');
   const [second] = (await once(supervisor, 'spawn')) as [SpawnEvent];
