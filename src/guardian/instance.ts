@@ -51,8 +51,8 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     const { verdict } = viewInstance(paths);
     if (verdict.kind === 'running') {
       // Someone removed FILE.lock under a live supervisor, which still holds the removed one:
-      // it owns FILE.
-      lock.release(false);
+      // it owns FILE. The lock file just made is ours to remove.
+      lock.release(true);
       early.remove();
       return { kind: 'running', pid: verdict.pid };
     }

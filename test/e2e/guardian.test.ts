@@ -287,4 +287,5 @@ test('FILE.lock removed under a live supervisor: no second child; status, stop w
   t.is(stop.status, 0, stop.stderr);
   await first.ended;
   t.deepEqual(children(marker), []);
+  t.deepEqual(readdirSync(directory), [], 'nothing left, not even the lock file the second one made');
 });
