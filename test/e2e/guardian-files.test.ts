@@ -204,7 +204,7 @@ test('a record naming a live unrelated process as the supervisor proves nothing:
   t.true(running(target.pid), 'never signalled');
 });
 
-test("another user's `status` knows root's keepalive by the kernel's lock table alone", async (t) => {
+test("another user's `status` knows root's keepalive by the kernel's lock table", async (t) => {
   const marker = uniqueMarker();
   const directory = workspace(t, marker);
   chmodSync(directory, 0o755);
@@ -215,7 +215,8 @@ test("another user's `status` knows root's keepalive by the kernel's lock table 
   const command = [process.execPath, CLI, 'status', '--pidfile', pidfile, '--json'];
   const status = spawnSync('runuser', ['-u', USER, '--', ...command], { encoding: 'utf8' });
   t.is(status.status, 0, status.stdout + status.stderr);
-  t.like(JSON.parse(status.stdout), { state: 'running', supervisorPid: keepalive.pid, childPid: child });
+  const report = JSON.parse(status.stdout) as unknown;
+  t.like(report, { state: 'running', supervisorPid: keepalive.pid, childPid: child });
   keepalive.signal('SIGTERM');
   t.is((await keepalive.ended).status, 143);
 });
