@@ -139,7 +139,8 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
 
   const { pid, record } = verdict;
-  // The verdict proved this start time (a keepalive for FILE, the record's writer): nothing else is signalled.
+  // The verdict proved this start time (FILE.lock's holder, the record's writer): nothing else
+  // is signalled.
   const startTime = record?.supervisor.startTime ?? readStat(pid)?.startTime;
   // Asked through FILE.stop, keepalive stops its child with its own --stop-signal. If the request
   // is not taken up (no inotify, an older keepalive), SIGTERM does the same with SIGTERM.

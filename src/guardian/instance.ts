@@ -50,8 +50,9 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     }
     const { verdict } = viewInstance(paths);
     if (verdict.kind === 'running') {
-      // Someone removed the lock file under a live supervisor: it still owns FILE.
-      lock.release(false);
+      // Someone removed FILE.lock under a live supervisor, which still holds the removed one:
+      // it owns FILE. The lock file just made is ours to remove.
+      lock.release(true);
       early.remove();
       return { kind: 'running', pid: verdict.pid };
     }
