@@ -3,6 +3,7 @@
 import type { Outcome } from './exit.js';
 import { bounded } from './shown-text.js';
 import type { SignalName } from './signals.js';
+import { who } from './who.js';
 
 /** A process as keepalive recognises it again later: pid and start time (clock ticks since boot). */
 export interface ProcessIdentity {
@@ -194,9 +195,9 @@ export function judgeInstance(facts: InstanceFacts): Verdict {
 export function staleWords(reason: StaleReason, pid: number | undefined): string {
   switch (reason) {
     case 'dead':
-      return `keepalive[${pid}] is gone`;
+      return `${who('keepalive', pid)} is gone`;
     case 'rebooted':
-      return `keepalive[${pid}] ran before the machine restarted`;
+      return `${who('keepalive', pid)} ran before the machine restarted`;
     case 'reused':
     case 'not-keepalive':
       return `pid ${pid} is no longer keepalive but another program`;

@@ -16,6 +16,7 @@ import { findLeftovers, stopTree } from './leftovers.js';
 import { bootId, ownStartTime, readStat } from '../shell/proc.js';
 import { readTrustedFile, removeIfOurs } from '../shell/safe-files.js';
 import { STOP_SIGNALS } from '../shell/signals.js';
+import { who } from '../core/who.js';
 
 /** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
 const STATUS_WRITE_MS = 500;
@@ -69,7 +70,7 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       if (old) found = findLeftovers(old);
     }
     for (const unproven of found.unproven) {
-      options.log.line('warn', 'leftover', `${name}[${unproven.pid}], named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`, { pid: unproven.pid });
+      options.log.line('warn', 'leftover', `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`, { pid: unproven.pid });
     }
     // The leftovers go into our own record first, so that if we are killed too, the next one knows.
     wrote = true;
@@ -174,7 +175,7 @@ export class Instance {
       this.#update({
         phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
         child: null,
-        lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${event.pid === undefined ? event.name : `${event.name}[${event.pid}]`} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
+        lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
       });
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));

@@ -9,6 +9,7 @@ import { waitUntil } from '../shell/poll.js';
 import { bootId, processesCarrying, processFacts, readStat } from '../shell/proc.js';
 import type { Logger } from '../log.js';
 import { InstanceError } from './instance-files.js';
+import { who } from '../core/who.js';
 
 /** How long the processes may take to vanish after SIGKILL (one in uninterruptible sleep). */
 const AFTER_KILL_MS = 5_000;
@@ -78,7 +79,7 @@ export async function stopLeftovers(
 /** "app[200], app[305]": the leaders, and those whose leader is gone (a group's members go with it). */
 export function leftoverNames(name: string, leftovers: readonly Leftover[]): string {
   const leaders = new Set(leftovers.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid));
-  return leftovers.filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid)).map((leftover) => `${name}[${leftover.pid}]`).join(', ');
+  return leftovers.filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid)).map((leftover) => who(name, leftover.pid)).join(', ');
 }
 
 /** Never two business processes: whatever a killed predecessor left must be gone before we start. */
