@@ -75,10 +75,11 @@ const tscArgs = [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', next]
 execFileSync(process.execPath, tscArgs, { cwd: root, stdio: 'inherit' });
 chmodSync(join(next, 'src', 'cli.js'), 0o755);
 chmodSync(join(next, 'src', 'bin.cjs'), 0o755);
-// The command's bundle (scripts/build-bundle.mjs, which renames it into place itself), after tsc:
+// The command's bundles (scripts/build-bundle.mjs, which renames them into place), after tsc:
 // it is the same source, and tsc has just said it compiles.
 const { bundle } = await import(pathToFileURL(join(root, 'scripts', 'build-bundle.mjs')).href);
-await bundle({ outfile: join(root, 'dist', 'keepalive.cjs'), readme: '../README.md' });
+const outfile = join(root, 'dist', 'keepalive.cjs');
+await bundle({ outfile, readme: '../README.md', yargsApart: true });
 rmSync(join(root, 'dist', 'keepalive.cjs.cache'), { force: true }); // an older build's code cache
 
 // The swap: Ctrl+C now waits until build/src is whole again, then ends this as it would have.
@@ -112,7 +113,9 @@ function inputFiles() {
 }
 
 function outputFiles() {
-  return [...filesUnder(join('build', 'src')), join('dist', 'keepalive.cjs')];
+  // dist/'s bundles, not the 90 MB executable that `npm run build:binary` may have put there.
+  const bundles = filesUnder('dist').filter((file) => file.endsWith('.cjs'));
+  return [...filesUnder(join('build', 'src')), ...bundles];
 }
 
 /** The installed version of each package package.json names: the compilers, and what is bundled. */

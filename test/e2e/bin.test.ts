@@ -42,7 +42,8 @@ test('the bin is a command run by its hashbang, and package-lock.json names the 
 });
 
 test("no code cache of our own: nothing built on the publisher's Node is in the package", (t) => {
-  t.deepEqual(PACKAGE.files.filter((file) => file.startsWith('dist/')), ['dist/keepalive.cjs']);
+  const dist = PACKAGE.files.filter((file) => file.startsWith('dist/'));
+  t.deepEqual(dist, ['dist/keepalive.cjs', 'dist/keepalive-yargs.cjs']);
 });
 
 test("exit statuses: the child's 3, 137 for a SIGKILLed child, 127 for no such command", (t) => {
@@ -56,8 +57,10 @@ test("exit statuses: the child's 3, 137 for a SIGKILLed child, 127 for no such c
   t.regex(missing.stderr, /command not found: no-such-command-of-keepalive, status 127/);
 });
 
-test('--help, --version and a usage error say what the plain build says', (t) => {
-  for (const args of [['--help'], ['--version'], ['--delay', '5', '--', 'true'], []]) {
+test('--help, --version, status and a usage error say what the plain build says', (t) => {
+  // status reads its words with yargs, which the bundle keeps in a file of its own.
+  const status = ['status', '--pidfile', '/nonexistent/app.pid', '--json'];
+  for (const args of [['--help'], ['--version'], status, ['--delay', '5', '--', 'true'], []]) {
     const bundled = keepalive(args);
     const plain = keepalive(args, [process.execPath, CLI]);
     t.deepEqual(bundled, plain, args.join(' '));
