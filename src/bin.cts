@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `keepalive` command (the package's bin, build/src/bin.cjs): requires the one-file bundle,
 // dist/keepalive.cjs. First it turns on Node's own compile cache where the running Node has one
-// (22.1 and later), so that a later start need not compile the 500 KB bundle again; Node 20 has
+// (22.8 and later), so that a later start need not compile the 300 KB bundle again; Node 20 has
 // none, and there the bundle is compiled on every start. CommonJS, so that nothing but this small
 // file is loaded before the bundle.
 import { existsSync } from 'node:fs';
