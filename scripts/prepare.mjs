@@ -155,11 +155,17 @@ function readStamp() {
   }
 }
 
-/** Temporary build folders of runs that were cut short (their process is gone). */
+/**
+ * Temporary build folders of runs that were cut short (their process is gone). One killed (-9)
+ * between the swap's two renames left its old build/src there: it goes back first.
+ */
 function removeAbandonedBuilds() {
   for (const name of readdirSync(root)) {
     const pid = /^build-next-(\d+)$/.exec(name)?.[1];
     if (pid === undefined || isAlive(Number(pid))) continue;
+    const old = join(root, name, 'old');
+    const built = join(root, 'build', 'src');
+    if (!existsSync(built) && existsSync(old)) renameSync(old, built);
     rmSync(join(root, name), { recursive: true, force: true });
   }
 }
