@@ -22,7 +22,8 @@ const YARGS_FILE = 'keepalive-yargs.cjs';
  */
 export async function bundle({ outfile, readme, minify = false, yargsApart = false }) {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  const facts = { version: pkg.version, ...(pkg.homepage ? { homepage: pkg.homepage } : {}), readme };
+  const homepage = pkg.homepage ? { homepage: pkg.homepage } : {};
+  const facts = { version: pkg.version, ...homepage, readme };
   const common = {
     bundle: true,
     platform: 'node',
@@ -46,8 +47,9 @@ export async function bundle({ outfile, readme, minify = false, yargsApart = fal
   }
   const toYargsFile = {
     name: 'yargs-apart',
-    setup(build) {
-      build.onResolve({ filter: /^yargs$/ }, () => ({ path: `./${YARGS_FILE}`, external: true }));
+    setup(resolver) {
+      const apart = { path: `./${YARGS_FILE}`, external: true };
+      resolver.onResolve({ filter: /^yargs$/ }, () => apart);
     },
   };
   return writeInPlace(outfile, async (next) => {

@@ -60,7 +60,9 @@ test("exit statuses: the child's 3, 137 for a SIGKILLed child, 127 for no such c
 test('--help, --version, status and a usage error say what the plain build says', (t) => {
   // status reads its words with yargs, which the bundle keeps in a file of its own.
   const status = ['status', '--pidfile', '/nonexistent/app.pid', '--json'];
-  for (const args of [['--help'], ['--version'], status, ['--delay', '5', '--', 'true'], []]) {
+  const wrongStop = ['stop', '--bogus', 'x', '--pidfile', 'a.pid'];
+  const cases = [['--help'], ['--version'], status, wrongStop, ['--delay', '5', '--', 'true'], []];
+  for (const args of cases) {
     const bundled = keepalive(args);
     const plain = keepalive(args, [process.execPath, CLI]);
     t.deepEqual(bundled, plain, args.join(' '));
