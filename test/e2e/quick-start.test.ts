@@ -85,6 +85,8 @@ function firstMatch(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
 function version(cwd: string): Promise<string> {
   return ok(process.execPath, [join(cwd, 'build', 'src', 'bin.cjs'), '--version'], cwd);
 }
@@ -113,8 +115,10 @@ test.serial('Ctrl+C during a build leaves the working build in place', async (t)
   appendFileSync(join(clone, 'src', 'cli.ts'), '\n// an edit\n');
   const build = start(process.execPath, ['scripts/prepare.mjs']);
   t.teardown(() => killGroup(build));
-  // Well inside tsc, which takes seconds: the new build is being written somewhere.
-  await new Promise((done) => setTimeout(done, 2_000));
+  // Half a second into tsc, which takes seconds (loading TypeScript alone takes longer).
+  const building = firstMatch(build, /keepalive: building /).catch(() => undefined);
+  await Promise.race([building, sleep(1_500)]);
+  await sleep(500);
   process.kill(-(build.pid as number), 'SIGINT');
   const [code, signal] = (await once(build, 'exit')) as [number | null, string | null];
   t.not(code, 0, 'the build had ended before the SIGINT: nothing was interrupted');
