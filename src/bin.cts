@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `keepalive` command (the package's bin, build/src/bin.cjs): requires the one-file bundle,
+// The `keepalive` command (the package's bin, build/src/bin.cjs): requires the esbuild bundle,
 // dist/keepalive.cjs. First it turns on Node's own compile cache where the running Node has one
 // (22.8 and later), so that a later start need not compile the 300 KB bundle again; Node 20 has
 // none, and there the bundle is compiled on every start. CommonJS, so that nothing but this small

@@ -1,4 +1,4 @@
-// What users run: the package's bin (package.json), a small file that requires the one-file bundle
+// What users run: the package's bin (package.json), a small file that requires the esbuild bundle
 // (dist/, built by `npm run build`), not the plain build the other tests drive. The same answers as
 // the plain build; Node's own compile cache only in the user's own cache directory, never as root.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
