@@ -1,6 +1,7 @@
 // The libc calls Node does not offer, through koffi (prebuilt binaries, no compiler needed):
 // posix_spawn and waitpid for keepalive's own children, prctl for the subreaper, flock for the
 // single instance. koffi is loaded on first use, so a run that needs none of them pays nothing.
+import { constants, endianness } from 'node:os';
 import type Koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
 import { requireKoffi } from './koffi.js';
@@ -121,8 +122,22 @@ export function waitpid(pid: number, options: number): { pid: number; status: nu
   return { pid: reaped, status: status[0] ?? 0 };
 }
 
-/** siginfo_t: 128 bytes; si_pid follows three ints, padded to 8 bytes where pointers are. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+/** siginfo_t: 128 bytes on Linux. */
 const siginfo = Buffer.alloc(128);
+/** Where si_pid is in siginfo_t on this platform (siginfoPidOffset). */
+let pidOffset: number | undefined;
+
+/**
+ * si_pid follows si_signo, si_errno and si_code, at the start of a union that holds pointers: so
+ * its place depends on the ABI (16 on 64-bit, 12 on 32-bit). koffi lays the same out here.
+ */
+function siginfoPidOffset(koffi: typeof Koffi): number {
+  if (pidOffset !== undefined) return pidOffset;
+  const fields = koffi.union('keepalive_sifields', { pid: 'int', pointer: 'void *' });
+  const head = koffi.struct('keepalive_siginfo', { signo: 'int', errno: 'int', code: 'int', fields });
+  return (pidOffset = koffi.offsetof(head, 'fields'));
+}
 
 /**
  * A child that has ended, asked without reaping it (waitid, WNOWAIT): its pid, 0 if none has
@@ -132,8 +147,15 @@ const siginfo = Buffer.alloc(128);
 export function endedChild(): number | undefined {
   const { koffi, waitid } = load();
   siginfo.fill(0);
-  if (waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT | WALL) === 0) return siginfo.readInt32LE(koffi.sizeof('void *') === 8 ? 16 : 12);
-  return koffi.errno() === ECHILD ? -1 : undefined;
+  if (waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT | WALL) !== 0) {
+    return koffi.errno() === ECHILD ? -1 : undefined;
+  }
+  const int = (at: number): number => (LITTLE_ENDIAN ? siginfo.readInt32LE(at) : siginfo.readInt32BE(at));
+  const pid = int(siginfoPidOffset(koffi));
+  // The layout's check at each use: a child's end is told with SIGCHLD in si_signo (Node's number
+  // for it, from the system's headers at Node's build); else the pid read is not to be trusted.
+  if (pid !== 0 && int(0) !== constants.signals.SIGCHLD) return undefined;
+  return pid;
 }
 
 /** Makes orphaned descendants this process's children, as if it were PID 1 for them. */
