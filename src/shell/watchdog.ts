@@ -1,7 +1,7 @@
 // The watchdog for one run: the notify channel feeds the pure heartbeat state, and one timer, on
-// the monotonic clock, waits for its deadline. Every message is read when it arrives. A beat only
-// moves the deadline later: the timer is not reset for each beat but looks again when it fires,
-// so a child beating a million times a second costs one timer a period.
+// the monotonic clock, waits for its deadline. Every message is read when it arrives. A beat
+// restarts the timer (no new one); anything else that moves the deadline later leaves the timer
+// to fire early and look again, so no flood can keep pushing it away.
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
 import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
@@ -51,8 +51,9 @@ export function watchChild(options: {
   let state: WatchState = startWatch(config, startedAt);
   let armed = true;
   let timer: NodeJS.Timeout | undefined;
-  /** The deadline the timer was set for: a timer for an earlier or equal one is kept. */
+  /** The deadline the timer was set for, and the delay it was set with. */
   let timerFor = Number.POSITIVE_INFINITY;
+  let timerDelay = 0;
   /** Between a fire past the deadline and the verdict: no new timer. */
   let draining = false;
 
@@ -82,8 +83,9 @@ export function watchChild(options: {
       chunkAt = now();
     },
     message(message) {
+      if (message.kind === 'beat') state = observe(config, state, message, chunkAt);
       // Only the last status of a chunk is reported: a child printing thousands is not a log flood.
-      if (message.kind === 'status') status = message.text;
+      else if (message.kind === 'status') status = message.text;
       else apply(message);
     },
     end() {
@@ -94,12 +96,13 @@ export function watchChild(options: {
       // would wait for every chunk libuv reads in the same turn, and their cost depends on what the
       // child floods (a STATUS= line costs more than a garbage one).
       if (state.deadline !== undefined && chunkAt >= state.deadline) judge();
-      else arm();
+      else arm(chunkAt);
     },
     dropped: (counts) => events.dropped(counts),
   });
 
-  function arm(): void {
+  /** Sets the timer for the deadline; `at` is now, or the time of the chunk just read. */
+  function arm(at = now()): void {
     if (!armed || draining) return;
     const { deadline } = state;
     if (deadline === undefined) {
@@ -107,13 +110,22 @@ export function watchChild(options: {
       timer = undefined;
       return;
     }
-    // A timer due no later than the deadline stays: when it fires, it looks again. Re-setting it
-    // for every chunk would cost a timer per chunk, and a flood could keep pushing it away.
-    if (timer !== undefined && timerFor <= deadline) return;
+    // Nothing moved it (a flood of anything but beats): the timer stays as it is.
+    if (timer !== undefined && deadline === timerFor) return;
+    const delay = Math.min(Math.max(0, Math.ceil(deadline - at)), MAX_TIMER_MS);
+    if (timer !== undefined && deadline > timerFor) {
+      // A beat moved it a timeout on: the same timer, restarted (Node's refresh, no new timer).
+      if (Math.round(deadline - at) === timerDelay) {
+        timer.refresh();
+        timerFor = deadline;
+      }
+      // Later by another amount (EXTEND_TIMEOUT_USEC): the timer fires early and looks again.
+      return;
+    }
     clearTimeout(timer);
-    const at = now();
-    timerFor = Math.min(deadline, at + MAX_TIMER_MS);
-    timer = setTimeout(fire, Math.max(0, Math.ceil(timerFor - at)));
+    timerFor = deadline;
+    timerDelay = delay;
+    timer = setTimeout(fire, delay);
   }
 
   function fire(): void {
