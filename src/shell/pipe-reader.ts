@@ -39,7 +39,12 @@ export function nodePipe(fd: number): ChildPipe {
     // The socket owns the fd once it exists; before that, the fd is closed by hand.
     if (socket) socket.destroy();
     else closeSync(fd);
-    end();
+    // A closed socket lives on until a full GC: what it still reaches (this run, through `end`'s
+    // promise) must not live on with it.
+    socket = undefined;
+    const ending = end;
+    end = () => {};
+    ending();
   };
   return {
     read(reader) {
