@@ -3,6 +3,9 @@
 // read when it arrives, into one buffer shared by all pipes (net.Socket's `onread`), so a beat
 // costs a wake-up and a read, and no allocation. Where spawns go through Node's child_process
 // (Windows), the child's pipe is a stream, read from its 'data' events.
+// The price: each run's socket is a few KB that V8 frees only at its next full GC, so in a
+// zero-delay crash loop RSS climbs by some 20-30 MB over 10,000 restarts before a full GC. A
+// native reader avoids that, but needs SIGIO and raw read(2), which cost more to maintain.
 import { closeSync } from 'node:fs';
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import type { Readable } from 'node:stream';
