@@ -61,7 +61,14 @@ interface SocketCalls {
   pipe2: (fds: number[], flags: number) => number;
   read: (fd: number, buffer: Buffer, length: number) => number;
   write: (fd: number, buffer: Buffer, length: number) => number;
-  sendto: (fd: number, buffer: Buffer, length: number, flags: number, address: Buffer, addressLength: number) => number;
+  sendto: (
+    fd: number,
+    buffer: Buffer,
+    length: number,
+    flags: number,
+    address: Buffer,
+    addressLength: number,
+  ) => number;
   layout: Layout;
 }
 
@@ -116,7 +123,9 @@ function load(): SocketCalls {
     pipe2: fn('int pipe2(_Out_ int *fds, int flags)'),
     read: fn('intptr_t read(int fd, void *buffer, size_t length)'),
     write: fn('intptr_t write(int fd, void *buffer, size_t length)'),
-    sendto: fn('intptr_t sendto(int fd, void *buffer, size_t length, int flags, void *address, uint32 length)'),
+    sendto: fn(
+      'intptr_t sendto(int fd, void *buffer, size_t length, int flags, void *to, uint32 size)',
+    ),
   };
   return calls;
 }
@@ -175,7 +184,8 @@ export const EPROTO = 71;
 function readsOwnCredentials(fd: number, address: Buffer, length: number): boolean {
   const c = load();
   const token = Buffer.from(`keepalive ${process.pid} ${process.hrtime.bigint()}`);
-  if (c.sendto(fd, token, token.length, MSG_DONTWAIT, address, length) !== token.length) return false;
+  const sent = c.sendto(fd, token, token.length, MSG_DONTWAIT, address, length);
+  if (sent !== token.length) return false;
   const buffer = Buffer.alloc(token.length + 1);
   const control = Buffer.alloc(CONTROL_BYTES);
   for (let count = 0; count < 64; count++) {
@@ -184,7 +194,8 @@ function readsOwnCredentials(fd: number, address: Buffer, length: number): boole
     if (got.fds.length > 0) closeFds(got.fds);
     if (!got.bytes.equals(token)) continue;
     const { sender } = got;
-    return sender?.pid === process.pid && sender.uid === process.getuid?.() && sender.gid === process.getgid?.();
+    const { pid, uid, gid } = sender ?? {};
+    return pid === process.pid && uid === process.getuid?.() && gid === process.getgid?.();
   }
   return false;
 }
@@ -213,7 +224,8 @@ export function receiveDatagram(fd: number, buffer: Buffer, control: Buffer): Re
 /** The credentials and the fds in the control messages. */
 function readControl(control: Buffer, length: number): { sender: Credentials | undefined; fds: number[] } {
   const { word, cmsgHeader, cmsgLevel, cmsgType } = load().layout;
-  const int = (at: number): number => (LITTLE_ENDIAN ? control.readInt32LE(at) : control.readInt32BE(at));
+  const int = (at: number): number =>
+    LITTLE_ENDIAN ? control.readInt32LE(at) : control.readInt32BE(at);
   const size = (at: number): number => {
     if (word === 4) return LITTLE_ENDIAN ? control.readUInt32LE(at) : control.readUInt32BE(at);
     return Number(LITTLE_ENDIAN ? control.readBigUInt64LE(at) : control.readBigUInt64BE(at));
@@ -274,8 +286,10 @@ function startPoll(): void {
   const { pollfd, pollEvents, pollRevents } = c.layout;
   // The threadpool thread writes into this buffer until poll returns: it stays referenced till then.
   const set = Buffer.alloc(pollfd * fds.length);
-  const revents = (i: number): number =>
-    LITTLE_ENDIAN ? set.readInt16LE(i * pollfd + pollRevents) : set.readInt16BE(i * pollfd + pollRevents);
+  const revents = (i: number): number => {
+    const at = i * pollfd + pollRevents;
+    return LITTLE_ENDIAN ? set.readInt16LE(at) : set.readInt16BE(at);
+  };
   fds.forEach((fd, i) => {
     if (LITTLE_ENDIAN) {
       set.writeInt32LE(fd, i * pollfd);

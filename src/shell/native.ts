@@ -135,7 +135,12 @@ let pidOffset: number | undefined;
 function siginfoPidOffset(koffi: typeof Koffi): number {
   if (pidOffset !== undefined) return pidOffset;
   const fields = koffi.union('keepalive_sifields', { pid: 'int', pointer: 'void *' });
-  const head = koffi.struct('keepalive_siginfo', { signo: 'int', errno: 'int', code: 'int', fields });
+  const head = koffi.struct('keepalive_siginfo', {
+    signo: 'int',
+    errno: 'int',
+    code: 'int',
+    fields,
+  });
   return (pidOffset = koffi.offsetof(head, 'fields'));
 }
 
@@ -150,7 +155,8 @@ export function endedChild(): number | undefined {
   if (waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT | WALL) !== 0) {
     return koffi.errno() === ECHILD ? -1 : undefined;
   }
-  const int = (at: number): number => (LITTLE_ENDIAN ? siginfo.readInt32LE(at) : siginfo.readInt32BE(at));
+  const int = (at: number): number =>
+    LITTLE_ENDIAN ? siginfo.readInt32LE(at) : siginfo.readInt32BE(at);
   const pid = int(siginfoPidOffset(koffi));
   // The layout's check at each use: a child's end is told with SIGCHLD in si_signo (Node's number
   // for it, from the system's headers at Node's build); else the pid read is not to be trusted.

@@ -86,7 +86,8 @@ export function openNotifySocket(options: { abstract?: boolean; name?: () => str
 
 const EADDRINUSE = 98;
 const NO_CREDENTIALS =
-  "cannot create the notify socket: its senders' credentials do not read as this system lays them out";
+  "cannot create the notify socket: the senders' credentials do not read as this system " +
+  'lays them out';
 const ABSTRACT_ATTEMPTS = 8;
 let opened = 0;
 

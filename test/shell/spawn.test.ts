@@ -127,7 +127,13 @@ test('a pipe read late loses nothing and holds little meanwhile: the child waits
 });
 
 test('a pipe whose last words and end came together: both are read', async (t) => {
-  const spawned = await spawnProcess({ command: 'sh', args: ['-c', 'printf "last words" >&3'], env: process.env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], ownGroup: true });
+  const spawned = await spawnProcess({
+    command: 'sh',
+    args: ['-c', 'printf "last words" >&3'],
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    ownGroup: true,
+  });
   if (!spawned.started) return t.fail(spawned.message);
   const pipe = spawned.pipes.get(3);
   if (!pipe) return t.fail('no pipe at fd 3');

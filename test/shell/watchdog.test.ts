@@ -33,7 +33,7 @@ function recorder(): { events: WatchdogEvents; seen: string[]; hang: Promise<Han
 }
 
 // Serial: other tests here hold the event loop, which would pass the deadline before the flood.
-test.serial('a channel that never stops sending garbage does not push the deadline away', async (t) => {
+test.serial('a channel that never stops sending garbage never pushes the deadline away', async (t) => {
   const channel = new PassThrough();
   const { events, hang } = recorder();
   const start = now();
@@ -120,7 +120,7 @@ test('RELOADING=1 then READY=1 is a reload that ends; MAINPID= is passed on; nei
   t.deepEqual(seen, ['ready', 'reloading', 'reloaded', 'main-pid 4321', 'stopping']);
 });
 
-test('beats keep the watchdog quiet, and a beat after EXTEND_TIMEOUT_USEC brings the usual deadline back', async (t) => {
+test('beats keep the watchdog quiet; a beat after EXTEND_TIMEOUT_USEC brings the timeout back', async (t) => {
   const channel = new PassThrough();
   const { events, seen, hang } = recorder();
   const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 }, now, events });
