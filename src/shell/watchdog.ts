@@ -7,6 +7,7 @@ import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
 import type { ChildPipe } from './pipe-reader.js';
 
+const BEAT: NotifyMessage = { kind: 'beat' };
 /** setTimeout's longest delay; a later deadline is reached in several steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -57,11 +58,18 @@ export function watchChild(options: {
   /** Between a fire past the deadline and the verdict: no new timer. */
   let draining = false;
 
-  // Messages of one chunk share one clock reading.
+  // Messages of one chunk share one clock reading, so its beats, up to the next other message,
+  // are one beat at that time: a flood of beats costs one state change a chunk.
   let chunkAt = 0;
+  let beaten = false;
+  const beat = (): void => {
+    if (beaten) state = observe(config, state, BEAT, chunkAt);
+    beaten = false;
+  };
   let status: string | undefined;
   let reloadingAt: number | undefined;
   const apply = (message: NotifyMessage): void => {
+    beat();
     const before = state;
     state = observe(config, state, message, chunkAt);
     const wasReloadingAt = reloadingAt;
@@ -83,12 +91,13 @@ export function watchChild(options: {
       chunkAt = now();
     },
     message(message) {
-      if (message.kind === 'beat') state = observe(config, state, message, chunkAt);
+      if (message.kind === 'beat') beaten = true;
       // Only the last status of a chunk is reported: a child printing thousands is not a log flood.
       else if (message.kind === 'status') status = message.text;
       else apply(message);
     },
     end() {
+      beat();
       if (status !== undefined) events.status(status);
       status = undefined;
       // The first chunk read at or past the deadline holds whatever the pipe held at the deadline
@@ -167,7 +176,7 @@ export function watchChild(options: {
       channel.datagrams(read);
     },
     resumed() {
-      state = observe(config, state, { kind: 'beat' }, now());
+      state = observe(config, state, BEAT, now());
       arm();
     },
     disarm() {
