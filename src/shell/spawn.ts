@@ -12,14 +12,10 @@ import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from './native.js';
-import { nativePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
-import { stampedPipe } from './stamped-pipe.js';
+import { nodePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
 
-/**
- * What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads; 'stamped-pipe' is
- * a pipe that keeps its last write's time where one can be made (stamped-pipe.ts), else a plain one.
- */
-export type StdioKind = 'inherit' | 'ignore' | 'pipe' | 'stamped-pipe';
+/** What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads. */
+export type StdioKind = 'inherit' | 'ignore' | 'pipe';
 
 export interface SpawnRequest {
   command: string;
@@ -68,12 +64,11 @@ function spawnNative(request: SpawnRequest): SpawnResult {
       if (fd <= 2) makeBlocking(fd);
     }
     if (kind === 'ignore') fds.set(fd, 'null');
-    if (kind !== 'pipe' && kind !== 'stamped-pipe') continue;
-    const stamped = kind === 'stamped-pipe' ? stampedPipe() : undefined;
-    const [read, write] = stamped ?? pipe();
+    if (kind !== 'pipe') continue;
+    const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, nativePipe(read, stamped !== undefined));
+    pipes.set(fd, nodePipe(read));
   }
   const envp = envpOf(request.env);
   prepareToWait();
@@ -221,7 +216,7 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
     child = nodeSpawner()(request.command, request.args.map(String), {
       cwd: request.cwd,
       env,
-      stdio: (Array.isArray(request.stdio) ? request.stdio.map((kind) => (kind === 'stamped-pipe' ? 'pipe' : kind)) : (request.stdio ?? 'inherit')) as StdioOptions,
+      stdio: (request.stdio ?? 'inherit') as StdioOptions,
       detached: request.ownGroup,
     });
   } catch (error) {
