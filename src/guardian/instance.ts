@@ -197,7 +197,7 @@ export class Instance {
     });
     supervisor.on('swept', () => this.#update({ sweeping: [] }));
     supervisor.on('status', (event) => this.setStatusText(event.text));
-    supervisor.on('memory', ({ bytes, limitBytes }) => this.#soon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }));
+    supervisor.on('memory', ({ bytes, limitBytes }) => this.#updateSoon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }));
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();
@@ -205,11 +205,11 @@ export class Instance {
 
   /** The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS. */
   setStatusText(text: string): void {
-    if (text !== this.#record.lastStatusText) this.#soon({ lastStatusText: text });
+    if (text !== this.#record.lastStatusText) this.#updateSoon({ lastStatusText: text });
   }
 
   /** A change written with the next write, within STATUS_WRITE_MS: STATUS= texts, memory checks. */
-  #soon(change: Partial<InstanceRecord>): void {
+  #updateSoon(change: Partial<InstanceRecord>): void {
     this.#record = { ...this.#record, ...change };
     this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
   }

@@ -13,7 +13,7 @@ import { who } from '../core/who.js';
 
 /** How long the processes may take to vanish after SIGKILL (one in uninterruptible sleep). */
 const AFTER_KILL_MS = 5_000;
-/** Each look scans /proc: not every few milliseconds. */
+/** Each search scans /proc: not every few milliseconds. */
 const POLL_MS = 50;
 
 export function findLeftovers(record: InstanceRecord): Leftovers {
@@ -58,19 +58,19 @@ export async function stopLeftovers(
   options: { signal: SignalName; killTimeout: number; onEscalate: (left: readonly Leftover[]) => void },
 ): Promise<boolean> {
   const stopped = new Set<number>();
-  const look = (): Leftover[] => findLeftovers(record).proven;
-  signalEach(look(), options.signal, stopped);
+  const find = (): Leftover[] => findLeftovers(record).proven;
+  signalEach(find(), options.signal, stopped);
   const none = (): boolean => {
-    const left = look();
+    const left = find();
     signalEach(left, options.signal, stopped); // what was forked after the first signal
     return left.length === 0;
   };
   if (await waitUntil(none, options.killTimeout, POLL_MS)) return true;
-  const left = look();
+  const left = find();
   options.onEscalate(left);
   signalEach(left, 'SIGKILL', new Set());
   return waitUntil(() => {
-    const still = look();
+    const still = find();
     signalEach(still, 'SIGKILL', new Set());
     return still.length === 0;
   }, AFTER_KILL_MS, POLL_MS);
