@@ -77,16 +77,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(signal: SignalName = this.#options.stopSignal, received = false): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
-      if (repeatedStop(signal) === 'kill-now') {
+      const next = repeatedStop(signal, received);
+      if (next === 'kill-now') {
         run?.killNow();
         this.#hooks?.kill();
-      }
+      } else if (next === 'forward') this.forward(signal);
       return;
     }
     this.#stopSignal = signal;
     this.emit('stop', { name: this.#options.name, pid: run?.mainPid, signal, received, killTimeoutMs: this.#options.killTimeout });
     this.#wake?.();
-    run?.stop(signal);
+    // A run already stopping (a restart, a hang) had its own signal: the one received is the child's too.
+    if (run?.stop(signal) === false && received) this.forward(signal);
   }
 
   /** Restarts the child now, without counting it as a failure. */
@@ -102,12 +104,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#run?.status;
   }
 
-  /** Passes a signal to the child's process group. */
+  /** Passes a signal to the child's process group, while it runs and while it is being stopped. */
   forward(signal: SignalName): void {
     const run = this.#run;
-    if (!run || run.phase !== 'running' || run.ending || this.#stopSignal !== undefined) return;
-    run.forward(signal);
-    if (signal === 'SIGCONT') run.heart?.resumed();
+    if (!run?.forward(signal)) return;
+    if (signal === 'SIGCONT' && run.phase === 'running') run.heart?.resumed();
     this.emit('forward', { name: this.#options.name, pid: run.mainPid, signal });
   }
 

@@ -224,6 +224,33 @@ test.serial('nohup does not protect the child: an inherited "ignore" of SIGHUP i
   t.is((await keepalive.ended).status, 0);
 });
 
+// dumb-init's test_proxies_signals: a child that traps SIGTERM and leaves on SIGQUIT. Each signal
+// is sent once the last one arrived, then 300 ms later as dumb-init does, so the order holds under load.
+test.serial('signals sent during a stop still reach the child: TERM, HUP, USR1, QUIT, in order', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  const args = ['--restart', 'never', '--kill-timeout', '60s', '--', 'node', fixture('signals-child.js'), marker, 'SIGQUIT'];
+  const keepalive = new Keepalive(args);
+  t.teardown(() => keepalive.process.kill('SIGKILL'));
+  await within(keepalive.stdout.next(/^ready$/), 'the child to start');
+  const child = (await eventually('the child in /proc', () => children(marker)[0])).pid;
+  const running = { keepalive, supervisor: keepalive.pid, child };
+  const sent: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGQUIT'];
+  for (const signal of sent) {
+    const seen = keepalive.stdout.all.length;
+    keepalive.signal(signal);
+    if (signal === 'SIGQUIT') break; // the child leaves on it: keepalive may be gone at once
+    await within(keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen), `the child to get ${signal}`, running);
+    await sleep(300);
+  }
+  // Long before the kill timeout: the child left on SIGQUIT, nothing had to SIGKILL it.
+  const ended = await within(keepalive.ended, 'keepalive to end with its child', undefined, 20_000);
+  const got = keepalive.stdout.all.filter((line) => line.startsWith('got '));
+  t.deepEqual(got, sent.map((signal) => `got ${signal}`), keepalive.stderr.text);
+  t.is(ended.status, 0, keepalive.stderr.text);
+  t.notRegex(keepalive.stderr.text, /sending SIGKILL/);
+});
+
 test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forwarded', async (t) => {
   const keepalive = new Keepalive(['--', 'node', fixture('record-signals.js')]);
   await keepalive.stdout.next(/^ready$/);
