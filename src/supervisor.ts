@@ -196,6 +196,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let history: History = NO_HISTORY;
     for (let firstRun = true; ; firstRun = false) {
       const startedAt = this.#world.now();
+      // A restart asked for while no child ran is this fresh start.
+      this.#restartRequested = false;
       const started = await startRun({
         options,
         env: this.#childEnv(history.restarts),
@@ -208,9 +210,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
       const run = started.started ? started.run : undefined;
       this.#run = run;
-      // A restart asked for while no child ran is this fresh start; a stop applies to it now.
-      this.#restartRequested = false;
-      if (run && this.#stopSignal !== undefined) run.stop(this.#stopSignal);
+      // Asked for during the spawn (by a 'spawn' listener, say): a stop, or a restart, is this child's.
+      if (!run) this.#restartRequested = false;
+      else if (this.#stopSignal !== undefined) run.stop(this.#stopSignal);
+      else if (this.#restartRequested) run.stop(options.stopSignal);
       const end = run ? await run.exited : undefined;
       const facts = end?.facts ?? (started.started ? undefined : started.facts);
       if (facts === undefined) throw new Error('a run ended without facts');

@@ -76,6 +76,23 @@ test('restart() replaces the child at once without counting a failure', async (t
   t.not(second.pid, first.pid);
 });
 
+test('restart() from a \'spawn\' listener restarts the child it was told of', async (t) => {
+  const supervisor = supervise({ command: 'sleep', args: ['1000'], maxRestarts: 0 });
+  t.teardown(() => supervisor.stop('SIGKILL'));
+  const restartFirst = (event: SpawnEvent): void => {
+    if (event.restarts === 0) supervisor.restart();
+  };
+  supervisor.on('spawn', restartFirst);
+  const [first] = (await once(supervisor, 'spawn')) as [SpawnEvent];
+  // A lost restart fails here, well before ava's timeout, so that the teardown ends the child.
+  const lost = AbortSignal.timeout(20_000);
+  const [exit] = (await once(supervisor, 'exit', { signal: lost })) as [ExitEvent];
+  supervisor.stop();
+  await supervisor.done;
+  t.is(exit.pid, first.pid);
+  t.like(exit.next, { action: 'restart', restart: 1, planned: true });
+});
+
 test('a stop during the backoff delay ends at once with the last status', async (t) => {
   const supervisor = supervise({ command: 'sh', args: ['-c', 'exit 5'], delay: 60_000 });
   await once(supervisor, 'exit');

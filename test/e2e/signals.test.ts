@@ -119,21 +119,41 @@ async function notForwarded(running: Running, signal: SignalName, seen: number):
 /** The promise, or a clear failure instead of the test's timeout; with `running`, also if keepalive ends first. */
 
 async function within<T>(promise: Promise<T>, what: string, running?: Running, timeoutMs = 15_000): Promise<T> {
-  const timeout = sleep(timeoutMs).then(() => {
-    throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+  // Cleared when the race is over: a timer left behind kept this file's process alive after its
+  // tests, and ava reported "Failed to exit".
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    const late = (): void => reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what}`));
+    timer = setTimeout(late, timeoutMs);
   });
   // 'exit', not 'close': a child left running holds keepalive's output pipes open.
   const died = running && exited(running.keepalive).then(({ status, signal }) => {
     const orphan = processState(running.child) === undefined ? '' : `; its child ${running.child} runs on without it`;
     throw new Error(`keepalive ended (${signal ?? `status ${status}`}) while waiting for ${what}${orphan}`);
   });
-  return Promise.race([promise, timeout, ...(died ? [died] : [])]);
+  try {
+    return await Promise.race([promise, timeout, ...(died ? [died] : [])]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function exited(keepalive: Keepalive): Promise<{ status: number | null; signal: NodeJS.Signals | null }> {
   const { exitCode, signalCode } = keepalive.process;
   if (exitCode !== null || signalCode !== null) return Promise.resolve({ status: exitCode, signal: signalCode });
   return once(keepalive.process, 'exit').then(([status, signal]) => ({ status: status as number | null, signal: signal as NodeJS.Signals | null }));
+}
+
+/** SIGKILL to each pid (a negative one: a process group); those already gone are skipped. */
+
+function killAll(targets: readonly number[]): void {
+  for (const target of targets) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** The parent's pid from /proc/<pid>/stat; undefined once the process is gone. */
@@ -253,8 +273,10 @@ test.serial('signals sent during a stop still reach the child: TERM, HUP, USR1, 
 
 test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forwarded', async (t) => {
   const keepalive = new Keepalive(['--', 'node', fixture('record-signals.js')]);
+  t.teardown(() => keepalive.process.kill('SIGKILL'));
   await keepalive.stdout.next(/^ready$/);
   const childPid = await keepalive.childPid();
+  t.teardown(() => killAll([-childPid]));
   for (const signal of FORWARDED_SIGNALS) {
     const seen = keepalive.stdout.all.length;
     keepalive.signal(signal);
@@ -282,6 +304,7 @@ test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forw
 
 test('--stop-signal is what keepalive uses when it restarts the child itself', async (t) => {
   const supervisor = supervise({ command: 'sleep', args: ['1000'], stopSignal: 'SIGUSR2' });
+  t.teardown(() => supervisor.stop('SIGKILL'));
   await once(supervisor, 'spawn');
   supervisor.restart();
   const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
@@ -293,16 +316,8 @@ test('--stop-signal is what keepalive uses when it restarts the child itself', a
 test('Ctrl+Z then fg is not a hang: the time stopped is not silence', async (t) => {
   const keepalive = new Keepalive(['--heartbeat', '1s', '--', fixture('beater.sh')]);
   const pid = await keepalive.childPid();
-  t.teardown(() => {
-    // Should the test fail half-way, leave nothing stopped behind.
-    for (const target of [-pid, keepalive.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  // Should the test fail half-way, leave nothing stopped behind.
+  t.teardown(() => killAll([-pid, keepalive.pid]));
   await keepalive.stdout.next(/^beat 3$/);
   keepalive.signal('SIGTSTP');
   await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && stoppedTree(pid));
