@@ -160,6 +160,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #takeRole(): Promise<() => void> {
     if (!TREE_KNOWN) return () => {};
     const native = await import('./shell/native.js');
+    const children = await import('./shell/children.js');
     const role = roleOf({
       pid1: process.pid === 1,
       subreaperOption: this.#options.subreaper,
@@ -169,13 +170,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     if (role.becomeSubreaper && !native.becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
     this.#role = role;
-    if (!role.reapOrphans) return () => {};
-    const { reapOrphans } = await import('./shell/children.js');
-    return reapOrphans(({ pid, status }) => {
-      const facts = factsFromWaitStatus(status);
-      const signal = facts.signal === null ? null : signalNumber(facts.signal);
-      this.emit('reap', { pid, code: facts.code, signal });
-    });
+    const stopReaping = role.reapOrphans
+      ? children.reapOrphans(({ pid, status }) => {
+          const facts = factsFromWaitStatus(status);
+          const signal = facts.signal === null ? null : signalNumber(facts.signal);
+          this.emit('reap', { pid, code: facts.code, signal });
+        })
+      : () => {};
+    // At the end, what keepalive changed in the process is undone: a program that embedded the
+    // API goes on as it was (its orphans are not kept, its SIGCHLD has no listener of ours).
+    return () => {
+      if (role.becomeSubreaper) native.stopBeingSubreaper();
+      stopReaping();
+      children.stopListening();
+    };
   }
 
   /**
