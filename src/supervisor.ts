@@ -87,7 +87,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#stopSignal = signal;
     this.emit('stop', { name: this.#options.name, pid: run?.mainPid, signal, received, killTimeoutMs: this.#options.killTimeout });
     this.#wake?.();
-    // A run already stopping (a restart, a hang) had its own signal: the one received is the child's too.
+    // A run already stopping (a restart, a hang) had its own signal; the one received is the
+    // child's too.
     if (run?.stop(signal) === false && received) this.forward(signal);
   }
 
@@ -218,7 +219,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
       const run = started.started ? started.run : undefined;
       this.#run = run;
-      // Asked for during the spawn (by a 'spawn' listener, say): a stop, or a restart, is this child's.
+      // Asked for during the spawn (by a 'spawn' listener, say): a stop or a restart is this
+      // child's.
       if (!run) this.#restartRequested = false;
       else if (this.#stopSignal !== undefined) run.stop(this.#stopSignal);
       else if (this.#restartRequested) run.stop(options.stopSignal);

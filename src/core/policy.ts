@@ -119,7 +119,10 @@ function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>
  * all that is left); another stop signal keepalive `received` is the child's, passed on (a child
  * that traps SIGTERM may leave on SIGQUIT); a stop asked for through the API changes nothing.
  */
-export function repeatedStop(signal: SignalName, received: boolean): 'kill-now' | 'forward' | 'ignore' {
+export function repeatedStop(
+  signal: SignalName,
+  received: boolean,
+): 'kill-now' | 'forward' | 'ignore' {
   if (signal === 'SIGINT') return 'kill-now';
   return received ? 'forward' : 'ignore';
 }

@@ -15,7 +15,14 @@ export type Phase = 'starting' | 'running' | 'stopping' | 'sweeping' | 'ended';
  * exited: the leader is gone; deadline: the kill timeout ran out; kill-now: a second Ctrl+C;
  * empty: no process of the tree is left.
  */
-export type RunInput = 'spawned' | 'stop' | 'forward' | 'exited' | 'deadline' | 'kill-now' | 'empty';
+export type RunInput =
+  | 'spawned'
+  | 'stop'
+  | 'forward'
+  | 'exited'
+  | 'deadline'
+  | 'kill-now'
+  | 'empty';
 
 /**
  * Actions run in order; `sweep` comes last because it may find the tree empty at once and finish.

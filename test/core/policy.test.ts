@@ -1,6 +1,14 @@
 import test from 'ava';
 import type { Outcome } from '../../src/core/exit.js';
-import { decide, NO_HISTORY, repeatedStop, type Decision, type History, type PolicyConfig, type RunFacts } from '../../src/core/policy.js';
+import {
+  decide,
+  NO_HISTORY,
+  repeatedStop,
+  type Decision,
+  type History,
+  type PolicyConfig,
+  type RunFacts,
+} from '../../src/core/policy.js';
 
 const config: PolicyConfig = {
   restart: 'always',
@@ -133,7 +141,7 @@ test('under always a clean exit is restarted but is no failure: it never makes k
   t.deepEqual(last, { action: 'give-up', status: 1, failures: 2, windowMs: 10_000 });
 });
 
-test('a stop during a stop: Ctrl+C kills now, a received signal is the child\'s, an API call nothing', (t) => {
+test('a stop in a stop: Ctrl+C kills now, a received one is forwarded, an API one ignored', (t) => {
   t.is(repeatedStop('SIGINT', true), 'kill-now');
   t.is(repeatedStop('SIGINT', false), 'kill-now');
   t.is(repeatedStop('SIGTERM', true), 'forward');

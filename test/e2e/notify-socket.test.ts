@@ -99,11 +99,13 @@ test('file descriptors sent on the socket (FDSTORE=1) are all closed, never kept
   t.regex(keepalive.stderr.text, /status: sent fds/);
 });
 
-test('the RSS sampler takes a process that is gone or a zombie as no sample, not an error', async (t) => {
+test('the RSS sampler takes a gone process or a zombie as no sample, not an error', async (t) => {
   // The background sleep ends at once; its parent execs a sleep that never reaps it: a zombie.
   const parent = spawn('sh', ['-c', 'sleep 0 & exec sleep 1000'], { stdio: 'ignore' });
   t.teardown(() => parent.kill('SIGKILL'));
-  const zombie = await eventually('a zombie child', () => childrenOf(parent.pid as number).find((pid) => processState(pid) === 'Z'));
+  const zombie = await eventually('a zombie child', () =>
+    childrenOf(parent.pid as number).find((pid) => processState(pid) === 'Z'),
+  );
   t.true((rssKiB(parent.pid as number) ?? 0) > 0);
   t.is(rssKiB(zombie), undefined);
   parent.kill('SIGKILL');

@@ -75,7 +75,8 @@ async function expectAction(t: ExecutionContext, running: Running, signal: Signa
       return;
     }
     case 'forward':
-      await within(keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen), `the child to get ${signal}`, running);
+      const got = keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
+    await within(got, `the child to get ${signal}`, running);
       await keepalive.stderr.next(new RegExp(`${signal} forwarded to`), logged);
       break;
     case 'suspend':
@@ -123,7 +124,8 @@ async function within<T>(promise: Promise<T>, what: string, running?: Running, t
   // tests, and ava reported "Failed to exit".
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    const late = (): void => reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what}`));
+    const late = (): void =>
+      reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what}`));
     timer = setTimeout(late, timeoutMs);
   });
   // 'exit', not 'close': a child left running holds keepalive's output pipes open.
@@ -245,11 +247,12 @@ test.serial('nohup does not protect the child: an inherited "ignore" of SIGHUP i
 });
 
 // dumb-init's test_proxies_signals: a child that traps SIGTERM and leaves on SIGQUIT. Each signal
-// is sent once the last one arrived, then 300 ms later as dumb-init does, so the order holds under load.
-test.serial('signals sent during a stop still reach the child: TERM, HUP, USR1, QUIT, in order', async (t) => {
+// is sent once the last one arrived, and 300 ms later as in dumb-init: the order holds under load.
+test.serial('signals during a stop reach the child: TERM, HUP, USR1, QUIT, in order', async (t) => {
   const marker = uniqueMarker();
   t.teardown(() => killMarked(marker));
-  const args = ['--restart', 'never', '--kill-timeout', '60s', '--', 'node', fixture('signals-child.js'), marker, 'SIGQUIT'];
+  const command = ['node', fixture('signals-child.js'), marker, 'SIGQUIT'];
+  const args = ['--restart', 'never', '--kill-timeout', '60s', '--', ...command];
   const keepalive = new Keepalive(args);
   t.teardown(() => keepalive.process.kill('SIGKILL'));
   await within(keepalive.stdout.next(/^ready$/), 'the child to start');
@@ -260,7 +263,8 @@ test.serial('signals sent during a stop still reach the child: TERM, HUP, USR1, 
     const seen = keepalive.stdout.all.length;
     keepalive.signal(signal);
     if (signal === 'SIGQUIT') break; // the child leaves on it: keepalive may be gone at once
-    await within(keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen), `the child to get ${signal}`, running);
+    const got = keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
+    await within(got, `the child to get ${signal}`, running);
     await sleep(300);
   }
   // Long before the kill timeout: the child left on SIGQUIT, nothing had to SIGKILL it.
