@@ -93,6 +93,19 @@ test('restart() from a \'spawn\' listener restarts the child it was told of', as
   t.like(exit.next, { action: 'restart', restart: 1, planned: true });
 });
 
+test('a stop signal received while a restart stops the child is the child\'s too', async (t) => {
+  // The shell ignores the restart's SIGTERM and leaves on SIGPWR, the signal keepalive receives.
+  const script = 'trap "" TERM; trap "exit 7" PWR; while :; do sleep 0.05; done';
+  const supervisor = supervise({ command: 'sh', args: ['-c', script], killTimeout: 5_000 });
+  t.teardown(() => supervisor.stop('SIGKILL'));
+  await once(supervisor, 'spawn');
+  supervisor.restart();
+  supervisor.stop('SIGPWR', true);
+  const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
+  t.deepEqual(exit.outcome, { kind: 'exited', code: 7 });
+  t.like(await supervisor.done, { status: 7, reason: 'stopped' });
+});
+
 test('a stop during the backoff delay ends at once with the last status', async (t) => {
   const supervisor = supervise({ command: 'sh', args: ['-c', 'exit 5'], delay: 60_000 });
   await once(supervisor, 'exit');
