@@ -92,14 +92,14 @@ export class Run {
     return this.#main.pid;
   }
 
-  /** Its main process has ended: what is left is judging the end (see MainProcess.ending). */
-  get ending(): boolean {
-    return this.#main.ending;
-  }
-
-  /** A forwarded signal (SIGHUP, SIGSTOP ...): the leader's group, and the main process's own. */
-  forward(signal: SignalName): void {
-    forwardToMain(this.#group, this.#main.member, signal);
+  /**
+   * A forwarded signal (SIGHUP, SIGSTOP ...): the leader's group, and the main process's own, if
+   * the phase passes it on (see core/run-phase.ts). False if it was not sent.
+   */
+  forward(signal: SignalName): boolean {
+    // Its main process has ended: what is left is judging the end, and gets nothing more.
+    if (this.#main.ending) return false;
+    return this.#input('forward', signal);
   }
 
   get heart(): Heart | undefined {
@@ -129,19 +129,23 @@ export class Run {
   watchMemory(): void {
     const { maxMemory: limitBytes, memoryInterval: intervalMs, stopSignal: signal, name } = this.#context.options;
     const pids = (): number[] => this.#members().map((member) => member.pid);
-    const stop = (cause: KillCause): boolean => this.#phase === 'running' && (this.stop(signal, cause), true);
+    const stop = (cause: KillCause): boolean => this.stop(signal, cause);
     this.#unwatchMemory = watchTree({ name, pid: this.pid, limitBytes, intervalMs, signal, pids, stop, emit: this.#context.emit });
   }
 
-  /** Ends the run: `signal` to the tree, SIGKILL after the kill timeout. The first reason wins. */
-  stop(signal: SignalName, cause?: KillCause): void {
-    if (this.#phase !== 'running') return;
+  /**
+   * Ends the run: `signal` to the tree, SIGKILL after the kill timeout. The first reason wins:
+   * false if the run was no longer running.
+   */
+  stop(signal: SignalName, cause?: KillCause): boolean {
+    if (this.#phase !== 'running') return false;
     this.#signal = signal;
     this.#cause = cause;
     this.#heart?.disarm();
     this.#input('stop');
     // A stopped child (Ctrl+Z, kill -STOP) acts on a catchable signal only once it runs again.
     if (signal !== 'SIGKILL') resumeStopped(this.#group, this.#members());
+    return true;
   }
 
   /** A second Ctrl+C: SIGKILL to everything of the run, now. */
@@ -180,11 +184,15 @@ export class Run {
     return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt() };
   }
 
-  #input(input: RunInput): void {
+  /** Moves the run by the table; `received`: the signal a 'forward' passes on. False: no action. */
+  #input(input: RunInput, received?: SignalName): boolean {
     const { phase, actions } = step(this.#phase, input);
     this.#phase = phase;
     for (const action of actions) {
       switch (action) {
+        case 'forward':
+          if (received) forwardToMain(this.#group, this.#main.member, received);
+          break;
         case 'signal':
           // Entering the sweep: one look at the tree serves the signal, the sweep and the log line.
           if (this.#phase === 'sweeping') this.#left = this.#members();
@@ -206,6 +214,7 @@ export class Run {
           break;
       }
     }
+    return actions.length > 0;
   }
 
   /**

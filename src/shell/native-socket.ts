@@ -277,10 +277,7 @@ function startPoll(): void {
     const fds = [0, 0];
     if (c.pipe2(fds, SOCK_NONBLOCK | SOCK_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${c.koffi.errno()})`);
     wake = [fds[0] as number, fds[1] as number];
-    process.once('exit', () => {
-      exiting = true;
-      wakePoll();
-    });
+    process.once('exit', wakeAtExit);
   }
   const fds = [wake[0], ...waiting.keys()];
   const { pollfd, pollEvents, pollRevents } = c.layout;
@@ -311,11 +308,26 @@ function startPoll(): void {
       ready?.();
     }
     if (waiting.size > 0 && !polling) startPoll();
+    else if (waiting.size === 0 && !polling) closeWake();
   });
 }
 
 function wakePoll(): void {
   if (wake) load().write(wake[1], wakeByte, 1);
+}
+
+function wakeAtExit(): void {
+  exiting = true;
+  wakePoll();
+}
+
+/** No socket waits: the wake pipe and the exit listener go (an embedding program is as it was). */
+function closeWake(): void {
+  if (!wake) return;
+  load().close(wake[0]);
+  load().close(wake[1]);
+  wake = undefined;
+  process.off('exit', wakeAtExit);
 }
 
 /** Wakes a pending whenReadable and lets the socket go. */

@@ -169,6 +169,11 @@ export function becomeSubreaper(): boolean {
   return load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
 }
 
+/** Undoes becomeSubreaper(): orphans go to the next subreaper above, or init, again. */
+export function stopBeingSubreaper(): boolean {
+  return load().prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) === 0;
+}
+
 /** Whether this process is a subreaper already (the flag survives exec: a parent may have set it). */
 export function isSubreaper(): boolean {
   const flag = [0];
