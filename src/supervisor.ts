@@ -121,8 +121,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         })
       : () => {};
     let stopReaping = (): void => {};
+    let closeCgroups = (): void => {};
     try {
       stopReaping = await this.#takeRole();
+      closeCgroups = await this.#openCgroups();
       await this.#openNotifySocket();
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
@@ -138,6 +140,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw error;
     } finally {
       this.#notifySocket?.close();
+      closeCgroups();
       stopReaping();
       unroute();
     }
@@ -175,6 +178,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const signal = facts.signal === null ? null : signalNumber(facts.signal);
       this.emit('reap', { pid, code: facts.code, signal });
     });
+  }
+
+  /**
+   * A cgroup for each run, hook and probe, where keepalive may make them (shell/cgroups.ts); only
+   * when keepalive is the whole process: an embedding program's own children are not its to move.
+   */
+  async #openCgroups(): Promise<() => void> {
+    if (!TREE_KNOWN || !this.#options.handleSignals) return () => {};
+    const cgroups = await import('./shell/cgroups.js');
+    cgroups.openCgroups();
+    return cgroups.closeCgroups;
   }
 
   /**
