@@ -67,11 +67,11 @@ for (const kind of ['v2', 'v1'] as const) {
     t.deepEqual(groupsOf(kind, keepalive.pid), [], 'every cgroup it made is gone');
   });
 
-  test(`${kind}: a probe's daemon is ended with the probe, and cgroups go after a normal end`, async (t) => {
+  test(`${kind}: a probe's env -i setsid daemon ends with the probe, even with --no-subreaper; cgroups go after a normal end`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => killMarked(marker));
-    const keepalive = new Keepalive(['--restart', 'never', '--health-cmd', escapingDaemon(marker), '--health-interval', '100ms', '--', 'sh', '-c', 'sleep 1.5; exit 0'], { env });
+    const keepalive = new Keepalive(['--no-subreaper', '--restart', 'never', '--health-cmd', escapingDaemon(marker), '--health-interval', '100ms', '--', 'sh', '-c', 'sleep 1.5; exit 0'], { env });
     t.teardown(() => keepalive.signal('SIGKILL'));
     const ended = await keepalive.ended;
     t.is(ended.status, 0, keepalive.stderr.text);
