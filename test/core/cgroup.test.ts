@@ -1,7 +1,8 @@
-// The OOM counter's file, from real mountinfo and /proc/self/cgroup samples (test/fixtures/cgroup).
+// The OOM counter's file and where keepalive makes its cgroups, from real mountinfo and
+// /proc/self/cgroup samples (test/fixtures/cgroup).
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { oomCounterCandidates, parseCgroupMemberships, parseCgroupMounts } from '../../src/core/cgroup.js';
+import { cgroupPlaces, groupName, groupOwner, oomCounterCandidates, parseCgroupMemberships, parseCgroupMounts, parseProcs, type CgroupChoice, type CgroupPlace } from '../../src/core/cgroup.js';
 
 const SAMPLES = new URL('../../../test/fixtures/cgroup/', import.meta.url);
 const sample = (name: string): [string, string] => [
@@ -61,4 +62,37 @@ test('a path that only starts like the mount root is not under it; garbage is sk
     { hierarchy: 1, controllers: ['cpu'], path: '/' },
     { hierarchy: 0, controllers: [], path: '/a b' },
   ]);
+});
+
+const places = (name: string, choice: CgroupChoice = 'auto', underSystemd = false): CgroupPlace[] => {
+  const [mountinfo, procSelfCgroup] = sample(name);
+  return cgroupPlaces({ mountinfo, procSelfCgroup, choice, underSystemd });
+};
+
+test('where keepalive makes its cgroups: v2 first, then the v1 freezer, each under its own cgroup', (t) => {
+  t.deepEqual(places('host-hybrid'), [
+    { kind: 'v2', home: '/sys/fs/cgroup/unified' },
+    { kind: 'v1', home: '/sys/fs/cgroup/freezer' },
+  ]);
+  t.deepEqual(places('host-hybrid', 'v1'), [{ kind: 'v1', home: '/sys/fs/cgroup/freezer' }]);
+  t.deepEqual(places('host-hybrid', 'off'), []);
+});
+
+test('a container on v1 without a cgroup namespace: the freezer mount is its own cgroup', (t) => {
+  t.deepEqual(places('podman-v1', 'v1'), [{ kind: 'v1', home: '/sys/fs/cgroup/freezer' }]);
+});
+
+test('under systemd, a cgroup below the root is a unit\'s: none is made there', (t) => {
+  const mountinfo = '30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n';
+  const inUnit = cgroupPlaces({ mountinfo, procSelfCgroup: '0::/system.slice/cron.service\n', choice: 'auto', underSystemd: true });
+  t.deepEqual(inUnit, []);
+  const elsewhere = cgroupPlaces({ mountinfo, procSelfCgroup: '0::/system.slice/cron.service\n', choice: 'auto', underSystemd: false });
+  t.deepEqual(elsewhere, [{ kind: 'v2', home: '/sys/fs/cgroup/system.slice/cron.service' }]);
+});
+
+test('names: keepalive-PID is told apart from every other directory; cgroup.procs is one pid a line', (t) => {
+  t.is(groupOwner(groupName(812)), 812);
+  for (const other of ['keepalive-', 'keepalive-0', 'keepalive-01', 'keepalive-12x', 'supervisor', 'run-1']) t.is(groupOwner(other), undefined, other);
+  t.deepEqual(parseProcs('12\n345\n\n'), [12, 345]);
+  t.deepEqual(parseProcs(''), []);
 });
