@@ -70,17 +70,21 @@ const removeDirectory = (directory: string): boolean => {
   }
 };
 
-/** Moves keepalive into cgroups of its own, if it may; says which kind, or undefined. */
-export function openCgroups(): CgroupKind | undefined {
-  users++;
-  if (place || users > 1) return place?.kind;
-  const facts = {
+/** Where this process may make cgroups (before it moved into one of its own). */
+function places(): ReturnType<typeof cgroupPlaces> {
+  return cgroupPlaces({
     mountinfo: read('/proc/self/mountinfo') ?? '',
     procSelfCgroup: read('/proc/self/cgroup') ?? '',
     choice: choice(),
     underSystemd: read('/proc/1/comm') === 'systemd\n',
-  };
-  for (const { kind, home } of cgroupPlaces(facts)) {
+  });
+}
+
+/** Moves keepalive into cgroups of its own, if it may; says which kind, or undefined. */
+export function openCgroups(): CgroupKind | undefined {
+  users++;
+  if (place || users > 1) return place?.kind;
+  for (const { kind, home } of places()) {
     removeAbandoned(home);
     const group = `${home}/${groupName(process.pid)}`;
     const supervisor = `${group}/${SUPERVISOR_LEAF}`;
@@ -154,6 +158,15 @@ function removeAbandoned(home: string): void {
     for (const leaf of inner) removeDirectory(`${group}/${leaf}`);
     removeDirectory(group);
   }
+}
+
+/**
+ * Every process in the cgroups of the keepalive `owner` (a killed one's run, hooks and probes),
+ * under the cgroup this process came from: what is there is that keepalive's, environment or not.
+ */
+export function processesInGroupOf(owner: number): number[] {
+  const homes = place ? [place.home] : places().map((where) => where.home);
+  return homes.flatMap((home) => pidsBelow(`${home}/${groupName(owner)}`)).filter((pid) => pid !== owner);
 }
 
 /**

@@ -3,7 +3,10 @@
 // started it, and never taken for another's. Each test runs on cgroup v2 (cgroup.kill) and v1 (the
 // freezer), picked with KEEPALIVE_CGROUPS; without a cgroup keepalive may make (non-root), the
 // environment mark still ends what does not clear it. Every cgroup made is gone after the end.
-import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { alive, Keepalive, runKeepalive } from '../helpers/keepalive.js';
 import { eventually, killMarked, processState, running, uniqueMarker } from '../helpers/proc.js';
@@ -99,6 +102,27 @@ for (const kind of ['v2', 'v1'] as const) {
     const next = await runKeepalive(['--restart', 'never', '--', 'true'], { env });
     t.is(next.status, 0);
     await eventually('the abandoned cgroups to be removed', () => !existsSync(group as string));
+  });
+
+  test(`${kind}: what a SIGKILLed keepalive's child left with env -i setsid is stopped by the next keepalive of its --pidfile`, async (t) => {
+    if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
+    const marker = uniqueMarker();
+    t.teardown(() => killMarked(marker));
+    const directory = mkdtempSync(join(tmpdir(), 'keepalive-cgroups-'));
+    t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+    const pidfile = join(directory, 'app.pid');
+    const killed = new Keepalive(['--pidfile', pidfile, '--', 'sh', '-c', `${escapingDaemon(marker)}; exec sleep 600`], { env });
+    t.teardown(() => killed.signal('SIGKILL'));
+    await killed.childPid();
+    await eventually('the daemon to run', () => marked(marker).length === 1);
+    killed.signal('SIGKILL');
+    await once(killed.process, 'exit'); // not 'close': the child still holds keepalive's stderr
+    const next = new Keepalive(['--pidfile', pidfile, '--restart', 'never', '--', 'true'], { env });
+    t.teardown(() => next.signal('SIGKILL'));
+    t.is((await next.ended).status, 0, next.stderr.text);
+    t.regex(next.stderr.text, /taking over|left running by a keepalive that was killed/);
+    t.deepEqual(marked(marker), [], 'the daemon went with the old child');
+    t.deepEqual(groupsOf(kind, killed.pid), [], 'and the old cgroups with them');
   });
 }
 
