@@ -27,6 +27,18 @@ function homeOf(kind: 'v2' | 'v1'): string | undefined {
 /** Live processes with the marker as an argument of its own (zombies excluded). */
 const marked = (marker: string): number[] => running().filter((process_) => process_.argv.includes(marker)).map((process_) => process_.pid);
 
+/** killMarked, and the daemons too: `sh -c 'sleep M &'` under setsid leads no session of its own. */
+function endMarked(marker: string): void {
+  killMarked(marker);
+  for (const pid of marked(marker)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 /** The keepalive-PID directory of that keepalive under the test's own cgroup, if there is one. */
 function groupsOf(kind: 'v2' | 'v1', pid: number): string[] {
   const home = homeOf(kind);
@@ -45,7 +57,7 @@ for (const kind of ['v2', 'v1'] as const) {
   test(`${kind}: a hook's env -i setsid daemon is not the child's (no restart waits for it) and ends with keepalive`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
-    t.teardown(() => killMarked(marker));
+    t.teardown(() => endMarked(marker));
     const keepalive = new Keepalive(['--delay', '0', '--max-restarts', '2', '--kill-timeout', '20s', '--on-exit', escapingDaemon(marker), '--', 'sh', '-c', 'sleep 0.5; exit 1'], { env });
     t.teardown(() => keepalive.signal('SIGKILL'));
     const ended = await keepalive.ended;
@@ -58,7 +70,7 @@ for (const kind of ['v2', 'v1'] as const) {
   test(`${kind}: a child's env -i setsid daemon ends with a stop, even with --no-subreaper`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
-    t.teardown(() => killMarked(marker));
+    t.teardown(() => endMarked(marker));
     const keepalive = new Keepalive(['--no-subreaper', '--kill-timeout', '20s', '--', 'sh', '-c', `${escapingDaemon(marker)}; exec sleep 600`], { env });
     t.teardown(() => keepalive.signal('SIGKILL'));
     await keepalive.childPid();
@@ -73,7 +85,7 @@ for (const kind of ['v2', 'v1'] as const) {
   test(`${kind}: a probe's env -i setsid daemon ends with the probe, even with --no-subreaper; cgroups go after a normal end`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
-    t.teardown(() => killMarked(marker));
+    t.teardown(() => endMarked(marker));
     const keepalive = new Keepalive(['--no-subreaper', '--restart', 'never', '--health-cmd', escapingDaemon(marker), '--health-interval', '100ms', '--', 'sh', '-c', 'sleep 1.5; exit 0'], { env });
     t.teardown(() => keepalive.signal('SIGKILL'));
     const ended = await keepalive.ended;
@@ -85,7 +97,7 @@ for (const kind of ['v2', 'v1'] as const) {
   test(`${kind}: after a SIGKILL of keepalive its cgroups stay while the child runs; the next keepalive removes the empty ones`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
-    t.teardown(() => killMarked(marker));
+    t.teardown(() => endMarked(marker));
     const killed = new Keepalive(['--', 'sleep', marker], { env });
     t.teardown(() => killed.signal('SIGKILL'));
     const child = await killed.childPid();
@@ -107,7 +119,7 @@ for (const kind of ['v2', 'v1'] as const) {
   test(`${kind}: what a SIGKILLed keepalive's child left with env -i setsid is stopped by the next keepalive of its --pidfile`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
-    t.teardown(() => killMarked(marker));
+    t.teardown(() => endMarked(marker));
     const directory = mkdtempSync(join(tmpdir(), 'keepalive-cgroups-'));
     t.teardown(() => rmSync(directory, { recursive: true, force: true }));
     const pidfile = join(directory, 'app.pid');
@@ -129,7 +141,7 @@ for (const kind of ['v2', 'v1'] as const) {
 test('without a cgroup keepalive may make (non-root), the environment mark still works', async (t) => {
   if (!IS_ROOT) return t.pass('needs root to become another user');
   const marker = uniqueMarker();
-  t.teardown(() => killMarked(marker));
+  t.teardown(() => endMarked(marker));
   // nobody may not write any cgroup: keepalive falls back to the mark (a hook's daemon that keeps
   // its environment ends with keepalive) and to the subreaper (the child's daemon ends with a stop).
   const keepalive = new Keepalive(
