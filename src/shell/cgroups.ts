@@ -61,6 +61,16 @@ const write = (file: string, text: string): boolean => {
   }
 };
 
+/** A cgroup and those a process in it made below it (a nested keepalive's), deepest first. */
+function removeTree(directory: string): boolean {
+  try {
+    for (const entry of readdirSync(directory, { withFileTypes: true })) if (entry.isDirectory()) removeTree(`${directory}/${entry.name}`);
+  } catch {
+    // gone meanwhile
+  }
+  return removeDirectory(directory);
+}
+
 const removeDirectory = (directory: string): boolean => {
   try {
     rmdirSync(directory);
@@ -148,15 +158,7 @@ function removeAbandoned(home: string): void {
     if (owner === undefined || owner === process.pid) continue;
     // Its owner still lives in it (its supervisor leaf): not abandoned.
     if (read(`/proc/${decimal(owner)}/cgroup`)?.includes(`/${name}/${SUPERVISOR_LEAF}\n`)) continue;
-    const group = `${home}/${name}`;
-    let inner: string[] = [];
-    try {
-      inner = readdirSync(group, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    } catch {
-      continue;
-    }
-    for (const leaf of inner) removeDirectory(`${group}/${leaf}`);
-    removeDirectory(group);
+    removeTree(`${home}/${name}`);
   }
 }
 
@@ -248,7 +250,7 @@ class CgroupLeaf implements Leaf {
   }
 
   remove(): boolean {
-    if (!removeDirectory(this.path)) return false;
+    if (!removeTree(this.path)) return false;
     leaves.delete(this);
     return true;
   }
