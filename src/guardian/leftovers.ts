@@ -1,7 +1,16 @@
 // What supervisors killed with SIGKILL left running: found in their cgroups where they made them,
-// and in /proc by the KEEPALIVE_PID they carry (a record's pids are only claims), and stopped the way keepalive stops any child: the stop signal,
-// SIGKILL after the kill timeout. Every process of the old trees goes, leaders or not.
-import { recordedIdentities, treeSupervisors, leftoverProcesses, type Candidate, type Leftover, type Leftovers, type Supervisor } from '../core/leftover-trees.js';
+// and in /proc by the KEEPALIVE_PID they carry (a record's pids are only claims), and stopped the
+// way keepalive stops any child: the stop signal, SIGKILL after the kill timeout. Every process of
+// the old trees goes, leaders or not.
+import {
+  recordedIdentities,
+  treeSupervisors,
+  leftoverProcesses,
+  type Candidate,
+  type Leftover,
+  type Leftovers,
+  type Supervisor,
+} from '../core/leftover-trees.js';
 import type { InstanceRecord } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { processesInGroupOf } from '../shell/cgroups.js';
@@ -22,7 +31,10 @@ export function findLeftovers(record: InstanceRecord): Leftovers {
     record,
     trees: supervisors.map((supervisor) => ({ supervisor, now: processFacts(supervisor.pid) })),
     recorded: recordedIdentities(record).map((identity) => ({ identity, facts: processFacts(identity.pid) })),
-    candidates: [...processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))), ...inCgroups(supervisors)],
+    candidates: [
+      ...processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))),
+      ...inCgroups(supervisors),
+    ],
     selfPid: process.pid,
     bootId: bootId(),
   });

@@ -7,8 +7,24 @@
 // v2 ends a leaf with cgroup.kill; v1 freezes it (freezer controller), SIGKILLs each pid, thaws.
 // Where no cgroup can be made (non-root, systemd's unit cgroups, a read-only mount), all of this
 // is off and the environment mark (tree.ts) is what is left.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { cgroupPlaces, groupName, groupOwner, parseProcs, SUPERVISOR_LEAF, type CgroupChoice, type CgroupKind, type LeafKind } from '../core/cgroup.js';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
+import {
+  cgroupPlaces,
+  groupName,
+  groupOwner,
+  parseProcs,
+  SUPERVISOR_LEAF,
+  type CgroupChoice,
+  type CgroupKind,
+  type LeafKind,
+} from '../core/cgroup.js';
 import { decimal } from '../core/decimal.js';
 import { UTF8 } from './text-read.js';
 
@@ -61,10 +77,16 @@ const write = (file: string, text: string): boolean => {
   }
 };
 
+/** Waits without the event loop: only while the kernel ends processes that were just killed. */
+const pause = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
+
 /** A cgroup and those a process in it made below it (a nested keepalive's), deepest first. */
 function removeTree(directory: string): boolean {
   try {
-    for (const entry of readdirSync(directory, { withFileTypes: true })) if (entry.isDirectory()) removeTree(`${directory}/${entry.name}`);
+    for (const entry of readdirSync(directory, { withFileTypes: true }))
+      if (entry.isDirectory()) removeTree(`${directory}/${entry.name}`);
   } catch {
     // gone meanwhile
   }
@@ -139,7 +161,7 @@ function closeAll(): void {
 /** A killed leaf empties as the kernel ends its processes: a moment, looked at without the loop. */
 function removeSoon(leaf: CgroupLeaf): void {
   const until = Date.now() + 2_000;
-  while (!leaf.remove() && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+  while (!leaf.remove() && Date.now() < until) pause(5);
 }
 
 /**
@@ -168,7 +190,9 @@ function removeAbandoned(home: string): void {
  */
 export function processesInGroupOf(owner: number): number[] {
   const homes = place ? [place.home] : places().map((where) => where.home);
-  return homes.flatMap((home) => pidsBelow(`${home}/${groupName(owner)}`)).filter((pid) => pid !== owner);
+  return homes
+    .flatMap((home) => pidsBelow(`${home}/${groupName(owner)}`))
+    .filter((pid) => pid !== owner);
 }
 
 /**
@@ -193,7 +217,8 @@ export function newLeaf(kind: LeafKind): (Leaf & { adopt(pid: number): void }) |
 function pidsBelow(directory: string): number[] {
   const pids = parseProcs(read(`${directory}/cgroup.procs`) ?? '');
   try {
-    for (const entry of readdirSync(directory, { withFileTypes: true })) if (entry.isDirectory()) pids.push(...pidsBelow(`${directory}/${entry.name}`));
+    for (const entry of readdirSync(directory, { withFileTypes: true }))
+      if (entry.isDirectory()) pids.push(...pidsBelow(`${directory}/${entry.name}`));
   } catch {
     // removed meanwhile
   }
@@ -219,7 +244,9 @@ class CgroupLeaf implements Leaf {
   adopt(pid: number): void {
     write(`${this.path}/cgroup.procs`, decimal(pid));
     for (let round = 0; round < 1_000; round++) {
-      const strays = parseProcs(read(`${this.#place.supervisor}/cgroup.procs`) ?? '').filter((other) => other !== process.pid);
+      const strays = parseProcs(read(`${this.#place.supervisor}/cgroup.procs`) ?? '').filter(
+        (other) => other !== process.pid,
+      );
       if (strays.length === 0) return;
       for (const stray of strays) write(`${this.path}/cgroup.procs`, decimal(stray));
     }
@@ -238,7 +265,8 @@ class CgroupLeaf implements Leaf {
     if (this.pids().length === 0) return;
     write(`${this.path}/freezer.state`, 'FROZEN');
     const until = Date.now() + 1_000;
-    while (read(`${this.path}/freezer.state`)?.trim() === 'FREEZING' && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    while (read(`${this.path}/freezer.state`)?.trim() === 'FREEZING' && Date.now() < until)
+      pause(1);
     for (const pid of this.pids()) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -97,7 +97,15 @@ async function probeCommand(
   cwd: string | undefined,
 ): Promise<ProbeResult> {
   const leaf = newLeaf('probe');
-  const spawned = await spawnProcess({ command: 'sh', args: ['-c', command], cwd, env: helperEnv(env), stdio: 'ignore', ownGroup: true, started: (pid) => leaf?.adopt(pid) });
+  const spawned = await spawnProcess({
+    command: 'sh',
+    args: ['-c', command],
+    cwd,
+    env: helperEnv(env),
+    stdio: 'ignore',
+    ownGroup: true,
+    started: (pid) => leaf?.adopt(pid),
+  });
   if (!spawned.started) {
     leaf?.retire();
     return { passed: false, detail: `sh could not be started (${spawned.message})` };

@@ -18,14 +18,23 @@ function homeOf(kind: 'v2' | 'v1'): string | undefined {
   const mount = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' '))
-    .find((fields) => (kind === 'v2' ? fields.includes('cgroup2') : fields.includes('cgroup') && (fields.at(-1) ?? '').split(',').includes('freezer')));
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((entry) => (kind === 'v2' ? entry.startsWith('0::') : /^\d+:freezer:/.test(entry)));
+    .find((fields) =>
+      kind === 'v2'
+        ? fields.includes('cgroup2')
+        : fields.includes('cgroup') && (fields.at(-1) ?? '').split(',').includes('freezer'),
+    );
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((entry) => (kind === 'v2' ? entry.startsWith('0::') : /^\d+:freezer:/.test(entry)));
   if (mount?.[4] === undefined || line === undefined || mount[3] !== '/') return undefined;
   return `${mount[4]}${line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).replace(/\/$/, '')}`;
 }
 
 /** Live processes with the marker as an argument of its own (zombies excluded). */
-const marked = (marker: string): number[] => running().filter((process_) => process_.argv.includes(marker)).map((process_) => process_.pid);
+const marked = (marker: string): number[] =>
+  running()
+    .filter((process_) => process_.argv.includes(marker))
+    .map((process_) => process_.pid);
 
 /** killMarked, and the daemons too: `sh -c 'sleep M &'` under setsid leads no session of its own. */
 function endMarked(marker: string): void {
@@ -42,11 +51,14 @@ function endMarked(marker: string): void {
 /** The keepalive-PID directory of that keepalive under the test's own cgroup, if there is one. */
 function groupsOf(kind: 'v2' | 'v1', pid: number): string[] {
   const home = homeOf(kind);
-  return home !== undefined && existsSync(`${home}/keepalive-${pid}`) ? [`${home}/keepalive-${pid}`] : [];
+  return home !== undefined && existsSync(`${home}/keepalive-${pid}`)
+    ? [`${home}/keepalive-${pid}`]
+    : [];
 }
 
 /** A daemon as `su -` or a careless init script makes one: no environment, a session of its own. */
-const escapingDaemon = (marker: string): string => `env -i setsid sh -c 'sleep ${marker} &' </dev/null >/dev/null 2>&1`;
+const escapingDaemon = (marker: string): string =>
+  `env -i setsid sh -c 'sleep ${marker} &' </dev/null >/dev/null 2>&1`;
 
 for (const kind of ['v2', 'v1'] as const) {
   const home = homeOf(kind);
@@ -58,7 +70,23 @@ for (const kind of ['v2', 'v1'] as const) {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
-    const keepalive = new Keepalive(['--delay', '0', '--max-restarts', '2', '--kill-timeout', '20s', '--on-exit', escapingDaemon(marker), '--', 'sh', '-c', 'sleep 0.5; exit 1'], { env });
+    const keepalive = new Keepalive(
+      [
+        '--delay',
+        '0',
+        '--max-restarts',
+        '2',
+        '--kill-timeout',
+        '20s',
+        '--on-exit',
+        escapingDaemon(marker),
+        '--',
+        'sh',
+        '-c',
+        'sleep 0.5; exit 1',
+      ],
+      { env },
+    );
     t.teardown(() => keepalive.signal('SIGKILL'));
     const ended = await keepalive.ended;
     t.is(ended.status, 1);
@@ -71,7 +99,18 @@ for (const kind of ['v2', 'v1'] as const) {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
-    const keepalive = new Keepalive(['--no-subreaper', '--kill-timeout', '20s', '--', 'sh', '-c', `${escapingDaemon(marker)}; exec sleep 600`], { env });
+    const keepalive = new Keepalive(
+      [
+        '--no-subreaper',
+        '--kill-timeout',
+        '20s',
+        '--',
+        'sh',
+        '-c',
+        `${escapingDaemon(marker)}; exec sleep 600`,
+      ],
+      { env },
+    );
     t.teardown(() => keepalive.signal('SIGKILL'));
     await keepalive.childPid();
     await eventually('the daemon to run', () => marked(marker).length === 1);
@@ -86,7 +125,22 @@ for (const kind of ['v2', 'v1'] as const) {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
-    const keepalive = new Keepalive(['--no-subreaper', '--restart', 'never', '--health-cmd', escapingDaemon(marker), '--health-interval', '100ms', '--', 'sh', '-c', 'sleep 1.5; exit 0'], { env });
+    const keepalive = new Keepalive(
+      [
+        '--no-subreaper',
+        '--restart',
+        'never',
+        '--health-cmd',
+        escapingDaemon(marker),
+        '--health-interval',
+        '100ms',
+        '--',
+        'sh',
+        '-c',
+        'sleep 1.5; exit 0',
+      ],
+      { env },
+    );
     t.teardown(() => keepalive.signal('SIGKILL'));
     const ended = await keepalive.ended;
     t.is(ended.status, 0, keepalive.stderr.text);
@@ -105,7 +159,10 @@ for (const kind of ['v2', 'v1'] as const) {
     t.truthy(group);
     killed.signal('SIGKILL');
     // Not `ended`: the child holds keepalive's stderr open.
-    await eventually('keepalive to be gone', () => !alive(killed.pid) || processState(killed.pid) === 'Z');
+    await eventually(
+      'keepalive to be gone',
+      () => !alive(killed.pid) || processState(killed.pid) === 'Z',
+    );
     // The child lives on, in its run's cgroup (the next keepalive of its pidfile stops it).
     t.true(readFileSync(`${group}/run-1/cgroup.procs`, 'utf8').split('\n').includes(String(child)));
     process.kill(child, 'SIGKILL');
@@ -123,7 +180,10 @@ for (const kind of ['v2', 'v1'] as const) {
     const directory = mkdtempSync(join(tmpdir(), 'keepalive-cgroups-'));
     t.teardown(() => rmSync(directory, { recursive: true, force: true }));
     const pidfile = join(directory, 'app.pid');
-    const killed = new Keepalive(['--pidfile', pidfile, '--', 'sh', '-c', `${escapingDaemon(marker)}; exec sleep 600`], { env });
+    const killed = new Keepalive(
+      ['--pidfile', pidfile, '--', 'sh', '-c', `${escapingDaemon(marker)}; exec sleep 600`],
+      { env },
+    );
     t.teardown(() => killed.signal('SIGKILL'));
     await killed.childPid();
     await eventually('the daemon to run', () => marked(marker).length === 1);
@@ -145,7 +205,18 @@ test('without a cgroup keepalive may make (non-root), the environment mark still
   // nobody may not write any cgroup: keepalive falls back to the mark (a hook's daemon that keeps
   // its environment ends with keepalive) and to the subreaper (the child's daemon ends with a stop).
   const keepalive = new Keepalive(
-    ['--restart', 'never', '--kill-timeout', '20s', '--on-exit', `setsid sh -c 'sleep ${marker} &' </dev/null >/dev/null 2>&1`, '--', 'sh', '-c', `setsid sh -c 'sleep ${marker} &'; exec sleep 600`],
+    [
+      '--restart',
+      'never',
+      '--kill-timeout',
+      '20s',
+      '--on-exit',
+      `setsid sh -c 'sleep ${marker} &' </dev/null >/dev/null 2>&1`,
+      '--',
+      'sh',
+      '-c',
+      `setsid sh -c 'sleep ${marker} &'; exec sleep 600`,
+    ],
     { wrapper: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], cwd: '/' },
   );
   t.teardown(() => keepalive.signal('SIGKILL'));
@@ -158,7 +229,9 @@ test('without a cgroup keepalive may make (non-root), the environment mark still
 });
 
 test('KEEPALIVE_CGROUPS=off makes no cgroup', async (t) => {
-  const result = new Keepalive(['--restart', 'never', '--', 'sleep', '1'], { env: { KEEPALIVE_CGROUPS: 'off' } });
+  const result = new Keepalive(['--restart', 'never', '--', 'sleep', '1'], {
+    env: { KEEPALIVE_CGROUPS: 'off' },
+  });
   t.teardown(() => result.signal('SIGKILL'));
   await result.childPid();
   t.deepEqual([...groupsOf('v2', result.pid), ...groupsOf('v1', result.pid)], []);
