@@ -10,7 +10,7 @@ import { childStdio } from './shell/channel-env.js';
 import { startHeart, type Heart } from './shell/heart.js';
 import type { ChildPipe } from './shell/pipe-reader.js';
 import { forwardToMain, MainProcess } from './shell/main-process.js';
-import { newLeaf, type Leaf } from './shell/cgroups.js';
+import { held, newLeaf, type Leaf } from './shell/cgroups.js';
 import { LeaderGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
 import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
@@ -39,7 +39,7 @@ export async function startRun(context: RunContext): Promise<Started> {
     leaf?.retire();
     return { started: false, facts: spawned.facts };
   }
-  const run = new Run(context, spawned.pid, spawned.ended, leaf);
+  const run = new Run(context, spawned.pid, spawned.ended, held(leaf));
   context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
   run.watchMemory();

@@ -38,6 +38,20 @@ export interface Leaf {
   remove(): boolean;
   /** Done with: killed whole, and removed now or, once it is empty, at a later spawn or the end. */
   retire(): void;
+  /** The spawned process could not be moved into it: it says nothing of that spawn. */
+  readonly lost: boolean;
+}
+
+/** The leaf, if the spawn made with it is in it. */
+export function held<T extends Leaf>(leaf: T | undefined): T | undefined {
+  return leaf?.lost === true ? undefined : leaf;
+}
+
+/** Still running (not a zombie): /proc/PID/stat's state. */
+function running(pid: number): boolean {
+  const stat = read(`/proc/${decimal(pid)}/stat`);
+  const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 interface Place {
@@ -227,6 +241,7 @@ function pidsBelow(directory: string): number[] {
 
 class CgroupLeaf implements Leaf {
   readonly path: string;
+  lost = false;
   readonly #place: Place;
 
   constructor(path: string, where: Place) {
@@ -242,7 +257,13 @@ class CgroupLeaf implements Leaf {
    * none.
    */
   adopt(pid: number): void {
-    write(`${this.path}/cgroup.procs`, decimal(pid));
+    // Refused (the leaf was removed under us, a cgroup that takes no process): the spawn goes on
+    // without it, tracked the old way. A child that has already ended cannot be moved, nor needs to.
+    if (!write(`${this.path}/cgroup.procs`, decimal(pid)) && running(pid)) {
+      this.lost = true;
+      this.retire();
+      return;
+    }
     for (let round = 0; round < 1_000; round++) {
       const strays = parseProcs(read(`${this.#place.supervisor}/cgroup.procs`) ?? '').filter(
         (other) => other !== process.pid,

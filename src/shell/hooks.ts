@@ -8,7 +8,7 @@ import type { HookEvent } from '../core/events.js';
 import { formatDuration } from '../core/duration.js';
 import { hookEnvironment, type HookCall, type OnExitFunction } from '../core/hook-env.js';
 import { signalLabel } from '../core/signals.js';
-import { newLeaf, type Leaf } from './cgroups.js';
+import { held, newLeaf, type Leaf } from './cgroups.js';
 import { LeaderGroup, signalGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
 import { helperEnv, killHelperLeftovers } from './tree.js';
@@ -82,8 +82,8 @@ export class HookQueue {
 
   async #command(command: string, hookEnv: Record<string, string>): Promise<Ending> {
     const { env, cwd, timeoutMs } = this.#settings;
-    const leaf = newLeaf('hook');
-    this.#leaf = leaf;
+    const made = newLeaf('hook');
+    this.#leaf = made;
     const spawned = await spawnProcess({
       command: '/bin/sh',
       args: ['-c', command],
@@ -91,8 +91,10 @@ export class HookQueue {
       env: helperEnv({ ...env, ...hookEnv }),
       stdio: ['ignore', 'inherit', 'inherit'],
       ownGroup: true,
-      started: (pid) => leaf?.adopt(pid),
+      started: (pid) => made?.adopt(pid),
     });
+    const leaf = held(made);
+    this.#leaf = leaf;
     if (!spawned.started) {
       leaf?.retire();
       this.#leaf = undefined;

@@ -5,7 +5,7 @@ import https from 'node:https';
 import { formatDuration } from '../core/duration.js';
 import { classify, describeOutcome } from '../core/exit.js';
 import { NEW_HEALTH, recordProbe, type HealthCheck, type HealthState, type HealthVerdict } from '../core/health.js';
-import { newLeaf } from './cgroups.js';
+import { held, newLeaf } from './cgroups.js';
 import { LeaderGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
 import { helperEnv, killHelperLeftovers } from './tree.js';
@@ -96,7 +96,7 @@ async function probeCommand(
   env: NodeJS.ProcessEnv,
   cwd: string | undefined,
 ): Promise<ProbeResult> {
-  const leaf = newLeaf('probe');
+  const made = newLeaf('probe');
   const spawned = await spawnProcess({
     command: 'sh',
     args: ['-c', command],
@@ -104,8 +104,9 @@ async function probeCommand(
     env: helperEnv(env),
     stdio: 'ignore',
     ownGroup: true,
-    started: (pid) => leaf?.adopt(pid),
+    started: (pid) => made?.adopt(pid),
   });
+  const leaf = held(made);
   if (!spawned.started) {
     leaf?.retire();
     return { passed: false, detail: `sh could not be started (${spawned.message})` };
