@@ -191,9 +191,12 @@ function removeAbandoned(home: string): void {
   }
   for (const name of names) {
     const owner = groupOwner(name);
-    if (owner === undefined || owner === process.pid) continue;
-    // Its owner still lives in it (its supervisor leaf): not abandoned.
-    if (read(`/proc/${decimal(owner)}/cgroup`)?.includes(`/${name}/${SUPERVISOR_LEAF}\n`)) continue;
+    if (owner === undefined) continue;
+    // A live keepalive is in its supervisor leaf until it removes its cgroups itself; the leaf is
+    // read, not /proc (a pid namespace numbers processes otherwise). One named after this process
+    // (a container's PID 1 started again in the same cgroup) is a predecessor's.
+    const supervisor = read(`${home}/${name}/${SUPERVISOR_LEAF}/cgroup.procs`);
+    if (supervisor !== undefined && parseProcs(supervisor).length > 0) continue;
     removeTree(`${home}/${name}`);
   }
 }
