@@ -261,7 +261,8 @@ class CgroupLeaf implements Leaf {
    */
   adopt(pid: number): void {
     // Refused (the leaf was removed under us, a cgroup that takes no process): the spawn goes on
-    // without it, tracked the old way. A child that has already ended cannot be moved, nor needs to.
+    // without it, tracked the old way. A child that has already ended cannot be moved, nor needs
+    // to be.
     if (!write(`${this.path}/cgroup.procs`, decimal(pid)) && running(pid)) {
       this.lost = true;
       this.retire();

@@ -103,7 +103,7 @@ const places = (
   return cgroupPlaces({ mountinfo, procSelfCgroup, choice, underSystemd });
 };
 
-test('where keepalive makes its cgroups: v2 first, then the v1 freezer, each under its own cgroup', (t) => {
+test('where keepalive makes its cgroups: v2 first, then the v1 freezer, under its own', (t) => {
   t.deepEqual(places('host-hybrid'), [
     { kind: 'v2', home: '/sys/fs/cgroup/unified' },
     { kind: 'v1', home: '/sys/fs/cgroup/freezer' },
@@ -134,7 +134,7 @@ test("under systemd, a cgroup below the root is a unit's: none is made there", (
   t.deepEqual(elsewhere, [{ kind: 'v2', home: '/sys/fs/cgroup/system.slice/cron.service' }]);
 });
 
-test('names: keepalive-PID is told apart from every other directory; cgroup.procs is one pid a line', (t) => {
+test('names: keepalive-PID is told apart from any other; cgroup.procs is a pid a line', (t) => {
   t.is(groupOwner(groupName(812)), 812);
   for (const other of [
     'keepalive-',

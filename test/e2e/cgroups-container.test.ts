@@ -27,7 +27,7 @@ async function run(t: { teardown(fn: () => Promise<void>): void }, args: readonl
   return { ended, container };
 }
 
-test("PID 1 with cgroups: a hook's env -i setsid daemon is not the child's, no restart waits", async (t) => {
+test("PID 1 with cgroups: a hook's env -i setsid daemon is not the child's", async (t) => {
   const hook = "env -i setsid sh -c 'sleep 600 &' </dev/null >/dev/null 2>&1";
   const args = ['--delay', '0', '--max-restarts', '2', '--kill-timeout', '20s', '--on-exit', hook];
   const { ended, container } = await run(t, [...args, '--', 'sh', '-c', 'sleep 0.5; exit 1']);
@@ -36,7 +36,7 @@ test("PID 1 with cgroups: a hook's env -i setsid daemon is not the child's, no r
   t.is(container.stderr.all.filter((line) => line.includes('started')).length, 3);
 });
 
-test('PID 1 with cgroups: the child runs in keepalive-1/run-N, keepalive in keepalive-1/supervisor', async (t) => {
+test('PID 1 with cgroups: the child in keepalive-1/run-1, keepalive in supervisor', async (t) => {
   // Moved there once started: at its very first instructions it may still be in keepalive's own.
   const show = 'sleep 0.5; cat /proc/$$/cgroup /proc/1/cgroup';
   const { ended, container } = await run(t, ['--restart', 'never', '--', 'sh', '-c', show]);

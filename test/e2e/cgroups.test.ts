@@ -13,7 +13,7 @@ import { eventually, killMarked, processState, running, uniqueMarker } from '../
 
 const IS_ROOT = process.getuid?.() === 0;
 
-/** Where the test's own cgroup of that kind is: the mount (mountinfo) and the path (/proc/self/cgroup). */
+/** The test's own cgroup of that kind: the mount (mountinfo), the path (/proc/self/cgroup). */
 function homeOf(kind: 'v2' | 'v1'): string | undefined {
   const mount = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -27,7 +27,8 @@ function homeOf(kind: 'v2' | 'v1'): string | undefined {
     .split('\n')
     .find((entry) => (kind === 'v2' ? entry.startsWith('0::') : /^\d+:freezer:/.test(entry)));
   if (mount?.[4] === undefined || line === undefined || mount[3] !== '/') return undefined;
-  return `${mount[4]}${line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).replace(/\/$/, '')}`;
+  const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).replace(/\/$/, '');
+  return `${mount[4]}${path}`;
 }
 
 /** Live processes with the marker as an argument of its own (zombies excluded). */
@@ -36,7 +37,7 @@ const marked = (marker: string): number[] =>
     .filter((process_) => process_.argv.includes(marker))
     .map((process_) => process_.pid);
 
-/** killMarked, and the daemons too: `sh -c 'sleep M &'` under setsid leads no session of its own. */
+/** killMarked, and the daemons: `sh -c 'sleep M &'` under setsid leads no session of its own. */
 function endMarked(marker: string): void {
   killMarked(marker);
   for (const pid of marked(marker)) {
@@ -66,7 +67,8 @@ for (const kind of ['v2', 'v1'] as const) {
   const usable = IS_ROOT && home !== undefined;
   const env = { KEEPALIVE_CGROUPS: kind };
 
-  test(`${kind}: a hook's env -i setsid daemon is not the child's (no restart waits for it) and ends with keepalive`, async (t) => {
+  const hookTitle = `${kind}: a hook's env -i setsid daemon: not the child's, ends with keepalive`;
+  test(hookTitle, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
@@ -95,7 +97,7 @@ for (const kind of ['v2', 'v1'] as const) {
     t.deepEqual(groupsOf(kind, keepalive.pid), []);
   });
 
-  test(`${kind}: a child's env -i setsid daemon ends with a stop, even with --no-subreaper`, async (t) => {
+  test(`${kind}: a child's env -i setsid daemon ends with a stop (--no-subreaper)`, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
@@ -121,7 +123,8 @@ for (const kind of ['v2', 'v1'] as const) {
     t.deepEqual(groupsOf(kind, keepalive.pid), [], 'every cgroup it made is gone');
   });
 
-  test(`${kind}: a probe's env -i setsid daemon ends with the probe, even with --no-subreaper; cgroups go after a normal end`, async (t) => {
+  const probeTitle = `${kind}: a probe's env -i setsid daemon ends with the probe (--no-subreaper)`;
+  test(probeTitle, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
@@ -148,7 +151,8 @@ for (const kind of ['v2', 'v1'] as const) {
     t.deepEqual(groupsOf(kind, keepalive.pid), []);
   });
 
-  test(`${kind}: after a SIGKILL of keepalive its cgroups stay while the child runs; the next keepalive removes the empty ones`, async (t) => {
+  const killTitle = `${kind}: a killed keepalive's cgroups: the next keepalive removes empty ones`;
+  test(killTitle, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
@@ -173,7 +177,8 @@ for (const kind of ['v2', 'v1'] as const) {
     await eventually('the abandoned cgroups to be removed', () => !existsSync(group as string));
   });
 
-  test(`${kind}: what a SIGKILLed keepalive's child left with env -i setsid is stopped by the next keepalive of its --pidfile`, async (t) => {
+  const pidfileTitle = `${kind}: the next keepalive of a --pidfile stops a killed one's daemon`;
+  test(pidfileTitle, async (t) => {
     if (!usable) return t.pass(`no ${kind} hierarchy here, or not root`);
     const marker = uniqueMarker();
     t.teardown(() => endMarked(marker));
@@ -198,12 +203,13 @@ for (const kind of ['v2', 'v1'] as const) {
   });
 }
 
-test('without a cgroup keepalive may make (non-root), the environment mark still works', async (t) => {
+test('without a cgroup keepalive may make (non-root), the environment mark works', async (t) => {
   if (!IS_ROOT) return t.pass('needs root to become another user');
   const marker = uniqueMarker();
   t.teardown(() => endMarked(marker));
   // nobody may not write any cgroup: keepalive falls back to the mark (a hook's daemon that keeps
-  // its environment ends with keepalive) and to the subreaper (the child's daemon ends with a stop).
+  // its environment ends with keepalive) and to the subreaper (the child's daemon ends with a
+  // stop).
   const keepalive = new Keepalive(
     [
       '--restart',
