@@ -27,6 +27,7 @@ import {
 } from '../core/cgroup.js';
 import { decimal } from '../core/decimal.js';
 import { UTF8 } from './text-read.js';
+import { readMember } from './tree.js';
 
 export interface Leaf {
   readonly path: string;
@@ -45,13 +46,6 @@ export interface Leaf {
 /** The leaf, if the spawn made with it is in it. */
 export function held<T extends Leaf>(leaf: T | undefined): T | undefined {
   return leaf?.lost === true ? undefined : leaf;
-}
-
-/** Still running (not a zombie): /proc/PID/stat's state. */
-function running(pid: number): boolean {
-  const stat = read(`/proc/${decimal(pid)}/stat`);
-  const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 interface Place {
@@ -263,7 +257,7 @@ class CgroupLeaf implements Leaf {
     // Refused (the leaf was removed under us, a cgroup that takes no process): the spawn goes on
     // without it, tracked the old way. A child that has already ended cannot be moved, nor needs
     // to be.
-    if (!write(`${this.path}/cgroup.procs`, decimal(pid)) && running(pid)) {
+    if (!write(`${this.path}/cgroup.procs`, decimal(pid)) && readMember(pid) !== undefined) {
       this.lost = true;
       this.retire();
       return;
