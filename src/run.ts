@@ -10,6 +10,7 @@ import { childStdio } from './shell/channel-env.js';
 import { startHeart, type Heart } from './shell/heart.js';
 import type { ChildPipe } from './shell/pipe-reader.js';
 import { forwardToMain, MainProcess } from './shell/main-process.js';
+import { held, newLeaf, type Leaf } from './shell/cgroups.js';
 import { LeaderGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
 import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
@@ -24,6 +25,7 @@ export type Started = { started: true; run: Run } | { started: false; facts: Exi
 
 export async function startRun(context: RunContext): Promise<Started> {
   const { options } = context;
+  const leaf = newLeaf('run');
   const spawned = await spawnProcess({
     command: options.command,
     args: options.args,
@@ -31,9 +33,13 @@ export async function startRun(context: RunContext): Promise<Started> {
     env: context.env,
     stdio: childStdio(options.heart),
     ownGroup: true,
+    started: (pid) => leaf?.adopt(pid),
   });
-  if (!spawned.started) return { started: false, facts: spawned.facts };
-  const run = new Run(context, spawned.pid, spawned.ended);
+  if (!spawned.started) {
+    leaf?.retire();
+    return { started: false, facts: spawned.facts };
+  }
+  const run = new Run(context, spawned.pid, spawned.ended, held(leaf));
   context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
   run.watchMemory();
@@ -65,9 +71,12 @@ export class Run {
   readonly #main: MainProcess;
   /** The leader's group: signalled only while its number is the run's (see LeaderGroup). */
   readonly #group: LeaderGroup;
+  /** The run's cgroup, where keepalive has them: every process of the run, whatever it did. */
+  readonly #leaf: Leaf | undefined;
 
-  constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>) {
+  constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>, leaf?: Leaf) {
     this.#context = context;
+    this.#leaf = leaf;
     this.pid = pid;
     this.#group = new LeaderGroup(pid, ended);
     this.#signal = context.options.stopSignal;
@@ -210,6 +219,7 @@ export class Run {
         case 'finish':
           clearTimeout(this.#deadline);
           this.#deadline = undefined;
+          this.#leaf?.retire();
           this.#sweepDone?.();
           break;
       }
@@ -248,7 +258,7 @@ export class Run {
   }
 
   #members(): Member[] {
-    return runMembers(this.#group, this.#context.ownsOrphans);
+    return runMembers(this.#group, this.#context.ownsOrphans, this.#leaf);
   }
 
   #arm(): void {
@@ -270,6 +280,8 @@ export class Run {
     this.#group.signal('SIGKILL');
     if (this.#phase === 'sweeping') this.#killedMembers = left;
     for (const member of left) signalMember(member, 'SIGKILL');
+    // The cgroup's kill reaches what forked since the look, too.
+    this.#leaf?.kill();
   }
 
   /** Looks again until the tree is empty (`first`: the look the sweep began with); what appears gets the signal too. */

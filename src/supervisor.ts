@@ -123,8 +123,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         })
       : () => {};
     let stopReaping = (): void => {};
+    let closeCgroups = (): void => {};
     try {
       stopReaping = await this.#takeRole();
+      closeCgroups = await this.#openCgroups();
       await this.#openNotifySocket();
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
@@ -140,6 +142,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw error;
     } finally {
       this.#notifySocket?.close();
+      closeCgroups();
       stopReaping();
       unroute();
     }
@@ -185,6 +188,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       stopReaping();
       children.stopListening();
     };
+  }
+
+  /**
+   * A cgroup for each run, hook and probe, where keepalive may make them (shell/cgroups.ts); only
+   * when keepalive is the whole process: an embedding program's own children are not its to move.
+   */
+  async #openCgroups(): Promise<() => void> {
+    if (!TREE_KNOWN || !this.#options.handleSignals) return () => {};
+    const cgroups = await import('./shell/cgroups.js');
+    cgroups.openCgroups();
+    return cgroups.closeCgroups;
   }
 
   /**

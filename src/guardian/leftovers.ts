@@ -1,9 +1,19 @@
-// What supervisors killed with SIGKILL left running: found in /proc by the KEEPALIVE_PID they carry
-// (a record's pids are only claims), and stopped the way keepalive stops any child: the stop signal,
-// SIGKILL after the kill timeout. Every process of the old trees goes, leaders or not.
-import { recordedIdentities, treeSupervisors, leftoverProcesses, type Leftover, type Leftovers } from '../core/leftover-trees.js';
+// What supervisors killed with SIGKILL left running: found in their cgroups where they made them,
+// and in /proc by the KEEPALIVE_PID they carry (a record's pids are only claims), and stopped the
+// way keepalive stops any child: the stop signal, SIGKILL after the kill timeout. Every process of
+// the old trees goes, leaders or not.
+import {
+  recordedIdentities,
+  treeSupervisors,
+  leftoverProcesses,
+  type Candidate,
+  type Leftover,
+  type Leftovers,
+  type Supervisor,
+} from '../core/leftover-trees.js';
 import type { InstanceRecord } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
+import { processesInGroupOf } from '../shell/cgroups.js';
 import { signalGroup } from '../shell/process-group.js';
 import { waitUntil } from '../shell/poll.js';
 import { bootId, processesCarrying, processFacts, readStat } from '../shell/proc.js';
@@ -22,10 +32,24 @@ export function findLeftovers(record: InstanceRecord): Leftovers {
     record,
     trees: supervisors.map((supervisor) => ({ supervisor, now: processFacts(supervisor.pid) })),
     recorded: recordedIdentities(record).map((identity) => ({ identity, facts: processFacts(identity.pid) })),
-    candidates: processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))),
+    candidates: [
+      ...processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))),
+      ...inCgroups(supervisors),
+    ],
     selfPid: process.pid,
     bootId: bootId(),
   });
+}
+
+/** What is in the supervisors' cgroups (a process that cleared its environment, too). */
+function inCgroups(supervisors: readonly Supervisor[]): Candidate[] {
+  if (process.platform !== 'linux') return [];
+  return supervisors.flatMap(({ pid: owner }) =>
+    processesInGroupOf(owner).flatMap((pid) => {
+      const stat = readStat(pid);
+      return stat ? [{ pid, stat, keepalivePid: owner }] : [];
+    }),
+  );
 }
 
 /** The signal to each process, once: a group leader's group gets it whole, so its members are skipped. */

@@ -27,6 +27,8 @@ export interface SpawnRequest {
   stdio?: 'inherit' | 'ignore' | ReadonlyArray<StdioKind>;
   /** Start in a new session and process group, so signals can reach the whole tree. */
   ownGroup: boolean;
+  /** Called with the pid as soon as it is started, before any other spawn (a cgroup's adopt). */
+  started?: ((pid: number) => void) | undefined;
 }
 
 export type SpawnResult =
@@ -95,6 +97,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     if (interpreter !== undefined) facts.missingInterpreter = interpreter;
     return { started: false, facts, message: `spawn ${request.command} ${facts.errno}` };
   }
+  request.started?.(result.pid);
   const ended = waitForChild(result.pid).then(factsFromWaitStatus);
   return { started: true, pid: result.pid, pipes, ended };
 }
@@ -226,6 +229,7 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
   }
   const pid = child.pid;
   if (pid !== undefined) trackLibuvChild(pid);
+  if (pid !== undefined) request.started?.(pid);
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       if (pid !== undefined) untrackLibuvChild(pid);
