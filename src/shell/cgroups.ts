@@ -157,6 +157,7 @@ function closeAll(): void {
   const current = place;
   if (!current) return;
   place = undefined;
+  process.off('exit', closeAll);
   for (const leaf of leaves) leaf.kill();
   write(`${current.home}/cgroup.procs`, decimal(process.pid));
   for (const leaf of leaves) removeSoon(leaf);
@@ -191,6 +192,8 @@ function removeAbandoned(home: string): void {
     // (a container's PID 1 started again in the same cgroup) is a predecessor's.
     const supervisor = read(`${home}/${name}/${SUPERVISOR_LEAF}/cgroup.procs`);
     if (supervisor !== undefined && parseProcs(supervisor).length > 0) continue;
+    // Nor one whose owner lives: it may be between making its leaf and moving into it.
+    if (owner !== process.pid && isAlive(owner)) continue;
     removeTree(`${home}/${name}`);
   }
 }
@@ -305,5 +308,14 @@ class CgroupLeaf implements Leaf {
   retire(): void {
     this.kill();
     if (!this.remove()) retired.add(this);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
