@@ -2,7 +2,6 @@
 // end of its sweep; the decisions (how it ended, what next, what a repeated stop means, what
 // keepalive's place in the tree asks of it) come from src/core.
 import { EventEmitter } from 'node:events';
-import { decimal } from './core/decimal.js';
 import type { EndCause, Next, SupervisorEvents } from './core/events.js';
 import { classify, exitStatus, factsFromWaitStatus, type CoreDumps, type Outcome } from './core/exit.js';
 import { decide, NO_HISTORY, repeatedStop, type History } from './core/policy.js';
@@ -297,7 +296,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
   #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
     this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart, this.#notifySocket?.address), KEEPALIVE_PID: String(process.pid) });
-    this.#env['KEEPALIVE_RESTARTS'] = decimal(restarts);
+    this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }
 

@@ -25,8 +25,6 @@ import {
   type CgroupKind,
   type LeafKind,
 } from '../core/cgroup.js';
-import { decimal } from '../core/decimal.js';
-import { UTF8 } from './text-read.js';
 import { readMember } from './tree.js';
 
 export interface Leaf {
@@ -70,7 +68,7 @@ function choice(): CgroupChoice {
 
 const read = (file: string): string | undefined => {
   try {
-    return readFileSync(file, UTF8);
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -136,7 +134,7 @@ export function openCgroups(): CgroupKind | undefined {
       continue;
     }
     const usable = existsSync(`${group}/${kind === 'v2' ? 'cgroup.kill' : 'freezer.state'}`);
-    if (usable && write(`${supervisor}/cgroup.procs`, decimal(process.pid))) {
+    if (usable && write(`${supervisor}/cgroup.procs`, String(process.pid))) {
       place = { kind, home, group, supervisor };
       process.once('exit', closeAll);
       return kind;
@@ -159,7 +157,7 @@ function closeAll(): void {
   place = undefined;
   process.off('exit', closeAll);
   for (const leaf of leaves) leaf.kill();
-  write(`${current.home}/cgroup.procs`, decimal(process.pid));
+  write(`${current.home}/cgroup.procs`, String(process.pid));
   for (const leaf of leaves) removeSoon(leaf);
   leaves.clear();
   retired.clear();
@@ -260,7 +258,7 @@ class CgroupLeaf implements Leaf {
     // Refused (the leaf was removed under us, a cgroup that takes no process): the spawn goes on
     // without it, tracked the old way. A child that has already ended cannot be moved, nor needs
     // to be.
-    if (!write(`${this.path}/cgroup.procs`, decimal(pid)) && readMember(pid) !== undefined) {
+    if (!write(`${this.path}/cgroup.procs`, String(pid)) && readMember(pid) !== undefined) {
       this.lost = true;
       this.retire();
       return;
@@ -270,7 +268,7 @@ class CgroupLeaf implements Leaf {
         (other) => other !== process.pid,
       );
       if (strays.length === 0) return;
-      for (const stray of strays) write(`${this.path}/cgroup.procs`, decimal(stray));
+      for (const stray of strays) write(`${this.path}/cgroup.procs`, String(stray));
     }
   }
 

@@ -4,9 +4,7 @@
 // libuv's own children (anything started through child_process) are never waited for here: libuv
 // waits for those by pid too, and a status taken from it would be lost.
 import { readdirSync, readFileSync } from 'node:fs';
-import { procName } from '../core/decimal.js';
 import { endedChild, waitpid, WNOHANG } from './native.js';
-import { UTF8 } from './text-read.js';
 
 export interface Reaped {
   pid: number;
@@ -204,14 +202,14 @@ export function childPids(of: number | 'self' = 'self'): number[] {
   const pids: number[] = [];
   let tasks: string[];
   try {
-    tasks = readdirSync(`/proc/${procName(of)}/task`);
+    tasks = readdirSync(`/proc/${of}/task`);
   } catch {
     return pids; // it ended while we looked
   }
   for (const task of tasks) {
     let text = '';
     try {
-      text = readFileSync(`/proc/${procName(of)}/task/${task}/children`, UTF8);
+      text = readFileSync(`/proc/${of}/task/${task}/children`, 'utf8');
     } catch {
       continue;
     }

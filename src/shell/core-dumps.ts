@@ -1,7 +1,6 @@
 // Whether a crashing child could write a core file: it inherits keepalive's RLIMIT_CORE.
 import { readFileSync } from 'node:fs';
 import type { CoreDumps } from '../core/exit.js';
-import { UTF8 } from './text-read.js';
 
 export function coreDumpsFromLimits(limitsText: string): CoreDumps {
   const line = limitsText.split('\n').find((candidate) => candidate.startsWith('Max core file size'));
@@ -12,7 +11,7 @@ export function coreDumpsFromLimits(limitsText: string): CoreDumps {
 
 export function readCoreDumps(): CoreDumps {
   try {
-    return coreDumpsFromLimits(readFileSync('/proc/self/limits', UTF8));
+    return coreDumpsFromLimits(readFileSync('/proc/self/limits', 'utf8'));
   } catch {
     return 'unknown';
   }

@@ -4,18 +4,16 @@
 // RSS is the tree's alone (pages shared between its processes count once per process).
 import { readFileSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
-import { decimal } from '../core/decimal.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { KillCause } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { TREE_KNOWN } from './tree.js';
-import { LATIN1 } from './text-read.js';
 
 /** A process's resident set in bytes; 0 once it is gone (or a kernel thread, which has none). */
 export function rssBytes(pid: number): number {
   let text: string;
   try {
-    text = readFileSync(`/proc/${decimal(pid)}/status`, LATIN1);
+    text = readFileSync(`/proc/${pid}/status`, 'latin1');
   } catch {
     return 0;
   }

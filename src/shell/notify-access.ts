@@ -2,10 +2,8 @@
 // kernel's credentials name the sender's pid; walking up from it meets the run's leader, or (when
 // keepalive is a subreaper and the leader's orphans come back to it) keepalive itself.
 import { readFileSync } from 'node:fs';
-import { decimal } from '../core/decimal.js';
 import { parseStat } from '../core/instance-state.js';
 import { isForeignChild } from './children.js';
-import { UTF8 } from './text-read.js';
 
 /** Deeper than any real tree; a bound against a loop should /proc change under our feet. */
 const MAX_DEPTH = 4096;
@@ -25,7 +23,7 @@ export function inRunTree(pid: number, leader: number, orphans: boolean): boolea
 
 function parentOf(pid: number): number | undefined {
   try {
-    return parseStat(readFileSync(`/proc/${decimal(pid)}/stat`, UTF8))?.ppid;
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ppid;
   } catch {
     return undefined; // gone, or no /proc
   }

@@ -3,7 +3,6 @@
 // file that is comes from /proc/self/mountinfo and /proc/self/cgroup (core/cgroup.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { oomCounterCandidates } from '../core/cgroup.js';
-import { UTF8 } from './text-read.js';
 
 export type OomCounter = () => number | undefined;
 
@@ -21,7 +20,7 @@ export function oomCounter(file: string | undefined): OomCounter {
   if (file === undefined) return () => undefined;
   return () => {
     try {
-      return parseOomKills(readFileSync(file, UTF8));
+      return parseOomKills(readFileSync(file, 'utf8'));
     } catch {
       return undefined;
     }
@@ -30,7 +29,7 @@ export function oomCounter(file: string | undefined): OomCounter {
 
 export function discoverOomCounter(): OomCounter {
   try {
-    return oomCounter(oomCounterFile(readFileSync('/proc/self/mountinfo', UTF8), readFileSync('/proc/self/cgroup', UTF8)));
+    return oomCounter(oomCounterFile(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8')));
   } catch {
     return () => undefined;
   }

@@ -1,14 +1,12 @@
 // What /proc says about a process: its stat line, one variable of its environment. Every read is
 // best effort: a process can end between two of them.
 import { readdirSync, readFileSync } from 'node:fs';
-import { procName } from '../core/decimal.js';
 import { parseStat, type ProcessFacts, type ProcStat } from '../core/instance-state.js';
 import type { Candidate } from '../core/leftover-trees.js';
-import { LATIN1, UTF8 } from './text-read.js';
 
 export function readStat(pid: number | 'self'): ProcStat | undefined {
   try {
-    return parseStat(readFileSync(`/proc/${procName(pid)}/stat`, UTF8));
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
@@ -29,12 +27,12 @@ export function ownStartTime(): number {
 
 /** This boot's id: a pid and a start time recorded in another boot name nothing. */
 export function bootId(): string {
-  return readFileSync('/proc/sys/kernel/random/boot_id', UTF8).trim();
+  return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 }
 
 /** A process's environment as `NAME=value` entries (latin1: compared, never shown); undefined if unreadable. */
 export function environOf(pid: number | string): string[] | undefined {
-  return attempt(() => readFileSync(`/proc/${procName(pid)}/environ`, LATIN1).split('\0'));
+  return attempt(() => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0'));
 }
 
 /** Every process whose environment says KEEPALIVE_PID=one of `keepalivePids`: what a supervisor started inherits it. */

@@ -1,6 +1,5 @@
 // Signals to a child's whole process group, so `sh -c`, `npm run` and pipelines act as one.
 import { existsSync } from 'node:fs';
-import { decimal } from '../core/decimal.js';
 import type { SignalName } from '../core/signals.js';
 
 /** Sends to the group led by `pgid`. False if the group is gone. */
@@ -38,7 +37,7 @@ export class LeaderGroup {
 
   /** -pgid can name nothing but the child's group (or no group at all). */
   get ours(): boolean {
-    return !this.#reaped || !existsSync(`/proc/${decimal(this.pgid)}`);
+    return !this.#reaped || !existsSync(`/proc/${this.pgid}`);
   }
 
   /** signalGroup, while the number is the child's group's; false otherwise. */

@@ -5,7 +5,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { distrustLogFile, distrustRecord, distrustStep, type Asker, type FileFacts } from '../core/file-trust.js';
-import { UTF8 } from './text-read.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, O_NONBLOCK } = constants;
 
@@ -37,7 +36,7 @@ export function uidWords(uid: number): string {
   if (!passwd) {
     passwd = new Map();
     try {
-      for (const line of readFileSync('/etc/passwd', UTF8).split('\n')) {
+      for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
         const [name, , id] = line.split(':');
         if (name && id && /^\d+$/.test(id) && !passwd.has(Number(id))) passwd.set(Number(id), name);
       }

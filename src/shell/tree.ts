@@ -3,7 +3,6 @@
 // rather than to init: walking down from keepalive's own children finds every descendant, in any
 // process group or session. Zombies are done (only their reaping is left) and are not members.
 import { readFileSync } from 'node:fs';
-import { decimal } from '../core/decimal.js';
 import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
@@ -11,7 +10,6 @@ import { childPids, hasChildren, isForeignChild, isOrphan } from './children.js'
 import type { Leaf } from './cgroups.js';
 import type { LeaderGroup } from './process-group.js';
 import { environOf, liveGroupMembers } from './proc.js';
-import { UTF8 } from './text-read.js';
 
 export interface Member {
   pid: number;
@@ -30,7 +28,7 @@ export const TREE_KNOWN = process.platform === 'linux';
 export function readMember(pid: number): Member | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${decimal(pid)}/stat`, UTF8);
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
