@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { signalsByNumber } from 'human-signals';
 import { fixture, Keepalive } from '../helpers/keepalive.js';
 import { children, childrenOf, eventually, killMarked, processState, stoppedTree, uniqueMarker, workspace } from '../helpers/proc.js';
-import { FORWARDED_SIGNALS, SIGNAL_ACTIONS, type SignalAction } from '../../src/shell/signals.js';
+import { FORWARDED_SIGNALS, SIGNAL_ACTIONS, type SignalAction } from '../../src/tree/signals.js';
 import type { SignalName } from '../../src/core/signals.js';
 import { type ExitEvent, supervise } from '../../src/index.js';
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { openNotifySocket, type NotifySocket } from '../../src/shell/notify-socket.js';
+import { openNotifySocket, type NotifySocket } from '../../src/heart/notify-socket.js';
 
 const run = promisify(execFile);
 
@@ -88,7 +88,7 @@ test('between runs (no listener) datagrams are read and let go; close twice is h
 test('many sockets in one process share one waiting thread: the threadpool stays free for fs work', async (t) => {
   // A pool of 2: one per socket would leave none for readFile.
   const script = `
-    import { openNotifySocket } from ${JSON.stringify(new URL('../../src/shell/notify-socket.js', import.meta.url).href)};
+    import { openNotifySocket } from ${JSON.stringify(new URL('../../src/heart/notify-socket.js', import.meta.url).href)};
     import { readFile } from 'node:fs/promises';
     import { execFile } from 'node:child_process';
     import { promisify } from 'node:util';
@@ -107,7 +107,7 @@ test('many sockets in one process share one waiting thread: the threadpool stays
 });
 
 test('process.exit() with a socket still open and waiting does not hang (Node joins its threadpool at exit)', async (t) => {
-  const module = JSON.stringify(new URL('../../src/shell/notify-socket.js', import.meta.url).href);
+  const module = JSON.stringify(new URL('../../src/heart/notify-socket.js', import.meta.url).href);
   const script = `import { openNotifySocket } from ${module}; openNotifySocket(); setTimeout(() => process.exit(7), 100);`;
   const started = performance.now();
   const error = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 }).then(

@@ -12,7 +12,7 @@
 import { endianness } from 'node:os';
 import type Koffi from 'koffi';
 import type { KoffiFunc } from 'koffi';
-import { loadLibc } from './native.js';
+import { loadLibc } from '../native/native.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import test from 'ava';
 
-const KOFFI = new URL('../../src/shell/koffi.js', import.meta.url).href;
+const KOFFI = new URL('../../src/native/koffi.js', import.meta.url).href;
 
 test('on glibc x64, koffi is its native part loaded straight: its JavaScript loader never runs', (t) => {
   if (process.arch !== 'x64' || existsSync('/lib/ld-musl-x86_64.so.1')) return t.fail('this machine is expected to be glibc x64');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { getRawAsset, isSea } from 'node:sea';
 import type Koffi from 'koffi';
-import { checkDirectory } from './safe-files.js';
+import { checkDirectory } from '../guardian/safe-files.js';
 
 /** The asset's name in the executable (scripts/build-binary.mjs). */
 export const KOFFI_ASSET = 'koffi.node';

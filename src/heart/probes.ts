@@ -5,10 +5,10 @@ import https from 'node:https';
 import { formatDuration } from '../core/duration.js';
 import { classify, describeOutcome } from '../core/exit.js';
 import { NEW_HEALTH, recordProbe, type HealthCheck, type HealthState, type HealthVerdict } from '../core/health.js';
-import { held, newLeaf } from './cgroups.js';
-import { LeaderGroup } from './process-group.js';
-import { spawnProcess } from './spawn.js';
-import { helperEnv, killHelperLeftovers } from './tree.js';
+import { held, newLeaf } from '../tree/cgroups.js';
+import { LeaderGroup } from '../tree/process-group.js';
+import { spawnProcess } from '../spawn/spawn.js';
+import { helperEnv, killHelperLeftovers } from '../tree/tree.js';
 
 export interface ProbeResult {
   passed: boolean;

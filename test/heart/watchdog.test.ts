@@ -5,9 +5,9 @@ import { readFileSync, readSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Hang } from '../../src/core/heartbeat.js';
-import { streamPipe } from '../../src/shell/pipe-reader.js';
-import { spawnProcess } from '../../src/shell/spawn.js';
-import { watchChild, type WatchdogEvents } from '../../src/shell/watchdog.js';
+import { streamPipe } from '../../src/heart/pipe-reader.js';
+import { spawnProcess } from '../../src/spawn/spawn.js';
+import { watchChild, type WatchdogEvents } from '../../src/heart/watchdog.js';
 
 const now = (): number => performance.now();
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import type Koffi from 'koffi';
 import { findLibc } from '../../src/core/libc.js';
-import { libcToLoad } from '../../src/shell/libc.js';
+import { libcToLoad } from '../../src/native/libc.js';
 import { fixture } from '../helpers/keepalive.js';
 
 // Node's own report says whether it runs on glibc: an oracle that does not read the maps.

@@ -11,8 +11,8 @@ import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
-import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from './native.js';
-import { nodePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
+import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from '../native/native.js';
+import { nodePipe, streamPipe, type ChildPipe } from '../heart/pipe-reader.js';
 
 /** What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads. */
 export type StdioKind = 'inherit' | 'ignore' | 'pipe';

@@ -1,6 +1,6 @@
 // LeaderGroup: a child's group number is signalled only while it can name nothing else.
 import test from 'ava';
-import { LeaderGroup } from '../../src/shell/process-group.js';
+import { LeaderGroup } from '../../src/tree/process-group.js';
 
 const settled = Promise.resolve();
 

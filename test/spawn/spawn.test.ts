@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { spawnProcess } from '../../src/shell/spawn.js';
+import { spawnProcess } from '../../src/spawn/spawn.js';
 
 const scratch = (t: { teardown: (fn: () => void) => void }): string => {
   const directory = mkdtempSync(join(tmpdir(), 'keepalive-spawn-'));

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
-import { childPids, hasChildren, isForeignChild, isOrphan } from './children.js';
+import { childPids, hasChildren, isForeignChild, isOrphan } from '../spawn/children.js';
 import type { Leaf } from './cgroups.js';
 import type { LeaderGroup } from './process-group.js';
 import { environOf, liveGroupMembers } from './proc.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { coreDumpsFromLimits, readCoreDumps } from '../../src/shell/core-dumps.js';
+import { coreDumpsFromLimits, readCoreDumps } from '../../src/exit/core-dumps.js';
 
 const limits = (soft: string): string =>
   `Limit                     Soft Limit           Hard Limit           Units\nMax core file size        ${soft}                    unlimited            bytes\n`;

@@ -8,10 +8,10 @@ import type { SupervisorEvents } from '../core/events.js';
 import { classify, factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import { judgeMainPid, refusalWords } from '../core/main-pid.js';
 import type { SignalName } from '../core/signals.js';
-import { adopt } from './children.js';
+import { adopt } from '../spawn/children.js';
 import { inRunTree } from './notify-access.js';
-import { signalGroup, type LeaderGroup } from './process-group.js';
-import { readMember, signalMember, type Member } from './tree.js';
+import { signalGroup, type LeaderGroup } from '../tree/process-group.js';
+import { readMember, signalMember, type Member } from '../tree/tree.js';
 
 /** While N is not keepalive's child yet, no SIGCHLD tells of its end: look this often. */
 const LOOK_EVERY_MS = 500;

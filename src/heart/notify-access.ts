@@ -3,7 +3,7 @@
 // keepalive is a subreaper and the leader's orphans come back to it) keepalive itself.
 import { readFileSync } from 'node:fs';
 import { parseStat } from '../core/instance-state.js';
-import { isForeignChild } from './children.js';
+import { isForeignChild } from '../spawn/children.js';
 
 /** Deeper than any real tree; a bound against a loop should /proc change under our feet. */
 const MAX_DEPTH = 4096;

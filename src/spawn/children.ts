@@ -4,7 +4,7 @@
 // libuv's own children (anything started through child_process) are never waited for here: libuv
 // waits for those by pid too, and a status taken from it would be lost.
 import { readdirSync, readFileSync } from 'node:fs';
-import { endedChild, waitpid, WNOHANG } from './native.js';
+import { endedChild, waitpid, WNOHANG } from '../native/native.js';
 
 export interface Reaped {
   pid: number;

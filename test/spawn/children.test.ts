@@ -1,8 +1,8 @@
 // Asking the kernel about keepalive's children instead of reading /proc: real children, real zombies.
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { hasChildren } from '../../src/shell/children.js';
-import { endedChild, nativeSpawn, waitpid, WNOHANG } from '../../src/shell/native.js';
+import { hasChildren } from '../../src/spawn/children.js';
+import { endedChild, nativeSpawn, waitpid, WNOHANG } from '../../src/native/native.js';
 
 const state = (pid: number): string | undefined => {
   try {

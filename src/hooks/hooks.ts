@@ -8,10 +8,10 @@ import type { HookEvent } from '../core/events.js';
 import { formatDuration } from '../core/duration.js';
 import { hookEnvironment, type HookCall, type OnExitFunction } from '../core/hook-env.js';
 import { signalLabel } from '../core/signals.js';
-import { held, newLeaf, type Leaf } from './cgroups.js';
-import { LeaderGroup, signalGroup } from './process-group.js';
-import { spawnProcess } from './spawn.js';
-import { helperEnv, killHelperLeftovers } from './tree.js';
+import { held, newLeaf, type Leaf } from '../tree/cgroups.js';
+import { LeaderGroup, signalGroup } from '../tree/process-group.js';
+import { spawnProcess } from '../spawn/spawn.js';
+import { helperEnv, killHelperLeftovers } from '../tree/tree.js';
 
 export interface HookSettings {
   hook: string | OnExitFunction;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { supervise } from '../../src/index.js';
-import { memoryWatches, rssBytes, treeBytes } from '../../src/shell/memory.js';
+import { memoryWatches, rssBytes, treeBytes } from '../../src/tree/memory.js';
 
 test('rssBytes reads a live process\'s resident set, and 0 for one that is gone', (t) => {
   const own = rssBytes(process.pid);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { supervise, type ExitEvent, type SpawnEvent } from '../../src/index.js';
-import { oomCounter, oomCounterFile, parseOomKills } from '../../src/shell/oom.js';
+import { oomCounter, oomCounterFile, parseOomKills } from '../../src/exit/oom.js';
 import { Keepalive } from '../helpers/keepalive.js';
 import { eventually } from '../helpers/proc.js';
 
