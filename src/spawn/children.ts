@@ -207,7 +207,7 @@ export function childPids(of: number | 'self' = 'self'): number[] {
     return pids; // it ended while we looked
   }
   for (const task of tasks) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(`/proc/${of}/task/${task}/children`, 'utf8');
     } catch {

@@ -74,11 +74,12 @@ async function expectAction(t: ExecutionContext, running: Running, signal: Signa
       t.is(processState(child), undefined, 'the child is gone');
       return;
     }
-    case 'forward':
+    case 'forward': {
       const got = keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
-    await within(got, `the child to get ${signal}`, running);
+      await within(got, `the child to get ${signal}`, running);
       await keepalive.stderr.next(new RegExp(`${signal} forwarded to`), logged);
       break;
+    }
     case 'suspend':
       await within(
         eventually('keepalive and the child to stop', () => processState(supervisor) === 'T' && processState(child) === 'T'),
