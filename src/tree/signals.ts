@@ -1,6 +1,6 @@
 // keepalive's own signal handlers, from one table that gives every signal 1-31 an action. A signal
 // without a listener would end keepalive by its default action and leave the child running alone;
-// as PID 1 the kernel would drop it instead. The README's "Stopping and signals" shows this table.
+// as PID 1 the kernel would drop it instead. docs/signals-and-tree.md shows this table.
 import type { SignalName } from '../core/signals.js';
 
 export type SignalAction =
