@@ -2,11 +2,10 @@
 // the kernel sends SIGIO to the main thread on each write and when the last writer closes, and one
 // listener reads every open pipe with read(2) until it would block. Node's own I/O (a net.Socket
 // over the fd) would do the same job, but each run's socket outlives its close until V8's next full
-// GC: in a zero-delay crash loop, RSS grew by 17 MB through the API and 26 MB from the command line
-// over 10,000 restarts; with this reader, a few MB (docs/benchmarks.md has the figures). All pipes
-// share one 64 KiB buffer: a beat costs two read(2)s (the beat, then "would block"), no allocation.
-// Where spawns go through Node's child_process (Windows), the child's pipe is a stream, read from
-// its 'data' events.
+// GC: in a zero-delay crash loop, RSS grew by 17-19 MB through the API and 26-34 MB from the
+// command line over 10,000 restarts; with this reader, 5-6 MB. All pipes share one 64 KiB buffer:
+// a beat costs two read(2)s (the beat, then "would block") and no allocation. Where spawns go
+// through Node's child_process (Windows), the child's pipe is a stream, read from 'data' events.
 import type { Readable } from 'node:stream';
 import { closeFd, readInto, ringOnInput } from './native.js';
 
@@ -35,7 +34,7 @@ const EINTR = -4;
 const EAGAIN = -11;
 
 const open = new Set<NativePipe>();
-/** A signal listener does not keep Node's loop alive: a timer that never fires does, while a pipe is open. */
+/** Keeps Node's loop alive while a pipe is open (a signal listener does not): it never fires. */
 let keepAlive: NodeJS.Timeout | undefined;
 
 /** SIGIO says neither which pipe rang nor who sent it: every open pipe is read. */
