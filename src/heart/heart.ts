@@ -233,6 +233,7 @@ class HeartOnFirstWords implements Heart {
       ended: channel.ended,
       isEnded: () => channel.isEnded(),
       close: () => channel.close(),
+      readNow: () => channel.readNow(),
     };
     const heart = beatingHeart({ ...this.#options, channel: relay }, this.#startedAt);
     if (this.#disarmed) heart.disarm();

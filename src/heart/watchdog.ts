@@ -144,11 +144,13 @@ export function watchChild(options: {
   }
 
   /**
-   * The deadline has passed, but a beat may be waiting in the pipe: timers run before the loop polls
-   * for input. setImmediate runs right after the next poll, which reads it; then the verdict.
+   * The deadline has passed, but a beat may be waiting: the pipe is read now (its reader does not
+   * need a signal for that), and setImmediate runs right after the next poll, which reads the
+   * notify socket's queue; then the verdict.
    */
   function drain(): void {
     draining = true;
+    pipe?.readNow();
     setImmediate(judge);
   }
 

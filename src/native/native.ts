@@ -57,6 +57,8 @@ interface Libc {
   pipe2: (fds: number[], flags: number) => number;
   close: (fd: number) => number;
   fcntl: (fd: number, command: number, argument: number) => number;
+  fcntlOwner: (fd: number, command: number, owner: Buffer) => number;
+  read: (fd: number, buffer: Buffer, length: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -97,6 +99,8 @@ function load(): Libc {
     pipe2: fn('int pipe2(_Out_ int *fds, int flags)'),
     close: fn('int close(int fd)'),
     fcntl: fn('int fcntl(int fd, int command, int argument)'),
+    fcntlOwner: fn('int fcntl(int fd, int command, void *owner)'),
+    read: fn('intptr_t read(int fd, _Out_ void *buffer, size_t length)'),
   };
   return libc;
 }
@@ -219,6 +223,35 @@ export function makeBlocking(fd: number): void {
   const { fcntl } = load();
   const flags = fcntl(fd, F_GETFL, 0);
   if (flags >= 0 && (flags & O_NONBLOCK) !== 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
+const O_ASYNC = 0o20000;
+const F_SETOWN_EX = 15;
+const F_OWNER_TID = 0;
+/** struct f_owner_ex { int type; pid_t pid; }: this thread (Node's main thread's tid is the pid). */
+let owner: Buffer | undefined;
+
+/**
+ * Makes keepalive's end of a pipe non-blocking and, while `ring` is on, has the kernel send SIGIO
+ * to the main thread on every write to the pipe and on the close of its last writer (O_ASYNC).
+ * The main thread, not the process: another thread (a poll of koffi's on the threadpool) would
+ * have its call interrupted.
+ */
+export function ringOnInput(fd: number, ring: boolean): boolean {
+  const { fcntl, fcntlOwner } = load();
+  // Two C ints in this machine's byte order.
+  owner ??= Buffer.from(new Int32Array([F_OWNER_TID, process.pid]).buffer);
+  const flags = fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || (ring && fcntlOwner(fd, F_SETOWN_EX, owner) !== 0)) return false;
+  const wanted = ring ? flags | O_NONBLOCK | O_ASYNC : (flags | O_NONBLOCK) & ~O_ASYNC;
+  return fcntl(fd, F_SETFL, wanted) === 0;
+}
+
+/** read(2) into `buffer`: the bytes read, 0 at the end (no writer left), or -errno. */
+export function readInto(fd: number, buffer: Buffer): number {
+  const { koffi, read } = load();
+  const got = read(fd, buffer, buffer.length);
+  return got >= 0 ? got : -koffi.errno();
 }
 
 /** A NULL-ended array of C strings, as posix_spawn takes argv and envp (see cStrings). */

@@ -12,7 +12,7 @@ import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from '../native/native.js';
-import { nodePipe, streamPipe, type ChildPipe } from '../heart/pipe-reader.js';
+import { nativePipe, streamPipe, type ChildPipe } from '../heart/pipe-reader.js';
 
 /** What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads. */
 export type StdioKind = 'inherit' | 'ignore' | 'pipe';
@@ -70,7 +70,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, nodePipe(read));
+    pipes.set(fd, nativePipe(read));
   }
   const envp = envpOf(request.env);
   prepareToWait();

@@ -68,3 +68,18 @@ test('a stop during a hang\'s kill ends keepalive, still telling the hang', asyn
   t.is(result.reason, 'stopped');
   t.like(result.outcome, { kind: 'hung', sent: 'SIGQUIT', signal: 'SIGKILL' });
 });
+
+test.serial('once supervise() is done, the host keeps no listener or timer of the notify pipe\'s', async (t) => {
+  // Serial: the file's other runs are not yet started, so the counts are this run's alone.
+  const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  const listeners = (): number => process.listenerCount('SIGIO');
+  const [timersBefore, listenersBefore] = [timers(), listeners()];
+  const script = 'echo READY=1 >&3; for i in 1 2 3; do echo >&3; sleep 0.1; done';
+  const supervisor = supervise({ command: 'sh', args: ['-c', script], heartbeat: 1000, restart: 'never' });
+  await once(supervisor, 'ready');
+  const result = await supervisor.done;
+  t.is(result.outcome.kind, 'exited');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(listeners(), listenersBefore);
+  t.is(timers(), timersBefore);
+});
