@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { CLI } from '../helpers/keepalive.js';
+import { PLAIN_CLI } from '../helpers/keepalive.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
@@ -38,7 +38,7 @@ test('exit statuses: the child\'s 3, 137 for a SIGKILLed child, 127 for a comman
 test('--help, --version and a usage error say what the plain build says', (t) => {
   for (const args of [['--help'], ['--version'], ['--delay', '5', '--', 'true'], []]) {
     const bundled = keepalive(args);
-    const plain = keepalive(args, [process.execPath, CLI]);
+    const plain = keepalive(args, [process.execPath, PLAIN_CLI]);
     t.deepEqual(bundled, plain, args.join(' '));
   }
   t.is(keepalive(['--version']).stdout, `${PACKAGE.version}\n`);
