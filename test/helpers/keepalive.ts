@@ -22,8 +22,10 @@ function onPath(program: string): string {
   return execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
 }
 
+/** Where the package is installed: PREFIX/bin/keepalive, PREFIX/lib/node_modules/keepalive-supervisor. */
+export const PREFIX = installedPrefix();
 /** The installed `keepalive` command (a link to the package's bin): run it, or `node` it as its hashbang does. */
-export const KEEPALIVE = join(installedPrefix(), 'bin', 'keepalive');
+export const KEEPALIVE = join(PREFIX, 'bin', 'keepalive');
 /** What `node CLI ...args` runs: the installed command, with the same command line its hashbang gives. */
 export const CLI = KEEPALIVE;
 /** This checkout's plain build of the command, for tests that compare the bin with it. */
