@@ -1,10 +1,18 @@
 // keepalive as its users get it, for the tests: this checkout packed (`npm pack`) and the tarball
 // installed into a private prefix (`npm install --global --prefix`), so that the tests run the
-// `keepalive` command from PREFIX/bin. Done once per build: a later run with the same build finds it.
+// `keepalive` command from PREFIX/bin. Done once per build: later runs of the same build find it.
 // Run alone (`node scripts/test-install.mjs`), it prints PREFIX.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +20,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 // Outside the checkout, and short: `keepalive --help` ends with the installed README's path, and
 // the tests hold its lines to 100 characters. One directory per checkout.
-const HOME = join(tmpdir(), `keepalive-tests-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`);
+const HOME = join(
+  tmpdir(),
+  `keepalive-tests-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`,
+);
 export const PREFIX = join(HOME, 'prefix');
 const LOCK = `${HOME}.lock`;
 /** What ends up in the tarball (package.json "files", and what npm always adds). */
-const SHIPPED = ['build/src', 'dist', 'src', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'];
+const SHIPPED = ['build/src', 'dist', 'src', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']
+  .map((path) => join(ROOT, path));
 const NPM = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
 function files(path) {
@@ -25,13 +37,15 @@ function files(path) {
   } catch {
     return [];
   }
-  return readdirSync(path, { recursive: true }).map((name) => join(path, name)).filter((file) => statSync(file).isFile());
+  return readdirSync(path, { recursive: true })
+    .map((name) => join(path, name))
+    .filter((file) => statSync(file).isFile());
 }
 
 /** Names, sizes and times of every shipped file: a new build changes it. */
 function fingerprint() {
   const hash = createHash('sha256');
-  for (const file of SHIPPED.flatMap((path) => files(join(ROOT, path))).sort()) {
+  for (const file of SHIPPED.flatMap(files).sort()) {
     const { size, mtimeMs } = statSync(file);
     hash.update(`${file}\0${size}\0${mtimeMs}\n`);
   }
@@ -43,19 +57,27 @@ function bundleIsStale() {
   const bundle = join(ROOT, 'dist', 'keepalive.cjs');
   if (!existsSync(bundle)) return true;
   const built = statSync(bundle).mtimeMs;
-  return files(join(ROOT, 'build', 'src')).some((file) => file.endsWith('.js') && statSync(file).mtimeMs > built);
+  return files(join(ROOT, 'build', 'src')).some(
+    (file) => file.endsWith('.js') && statSync(file).mtimeMs > built,
+  );
 }
 
 /** npm inside `npm test`: without the outer command's settings, with where packages come from. */
 function npmEnv() {
-  const kept = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_offline', 'npm_config_userconfig']);
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_') || kept.has(key.toLowerCase())));
+  const kept = ['cache', 'registry', 'offline', 'userconfig'].map((key) => `npm_config_${key}`);
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !key.toLowerCase().startsWith('npm_') || kept.includes(key.toLowerCase()),
+    ),
+  );
 }
 
 function run(command, args, cwd) {
   const result = spawnSync(command, args, { cwd, env: npmEnv(), encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `status ${result.status}`}):\n${result.stderr}${result.stdout}`);
+    const why = result.error?.message ?? `status ${result.status}`;
+    const said = `${result.stderr}${result.stdout}`;
+    throw new Error(`${command} ${args.join(' ')} failed (${why}):\n${said}`);
   }
   return result.stdout;
 }
@@ -71,7 +93,7 @@ function pidAlive(pid) {
   }
 }
 
-/** One installer at a time: ava's workers may all ask at once. A dead holder's lock is taken over. */
+/** One installer at a time: ava's workers may all ask at once. A dead holder's lock is taken. */
 function withLock(step) {
   for (const deadline = Date.now() + 180_000; ; sleep(100)) {
     try {
@@ -82,7 +104,9 @@ function withLock(step) {
       if (error.code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(join(LOCK, 'pid'), { encoding: 'utf8', flag: 'a+' }));
       if (holder > 0 && !pidAlive(holder)) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`${LOCK} is held by process ${holder}: remove it if that is not a test run`);
+      if (Date.now() > deadline) {
+        throw new Error(`${LOCK} is held by process ${holder}: remove it if that is no test run`);
+      }
     }
   }
   try {
@@ -95,7 +119,10 @@ function withLock(step) {
 /** PREFIX, with the package of this build installed there (packed and installed when it is not). */
 export function installPacked() {
   const stamp = join(HOME, 'fingerprint');
-  const current = () => existsSync(join(PREFIX, 'bin', 'keepalive')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint();
+  const current = () =>
+    existsSync(join(PREFIX, 'bin', 'keepalive')) &&
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8') === fingerprint();
   if (!bundleIsStale() && current()) return PREFIX;
   return withLock(() => {
     if (bundleIsStale()) run(process.execPath, [join(ROOT, 'scripts', 'build-bundle.mjs')], ROOT);
@@ -104,8 +131,14 @@ export function installPacked() {
     mkdirSync(HOME, { recursive: true });
     const print = fingerprint();
     // The build is fresh (npm test builds first): packing need not run `prepare` again.
-    const [packed] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', HOME, ...NPM], ROOT));
-    run('npm', ['install', '--global', '--prefix', PREFIX, ...NPM, join(HOME, packed.filename)], HOME);
+    const [packed] = JSON.parse(
+      run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', HOME, ...NPM], ROOT),
+    );
+    run(
+      'npm',
+      ['install', '--global', '--prefix', PREFIX, ...NPM, join(HOME, packed.filename)],
+      HOME,
+    );
     writeFileSync(stamp, print);
     return PREFIX;
   });

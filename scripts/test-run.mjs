@@ -5,14 +5,21 @@
 // this process, is killed. Processes left after a run that ended by itself fail the run.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setUpMachine } from './test-system.mjs';
 import { installPacked } from './test-install.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const { descendantsOf, endTrees, processesOfRun, RUN_VARIABLE } = await import(new URL('build/test/helpers/cleanup.js', `file://${ROOT}`).href);
-const AVA = fileURLToPath(new URL('node_modules/ava/entrypoints/cli.mjs', `file://${ROOT}`));
+const AVA = join(ROOT, 'node_modules', 'ava', 'entrypoints', 'cli.mjs');
 const say = (line) => process.stderr.write(`${line}\n`);
+const cleanup = join(ROOT, 'build', 'test', 'helpers', 'cleanup.js');
+if (!existsSync(cleanup)) {
+  say(`npm test: ${cleanup} is missing: run the tests with npm test (it builds them first)`);
+  process.exit(1);
+}
+const { descendantsOf, endTrees, processesOfRun, RUN_VARIABLE } = await import(cleanup);
 
 const problem = setUpMachine(say);
 if (problem) {
@@ -31,18 +38,25 @@ if (!prefix) {
 }
 
 const run = `${process.pid}-${randomBytes(4).toString('hex')}`;
-const env = { ...process.env, [RUN_VARIABLE]: run, TEST_KEEPALIVE_PREFIX: prefix, PATH: `${prefix}/bin:${process.env.PATH}` };
+const env = {
+  ...process.env,
+  [RUN_VARIABLE]: run,
+  TEST_KEEPALIVE_PREFIX: prefix,
+  PATH: `${prefix}/bin:${process.env.PATH}`,
+};
 const ava = spawn(process.execPath, [AVA, ...process.argv.slice(2)], { stdio: 'inherit', env });
 
-/** Whatever of the run still runs: below this process (ava, its workers, what they started) and by the mark. */
-const ofRun = () => [...new Set([...processesOfRun(run).map(({ pid }) => pid), ...descendantsOf(process.pid)])];
+/** What of the run still runs: below this process (ava, its workers, theirs), and by the mark. */
+const ofRun = () => [
+  ...new Set([...processesOfRun(run).map(({ pid }) => pid), ...descendantsOf(process.pid)]),
+];
 
 let interrupted;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = signal;
-    // ava stops its workers (they end what they started); whatever is still there after a while is killed.
+    // ava stops its workers (they end what they started); what is still there in 10 s is killed.
     ava.kill('SIGINT');
     setTimeout(() => endTrees(ofRun()), 10_000).unref();
   });
@@ -53,14 +67,14 @@ const [code] = await new Promise((resolve) => ava.on('exit', (...ended) => resol
 
 // Processes being killed take a moment to go; those still there after that were left behind.
 let left = processesOfRun(run);
-for (let waited = 0; left.length > 0 && waited < 5_000; waited += 100) {
+for (let waited = 0; left.length > 0 && !interrupted && waited < 5_000; waited += 100) {
   await sleep(100);
   left = processesOfRun(run);
 }
 endTrees(ofRun());
-if (interrupted) process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 })[interrupted]);
+if (interrupted) process.exit(128 + { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[interrupted]);
 if (left.length > 0) {
-  say(`npm test: ${left.length} process(es) of the tests were still running after ava ended (now killed):`);
+  say(`npm test: ${left.length} process(es) of the tests still ran after ava ended (now killed):`);
   for (const { pid, argv } of left) say(`  ${pid} ${argv.join(' ')}`);
   process.exit(1);
 }

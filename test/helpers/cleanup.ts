@@ -4,7 +4,7 @@
 // keepalive's process group misses them: they are found as descendants, from /proc.
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** The environment variable every process of one `npm test` run inherits: its value names the run. */
+/** The variable every process of one `npm test` run has in its environment: it names the run. */
 export const RUN_VARIABLE = 'TEST_KEEPALIVE_RUN';
 
 /** When the process started (clock ticks since boot), to tell it from a later one with its pid. */
@@ -72,7 +72,10 @@ export function processesOfRun(run: string): Array<{ pid: number; argv: string[]
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue;
       if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(wanted)) continue;
-      found.push({ pid, argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1) });
+      found.push({
+        pid,
+        argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1),
+      });
     } catch {
       // Ended while we looked.
     }
@@ -84,7 +87,9 @@ const tracked = new Map<number, string | undefined>();
 
 /** The processes tracked so far that still run (the same process: not a later one with its pid). */
 function stillRunning(): number[] {
-  return [...tracked].filter(([pid, start]) => start !== undefined && startTime(pid) === start).map(([pid]) => pid);
+  return [...tracked]
+    .filter(([pid, start]) => start !== undefined && startTime(pid) === start)
+    .map(([pid]) => pid);
 }
 
 function endTracked(): void {

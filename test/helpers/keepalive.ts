@@ -14,7 +14,11 @@ function installedPrefix(): string {
   const given = process.env['TEST_KEEPALIVE_PREFIX'];
   if (given) return given;
   const installer = join(ROOT, 'scripts', 'test-install.mjs');
-  return execFileSync(process.execPath, [installer], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const said = execFileSync(process.execPath, [installer], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return said.trim();
 }
 
 /** The program's absolute path: tests may give their processes a PATH without it. */
@@ -22,11 +26,11 @@ function onPath(program: string): string {
   return execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
 }
 
-/** Where the package is installed: PREFIX/bin/keepalive, PREFIX/lib/node_modules/keepalive-supervisor. */
+/** Where the package is installed: PREFIX/bin/keepalive links into PREFIX/lib/node_modules. */
 export const PREFIX = installedPrefix();
-/** The installed `keepalive` command (a link to the package's bin): run it, or `node` it as its hashbang does. */
+/** The installed `keepalive` command, a link to the package's bin. */
 export const KEEPALIVE = join(PREFIX, 'bin', 'keepalive');
-/** What `node CLI ...args` runs: the installed command, with the same command line its hashbang gives. */
+/** For `node CLI ...args`: the installed command, with the command line its hashbang gives it. */
 export const CLI = KEEPALIVE;
 /** This checkout's plain build of the command, for tests that compare the bin with it. */
 export const PLAIN_CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -86,11 +90,13 @@ export class Keepalive {
 
   /**
    * `wrapper` runs keepalive under another command, e.g. `unshare --pid --fork --mount-proc`;
-   * `command` is keepalive itself (default: the installed `keepalive`; the single executable: [its path]).
+   * `command` is keepalive itself (default: the installed `keepalive`; the single executable:
+   * [its path]).
    * It ends with the test file's worker, with everything it started, however the worker ends.
    */
   constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[]; command?: readonly string[] } = {}) {
-    const command = [...DIE_WITH_TEST, ...(options.wrapper ?? []), ...(options.command ?? [KEEPALIVE]), ...args];
+    const keepalive = options.command ?? [KEEPALIVE];
+    const command = [...DIE_WITH_TEST, ...(options.wrapper ?? []), ...keepalive, ...args];
     const [program, ...programArgs] = command as [string, ...string[]];
     this.process = spawn(program, programArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],

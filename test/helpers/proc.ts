@@ -32,7 +32,7 @@ export function running(): Running[] {
   return found;
 }
 
-/** keepalive by its command line: the installed command, the package's bin or bundle, the plain build. */
+/** keepalive by its command line: the installed command, the bin, the bundle, the plain build. */
 export const isKeepalive = (argv: readonly string[]): boolean =>
   argv.some((word) => /\/(?:bin\/keepalive|bin\.cjs|keepalive\.cjs|cli\.js)$/.test(word));
 

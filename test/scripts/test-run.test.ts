@@ -15,7 +15,10 @@ import { eventually, running, uniqueMarker } from '../helpers/proc.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-const withMarker = (marker: string): number[] => running().filter((p) => p.argv.some((word) => word.includes(marker))).map((p) => p.pid);
+const withMarker = (marker: string): number[] =>
+  running()
+    .filter((p) => p.argv.some((word) => word.includes(marker)))
+    .map((p) => p.pid);
 
 /** A project whose one test starts processes marked by `marker` and then waits for ever. */
 function project(t: ExecutionContext, marker: string, timeout: string): string {
@@ -25,39 +28,66 @@ function project(t: ExecutionContext, marker: string, timeout: string): string {
   const ava = { files: ['leaver.test.mjs'], timeout, workerThreads: false };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava }));
   const helper = JSON.stringify(join(ROOT, 'build', 'test', 'helpers', 'keepalive.js'));
-  writeFileSync(join(dir, 'leaver.test.mjs'), `
+  writeFileSync(
+    join(dir, 'leaver.test.mjs'),
+    `
 import { spawn } from 'node:child_process';
 import test from 'ava';
 import { Keepalive } from ${helper};
 test('starts processes, then hangs', async () => {
-  new Keepalive(['--heartbeat', '1s', '--delay', '0', '--', 'sh', '-c', 'sleep 0.2; exit 1', 'child-${marker}']);
+  const dying = ['sh', '-c', 'sleep 0.2; exit 1', 'child-${marker}'];
+  new Keepalive(['--heartbeat', '1s', '--delay', '0', '--', ...dying]);
   spawn('sh', ['-c', 'setsid sleep ${marker} &'], { stdio: 'ignore' });
   console.log('started');
   await new Promise(() => {});
 });
-`);
+`,
+  );
   return dir;
 }
 
 /** The harness on the project, in a process group of its own as a shell's job is. */
-function harness(t: ExecutionContext, dir: string): { pid: number; output: Lines; ended: Promise<[number | null, string | null]> } {
-  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'test-run.mjs')], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function harness(
+  t: ExecutionContext,
+  dir: string,
+): { pid: number; output: Lines; ended: Promise<[number | null, string | null]> } {
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'test-run.mjs')], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = new Lines();
-  for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
+  for (const stream of [child.stdout, child.stderr])
+    stream.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   const ended = once(child, 'exit') as Promise<[number | null, string | null]>;
-  t.teardown(() => endTrees([child.pid as number]));
+  t.teardown(() => {
+    // Not once it has ended: its pid may be another process's by then.
+    if (child.exitCode === null && child.signalCode === null) endTrees([child.pid as number]);
+  });
   return { pid: child.pid as number, output, ended };
 }
 
-/** The keepalive has restarted its child, and the daemon runs. */
+/** The keepalive runs its child, and the daemon runs. */
 async function started(marker: string, output: Lines): Promise<void> {
-  await eventually(`the test to start its processes; it said:\n${output.text}`, () => output.all.some((line) => line.includes('started')), 60_000);
-  const restarts = (): number => running().filter((p) => p.argv.includes(`child-${marker}`) && p.argv[0] === 'sh').length;
-  await eventually('the daemon', () => running().some((p) => p.argv.join(' ') === `sleep ${marker}`), 30_000);
-  await eventually(`a child of keepalive; it said:\n${output.text}`, () => restarts() > 0, 30_000);
+  await eventually(
+    'the test to start its processes',
+    () => output.all.some((line) => line.includes('started')),
+    60_000,
+  );
+  const children = (): number =>
+    running().filter((p) => p.argv.includes(`child-${marker}`) && p.argv[0] === 'sh').length;
+  await eventually(
+    'the daemon',
+    () => running().some((p) => p.argv.join(' ') === `sleep ${marker}`),
+    30_000,
+  );
+  await eventually('a child of keepalive', () => children() > 0, 30_000);
 }
 
-for (const [who, target] of [['the job (Ctrl+C)', 'group'], ['the harness alone', 'harness']] as const) {
+for (const [who, target] of [
+  ['the job (Ctrl+C)', 'group'],
+  ['the harness alone', 'harness'],
+] as const) {
   test(`SIGINT halfway to ${who}: the run ends and no process of it is left`, async (t) => {
     t.timeout(120_000);
     const marker = uniqueMarker();
@@ -71,7 +101,8 @@ for (const [who, target] of [['the job (Ctrl+C)', 'group'], ['the harness alone'
   });
 }
 
-test("a test that hangs past ava's timeout leaves no process: the run fails and ends them", async (t) => {
+const HANGS = "a test that hangs past ava's timeout leaves no process: the run fails, and ends them";
+test(HANGS, async (t) => {
   t.timeout(120_000);
   const marker = uniqueMarker();
   const run = harness(t, project(t, marker, '10s'));
