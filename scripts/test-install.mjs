@@ -26,9 +26,11 @@ const HOME = join(
 );
 export const PREFIX = join(HOME, 'prefix');
 const LOCK = `${HOME}.lock`;
-/** What ends up in the tarball (package.json "files", and what npm always adds). */
-const SHIPPED = ['build/src', 'dist', 'src', 'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']
-  .map((path) => join(ROOT, path));
+/** What ends up in the tarball: package.json's "files", and what npm always adds. */
+const SHIPPED = [
+  ...JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).files,
+  ...['package.json', 'README.md', 'LICENSE'],
+].map((path) => join(ROOT, path));
 const NPM = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
 function files(path) {
