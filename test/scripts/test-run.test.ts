@@ -20,8 +20,11 @@ const withMarker = (marker: string): number[] =>
     .filter((p) => p.argv.some((word) => word.includes(marker)))
     .map((p) => p.pid);
 
-/** A project whose one test starts processes marked by `marker` and then waits for ever. */
-function project(t: ExecutionContext, marker: string, timeout: string): string {
+/**
+ * A project whose one test starts processes marked by `marker` (a keepalive and a daemon), then
+ * waits for ever; with `hangs` false, it starts the daemon alone, passes and leaves it.
+ */
+function project(t: ExecutionContext, marker: string, timeout: string, hangs = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepalive-harness-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -34,12 +37,13 @@ function project(t: ExecutionContext, marker: string, timeout: string): string {
 import { spawn } from 'node:child_process';
 import test from 'ava';
 import { Keepalive } from ${helper};
-test('starts processes, then hangs', async () => {
+test('starts processes', async (t) => {
   const dying = ['sh', '-c', 'sleep 0.2; exit 1', 'child-${marker}'];
-  new Keepalive(['--heartbeat', '1s', '--delay', '0', '--', ...dying]);
+  if (${hangs}) new Keepalive(['--heartbeat', '1s', '--delay', '0', '--', ...dying]);
   spawn('sh', ['-c', 'setsid sleep ${marker} &'], { stdio: 'ignore' });
   console.log('started');
-  await new Promise(() => {});
+  if (${hangs}) await new Promise(() => {});
+  t.pass();
 });
 `,
   );
@@ -101,7 +105,8 @@ for (const [who, target] of [
   });
 }
 
-const HANGS = "a test that hangs past ava's timeout leaves no process: the run fails, and ends them";
+const HANGS =
+  "a test that hangs past ava's timeout leaves no process: the run fails, and ends them";
 test(HANGS, async (t) => {
   t.timeout(120_000);
   const marker = uniqueMarker();
@@ -111,5 +116,20 @@ test(HANGS, async (t) => {
   const [status] = await run.ended;
   t.is(status, 1, run.output.text);
   t.regex(run.output.text, /Timed out while running tests/);
+  t.deepEqual(withMarker(marker), [], 'nothing of the run is left');
+});
+
+test('a run whose tests pass but leave a process fails, names it, and ends it', async (t) => {
+  t.timeout(120_000);
+  const marker = uniqueMarker();
+  const run = harness(t, project(t, marker, '1m', false));
+  t.teardown(() => endTrees(withMarker(marker)));
+  const [status] = await run.ended;
+  t.is(status, 1, run.output.text);
+  t.regex(run.output.text, /1 test passed/);
+  t.regex(
+    run.output.text,
+    new RegExp(`still ran after ava ended \\(now killed\\):\n.*sleep ${marker}`),
+  );
   t.deepEqual(withMarker(marker), [], 'nothing of the run is left');
 });
