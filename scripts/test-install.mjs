@@ -54,14 +54,11 @@ function fingerprint() {
   return hash.digest('hex');
 }
 
-/** The bin runs the bundle in dist/: after a bare `tsc` it is older than build/src. */
+/** The bin runs the bundle in dist/: after a bare `tsc`, it is older than build/src. */
 function bundleIsStale() {
-  const bundle = join(ROOT, 'dist', 'keepalive.cjs');
-  if (!existsSync(bundle)) return true;
-  const built = statSync(bundle).mtimeMs;
-  return files(join(ROOT, 'build', 'src')).some(
-    (file) => file.endsWith('.js') && statSync(file).mtimeMs > built,
-  );
+  const newest = (path, wanted) =>
+    Math.max(0, ...files(join(ROOT, path)).filter(wanted).map((file) => statSync(file).mtimeMs));
+  return newest('dist', () => true) < newest(join('build', 'src'), (file) => file.endsWith('.js'));
 }
 
 /** npm inside `npm test`: without the outer command's settings, with where packages come from. */
@@ -127,7 +124,7 @@ export function installPacked() {
     readFileSync(stamp, 'utf8') === fingerprint();
   if (!bundleIsStale() && current()) return PREFIX;
   return withLock(() => {
-    if (bundleIsStale()) run(process.execPath, [join(ROOT, 'scripts', 'build-bundle.mjs')], ROOT);
+    if (bundleIsStale()) run('npm', ['run', '--silent', 'build:bundle'], ROOT);
     if (current()) return PREFIX;
     rmSync(HOME, { recursive: true, force: true });
     mkdirSync(HOME, { recursive: true });
