@@ -1,7 +1,8 @@
 // Runs the real keepalive command as a child of the test, with its output as lines to wait on:
 // the package's bin as users install it (packed, then installed from the tarball), not this
 // checkout's build. `npm test` installs it once for the run (scripts/test-run.mjs) and names its
-// prefix in TEST_KEEPALIVE_PREFIX; a bare `npx ava FILE` installs it here, once per build.
+// prefix in TEST_KEEPALIVE_PREFIX; under a bare `npx ava FILE`, the first worker installs it
+// (scripts/test-install.mjs, once per build).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
