@@ -44,7 +44,10 @@ const env = {
   TEST_KEEPALIVE_PREFIX: prefix,
   PATH: `${prefix}/bin:${process.env.PATH}`,
 };
-const ava = spawn(process.execPath, [AVA, ...process.argv.slice(2)], { stdio: 'inherit', env });
+// Should this process be killed outright, ava is ended too (and its workers end what they started).
+const dieWithRun = ['setpriv', '--pdeathsig', 'TERM', '--'];
+const avaCommand = [...dieWithRun, process.execPath, AVA, ...process.argv.slice(2)];
+const ava = spawn(avaCommand[0], avaCommand.slice(1), { stdio: 'inherit', env });
 
 /** What of the run still runs: below this process (ava, its workers, theirs), and by the mark. */
 const ofRun = () => [

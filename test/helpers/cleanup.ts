@@ -100,8 +100,9 @@ function endTracked(): void {
 let listening = false;
 
 /**
- * Ends this process, and all it started, when the worker ends: at its exit, and when a signal
- * ends it (ava's timeout and Ctrl+C send SIGTERM, and Node runs no exit handler then).
+ * Ends this process, and all it started, when the worker ends: at its exit, when a signal ends it
+ * (ava's timeout and Ctrl+C send SIGTERM, and Node runs no exit handler then), and when ava itself
+ * is gone (its channel to the worker closes; the worker would run on, orphaned).
  */
 export function endWithWorker(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -115,4 +116,5 @@ export function endWithWorker(pid: number | undefined): void {
       process.kill(process.pid, signal);
     });
   }
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }

@@ -4,14 +4,14 @@
 // running for 30 minutes (a keepalive restarting a dying child at once), and a daemon of its own.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { endTrees } from '../helpers/cleanup.js';
 import { Lines } from '../helpers/keepalive.js';
-import { eventually, running, uniqueMarker } from '../helpers/proc.js';
+import { eventually, running, uniqueMarker, type Running } from '../helpers/proc.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -20,13 +20,25 @@ const withMarker = (marker: string): number[] =>
     .filter((p) => p.argv.some((word) => word.includes(marker)))
     .map((p) => p.pid);
 
+function workingIn(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A project whose one test starts processes marked by `marker` (a keepalive and a daemon), then
  * waits for ever; with `hangs` false, it starts the daemon alone, passes and leaves it.
  */
 function project(t: ExecutionContext, marker: string, timeout: string, hangs = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'keepalive-harness-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => {
+    // Whatever of the run still works in it (ava, its workers, keepalive), should the test fail.
+    endTrees(running().filter((p) => workingIn(p.pid) === dir).map((p) => p.pid));
+    rmSync(dir, { recursive: true, force: true });
+  });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const ava = { files: ['leaver.test.mjs'], timeout, workerThreads: false };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava }));
@@ -54,7 +66,7 @@ test('starts processes', async (t) => {
 function harness(
   t: ExecutionContext,
   dir: string,
-): { pid: number; output: Lines; ended: Promise<[number | null, string | null]> } {
+): { pid: number; dir: string; output: Lines; ended: Promise<[number | null, string | null]> } {
   const child = spawn(process.execPath, [join(ROOT, 'scripts', 'test-run.mjs')], {
     cwd: dir,
     detached: true,
@@ -68,7 +80,7 @@ function harness(
     // Not once it has ended: its pid may be another process's by then.
     if (child.exitCode === null && child.signalCode === null) endTrees([child.pid as number]);
   });
-  return { pid: child.pid as number, output, ended };
+  return { pid: child.pid as number, dir, output, ended };
 }
 
 /** The keepalive runs its child, and the daemon runs. */
@@ -132,4 +144,25 @@ test('a run whose tests pass but leave a process fails, names it, and ends it', 
     new RegExp(`still ran after ava ended \\(now killed\\):\n.*sleep ${marker}`),
   );
   t.deepEqual(withMarker(marker), [], 'nothing of the run is left');
+});
+
+test('SIGKILL to the harness: ava, its workers and the keepalives they started end', async (t) => {
+  t.timeout(120_000);
+  const marker = uniqueMarker();
+  const run = harness(t, project(t, marker, '5m'));
+  t.teardown(() => endTrees(withMarker(marker)));
+  await started(marker, run.output);
+  // ava, its worker and keepalive work in the project; keepalive's child is marked.
+  const daemon = (p: Running): boolean => p.argv.join(' ') === `sleep ${marker}`;
+  const ofTest = (): number[] =>
+    running()
+      .filter((p) => p.argv.includes(`child-${marker}`) || workingIn(p.pid) === run.dir)
+      .filter((p) => !daemon(p))
+      .map((p) => p.pid);
+  t.true(ofTest().length >= 4, 'ava, its worker, keepalive and its child run');
+  process.kill(run.pid, 'SIGKILL');
+  // Nothing is left to find the daemon (only the harness's end does): ava and keepalive die with
+  // their parents.
+  await eventually('keepalive, its child and the workers to end', () => ofTest().length === 0);
+  t.pass();
 });
