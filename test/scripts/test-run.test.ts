@@ -36,7 +36,11 @@ function project(t: ExecutionContext, marker: string, timeout: string, hangs = t
   const dir = mkdtempSync(join(tmpdir(), 'keepalive-harness-'));
   t.teardown(() => {
     // Whatever of the run still works in it (ava, its workers, keepalive), should the test fail.
-    endTrees(running().filter((p) => workingIn(p.pid) === dir).map((p) => p.pid));
+    endTrees(
+      running()
+        .filter((p) => workingIn(p.pid) === dir)
+        .map((p) => p.pid),
+    );
     rmSync(dir, { recursive: true, force: true });
   });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
