@@ -5,7 +5,7 @@
 // (scripts/test-install.mjs, once per build).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { endWithWorker } from './cleanup.js';
 
@@ -31,6 +31,10 @@ function onPath(program: string): string {
 export const PREFIX = installedPrefix();
 /** The installed `keepalive` command, a link to the package's bin. */
 export const KEEPALIVE = join(PREFIX, 'bin', 'keepalive');
+// `keepalive` by name, as a user types it, also under a bare `npx ava` (npm test puts it there).
+if (!(process.env['PATH'] ?? '').split(':').includes(dirname(KEEPALIVE))) {
+  process.env['PATH'] = `${dirname(KEEPALIVE)}:${process.env['PATH'] ?? ''}`;
+}
 /** For `node CLI ...args`: the installed command, with the command line its hashbang gives it. */
 export const CLI = KEEPALIVE;
 /** This checkout's plain build of the command, for tests that compare the bin with it. */
