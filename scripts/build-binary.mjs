@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // npm run build:binary: dist/keepalive, one executable for Linux x64 that needs no Node and no
 // node_modules: a Node single executable application (SEA) made from the Node running this script.
-// The bundle (build-bundle.mjs) is its main script, with V8's code cache; koffi's native part is
-// an asset that src/shell/koffi.ts loads; postject writes the blob into a copy of node.
+// The bundle (build-bundle.mjs) is its main script, with V8's code cache (made by this Node for
+// this Node, which the executable is); koffi's native part is an asset that src/shell/koffi.ts
+// loads; postject writes the blob into a copy of node.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,14 +38,38 @@ export async function buildBinary(outfile = join(ROOT, 'dist/keepalive')) {
     } catch {
       // No strip here: keep the full size.
     }
-    const { inject } = require('postject');
-    await inject(binary, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: FUSE });
+    await quietly(() => injectBlob(require, binary, readFileSync(blob)));
     copyFileSync(binary, `${outfile}.new`);
     // Renamed into place, so that a running copy of the old executable is never overwritten.
     renameSync(`${outfile}.new`, outfile);
     return { outfile, bytes: statSync(outfile).size };
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function injectBlob(require, binary, blob) {
+  const { inject } = require('postject');
+  await inject(binary, 'NODE_SEA_BLOB', blob, { sentinelFuse: FUSE });
+}
+
+/**
+ * postject's ELF writer (LIEF) warns "Can't find string offset for section name '.note.100'" once
+ * for each note section of Node's binary, about a dozen times: those sections' names are missing
+ * from the section-name table of the file it writes. Nothing reads them: Node finds its blob by
+ * the note's own name (NODE_SEA_BLOB) in the PT_NOTE segment, and test/e2e/binary.test.ts runs the
+ * result. Those lines alone are left out; any other warning is printed.
+ */
+async function quietly(work) {
+  const warn = console.warn;
+  const harmless = /^warning: Can't find string offset for section name '\.note(?:\.\d+)?'$/;
+  console.warn = (...words) => {
+    if (!(words.length === 1 && harmless.test(String(words[0])))) warn(...words);
+  };
+  try {
+    return await work();
+  } finally {
+    console.warn = warn;
   }
 }
 

@@ -1,50 +1,40 @@
 #!/usr/bin/env node
-// The `keepalive` command (the package's bin, build/src/bin.cjs): runs the one-file bundle,
-// dist/keepalive.cjs, with the V8 code cache that `npm run build` made for it
-// (dist/keepalive.cjs.cache). Compiling the 500 KB bundle is most of what it costs to start, and
-// Node 20 caches no compiled code by itself. The cache is written only by the build, beside the
-// bundle, in the package: as trusted as the JavaScript, never a file this command writes. A cache
-// V8 refuses (another Node) is ignored and the bundle compiled as usual. CommonJS, so that it runs
-// the bundle before any ES module loader is involved.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
+// The `keepalive` command (the package's bin, build/src/bin.cjs): requires the esbuild bundle,
+// dist/keepalive.cjs. First it turns on Node's own compile cache where the running Node has one
+// (22.8 and later), so that a later start need not compile the 300 KB bundle again; Node 20 has
+// none, and there the bundle is compiled on every start. CommonJS, so that nothing but this small
+// file is loaded before the bundle.
+import { existsSync } from 'node:fs';
+import nodeModule = require('node:module');
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
-export const BUNDLE = join(ROOT, 'dist', 'keepalive.cjs');
+const BUNDLE = join(ROOT, 'dist', 'keepalive.cjs');
 
-/** The bundle as a CommonJS module's function, compiled with `cachedData` when given. */
-export function compileBundle(bundle = BUNDLE, cachedData: Buffer | undefined = readCache(`${bundle}.cache`)): Script {
-  // The hashbang goes, its line stays: line numbers in stack traces are the file's.
-  const code = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
-  return new Script(wrapped, { filename: bundle, ...(cachedData ? { cachedData } : {}) });
+/**
+ * Where the compile cache goes, or undefined for none. Node runs the compiled code it finds there
+ * after checking it against a checksum of the source, which whoever can write the cache can forge
+ * too: so only the user's own cache directory, never the shared temp directory (Node's default).
+ * Never as root: keepalive runs as root as a container's init and as a cron guardian, where $HOME
+ * or $XDG_CACHE_HOME may still be another user's (sudo keeps them). NODE_COMPILE_CACHE is Node's
+ * own setting: when it is set, Node has turned the cache on before this file runs.
+ */
+function compileCacheDirectory(): string | undefined {
+  if (process.geteuid?.() === 0) return undefined;
+  const xdg = process.env['XDG_CACHE_HOME'];
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+  return join(base, 'keepalive-supervisor', 'compile-cache');
 }
 
-function readCache(file: string): Buffer | undefined {
-  try {
-    return readFileSync(file);
-  } catch {
-    return undefined; // not built: compiled without
-  }
+const node = nodeModule as { enableCompileCache?: (directory?: string) => unknown };
+if (typeof node.enableCompileCache === 'function') {
+  const directory = compileCacheDirectory();
+  if (directory !== undefined) node.enableCompileCache(directory);
 }
 
-type ModuleFunction = (this: unknown, exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
-
-export function runBundle(script: Script, bundle = BUNDLE): void {
-  const module = { exports: {}, filename: bundle, id: bundle, loaded: false };
-  (script.runInThisContext() as ModuleFunction).call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+if (!existsSync(BUNDLE)) {
+  process.stderr.write(`keepalive: ${BUNDLE} is missing: run \`npm run build\` in ${ROOT}\n`);
+  process.exit(70);
 }
-
-if (require.main === module) {
-  let script: Script | undefined;
-  try {
-    script = compileBundle();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    process.stderr.write(`keepalive: ${BUNDLE} is missing: run \`npm run build\` in ${ROOT}\n`);
-    process.exit(70);
-  }
-  runBundle(script);
-}
+require(BUNDLE);

@@ -129,7 +129,7 @@ function logExtras(supervisor: Supervisor, log: Logger): void {
   supervisor.on('hook', (event) => {
     const done = event.result === 'done';
     if (!log.enabled(done ? 'debug' : 'warn')) return;
-    const hook = event.hookPid === undefined ? 'on-exit hook' : `on-exit hook sh[${event.hookPid}]`;
+    const hook = event.hookPid === undefined ? 'on-exit hook' : `on-exit hook ${who('sh', event.hookPid)}`;
     const missed = event.missed === 0 ? '' : ` (told of 1 exit, ${event.missed} more missed while the last hook ran)`;
     const took = formatDuration(event.durationMs);
     const message =

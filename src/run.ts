@@ -10,6 +10,7 @@ import { childStdio } from './shell/channel-env.js';
 import { startHeart, type Heart } from './shell/heart.js';
 import type { ChildPipe } from './shell/pipe-reader.js';
 import { forwardToMain, MainProcess } from './shell/main-process.js';
+import { held, newLeaf, type Leaf } from './shell/cgroups.js';
 import { LeaderGroup } from './shell/process-group.js';
 import { spawnProcess } from './shell/spawn.js';
 import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
@@ -24,6 +25,7 @@ export type Started = { started: true; run: Run } | { started: false; facts: Exi
 
 export async function startRun(context: RunContext): Promise<Started> {
   const { options } = context;
+  const leaf = newLeaf('run');
   const spawned = await spawnProcess({
     command: options.command,
     args: options.args,
@@ -31,9 +33,13 @@ export async function startRun(context: RunContext): Promise<Started> {
     env: context.env,
     stdio: childStdio(options.heart),
     ownGroup: true,
+    started: (pid) => leaf?.adopt(pid),
   });
-  if (!spawned.started) return { started: false, facts: spawned.facts };
-  const run = new Run(context, spawned.pid, spawned.ended);
+  if (!spawned.started) {
+    leaf?.retire();
+    return { started: false, facts: spawned.facts };
+  }
+  const run = new Run(context, spawned.pid, spawned.ended, held(leaf));
   context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
   run.watchMemory();
@@ -65,9 +71,12 @@ export class Run {
   readonly #main: MainProcess;
   /** The leader's group: signalled only while its number is the run's (see LeaderGroup). */
   readonly #group: LeaderGroup;
+  /** The run's cgroup, where keepalive has them: every process of the run, whatever it did. */
+  readonly #leaf: Leaf | undefined;
 
-  constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>) {
+  constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>, leaf?: Leaf) {
     this.#context = context;
+    this.#leaf = leaf;
     this.pid = pid;
     this.#group = new LeaderGroup(pid, ended);
     this.#signal = context.options.stopSignal;
@@ -92,14 +101,14 @@ export class Run {
     return this.#main.pid;
   }
 
-  /** Its main process has ended: what is left is judging the end (see MainProcess.ending). */
-  get ending(): boolean {
-    return this.#main.ending;
-  }
-
-  /** A forwarded signal (SIGHUP, SIGSTOP ...): the leader's group, and the main process's own. */
-  forward(signal: SignalName): void {
-    forwardToMain(this.#group, this.#main.member, signal);
+  /**
+   * A forwarded signal (SIGHUP, SIGSTOP ...): the leader's group, and the main process's own, if
+   * the phase passes it on (see core/run-phase.ts). False if it was not sent.
+   */
+  forward(signal: SignalName): boolean {
+    // Its main process has ended: what is left is judging the end, and gets nothing more.
+    if (this.#main.ending) return false;
+    return this.#input('forward', signal);
   }
 
   get heart(): Heart | undefined {
@@ -129,19 +138,23 @@ export class Run {
   watchMemory(): void {
     const { maxMemory: limitBytes, memoryInterval: intervalMs, stopSignal: signal, name } = this.#context.options;
     const pids = (): number[] => this.#members().map((member) => member.pid);
-    const stop = (cause: KillCause): boolean => this.#phase === 'running' && (this.stop(signal, cause), true);
+    const stop = (cause: KillCause): boolean => this.stop(signal, cause);
     this.#unwatchMemory = watchTree({ name, pid: this.pid, limitBytes, intervalMs, signal, pids, stop, emit: this.#context.emit });
   }
 
-  /** Ends the run: `signal` to the tree, SIGKILL after the kill timeout. The first reason wins. */
-  stop(signal: SignalName, cause?: KillCause): void {
-    if (this.#phase !== 'running') return;
+  /**
+   * Ends the run: `signal` to the tree, SIGKILL after the kill timeout. The first reason wins:
+   * false if the run was no longer running.
+   */
+  stop(signal: SignalName, cause?: KillCause): boolean {
+    if (this.#phase !== 'running') return false;
     this.#signal = signal;
     this.#cause = cause;
     this.#heart?.disarm();
     this.#input('stop');
     // A stopped child (Ctrl+Z, kill -STOP) acts on a catchable signal only once it runs again.
     if (signal !== 'SIGKILL') resumeStopped(this.#group, this.#members());
+    return true;
   }
 
   /** A second Ctrl+C: SIGKILL to everything of the run, now. */
@@ -180,11 +193,15 @@ export class Run {
     return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt() };
   }
 
-  #input(input: RunInput): void {
+  /** Moves the run by the table; `received`: the signal a 'forward' passes on. False: no action. */
+  #input(input: RunInput, received?: SignalName): boolean {
     const { phase, actions } = step(this.#phase, input);
     this.#phase = phase;
     for (const action of actions) {
       switch (action) {
+        case 'forward':
+          if (received) forwardToMain(this.#group, this.#main.member, received);
+          break;
         case 'signal':
           // Entering the sweep: one look at the tree serves the signal, the sweep and the log line.
           if (this.#phase === 'sweeping') this.#left = this.#members();
@@ -202,10 +219,12 @@ export class Run {
         case 'finish':
           clearTimeout(this.#deadline);
           this.#deadline = undefined;
+          this.#leaf?.retire();
           this.#sweepDone?.();
           break;
       }
     }
+    return actions.length > 0;
   }
 
   /**
@@ -239,7 +258,7 @@ export class Run {
   }
 
   #members(): Member[] {
-    return runMembers(this.#group, this.#context.ownsOrphans);
+    return runMembers(this.#group, this.#context.ownsOrphans, this.#leaf);
   }
 
   #arm(): void {
@@ -261,6 +280,8 @@ export class Run {
     this.#group.signal('SIGKILL');
     if (this.#phase === 'sweeping') this.#killedMembers = left;
     for (const member of left) signalMember(member, 'SIGKILL');
+    // The cgroup's kill reaches what forked since the look, too.
+    this.#leaf?.kill();
   }
 
   /** Looks again until the tree is empty (`first`: the look the sweep began with); what appears gets the signal too. */

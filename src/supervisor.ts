@@ -77,16 +77,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   stop(signal: SignalName = this.#options.stopSignal, received = false): void {
     const run = this.#run;
     if (this.#stopSignal !== undefined) {
-      if (repeatedStop(signal) === 'kill-now') {
+      const next = repeatedStop(signal, received);
+      if (next === 'kill-now') {
         run?.killNow();
         this.#hooks?.kill();
-      }
+      } else if (next === 'forward') this.forward(signal);
       return;
     }
     this.#stopSignal = signal;
     this.emit('stop', { name: this.#options.name, pid: run?.mainPid, signal, received, killTimeoutMs: this.#options.killTimeout });
     this.#wake?.();
-    run?.stop(signal);
+    // A run already stopping (a restart, a hang) had its own signal; the one received is the
+    // child's too.
+    if (run?.stop(signal) === false && received) this.forward(signal);
   }
 
   /** Restarts the child now, without counting it as a failure. */
@@ -102,12 +105,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#run?.status;
   }
 
-  /** Passes a signal to the child's process group. */
+  /** Passes a signal to the child's process group, while it runs and while it is being stopped. */
   forward(signal: SignalName): void {
     const run = this.#run;
-    if (!run || run.phase !== 'running' || run.ending || this.#stopSignal !== undefined) return;
-    run.forward(signal);
-    if (signal === 'SIGCONT') run.heart?.resumed();
+    if (!run?.forward(signal)) return;
+    if (signal === 'SIGCONT' && run.phase === 'running') run.heart?.resumed();
     this.emit('forward', { name: this.#options.name, pid: run.mainPid, signal });
   }
 
@@ -121,8 +123,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         })
       : () => {};
     let stopReaping = (): void => {};
+    let closeCgroups = (): void => {};
     try {
       stopReaping = await this.#takeRole();
+      closeCgroups = await this.#openCgroups();
       await this.#openNotifySocket();
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
@@ -138,6 +142,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw error;
     } finally {
       this.#notifySocket?.close();
+      closeCgroups();
       stopReaping();
       unroute();
     }
@@ -159,6 +164,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #takeRole(): Promise<() => void> {
     if (!TREE_KNOWN) return () => {};
     const native = await import('./shell/native.js');
+    const children = await import('./shell/children.js');
     const role = roleOf({
       pid1: process.pid === 1,
       subreaperOption: this.#options.subreaper,
@@ -168,13 +174,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
     if (role.becomeSubreaper && !native.becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
     this.#role = role;
-    if (!role.reapOrphans) return () => {};
-    const { reapOrphans } = await import('./shell/children.js');
-    return reapOrphans(({ pid, status }) => {
-      const facts = factsFromWaitStatus(status);
-      const signal = facts.signal === null ? null : signalNumber(facts.signal);
-      this.emit('reap', { pid, code: facts.code, signal });
-    });
+    const stopReaping = role.reapOrphans
+      ? children.reapOrphans(({ pid, status }) => {
+          const facts = factsFromWaitStatus(status);
+          const signal = facts.signal === null ? null : signalNumber(facts.signal);
+          this.emit('reap', { pid, code: facts.code, signal });
+        })
+      : () => {};
+    // At the end, what keepalive changed in the process is undone: a program that embedded the
+    // API goes on as it was (its orphans are not kept, its SIGCHLD has no listener of ours).
+    return () => {
+      if (role.becomeSubreaper) native.stopBeingSubreaper();
+      stopReaping();
+      children.stopListening();
+    };
+  }
+
+  /**
+   * A cgroup for each run, hook and probe, where keepalive may make them (shell/cgroups.ts); only
+   * when keepalive is the whole process: an embedding program's own children are not its to move.
+   */
+  async #openCgroups(): Promise<() => void> {
+    if (!TREE_KNOWN || !this.#options.handleSignals) return () => {};
+    const cgroups = await import('./shell/cgroups.js');
+    cgroups.openCgroups();
+    return cgroups.closeCgroups;
   }
 
   /**
@@ -195,6 +219,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let history: History = NO_HISTORY;
     for (let firstRun = true; ; firstRun = false) {
       const startedAt = this.#world.now();
+      // A restart asked for while no child ran is this fresh start.
+      this.#restartRequested = false;
       const started = await startRun({
         options,
         env: this.#childEnv(history.restarts),
@@ -207,9 +233,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
       const run = started.started ? started.run : undefined;
       this.#run = run;
-      // A restart asked for while no child ran is this fresh start; a stop applies to it now.
-      this.#restartRequested = false;
-      if (run && this.#stopSignal !== undefined) run.stop(this.#stopSignal);
+      // Asked for during the spawn (by a 'spawn' listener, say): a stop or a restart is this
+      // child's.
+      if (!run) this.#restartRequested = false;
+      else if (this.#stopSignal !== undefined) run.stop(this.#stopSignal);
+      else if (this.#restartRequested) run.stop(options.stopSignal);
       const end = run ? await run.exited : undefined;
       const facts = end?.facts ?? (started.started ? undefined : started.facts);
       if (facts === undefined) throw new Error('a run ended without facts');

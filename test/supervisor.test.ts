@@ -76,6 +76,36 @@ test('restart() replaces the child at once without counting a failure', async (t
   t.not(second.pid, first.pid);
 });
 
+test('restart() from a \'spawn\' listener restarts the child it was told of', async (t) => {
+  const supervisor = supervise({ command: 'sleep', args: ['1000'], maxRestarts: 0 });
+  t.teardown(() => supervisor.stop('SIGKILL'));
+  const restartFirst = (event: SpawnEvent): void => {
+    if (event.restarts === 0) supervisor.restart();
+  };
+  supervisor.on('spawn', restartFirst);
+  const [first] = (await once(supervisor, 'spawn')) as [SpawnEvent];
+  // A lost restart fails here, well before ava's timeout, so that the teardown ends the child.
+  const lost = AbortSignal.timeout(20_000);
+  const [exit] = (await once(supervisor, 'exit', { signal: lost })) as [ExitEvent];
+  supervisor.stop();
+  await supervisor.done;
+  t.is(exit.pid, first.pid);
+  t.like(exit.next, { action: 'restart', restart: 1, planned: true });
+});
+
+test('a stop signal received while a restart stops the child is the child\'s too', async (t) => {
+  // The shell ignores the restart's SIGTERM and leaves on SIGPWR, the signal keepalive receives.
+  const script = 'trap "" TERM; trap "exit 7" PWR; while :; do sleep 0.05; done';
+  const supervisor = supervise({ command: 'sh', args: ['-c', script], killTimeout: 5_000 });
+  t.teardown(() => supervisor.stop('SIGKILL'));
+  await once(supervisor, 'spawn');
+  supervisor.restart();
+  supervisor.stop('SIGPWR', true);
+  const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
+  t.deepEqual(exit.outcome, { kind: 'exited', code: 7 });
+  t.like(await supervisor.done, { status: 7, reason: 'stopped' });
+});
+
 test('a stop during the backoff delay ends at once with the last status', async (t) => {
   const supervisor = supervise({ command: 'sh', args: ['-c', 'exit 5'], delay: 60_000 });
   await once(supervisor, 'exit');

@@ -1,9 +1,9 @@
 // Who owns a pidfile, decided from facts alone: what the files beside it say and what /proc says
 // about the pids they name. The shell gathers the facts; nothing here reads a file or a clock.
-import { posix } from 'node:path';
 import type { Outcome } from './exit.js';
 import { bounded } from './shown-text.js';
 import type { SignalName } from './signals.js';
+import { who } from './who.js';
 
 /** A process as keepalive recognises it again later: pid and start time (clock ticks since boot). */
 export interface ProcessIdentity {
@@ -75,10 +75,8 @@ export interface ProcStat {
   startTime: number;
 }
 
-/** What /proc says about one pid now. argv and cwd are best effort (cwd needs the same user). */
-export type ProcessFacts =
-  | { exists: false }
-  | { exists: true; stat: ProcStat; argv?: readonly string[]; cwd?: string };
+/** What /proc says about one pid now. */
+export type ProcessFacts = { exists: false } | { exists: true; stat: ProcStat };
 
 /** /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...". comm may hold spaces and parentheses. */
 export function parseStat(text: string): ProcStat | undefined {
@@ -131,26 +129,6 @@ function isIdentity(value: unknown): boolean {
   return Number.isInteger(pid) && (startTime === null || Number.isInteger(startTime));
 }
 
-/** Whether a command line is keepalive's, run with --pidfile naming this file (absolute). */
-export function isKeepaliveFor(argv: readonly string[], cwd: string | undefined, pidfile: string): boolean {
-  const end = argv.indexOf('--');
-  const own = end < 0 ? argv : argv.slice(0, end);
-  if (!own.some((word) => /(^|\/)(keepalive|cli\.js)$/.test(word))) return false;
-  const named: string[] = [];
-  own.forEach((word, index) => {
-    if (word === '--pidfile' && own[index + 1] !== undefined) named.push(own[index + 1] as string);
-    else if (word.startsWith('--pidfile=')) named.push(word.slice('--pidfile='.length));
-  });
-  return named.some((path) => samePath(path, cwd, pidfile));
-}
-
-function samePath(path: string, cwd: string | undefined, absolute: string): boolean {
-  if (path.startsWith('/')) return posix.normalize(path) === absolute;
-  // Without the other process's working directory, a relative path that ends the same will do.
-  if (cwd === undefined) return absolute.endsWith(`/${posix.normalize(path)}`);
-  return posix.join(cwd, path) === absolute;
-}
-
 export type StaleReason = 'dead' | 'rebooted' | 'reused' | 'not-keepalive' | 'empty';
 
 /** Who owns a pidfile, from what the files say and what /proc says about the pid they name. */
@@ -171,6 +149,11 @@ export interface InstanceFacts {
   recordProblem?: string;
   /** /proc about the pid the files name (the record's, else the pidfile's). */
   supervisor: ProcessFacts | undefined;
+  /**
+   * The pids /proc/locks names as holding FILE.lock's flock (none when there is no FILE.lock);
+   * undefined when /proc/locks cannot be read.
+   */
+  lockHolders: readonly number[] | undefined;
   /** This boot's id. */
   bootId: string;
 }
@@ -192,19 +175,19 @@ export function judgeInstance(facts: InstanceFacts): Verdict {
   if (!supervisor.exists || supervisor.stat.state === 'Z') return { kind: 'stale', pid, reason: 'dead', record };
   if (record) {
     if (record.pidfile !== facts.pidfile) return { kind: 'unknown', pid, problem: `the state file beside it is for another pidfile (${record.pidfile})` };
-    // The process that wrote the record, and only it, has this pid and start time in this boot,
-    // and it is a keepalive for this very FILE: a record naming anything else proves nothing.
+    // Pids and start times only name the process that wrote the record within one boot.
     if (record.bootId !== facts.bootId) return { kind: 'stale', pid, reason: 'rebooted', record };
     if (supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
-    if (supervisor.argv === undefined) return { kind: 'unknown', pid, problem: `cannot read the command line of pid ${pid} to prove it is keepalive` };
-    if (!isKeepaliveFor(supervisor.argv, supervisor.cwd, facts.pidfile)) return { kind: 'stale', pid, reason: 'not-keepalive', record };
-    return { kind: 'running', pid, record };
   }
-  if (supervisor.argv !== undefined && !isKeepaliveFor(supervisor.argv, supervisor.cwd, facts.pidfile)) {
+  // Only keepalive takes FILE.lock, and the kernel names its holder whatever the program is called:
+  // a pid that does not hold it is not FILE's supervisor, whatever the files say.
+  if (facts.lockHolders === undefined) {
+    const problem = `cannot read /proc/locks to prove that pid ${pid} holds ${facts.pidfile}.lock`;
+    return { kind: 'unknown', pid, problem };
+  }
+  if (!facts.lockHolders.includes(pid)) {
     return { kind: 'stale', pid, reason: 'not-keepalive', record };
   }
-  // Alive, but with neither a state file nor a readable command line there is nothing to check it against.
-  if (supervisor.argv === undefined) return { kind: 'unknown', pid, problem: 'cannot read its command line' };
   return { kind: 'running', pid, record };
 }
 
@@ -212,9 +195,9 @@ export function judgeInstance(facts: InstanceFacts): Verdict {
 export function staleWords(reason: StaleReason, pid: number | undefined): string {
   switch (reason) {
     case 'dead':
-      return `keepalive[${pid}] is gone`;
+      return `${who('keepalive', pid)} is gone`;
     case 'rebooted':
-      return `keepalive[${pid}] ran before the machine restarted`;
+      return `${who('keepalive', pid)} ran before the machine restarted`;
     case 'reused':
     case 'not-keepalive':
       return `pid ${pid} is no longer keepalive but another program`;

@@ -1,13 +1,14 @@
 // What killed supervisors left running, decided from facts alone. A pid and a start time in a
-// record are a claim; a process is proven to be keepalive's only by its own environment: it carries
-// KEEPALIVE_PID of one of those supervisors and started during that supervisor's life.
+// record are a claim; a process is proven to be keepalive's only by what it carries: it is in one
+// of those supervisors' cgroups, or its environment has KEEPALIVE_PID of one of them, and it
+// started during that supervisor's life.
 import type { InstanceRecord, ProcessFacts, ProcessIdentity, ProcStat } from './instance-state.js';
 
-/** A process whose environment names a supervisor, as /proc describes it. */
+/** A process in a supervisor's cgroups or whose environment names it, as /proc describes it. */
 export interface Candidate {
   pid: number;
   stat: ProcStat;
-  /** Its KEEPALIVE_PID environment variable, when readable. */
+  /** The supervisor whose cgroup it is in, or its KEEPALIVE_PID environment variable. */
   keepalivePid: number | undefined;
 }
 
@@ -24,7 +25,7 @@ export interface LeftoverFacts {
   trees: readonly Tree[];
   /** /proc on each identity the record names (child, sweep, earlier leftovers). */
   recorded: ReadonlyArray<{ identity: ProcessIdentity; facts: ProcessFacts }>;
-  /** Processes whose environment names one of the trees' supervisors (found by scanning /proc). */
+  /** Processes in one of the trees' supervisors' cgroups, or whose environment names one. */
   candidates: readonly Candidate[];
   selfPid: number;
   bootId: string;
@@ -34,7 +35,7 @@ export interface Leftover {
   pid: number;
   startTime: number;
   pgid: number;
-  /** The supervisor whose KEEPALIVE_PID it carries. */
+  /** The supervisor whose cgroup it is in or whose KEEPALIVE_PID it carries. */
   keepalivePid: number;
 }
 

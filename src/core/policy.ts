@@ -116,8 +116,13 @@ function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>
 
 /**
  * A stop asked for while keepalive is already stopping: a second Ctrl+C means "now" (SIGKILL to
- * all that is left); anything else changes nothing.
+ * all that is left); another stop signal keepalive `received` is the child's, passed on (a child
+ * that traps SIGTERM may leave on SIGQUIT); a stop asked for through the API changes nothing.
  */
-export function repeatedStop(signal: SignalName): 'kill-now' | 'ignore' {
-  return signal === 'SIGINT' ? 'kill-now' : 'ignore';
+export function repeatedStop(
+  signal: SignalName,
+  received: boolean,
+): 'kill-now' | 'forward' | 'ignore' {
+  if (signal === 'SIGINT') return 'kill-now';
+  return received ? 'forward' : 'ignore';
 }

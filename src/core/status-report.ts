@@ -6,6 +6,7 @@ import type { Outcome } from './exit.js';
 import { formatSize } from './size.js';
 import { childRuns, staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
 import { stripControl } from './shown-text.js';
+import { who } from './who.js';
 
 export type ReportedState = InstanceRecord['phase'] | 'not-running' | 'stale' | 'unknown';
 
@@ -113,11 +114,11 @@ export function statusText(report: StatusReport): string {
   if (report.state === 'not-running' || report.state === 'stale' || report.state === 'unknown') {
     lines.push(`${report.state === 'unknown' ? 'unknown' : 'not running'}: ${report.reason}`);
     if (report.childPid !== null) {
-      lines.push(`left running: ${name}[${report.childPid}], by a keepalive that was killed; the next keepalive or \`keepalive stop\` stops it`);
+      lines.push(`left running: ${who(name, report.childPid)}, by a keepalive that was killed; the next keepalive or \`keepalive stop\` stops it`);
     }
   } else {
-    lines.push(`${report.state}: keepalive[${report.supervisorPid}], up ${duration(report.uptimeMs)}`);
-    lines.push(report.childPid === null ? `child: ${name} is not running now` : `child: ${name}[${report.childPid}], up ${duration(report.childUptimeMs)}`);
+    lines.push(`${report.state}: ${who('keepalive', report.supervisorPid)}, up ${duration(report.uptimeMs)}`);
+    lines.push(report.childPid === null ? `child: ${name} is not running now` : `child: ${who(name, report.childPid)}, up ${duration(report.childUptimeMs)}`);
   }
   if (report.restarts !== null) lines.push(`restarts: ${report.restarts}`);
   if (report.lastExit !== null) lines.push(`last exit: ${report.lastExit}`);

@@ -7,6 +7,7 @@ import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type St
 import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
 import { claimInstance, type Instance } from './instance.js';
 import { openForAppend } from '../shell/safe-files.js';
+import { who } from '../core/who.js';
 
 export { foregroundTold, isBackground, reportFirstStart } from './detach.js';
 
@@ -70,7 +71,7 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
     case 'started':
       if (process.stderr.isTTY === true) {
         const where = settings.logFile === undefined ? '' : `; its lines go to ${settings.logFile}`;
-        process.stderr.write(`keepalive: ${report.name}[${report.childPid}] started; keepalive[${report.supervisorPid}] goes on in the background${where}\n`);
+        process.stderr.write(`keepalive: ${who(report.name, report.childPid)} started; ${who('keepalive', report.supervisorPid)} goes on in the background${where}\n`);
       }
       return 0;
     case 'running':

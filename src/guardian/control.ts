@@ -14,6 +14,7 @@ import { findLeftovers, leftoverNames, stopLeftovers } from './leftovers.js';
 import { waitUntil } from '../shell/poll.js';
 import { readStat } from '../shell/proc.js';
 import { removeIfOurs, writeAtomically } from '../shell/safe-files.js';
+import { who } from '../core/who.js';
 
 const CONTROL_USAGE = {
   status: 'keepalive status --pidfile FILE [--json]',
@@ -139,7 +140,8 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
 
   const { pid, record } = verdict;
-  // The verdict proved this start time (a keepalive for FILE, the record's writer): nothing else is signalled.
+  // The verdict proved this start time (FILE.lock's holder, the record's writer): nothing else
+  // is signalled.
   const startTime = record?.supervisor.startTime ?? readStat(pid)?.startTime;
   // Asked through FILE.stop, keepalive stops its child with its own --stop-signal. If the request
   // is not taken up (no inotify, an older keepalive), SIGTERM does the same with SIGTERM.
@@ -148,7 +150,7 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
     try {
       process.kill(pid, 'SIGTERM');
     } catch (error) {
-      output.err(`keepalive: cannot signal keepalive[${pid}]: ${describeError(error)}\n`);
+      output.err(`keepalive: cannot signal ${who('keepalive', pid)}: ${describeError(error)}\n`);
       return LSB.unknown;
     }
   }
@@ -157,11 +159,11 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
   const gone = await waitUntil(() => ended(pid, startTime), timeoutMs, POLL_MS);
   if (!gone) {
     const after = asked ? `it took up ${paths.stop}` : 'SIGTERM';
-    output.err(`keepalive: keepalive[${pid}] is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`);
+    output.err(`keepalive: ${who('keepalive', pid)} is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`);
     return 1;
   }
-  const child = record?.child ? ` and ${stripControl(record.name)}[${record.child.pid}]` : '';
-  output.err(`keepalive: stopped keepalive[${pid}]${child}\n`);
+  const child = record?.child ? ` and ${who(stripControl(record.name), record.child.pid)}` : '';
+  output.err(`keepalive: stopped ${who('keepalive', pid)}${child}\n`);
   return 0;
 }
 
@@ -201,7 +203,7 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const name = stripControl(record?.name ?? 'child');
     const found = record ? findLeftovers(record) : { proven: [], unproven: [] };
     for (const unproven of found.unproven) {
-      output.err(`keepalive: ${name}[${unproven.pid}], named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone\n`);
+      output.err(`keepalive: ${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone\n`);
     }
     const stopped = leftoverNames(name, found.proven);
     if (record && found.proven.length > 0) {
@@ -236,7 +238,7 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
   try {
     writeAtomically(paths.restart, `${pid}\n`, PRIVATE_MODE);
   } catch (error) {
-    output.err(`keepalive: cannot ask keepalive[${pid}] to restart: ${describeError(error)}\n`);
+    output.err(`keepalive: cannot ask ${who('keepalive', pid)} to restart: ${describeError(error)}\n`);
     return LSB.unknown;
   }
   const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + MARGIN_MS;
@@ -249,16 +251,16 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
   }, timeoutMs, POLL_MS);
   const after: Verdict = now;
   if (after.kind !== 'running' || after.pid !== pid) {
-    output.err(`keepalive: keepalive[${pid}] ended before its child was restarted\n`);
+    output.err(`keepalive: ${who('keepalive', pid)} ended before its child was restarted\n`);
     return 1;
   }
   if (!restarted || !after.record?.child) {
     removeIfOurs(paths.restart, (stats) => stats.isFile()); // not to be served by surprise later
-    output.err(`keepalive: no new child of keepalive[${pid}] within ${Math.round(timeoutMs / 1000)}s\n`);
+    output.err(`keepalive: no new child of ${who('keepalive', pid)} within ${Math.round(timeoutMs / 1000)}s\n`);
     return 1;
   }
   const name = stripControl(after.record.name);
-  const was = before === undefined ? '' : ` (was ${name}[${before}])`;
-  output.err(`keepalive: restarted: ${name}[${after.record.child.pid}]${was}\n`);
+  const was = before === undefined ? '' : ` (was ${who(name, before)})`;
+  output.err(`keepalive: restarted: ${who(name, after.record.child.pid)}${was}\n`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { isSea } from 'node:sea';
 import { exitMessage } from '../log-words.js';
 import type { Supervisor } from '../supervisor.js';
 import { openForAppend } from '../shell/safe-files.js';
+import { who } from '../core/who.js';
 
 const MARKER = 'KEEPALIVE_DETACHED';
 export const LOG_FILE_MODE = 0o600;
@@ -47,7 +48,7 @@ export function startInBackground(options: { argv: readonly string[]; logFile: s
   let timer: NodeJS.Timeout | undefined;
   return new Promise<StartReport>((resolve) => {
     timer = setTimeout(() => {
-      resolve({ kind: 'failed', status: 1, message: `no word from the background keepalive[${child.pid}] after ${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}` });
+      resolve({ kind: 'failed', status: 1, message: `no word from the background ${who('keepalive', child.pid)} after ${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}` });
     }, options.timeoutMs);
     child.once('message', (report) => resolve(report as StartReport));
     child.on('error', (error) => resolve({ kind: 'failed', status: 1, message: `cannot start keepalive in the background: ${error.message}` }));

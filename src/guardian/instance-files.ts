@@ -4,8 +4,19 @@
 //   FILE.lock     empty; flock(2)ed by the supervisor for its whole life (0600)
 //   FILE.restart  a pending `keepalive restart` request (0600), removed when served
 //   FILE.stop     a pending `keepalive stop` request (0600), removed when served
-import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   boundRecord,
   judgeInstance,
@@ -14,6 +25,7 @@ import {
   type InstanceRecord,
   type Verdict,
 } from '../core/instance-state.js';
+import { flockHolders } from '../core/lock-holders.js';
 import { tryLockExclusive } from '../shell/native.js';
 import { bootId, processFacts } from '../shell/proc.js';
 import { checkDirectory, checkRecordFile, checkRecordFiles, readTrustedFile, removeIfOurs, writeAtomically } from '../shell/safe-files.js';
@@ -139,9 +151,54 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     record,
     ...(parsed && !parsed.ok ? { recordProblem: parsed.problem } : {}),
     supervisor: pid === undefined ? undefined : processFacts(pid),
+    lockHolders: pid === undefined ? [] : lockHolders(paths, pid),
     bootId: bootId(),
   });
   return { paths, verdict };
+}
+
+/** Who holds FILE.lock now, as the kernel says (any user may ask); undefined if it cannot tell. */
+function lockHolders(paths: InstancePaths, pid: number): number[] | undefined {
+  let inode: string | undefined;
+  try {
+    inode = lstatSync(paths.lock, { bigint: true }).ino.toString();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  let holders: number[];
+  try {
+    holders = inode === undefined ? [] : flockHolders(readFileSync('/proc/locks', 'utf8'), inode);
+  } catch {
+    return undefined;
+  }
+  return holders.includes(pid) || !holdsRemovedLock(pid, paths) ? holders : [...holders, pid];
+}
+
+/**
+ * Whether `pid` still holds the FILE.lock someone removed under it: the supervisor then still owns
+ * FILE, and a second one must not start. Only root and its own user can see its descriptors.
+ */
+function holdsRemovedLock(pid: number, paths: InstancePaths): boolean {
+  // The kernel names a removed file by its real path, with " (deleted)" after it.
+  const directory = attempt(() => realpathSync(paths.directory));
+  if (directory === undefined) return false;
+  const removed = `${join(directory, basename(paths.lock))} (deleted)`;
+  const fds = `/proc/${pid}/fd`;
+  for (const fd of attempt(() => readdirSync(fds)) ?? []) {
+    if (attempt(() => readlinkSync(`${fds}/${fd}`)) !== removed) continue;
+    const inode = attempt(() => statSync(`${fds}/${fd}`, { bigint: true }).ino.toString());
+    const locks = attempt(() => readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    if (inode && locks && flockHolders(locks, inode).includes(pid)) return true;
+  }
+  return false;
+}
+
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes FILE.state, every field bounded, so that it always reads back. */

@@ -16,6 +16,7 @@ import { findLeftovers, stopTree } from './leftovers.js';
 import { bootId, ownStartTime, readStat } from '../shell/proc.js';
 import { readTrustedFile, removeIfOurs } from '../shell/safe-files.js';
 import { STOP_SIGNALS } from '../shell/signals.js';
+import { who } from '../core/who.js';
 
 /** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
 const STATUS_WRITE_MS = 500;
@@ -50,8 +51,9 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     }
     const { verdict } = viewInstance(paths);
     if (verdict.kind === 'running') {
-      // Someone removed the lock file under a live supervisor: it still owns FILE.
-      lock.release(false);
+      // Someone removed FILE.lock under a live supervisor, which still holds the removed one:
+      // it owns FILE. The lock file just made is ours to remove.
+      lock.release(true);
       early.remove();
       return { kind: 'running', pid: verdict.pid };
     }
@@ -68,7 +70,7 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       if (old) found = findLeftovers(old);
     }
     for (const unproven of found.unproven) {
-      options.log.line('warn', 'leftover', `${name}[${unproven.pid}], named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`, { pid: unproven.pid });
+      options.log.line('warn', 'leftover', `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`, { pid: unproven.pid });
     }
     // The leftovers go into our own record first, so that if we are killed too, the next one knows.
     wrote = true;
@@ -173,7 +175,7 @@ export class Instance {
       this.#update({
         phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
         child: null,
-        lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${event.pid === undefined ? event.name : `${event.name}[${event.pid}]`} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
+        lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
       });
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
@@ -195,7 +197,7 @@ export class Instance {
     });
     supervisor.on('swept', () => this.#update({ sweeping: [] }));
     supervisor.on('status', (event) => this.setStatusText(event.text));
-    supervisor.on('memory', ({ bytes, limitBytes }) => this.#soon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }));
+    supervisor.on('memory', ({ bytes, limitBytes }) => this.#updateSoon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }));
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();
@@ -203,11 +205,11 @@ export class Instance {
 
   /** The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS. */
   setStatusText(text: string): void {
-    if (text !== this.#record.lastStatusText) this.#soon({ lastStatusText: text });
+    if (text !== this.#record.lastStatusText) this.#updateSoon({ lastStatusText: text });
   }
 
   /** A change written with the next write, within STATUS_WRITE_MS: STATUS= texts, memory checks. */
-  #soon(change: Partial<InstanceRecord>): void {
+  #updateSoon(change: Partial<InstanceRecord>): void {
     this.#record = { ...this.#record, ...change };
     this.#statusWrite ??= setTimeout(() => this.#update({}), STATUS_WRITE_MS).unref();
   }

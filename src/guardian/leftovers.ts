@@ -1,18 +1,29 @@
-// What supervisors killed with SIGKILL left running: found in /proc by the KEEPALIVE_PID they carry
-// (a record's pids are only claims), and stopped the way keepalive stops any child: the stop signal,
-// SIGKILL after the kill timeout. Every process of the old trees goes, leaders or not.
-import { recordedIdentities, treeSupervisors, leftoverProcesses, type Leftover, type Leftovers } from '../core/leftover-trees.js';
+// What supervisors killed with SIGKILL left running: found in their cgroups where they made them,
+// and in /proc by the KEEPALIVE_PID they carry (a record's pids are only claims), and stopped the
+// way keepalive stops any child: the stop signal, SIGKILL after the kill timeout. Every process of
+// the old trees goes, leaders or not.
+import {
+  recordedIdentities,
+  treeSupervisors,
+  leftoverProcesses,
+  type Candidate,
+  type Leftover,
+  type Leftovers,
+  type Supervisor,
+} from '../core/leftover-trees.js';
 import type { InstanceRecord } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
+import { processesInGroupOf } from '../shell/cgroups.js';
 import { signalGroup } from '../shell/process-group.js';
 import { waitUntil } from '../shell/poll.js';
 import { bootId, processesCarrying, processFacts, readStat } from '../shell/proc.js';
 import type { Logger } from '../log.js';
 import { InstanceError } from './instance-files.js';
+import { who } from '../core/who.js';
 
 /** How long the processes may take to vanish after SIGKILL (one in uninterruptible sleep). */
 const AFTER_KILL_MS = 5_000;
-/** Each look scans /proc: not every few milliseconds. */
+/** Each search scans /proc: not every few milliseconds. */
 const POLL_MS = 50;
 
 export function findLeftovers(record: InstanceRecord): Leftovers {
@@ -21,10 +32,24 @@ export function findLeftovers(record: InstanceRecord): Leftovers {
     record,
     trees: supervisors.map((supervisor) => ({ supervisor, now: processFacts(supervisor.pid) })),
     recorded: recordedIdentities(record).map((identity) => ({ identity, facts: processFacts(identity.pid) })),
-    candidates: processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))),
+    candidates: [
+      ...processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))),
+      ...inCgroups(supervisors),
+    ],
     selfPid: process.pid,
     bootId: bootId(),
   });
+}
+
+/** What is in the supervisors' cgroups (a process that cleared its environment, too). */
+function inCgroups(supervisors: readonly Supervisor[]): Candidate[] {
+  if (process.platform !== 'linux') return [];
+  return supervisors.flatMap(({ pid: owner }) =>
+    processesInGroupOf(owner).flatMap((pid) => {
+      const stat = readStat(pid);
+      return stat ? [{ pid, stat, keepalivePid: owner }] : [];
+    }),
+  );
 }
 
 /** The signal to each process, once: a group leader's group gets it whole, so its members are skipped. */
@@ -57,19 +82,19 @@ export async function stopLeftovers(
   options: { signal: SignalName; killTimeout: number; onEscalate: (left: readonly Leftover[]) => void },
 ): Promise<boolean> {
   const stopped = new Set<number>();
-  const look = (): Leftover[] => findLeftovers(record).proven;
-  signalEach(look(), options.signal, stopped);
+  const find = (): Leftover[] => findLeftovers(record).proven;
+  signalEach(find(), options.signal, stopped);
   const none = (): boolean => {
-    const left = look();
+    const left = find();
     signalEach(left, options.signal, stopped); // what was forked after the first signal
     return left.length === 0;
   };
   if (await waitUntil(none, options.killTimeout, POLL_MS)) return true;
-  const left = look();
+  const left = find();
   options.onEscalate(left);
   signalEach(left, 'SIGKILL', new Set());
   return waitUntil(() => {
-    const still = look();
+    const still = find();
     signalEach(still, 'SIGKILL', new Set());
     return still.length === 0;
   }, AFTER_KILL_MS, POLL_MS);
@@ -78,7 +103,7 @@ export async function stopLeftovers(
 /** "app[200], app[305]": the leaders, and those whose leader is gone (a group's members go with it). */
 export function leftoverNames(name: string, leftovers: readonly Leftover[]): string {
   const leaders = new Set(leftovers.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid));
-  return leftovers.filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid)).map((leftover) => `${name}[${leftover.pid}]`).join(', ');
+  return leftovers.filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid)).map((leftover) => who(name, leftover.pid)).join(', ');
 }
 
 /** Never two business processes: whatever a killed predecessor left must be gone before we start. */

@@ -3,14 +3,11 @@
 import type { HeartOptions } from '../options.js';
 import type { StdioKind } from './spawn.js';
 
-/**
- * The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. With
- * a heartbeat, the channel keeps its last write's time: a steady beater's pipe may be left unread.
- */
+/** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
 export function childStdio(options: HeartOptions): StdioKind[] {
   const stdio: StdioKind[] = ['inherit', 'inherit', 'inherit'];
   while (stdio.length < options.notifyFd) stdio.push('ignore');
-  stdio.push(options.heartbeat === undefined ? 'pipe' : 'stamped-pipe');
+  stdio.push('pipe');
   return stdio;
 }
 

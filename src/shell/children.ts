@@ -97,6 +97,19 @@ export function adopt(pid: number, isAlive: () => boolean, lookEveryMs: number):
   };
 }
 
+/**
+ * Takes the SIGCHLD listener off once nothing is waited for, adopted or reaped, so that a program
+ * that embedded the API is left as it was; the next spawn puts it back (prepareToWait).
+ */
+export function stopListening(): void {
+  if (!listening || waiting.size > 0 || adopted.size > 0 || onOrphan) return;
+  process.off('SIGCHLD', collect);
+  listening = false;
+  // A released MAINPID= leaves it behind (collect() clears it only on a SIGCHLD).
+  clearInterval(keepAlive);
+  keepAlive = undefined;
+}
+
 /** Reap orphans as they come (PID 1, or a subreaper); returns the function that stops it. */
 export function reapOrphans(report: (reaped: Reaped) => void): () => void {
   listen();

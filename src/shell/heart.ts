@@ -214,9 +214,9 @@ class HeartOnFirstWords implements Heart {
       },
     };
     options.socket?.listen(this.#listener);
-    channel.read((chunk, length, agoMs) => {
+    channel.read((chunk, length) => {
       this.#heart ??= this.#start();
-      this.#take?.(chunk, length, agoMs);
+      this.#take?.(chunk, length);
     });
   }
 
@@ -233,11 +233,6 @@ class HeartOnFirstWords implements Heart {
       ended: channel.ended,
       isEnded: () => channel.isEnded(),
       close: () => channel.close(),
-      stamped: channel.stamped,
-      hush: () => channel.hush(),
-      look: () => channel.look(),
-      writtenAgoMs: () => channel.writtenAgoMs(),
-      listen: () => channel.listen(),
     };
     const heart = beatingHeart({ ...this.#options, channel: relay }, this.#startedAt);
     if (this.#disarmed) heart.disarm();

@@ -1,12 +1,14 @@
 // The on-exit hook (--on-exit CMD, or the API's onExit function), told of every exit of the child.
 // It never holds up supervision: a hook runs beside the loop, at most one at a time, and exits that
 // come while one runs are coalesced into the next call (told how many it missed). A command runs
-// as `sh -c CMD` through the spawn gateway in a process group of its own, which is killed after the
-// timeout and once its shell exits, so nothing a hook starts outlives it (or keepalive).
+// as `sh -c CMD` through the spawn gateway in a process group (and, where keepalive has them, a
+// cgroup) of its own, which is killed after the timeout and once its shell exits, so nothing a
+// hook starts outlives it (or keepalive).
 import type { HookEvent } from '../core/events.js';
 import { formatDuration } from '../core/duration.js';
 import { hookEnvironment, type HookCall, type OnExitFunction } from '../core/hook-env.js';
 import { signalLabel } from '../core/signals.js';
+import { held, newLeaf, type Leaf } from './cgroups.js';
 import { LeaderGroup, signalGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
 import { helperEnv, killHelperLeftovers } from './tree.js';
@@ -30,6 +32,7 @@ export class HookQueue {
   #missed = 0;
   /** The running command's group, to kill if keepalive must end at once. */
   #group: number | undefined;
+  #leaf: Leaf | undefined;
 
   constructor(settings: HookSettings) {
     this.#settings = settings;
@@ -53,6 +56,7 @@ export class HookQueue {
   /** keepalive must end now: the running command goes with it. */
   kill(): void {
     if (this.#group !== undefined) signalGroup(this.#group, 'SIGKILL');
+    this.#leaf?.kill();
     this.#pending = undefined;
   }
 
@@ -78,6 +82,8 @@ export class HookQueue {
 
   async #command(command: string, hookEnv: Record<string, string>): Promise<Ending> {
     const { env, cwd, timeoutMs } = this.#settings;
+    const made = newLeaf('hook');
+    this.#leaf = made;
     const spawned = await spawnProcess({
       command: '/bin/sh',
       args: ['-c', command],
@@ -85,8 +91,15 @@ export class HookQueue {
       env: helperEnv({ ...env, ...hookEnv }),
       stdio: ['ignore', 'inherit', 'inherit'],
       ownGroup: true,
+      started: (pid) => made?.adopt(pid),
     });
-    if (!spawned.started) return { result: 'not-started', detail: spawned.message, hookPid: undefined };
+    const leaf = held(made);
+    this.#leaf = leaf;
+    if (!spawned.started) {
+      leaf?.retire();
+      this.#leaf = undefined;
+      return { result: 'not-started', detail: spawned.message, hookPid: undefined };
+    }
     const pid = spawned.pid;
     const group = new LeaderGroup(pid, spawned.ended);
     this.#group = pid;
@@ -94,13 +107,16 @@ export class HookQueue {
     const timer = setTimeout(() => {
       timedOut = true;
       signalGroup(pid, 'SIGKILL');
+      leaf?.kill();
     }, timeoutMs);
     const facts = await spawned.ended;
     clearTimeout(timer);
     // What the hook left running in its group (`curl ... &`) ends with it: it is not the child's tree.
     group.signal('SIGKILL');
-    killHelperLeftovers();
+    if (leaf) leaf.retire();
+    else killHelperLeftovers();
     this.#group = undefined;
+    this.#leaf = undefined;
     if (timedOut) return { result: 'timed-out', detail: `still running after ${formatDuration(timeoutMs)}`, hookPid: pid };
     if (!facts.started) return { result: 'not-started', detail: facts.errno, hookPid: pid };
     if (facts.signal !== null) return { result: 'failed', detail: `killed by ${signalLabel(facts.signal)}`, hookPid: pid };

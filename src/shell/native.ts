@@ -1,6 +1,7 @@
 // The libc calls Node does not offer, through koffi (prebuilt binaries, no compiler needed):
 // posix_spawn and waitpid for keepalive's own children, prctl for the subreaper, flock for the
 // single instance. koffi is loaded on first use, so a run that needs none of them pays nothing.
+import { constants, endianness } from 'node:os';
 import type Koffi from 'koffi';
 import type { LibraryHandle } from 'koffi';
 import { requireKoffi } from './koffi.js';
@@ -56,8 +57,6 @@ interface Libc {
   pipe2: (fds: number[], flags: number) => number;
   close: (fd: number) => number;
   fcntl: (fd: number, command: number, argument: number) => number;
-  fcntlOwner: (fd: number, command: number, owner: Buffer) => number;
-  read: (fd: number, buffer: Buffer, length: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -98,8 +97,6 @@ function load(): Libc {
     pipe2: fn('int pipe2(_Out_ int *fds, int flags)'),
     close: fn('int close(int fd)'),
     fcntl: fn('int fcntl(int fd, int command, int argument)'),
-    fcntlOwner: fn('int fcntl(int fd, int command, void *owner)'),
-    read: fn('intptr_t read(int fd, _Out_ void *buffer, size_t length)'),
   };
   return libc;
 }
@@ -125,8 +122,27 @@ export function waitpid(pid: number, options: number): { pid: number; status: nu
   return { pid: reaped, status: status[0] ?? 0 };
 }
 
-/** siginfo_t: 128 bytes; si_pid follows three ints, padded to 8 bytes where pointers are. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+/** siginfo_t: 128 bytes on Linux. */
 const siginfo = Buffer.alloc(128);
+/** Where si_pid is in siginfo_t on this platform (siginfoPidOffset). */
+let pidOffset: number | undefined;
+
+/**
+ * si_pid follows si_signo, si_errno and si_code, at the start of a union that holds pointers: so
+ * its place depends on the ABI (16 on 64-bit, 12 on 32-bit). koffi lays the same out here.
+ */
+function siginfoPidOffset(koffi: typeof Koffi): number {
+  if (pidOffset !== undefined) return pidOffset;
+  const fields = koffi.union('keepalive_sifields', { pid: 'int', pointer: 'void *' });
+  const head = koffi.struct('keepalive_siginfo', {
+    signo: 'int',
+    errno: 'int',
+    code: 'int',
+    fields,
+  });
+  return (pidOffset = koffi.offsetof(head, 'fields'));
+}
 
 /**
  * A child that has ended, asked without reaping it (waitid, WNOWAIT): its pid, 0 if none has
@@ -136,13 +152,26 @@ const siginfo = Buffer.alloc(128);
 export function endedChild(): number | undefined {
   const { koffi, waitid } = load();
   siginfo.fill(0);
-  if (waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT | WALL) === 0) return siginfo.readInt32LE(koffi.sizeof('void *') === 8 ? 16 : 12);
-  return koffi.errno() === ECHILD ? -1 : undefined;
+  if (waitid(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT | WALL) !== 0) {
+    return koffi.errno() === ECHILD ? -1 : undefined;
+  }
+  const int = (at: number): number =>
+    LITTLE_ENDIAN ? siginfo.readInt32LE(at) : siginfo.readInt32BE(at);
+  const pid = int(siginfoPidOffset(koffi));
+  // The layout's check at each use: a child's end is told with SIGCHLD in si_signo (Node's number
+  // for it, from the system's headers at Node's build); else the pid read is not to be trusted.
+  if (pid !== 0 && int(0) !== constants.signals.SIGCHLD) return undefined;
+  return pid;
 }
 
 /** Makes orphaned descendants this process's children, as if it were PID 1 for them. */
 export function becomeSubreaper(): boolean {
   return load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;
+}
+
+/** Undoes becomeSubreaper(): orphans go to the next subreaper above, or init, again. */
+export function stopBeingSubreaper(): boolean {
+  return load().prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) === 0;
 }
 
 /** Whether this process is a subreaper already (the flag survives exec: a parent may have set it). */
@@ -190,37 +219,6 @@ export function makeBlocking(fd: number): void {
   const { fcntl } = load();
   const flags = fcntl(fd, F_GETFL, 0);
   if (flags >= 0 && (flags & O_NONBLOCK) !== 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-}
-
-const O_ASYNC = 0o20000;
-const F_SETOWN_EX = 15;
-const F_OWNER_TID = 0;
-/** struct f_owner_ex: this thread (Node's main thread is the process's first, its tid is the pid). */
-let owner: Buffer | undefined;
-
-/**
- * Makes keepalive's end of a pipe non-blocking and, while `ring` is on, has the kernel send SIGIO
- * to the main thread on every write to the pipe and on the close of its last writer (O_ASYNC).
- * The main thread, not the process: another thread (a poll of koffi's on the threadpool) would
- * have its call interrupted.
- */
-export function ringOnInput(fd: number, ring: boolean): boolean {
-  const { fcntl, fcntlOwner } = load();
-  if (owner === undefined) {
-    owner = Buffer.alloc(8);
-    owner.writeInt32LE(F_OWNER_TID, 0);
-    owner.writeInt32LE(process.pid, 4);
-  }
-  const flags = fcntl(fd, F_GETFL, 0);
-  if (flags < 0 || (ring && fcntlOwner(fd, F_SETOWN_EX, owner) !== 0)) return false;
-  return fcntl(fd, F_SETFL, ring ? flags | O_NONBLOCK | O_ASYNC : (flags | O_NONBLOCK) & ~O_ASYNC) === 0;
-}
-
-/** read(2) into `buffer`: the bytes read, 0 at the end (no writer left), or -errno (-EAGAIN: nothing yet). */
-export function readInto(fd: number, buffer: Buffer): number {
-  const { koffi, read } = load();
-  const got = read(fd, buffer, buffer.length);
-  return got >= 0 ? got : -koffi.errno();
 }
 
 /** A NULL-ended array of C strings, as posix_spawn takes argv and envp (see cStrings). */

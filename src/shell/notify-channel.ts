@@ -12,11 +12,8 @@ export type DropCounts = Record<DropReason, number>;
 export const DROP_REPORT_INTERVAL_MS = 10_000;
 
 export interface ChannelHandlers {
-  /**
-   * A chunk starts: every message until `end()` arrived at the same moment. `bytes`: a pipe
-   * chunk's size, 0 for datagrams; `agoMs`: for a hushed pipe's look, how long ago it was written.
-   */
-  begin(bytes: number, agoMs?: number): void;
+  /** A chunk starts: every message until `end()` arrived at the same moment. */
+  begin(): void;
   message(message: NotifyMessage): void;
   end(): void;
   dropped(counts: DropCounts): void;
@@ -40,8 +37,8 @@ export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandl
     if (message.kind === 'dropped') drops.count(message.why);
     else handlers.message(message);
   };
-  pipe?.read((chunk, length, agoMs) => {
-    handlers.begin(length, agoMs);
+  pipe?.read((chunk, length) => {
+    handlers.begin();
     decoder.push(chunk, visit, length);
     handlers.end();
   });
@@ -51,7 +48,7 @@ export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandl
   };
   return {
     datagrams(read) {
-      handlers.begin(0);
+      handlers.begin();
       read(take);
       handlers.end();
     },

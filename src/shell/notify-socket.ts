@@ -2,6 +2,7 @@
 // datagrams to ($NOTIFY_SOCKET). One waiter on the fd (poll on koffi's worker thread) wakes the
 // loop; the datagrams queued then are read without blocking, a batch per loop turn, and handed to
 // the current run's heart with their sender's credentials. Between runs they are read and dropped.
+// Why this is native code, and not Node's: native-socket.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   closeFds,
   closeSocket,
   CONTROL_BUFFER_BYTES,
+  EPROTO,
   receiveDatagram,
   shutdownSocket,
   whenReadable,
@@ -58,6 +60,7 @@ export function openNotifySocket(options: { abstract?: boolean; name?: () => str
       const name = nextName();
       const bound = bindDatagramSocket(Buffer.concat([Buffer.from([0]), Buffer.from(name)]));
       if ('fd' in bound) return readSocket(bound.fd, `@${name}`, () => {});
+      if (bound.errno === EPROTO) return { error: NO_CREDENTIALS };
       if (bound.errno !== EADDRINUSE) break;
     }
   }
@@ -75,12 +78,16 @@ export function openNotifySocket(options: { abstract?: boolean; name?: () => str
     const remove = (): void => rmSync(directory, { recursive: true, force: true });
     if ('fd' in bound) return readSocket(bound.fd, path, remove);
     remove();
+    if (bound.errno === EPROTO) return { error: NO_CREDENTIALS };
     lastError = `${path}: errno ${bound.errno}`;
   }
   return { error: `cannot create the notify socket (${lastError})` };
 }
 
 const EADDRINUSE = 98;
+const NO_CREDENTIALS =
+  "cannot create the notify socket: the senders' credentials do not read as this system " +
+  'lays them out';
 const ABSTRACT_ATTEMPTS = 8;
 let opened = 0;
 

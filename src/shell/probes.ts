@@ -5,6 +5,7 @@ import https from 'node:https';
 import { formatDuration } from '../core/duration.js';
 import { classify, describeOutcome } from '../core/exit.js';
 import { NEW_HEALTH, recordProbe, type HealthCheck, type HealthState, type HealthVerdict } from '../core/health.js';
+import { held, newLeaf } from './cgroups.js';
 import { LeaderGroup } from './process-group.js';
 import { spawnProcess } from './spawn.js';
 import { helperEnv, killHelperLeftovers } from './tree.js';
@@ -84,8 +85,9 @@ function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): Promise<
 }
 
 /**
- * `sh -c CMD` through the spawn gateway, in its own process group; healthy on exit code 0. The whole
- * group ends with the probe: SIGKILL once sh has exited, on the timeout, or when the probes close.
+ * `sh -c CMD` through the spawn gateway, in its own process group (and cgroup, where keepalive has
+ * them); healthy on exit code 0. The whole group ends with the probe: SIGKILL once sh has exited,
+ * on the timeout, or when the probes close.
  */
 async function probeCommand(
   command: string,
@@ -94,13 +96,27 @@ async function probeCommand(
   env: NodeJS.ProcessEnv,
   cwd: string | undefined,
 ): Promise<ProbeResult> {
-  const spawned = await spawnProcess({ command: 'sh', args: ['-c', command], cwd, env: helperEnv(env), stdio: 'ignore', ownGroup: true });
-  if (!spawned.started) return { passed: false, detail: `sh could not be started (${spawned.message})` };
+  const made = newLeaf('probe');
+  const spawned = await spawnProcess({
+    command: 'sh',
+    args: ['-c', command],
+    cwd,
+    env: helperEnv(env),
+    stdio: 'ignore',
+    ownGroup: true,
+    started: (pid) => made?.adopt(pid),
+  });
+  const leaf = held(made);
+  if (!spawned.started) {
+    leaf?.retire();
+    return { passed: false, detail: `sh could not be started (${spawned.message})` };
+  }
   let timedOut = false;
   const group = new LeaderGroup(spawned.pid, spawned.ended);
   const kill = (): void => {
     group.signal('SIGKILL'); // also after the probe's shell is reaped: what it left in its group
-    killHelperLeftovers();
+    if (leaf) leaf.kill();
+    else killHelperLeftovers();
   };
   const timer = setTimeout(() => {
     timedOut = true;
@@ -114,6 +130,7 @@ async function probeCommand(
   cancel.removeEventListener('abort', kill);
   // The answer is in: whatever the probe left in its group (`sleep 777 &`) ends with it.
   kill();
+  leaf?.retire();
   if (timedOut) return { passed: false, detail: noAnswer(timeoutMs) };
   const outcome = classify(facts);
   return { passed: outcome.kind === 'exited' && outcome.code === 0, detail: describeOutcome(outcome) };

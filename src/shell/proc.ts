@@ -1,7 +1,7 @@
-// What /proc says about a process: its stat line, command line, working directory, one variable of
-// its environment. Every read is best effort: a process can end between two of them.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { decimal, procName } from '../core/decimal.js';
+// What /proc says about a process: its stat line, one variable of its environment. Every read is
+// best effort: a process can end between two of them.
+import { readdirSync, readFileSync } from 'node:fs';
+import { procName } from '../core/decimal.js';
 import { parseStat, type ProcessFacts, type ProcStat } from '../core/instance-state.js';
 import type { Candidate } from '../core/leftover-trees.js';
 import { LATIN1, UTF8 } from './text-read.js';
@@ -14,13 +14,10 @@ export function readStat(pid: number | 'self'): ProcStat | undefined {
   }
 }
 
-/** The stat line, plus the command line (empty for a kernel thread) and working directory when they can be read. */
+/** The stat line, if the process exists. */
 export function processFacts(pid: number): ProcessFacts {
   const stat = readStat(pid);
-  if (!stat) return { exists: false };
-  const argv = attempt(() => readFileSync(`/proc/${decimal(pid)}/cmdline`, UTF8).split('\0').slice(0, -1));
-  const cwd = attempt(() => readlinkSync(`/proc/${decimal(pid)}/cwd`));
-  return { exists: true, stat, ...(argv === undefined ? {} : { argv }), ...(cwd === undefined ? {} : { cwd }) };
+  return stat ? { exists: true, stat } : { exists: false };
 }
 
 /** This process's start time in clock ticks since boot: with the pid, an identity no later process shares. */

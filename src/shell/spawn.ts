@@ -12,14 +12,10 @@ import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
 import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from './native.js';
-import { nativePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
-import { stampedPipe } from './stamped-pipe.js';
+import { nodePipe, streamPipe, type ChildPipe } from './pipe-reader.js';
 
-/**
- * What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads; 'stamped-pipe' is
- * a pipe that keeps its last write's time where one can be made (stamped-pipe.ts), else a plain one.
- */
-export type StdioKind = 'inherit' | 'ignore' | 'pipe' | 'stamped-pipe';
+/** What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads. */
+export type StdioKind = 'inherit' | 'ignore' | 'pipe';
 
 export interface SpawnRequest {
   command: string;
@@ -31,6 +27,8 @@ export interface SpawnRequest {
   stdio?: 'inherit' | 'ignore' | ReadonlyArray<StdioKind>;
   /** Start in a new session and process group, so signals can reach the whole tree. */
   ownGroup: boolean;
+  /** Called with the pid as soon as it is started, before any other spawn (a cgroup's adopt). */
+  started?: ((pid: number) => void) | undefined;
 }
 
 export type SpawnResult =
@@ -68,12 +66,11 @@ function spawnNative(request: SpawnRequest): SpawnResult {
       if (fd <= 2) makeBlocking(fd);
     }
     if (kind === 'ignore') fds.set(fd, 'null');
-    if (kind !== 'pipe' && kind !== 'stamped-pipe') continue;
-    const stamped = kind === 'stamped-pipe' ? stampedPipe() : undefined;
-    const [read, write] = stamped ?? pipe();
+    if (kind !== 'pipe') continue;
+    const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, nativePipe(read, stamped !== undefined));
+    pipes.set(fd, nodePipe(read));
   }
   const envp = envpOf(request.env);
   prepareToWait();
@@ -100,6 +97,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     if (interpreter !== undefined) facts.missingInterpreter = interpreter;
     return { started: false, facts, message: `spawn ${request.command} ${facts.errno}` };
   }
+  request.started?.(result.pid);
   const ended = waitForChild(result.pid).then(factsFromWaitStatus);
   return { started: true, pid: result.pid, pipes, ended };
 }
@@ -221,7 +219,7 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
     child = nodeSpawner()(request.command, request.args.map(String), {
       cwd: request.cwd,
       env,
-      stdio: (Array.isArray(request.stdio) ? request.stdio.map((kind) => (kind === 'stamped-pipe' ? 'pipe' : kind)) : (request.stdio ?? 'inherit')) as StdioOptions,
+      stdio: (request.stdio ?? 'inherit') as StdioOptions,
       detached: request.ownGroup,
     });
   } catch (error) {
@@ -231,6 +229,7 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
   }
   const pid = child.pid;
   if (pid !== undefined) trackLibuvChild(pid);
+  if (pid !== undefined) request.started?.(pid);
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       if (pid !== undefined) untrackLibuvChild(pid);

@@ -8,6 +8,7 @@ import { parseStat } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
 import { who } from '../core/who.js';
 import { childPids, hasChildren, isForeignChild, isOrphan } from './children.js';
+import type { Leaf } from './cgroups.js';
 import type { LeaderGroup } from './process-group.js';
 import { environOf, liveGroupMembers } from './proc.js';
 import { UTF8 } from './text-read.js';
@@ -66,10 +67,12 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
 }
 
 /**
- * The run's live processes: its tree, and when keepalive is no subreaper (--no-subreaper, an
+ * The run's live processes: those in its cgroup where it has one (in any session and environment,
+ * under any parent); else its tree, and when keepalive is no subreaper (--no-subreaper, an
  * embedding program), the members of the leader's group that were reparented elsewhere.
  */
-export function runMembers(group: LeaderGroup, orphans: boolean): Member[] {
+export function runMembers(group: LeaderGroup, orphans: boolean, leaf?: Leaf): Member[] {
+  if (leaf) return leaf.pids().flatMap((pid) => readMember(pid) ?? []);
   const leader = group.pgid;
   // Without the subreaper the run is found by the leader's number: once that is another's, by nothing.
   if (!orphans && !group.ours) return [];
@@ -86,8 +89,9 @@ export function runMembers(group: LeaderGroup, orphans: boolean): Member[] {
 }
 
 /**
- * Hooks and health probes run with this variable set to keepalive's pid, so that what they leave
- * behind, in any session, is told apart from the child's tree and ended with them.
+ * Where keepalive has no cgroups (cgroups.ts), hooks and health probes run with this variable set
+ * to keepalive's pid, so that what they leave behind, in any session, is told apart from the
+ * child's tree and ended with them. A process that clears its environment sheds it.
  */
 const HELPER_MARK = `KEEPALIVE_HELPER=${process.pid}`;
 

@@ -1,10 +1,8 @@
-// The watchdog for one run: the notify channel feeds the pure heartbeat state, and a single timer
-// waits for its deadline. Beats only move the deadline; the timer is not reset for each of them but
-// looks again when it fires, so a child beating a million times a second costs one timer a period.
-// A pipe that keeps its last write's time is hushed while the child only beats (core/hush.ts): the
-// timer then reads it, and the beats cost no wake-up of their own.
+// The watchdog for one run: the notify channel feeds the pure heartbeat state, and one timer, on
+// the monotonic clock, waits for its deadline. Every message is read when it arrives. A beat
+// restarts the timer (no new one); anything else that moves the deadline later leaves the timer
+// to fire early and look again, so no flood can keep pushing it away.
 import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
-import { clockStepped, lateStampAt, lookAt, mayHush, mustListen, writtenAt, type Chunk } from '../core/hush.js';
 import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
 import type { ChildPipe } from './pipe-reader.js';
@@ -54,43 +52,24 @@ export function watchChild(options: {
   let state: WatchState = startWatch(config, startedAt);
   let armed = true;
   let timer: NodeJS.Timeout | undefined;
-  /** The deadline the timer was set for: a timer for an earlier or equal one is kept. */
+  /** The deadline the timer was set for, and the delay it was set with. */
   let timerFor = Number.POSITIVE_INFINITY;
+  let timerDelay = 0;
   /** Between a fire past the deadline and the verdict: no new timer. */
   let draining = false;
 
-  // Messages of one chunk share one clock reading. Beats are only noted (a number, no new state):
-  // the timer, when it fires, applies the last one and waits for the rest of the period.
+  // Messages of one chunk share one clock reading, so its beats, up to the next other message,
+  // are one beat at that time: a flood of beats costs one state change a chunk.
   let chunkAt = 0;
-  let pendingBeat = false;
-  let beatAt: number | undefined;
+  let beaten = false;
+  const beat = (): void => {
+    if (beaten) state = observe(config, state, BEAT, chunkAt);
+    beaten = false;
+  };
   let status: string | undefined;
   let reloadingAt: number | undefined;
-
-  /** The pipe is left unread until the timer looks at it. */
-  let hushed = false;
-  /** When the hushed pipe was last looked at (the next look is due LOOK_MS after at most)... */
-  let lookedAt = startedAt;
-  /** ... and found empty: what a look finds was written after it. */
-  let emptyAt = startedAt;
-  /** The wall clock minus the monotonic one at the last look: the FIFO's times are the wall clock's. */
-  let wallOffset = 0;
-  /** The wall clock stepped since the last look: what this look finds is dated now. */
-  let stepped = false;
-  /** The pipe's chunk being read (one object: no allocation per beat), and when the one before came. */
-  const chunk: Chunk = { at: 0, beatsOnly: true, bytes: 0 };
-  let previousChunkAt = Number.NEGATIVE_INFINITY;
-  let chunksRead = 0;
-  const applyBeat = (): void => {
-    if (pendingBeat) beatAt = chunkAt;
-    pendingBeat = false;
-  };
-  const settle = (): void => {
-    if (beatAt !== undefined) state = observe(config, state, BEAT, beatAt);
-    beatAt = undefined;
-  };
   const apply = (message: NotifyMessage): void => {
-    settle();
+    beat();
     const before = state;
     state = observe(config, state, message, chunkAt);
     const wasReloadingAt = reloadingAt;
@@ -108,28 +87,17 @@ export function watchChild(options: {
   };
 
   const channel = readNotifyChannel(pipe, {
-    begin(bytes, agoMs) {
-      chunkAt = agoMs === undefined || stepped ? now() : writtenAt(now(), agoMs, emptyAt);
-      chunk.at = chunkAt;
-      chunk.beatsOnly = true;
-      chunk.bytes = bytes;
+    begin() {
+      chunkAt = now();
     },
     message(message) {
-      if (message.kind === 'beat') {
-        pendingBeat = true;
-        return;
-      }
-      chunk.beatsOnly = false;
-      applyBeat();
+      if (message.kind === 'beat') beaten = true;
       // Only the last status of a chunk is reported: a child printing thousands is not a log flood.
-      if (message.kind === 'status') status = message.text;
+      else if (message.kind === 'status') status = message.text;
       else apply(message);
     },
     end() {
-      applyBeat();
-      // A beat that would bring the deadline before the timer (after an EXTEND_TIMEOUT) counts now;
-      // any other waits for the timer.
-      if (beatAt !== undefined && (timer === undefined || beatAt + (state.timeoutMs ?? 0) < timerFor)) settle();
+      beat();
       if (status !== undefined) events.status(status);
       status = undefined;
       // The first chunk read at or past the deadline holds whatever the pipe held at the deadline
@@ -137,83 +105,40 @@ export function watchChild(options: {
       // would wait for every chunk libuv reads in the same turn, and their cost depends on what the
       // child floods (a STATUS= line costs more than a garbage one).
       if (state.deadline !== undefined && chunkAt >= state.deadline) judge();
-      else arm();
-      if (chunk.bytes > 0) pipeChunkRead();
+      else arm(chunkAt);
     },
     dropped: (counts) => events.dropped(counts),
   });
 
-  /** Hushes the pipe after a steady beater's chunk; anything else makes it ring again. */
-  function pipeChunkRead(): void {
-    chunksRead++;
-    if (hushed) {
-      if (mustListen(chunk)) listen();
-    } else if (canHush() && mayHush(chunk, previousChunkAt)) {
-      hushed = true;
-      lookedAt = emptyAt = now();
-      wallOffset = Date.now() - lookedAt;
-      pipe?.hush();
-      arm();
-    }
-    previousChunkAt = chunk.at;
-  }
-
-  /** A stamped pipe, while beats are due and no verdict is pending. */
-  function canHush(): boolean {
-    return pipe?.stamped === true && armed && !draining && state.stoppingAt === undefined && state.deadline !== undefined;
-  }
-
-  function listen(): void {
-    if (!hushed) return;
-    hushed = false;
-    pipe?.listen();
-  }
-
-  /** The timer's read of a hushed pipe. Nothing since the last look: the child slowed down or stopped, and its next write rings. */
-  function look(): void {
-    const before = chunksRead;
-    lookedAt = now();
-    const offset = Date.now() - lookedAt;
-    stepped = clockStepped(wallOffset, offset);
-    wallOffset = offset;
-    pipe?.look();
-    if (chunksRead === before) {
-      if (!stepped) lateStamp();
-      listen();
-    }
-    emptyAt = lookedAt;
-  }
-
-  /** A beat read at the last look whose stamp came after that look read it counts at its stamp. */
-  function lateStamp(): void {
-    settle();
-    const at = lateStampAt(now(), pipe?.writtenAgoMs(), state.lastBeatAt);
-    if (at !== undefined) state = observe(config, state, BEAT, at);
-  }
-
-  function arm(): void {
+  /** Sets the timer for the deadline; `at` is now, or the time of the chunk just read. */
+  function arm(at = now()): void {
     if (!armed || draining) return;
     const { deadline } = state;
     if (deadline === undefined) {
-      listen();
       clearTimeout(timer);
       timer = undefined;
       return;
     }
-    const due = hushed ? lookAt(deadline, lookedAt) : deadline;
-    // A timer due no later than the deadline stays: when it fires, it looks again. Re-setting it
-    // for every chunk would cost a timer per chunk, and a flood could keep pushing it away.
-    if (timer !== undefined && timerFor <= due) return;
+    // Nothing moved it (a flood of anything but beats): the timer stays as it is.
+    if (timer !== undefined && deadline === timerFor) return;
+    const delay = Math.min(Math.max(0, Math.ceil(deadline - at)), MAX_TIMER_MS);
+    if (timer !== undefined && deadline > timerFor) {
+      // A beat moved it a timeout on: the same timer, restarted (Node's refresh, no new timer).
+      if (Math.round(deadline - at) === timerDelay) {
+        timer.refresh();
+        timerFor = deadline;
+      }
+      // Later by another amount (EXTEND_TIMEOUT_USEC): the timer fires early and looks again.
+      return;
+    }
     clearTimeout(timer);
-    const at = now();
-    timerFor = Math.min(due, at + MAX_TIMER_MS);
-    timer = setTimeout(fire, Math.max(0, Math.ceil(timerFor - at)));
+    timerFor = deadline;
+    timerDelay = delay;
+    timer = setTimeout(fire, delay);
   }
 
   function fire(): void {
     timer = undefined;
-    if (hushed) look();
-    settle();
     if (hangAt(state, now()) === undefined) arm();
     else drain();
   }
@@ -231,7 +156,6 @@ export function watchChild(options: {
   function judge(): void {
     draining = false;
     if (!armed) return;
-    settle();
     const hang = hangAt(state, now());
     if (hang === undefined) {
       arm();
@@ -244,7 +168,6 @@ export function watchChild(options: {
   }
 
   arm();
-  // Methods, not getters: see Heart.
   return {
     readyAt() {
       return state.readyAt;
@@ -253,14 +176,11 @@ export function watchChild(options: {
       channel.datagrams(read);
     },
     resumed() {
-      listen();
-      beatAt = undefined;
       state = observe(config, state, BEAT, now());
       arm();
     },
     disarm() {
       armed = false;
-      listen();
       clearTimeout(timer);
       timer = undefined;
     },

@@ -1,27 +1,26 @@
 // Who owns a pidfile, from facts alone: no file, no process, no clock.
 import test from 'ava';
+import fc from 'fast-check';
 import {
   boundRecord,
-  isKeepaliveFor,
   judgeInstance,
   parsePid,
   parseRecord,
   parseStat,
   type InstanceRecord,
   type ProcessFacts,
+  type InstanceFacts,
   type ProcStat,
 } from '../../src/core/instance-state.js';
 import { leftoverProcesses, type Candidate } from '../../src/core/leftover-trees.js';
 
 const PIDFILE = '/run/app.pid';
 const BOOT = '3f1e0c1a-0000-4000-8000-000000000001';
-const KEEPALIVE_ARGV = ['/usr/bin/node', '/opt/keepalive/build/src/cli.js', '--pidfile', PIDFILE, '--', 'node', 'app.js'];
 
 const stat = (startTime: number, more: Partial<ProcStat> = {}): ProcStat => ({ state: 'S', ppid: 1, pgid: 1, sid: 1, startTime, ...more });
-const alive = (startTime: number, argv?: string[], more: Partial<ProcStat> = {}): ProcessFacts => ({
+const alive = (startTime: number, more: Partial<ProcStat> = {}): ProcessFacts => ({
   exists: true,
   stat: stat(startTime, more),
-  ...(argv ? { argv } : {}),
 });
 const GONE: ProcessFacts = { exists: false };
 
@@ -75,51 +74,52 @@ test('a state file is accepted only as a version 1 record with a supervisor iden
   }
 });
 
-test('a keepalive for this pidfile: its script, and --pidfile naming the same file', (t) => {
-  t.true(isKeepaliveFor(KEEPALIVE_ARGV, '/', PIDFILE));
-  t.true(isKeepaliveFor(['node', '/usr/local/bin/keepalive', `--pidfile=${PIDFILE}`, 'sleep', '1'], undefined, PIDFILE));
-  t.true(isKeepaliveFor(['node', 'cli.js', '--pidfile', 'app.pid', '--', 'x'], '/run', PIDFILE), 'relative to its cwd');
-  t.true(isKeepaliveFor(['node', 'cli.js', '--pidfile', './app.pid'], undefined, PIDFILE), 'relative, cwd unreadable');
-  t.false(isKeepaliveFor(['node', 'cli.js', '--pidfile', 'app.pid'], '/tmp', PIDFILE), 'another directory');
-  t.false(isKeepaliveFor(['node', 'cli.js', '--pidfile', '/run/other.pid'], '/', PIDFILE));
-  t.false(isKeepaliveFor(['sleep', '1000'], '/', PIDFILE), 'another program');
-  t.false(isKeepaliveFor(['node', 'server.js', '--pidfile', PIDFILE], '/', PIDFILE), 'another program with the same flag');
-  t.false(isKeepaliveFor(['node', 'cli.js', '--', 'app', '--pidfile', PIDFILE], '/', PIDFILE), "the child's arguments do not count");
-});
+/** FILE with the record above, its supervisor alive and holding FILE.lock; judged. */
+const judge = (more: Partial<InstanceFacts> = {}) =>
+  judgeInstance({
+    pidfile: PIDFILE,
+    bootId: BOOT,
+    pidText: '100\n',
+    record: record(),
+    supervisor: alive(5000),
+    lockHolders: [100],
+    ...more,
+  });
+/** No record, no process, no lock: what a pidfile alone leaves to judge. */
+const ALONE = { record: undefined, supervisor: undefined, lockHolders: [] };
+const STALE = { kind: 'stale', reason: 'not-keepalive', pid: 100 } as const;
 
 test('no pidfile and no state: absent', (t) => {
-  t.deepEqual(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: undefined, record: undefined, supervisor: undefined }), { kind: 'absent' });
+  t.deepEqual(judge({ ...ALONE, pidText: undefined }), { kind: 'absent' });
 });
 
-test('the recorded supervisor alive with its start time and command line: running', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
-  t.like(verdict, { kind: 'running', pid: 100 });
+test('the recorded supervisor alive with its start time, holding FILE.lock: running', (t) => {
+  t.like(judge(), { kind: 'running', pid: 100 }, 'whatever its command line');
+  t.like(judge({ lockHolders: [7, 100] }), { kind: 'running', pid: 100 }, 'another lock beside');
 });
 
-test('stale: a dead pid, a zombie, a reused pid, another program, an empty pidfile', (t) => {
-  const judge = (supervisor: ProcessFacts | undefined, pidText = '100\n', withRecord = true) =>
-    judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText, record: withRecord ? record() : undefined, supervisor });
-  t.like(judge(GONE), { kind: 'stale', reason: 'dead', pid: 100 });
-  t.like(judge(alive(5000, KEEPALIVE_ARGV, { state: 'Z' })), { kind: 'stale', reason: 'dead' });
-  t.like(judge(alive(9999, KEEPALIVE_ARGV)), { kind: 'stale', reason: 'reused' }, 'same pid, later start: another process');
-  t.like(judge(alive(9999, ['sleep', '1000']), '100\n', false), { kind: 'stale', reason: 'not-keepalive' }, 'no record: the command line decides');
-  t.like(judge(undefined, '\n', false), { kind: 'stale', reason: 'empty', pid: undefined });
+test('stale: a dead pid, a zombie, a reused pid, a pid without the lock, an empty pidfile', (t) => {
+  t.like(judge({ supervisor: GONE, lockHolders: [] }), { kind: 'stale', reason: 'dead', pid: 100 });
+  t.like(judge({ supervisor: alive(5000, { state: 'Z' }) }), { kind: 'stale', reason: 'dead' });
+  const reused = 'same pid, later start: another process, even holding the lock';
+  t.like(judge({ supervisor: alive(9999) }), { kind: 'stale', reason: 'reused' }, reused);
+  t.like(judge({ record: undefined, lockHolders: [] }), STALE, 'no record: the lock decides');
+  t.like(judge({ ...ALONE, pidText: '\n' }), { kind: 'stale', reason: 'empty', pid: undefined });
 });
 
 test("files that are not keepalive's are never taken over: unknown", (t) => {
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: 'my notes\n', record: undefined, supervisor: undefined }), {
+  t.like(judge({ ...ALONE, pidText: 'my notes\n' }), {
     kind: 'unknown',
     problem: 'it holds no pid: not a pidfile?',
   });
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: undefined, recordProblem: 'not JSON', supervisor: alive(5000, KEEPALIVE_ARGV) }), {
+  t.like(judge({ record: undefined, recordProblem: 'not JSON' }), {
     kind: 'unknown',
     problem: "the state file beside it is not keepalive's (not JSON)",
   });
 });
 
 test('a record from an earlier boot is stale, whatever now runs under its pid and start time', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: 'another-boot', pidText: '100\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
-  t.like(verdict, { kind: 'stale', reason: 'rebooted', pid: 100 });
+  t.like(judge({ bootId: 'another-boot' }), { kind: 'stale', reason: 'rebooted', pid: 100 });
   const leftovers = leftoverProcesses({
     bootId: 'another-boot',
     record: record(),
@@ -131,26 +131,62 @@ test('a record from an earlier boot is stale, whatever now runs under its pid an
   t.deepEqual(leftovers, { proven: [], unproven: [] }, 'nothing from an earlier boot runs: its numbers may name anything now');
 });
 
-test('with a record, its pid and start time are not enough: the process must be a keepalive for this FILE', (t) => {
-  const judge = (supervisor: ProcessFacts) => judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record(), supervisor });
-  t.like(judge(alive(5000, KEEPALIVE_ARGV)), { kind: 'running', pid: 100 });
-  t.like(judge(alive(5000, ['/usr/sbin/sshd', '-D'])), { kind: 'stale', reason: 'not-keepalive', pid: 100 }, 'a live unrelated process named as the supervisor');
-  t.like(judge(alive(5000, ['node', 'cli.js', '--pidfile', '/run/other.pid'])), { kind: 'stale', reason: 'not-keepalive' }, 'a keepalive for another FILE');
-  t.like(judge(alive(5000)), { kind: 'unknown', pid: 100 }, 'no command line to prove it by');
-  t.like(judge(alive(5000, [])), { kind: 'stale', reason: 'not-keepalive' }, 'an empty one (a kernel thread) is proof enough that it is not keepalive');
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100\n', record: record({ pidfile: '/run/other.pid' }), supervisor: alive(5000, KEEPALIVE_ARGV) }), {
+test('with a record, its pid and start time are not enough: it must hold FILE.lock', (t) => {
+  t.like(judge({ lockHolders: [] }), STALE, 'a live process named as the supervisor, no lock held');
+  t.like(judge({ lockHolders: [4321] }), STALE, 'another holds it (a keepalive taking FILE over)');
+  t.like(judge({ lockHolders: undefined }), {
+    kind: 'unknown',
+    pid: 100,
+    problem: `cannot read /proc/locks to prove that pid 100 holds ${PIDFILE}.lock`,
+  });
+  t.like(judge({ record: record({ pidfile: '/run/other.pid' }) }), {
     kind: 'unknown',
     problem: 'the state file beside it is for another pidfile (/run/other.pid)',
   });
 });
 
-test('a live pid with neither a state file nor a readable command line: unknown', (t) => {
-  t.like(judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '100', record: undefined, supervisor: alive(5000) }), { kind: 'unknown', pid: 100 });
+test('a pidfile alone, naming the holder of FILE.lock: running; naming anyone else: stale', (t) => {
+  t.like(judge({ record: undefined }), { kind: 'running', pid: 100, record: undefined });
+  t.like(judge({ record: undefined, lockHolders: [4321] }), STALE);
 });
 
 test('the record is the supervisor’s own word: it wins over the pidfile', (t) => {
-  const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, pidText: '999\n', record: record(), supervisor: alive(5000, KEEPALIVE_ARGV) });
-  t.like(verdict, { kind: 'running', pid: 100 });
+  t.like(judge({ pidText: '999\n', lockHolders: [999, 100] }), { kind: 'running', pid: 100 });
+});
+
+test('running only for the live holder of FILE.lock with the recorded start time and boot', (t) => {
+  const startTime = fc.constantFrom(5000, 6000);
+  const written = fc.record({
+    startTime,
+    bootId: fc.constantFrom(BOOT, 'other'),
+    pidfile: fc.constantFrom(PIDFILE, '/run/other.pid'),
+  });
+  const state = fc.constantFrom('S', 'R', 'Z');
+  const live = fc.tuple(startTime, state).map(([at, is]) => alive(at, { state: is }));
+  const now = fc.oneof(fc.constant(GONE), live);
+  const drawn = fc.record({
+    pidText: fc.option(fc.constantFrom('100\n', '999\n', '\n', 'x'), { nil: undefined }),
+    record: fc.option(
+      written.map((at) => record({ ...at, supervisor: { pid: 100, startTime: at.startTime } })),
+      { nil: undefined },
+    ),
+    supervisor: fc.option(now, { nil: undefined }),
+    lockHolders: fc.option(fc.subarray([100, 999, 4321]), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(drawn, (facts) => {
+      const verdict = judgeInstance({ pidfile: PIDFILE, bootId: BOOT, ...facts });
+      if (verdict.kind !== 'running') return;
+      const { supervisor, record: wrote } = facts;
+      if (!supervisor?.exists || supervisor.stat.state === 'Z') throw new Error('no live process');
+      if (!facts.lockHolders?.includes(verdict.pid)) throw new Error('no lock held');
+      if (!wrote) return;
+      const started = wrote.supervisor.startTime === supervisor.stat.startTime;
+      const writer = started && wrote.bootId === BOOT && wrote.pidfile === PIDFILE;
+      if (!writer) throw new Error('not its writer');
+    }),
+  );
+  t.pass();
 });
 
 test('every field a record holds is bounded, so that it always reads back', (t) => {

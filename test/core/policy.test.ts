@@ -1,6 +1,14 @@
 import test from 'ava';
 import type { Outcome } from '../../src/core/exit.js';
-import { decide, NO_HISTORY, type Decision, type History, type PolicyConfig, type RunFacts } from '../../src/core/policy.js';
+import {
+  decide,
+  NO_HISTORY,
+  repeatedStop,
+  type Decision,
+  type History,
+  type PolicyConfig,
+  type RunFacts,
+} from '../../src/core/policy.js';
 
 const config: PolicyConfig = {
   restart: 'always',
@@ -131,4 +139,12 @@ test('under always a clean exit is restarted but is no failure: it never makes k
     return decision;
   }).at(-1);
   t.deepEqual(last, { action: 'give-up', status: 1, failures: 2, windowMs: 10_000 });
+});
+
+test('a stop in a stop: Ctrl+C kills now, a received one is forwarded, an API one ignored', (t) => {
+  t.is(repeatedStop('SIGINT', true), 'kill-now');
+  t.is(repeatedStop('SIGINT', false), 'kill-now');
+  t.is(repeatedStop('SIGTERM', true), 'forward');
+  t.is(repeatedStop('SIGQUIT', true), 'forward');
+  t.is(repeatedStop('SIGTERM', false), 'ignore');
 });

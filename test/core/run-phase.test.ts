@@ -31,8 +31,15 @@ test('a second stop changes nothing; the deadline and a second Ctrl+C kill', (t)
   t.deepEqual(step('sweeping', 'stop'), { phase: 'sweeping', actions: [] });
 });
 
+test('a received signal is forwarded while the run runs and stops, not in the sweep', (t) => {
+  t.deepEqual(step('running', 'forward'), { phase: 'running', actions: ['forward'] });
+  t.deepEqual(step('stopping', 'forward'), { phase: 'stopping', actions: ['forward'] });
+  t.deepEqual(step('sweeping', 'forward'), { phase: 'sweeping', actions: [] });
+});
+
 test('nothing moves an ended run', (t) => {
-  for (const input of ['spawned', 'stop', 'exited', 'deadline', 'kill-now', 'empty'] as const) {
+  const inputs = ['spawned', 'stop', 'forward', 'exited', 'deadline', 'kill-now', 'empty'] as const;
+  for (const input of inputs) {
     t.deepEqual(step('ended', input), { phase: 'ended', actions: [] });
   }
 });

@@ -18,6 +18,7 @@ const UNSHARE_FLAGS = ['--pid', '--fork', '--mount-proc'];
 
 let home = '';
 let binary = '';
+let buildStderr = '';
 let rootfs: Rootfs | undefined;
 
 test.before(async () => {
@@ -28,6 +29,7 @@ test.before(async () => {
   build.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const [status] = (await once(build, 'close')) as [number | null];
   if (status !== 0) throw new Error(`npm run build:binary failed (status ${status}):\n${stderr}`);
+  buildStderr = stderr;
   // The only programs on PATH: what the children below run.
   for (const program of ['sh', 'sleep']) symlinkSync(which(program), join(home, program));
   copyFileSync(fixture('orphans.sh'), join(home, 'orphans.sh'));
@@ -69,6 +71,10 @@ function exeOf(pid: number): string | undefined {
     return undefined;
   }
 }
+
+test("building it prints no warning (postject's about note sections' names are left out)", (t) => {
+  t.is(buildStderr, '');
+});
 
 test('there is no node on the PATH the executable runs with', (t) => {
   const probe = spawnSync('sh', ['-c', 'command -v node || echo none'], { env: { PATH: home }, encoding: 'utf8' });

@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, Keepalive, type Ended } from '../helpers/keepalive.js';
+import { CLI, fixture, Keepalive, type Ended } from '../helpers/keepalive.js';
 import { children, eventually, killMarked, uniqueMarker, workspace } from '../helpers/proc.js';
 
 const USER = `kaf${Math.floor(Math.random() * 1e6)}`;
@@ -202,6 +202,23 @@ test('a record naming a live unrelated process as the supervisor proves nothing:
   t.is(stop.status, 0, stop.stderr);
   await keepalive.ended;
   t.true(running(target.pid), 'never signalled');
+});
+
+test("another user's `status` knows root's keepalive by the kernel's lock table", async (t) => {
+  const marker = uniqueMarker();
+  const directory = workspace(t, marker);
+  chmodSync(directory, 0o755);
+  const pidfile = join(directory, 'app.pid');
+  const keepalive = started(t, ['--pidfile', pidfile, '--', 'sleep', marker]);
+  const child = await keepalive.childPid();
+  // They may read /proc/locks and root's files, not root's descriptors in /proc/<pid>/fd.
+  const command = [process.execPath, CLI, 'status', '--pidfile', pidfile, '--json'];
+  const status = spawnSync('runuser', ['-u', USER, '--', ...command], { encoding: 'utf8' });
+  t.is(status.status, 0, status.stdout + status.stderr);
+  const report = JSON.parse(status.stdout) as unknown;
+  t.like(report, { state: 'running', supervisorPid: keepalive.pid, childPid: child });
+  keepalive.signal('SIGTERM');
+  t.is((await keepalive.ended).status, 143);
 });
 
 test('a recorded child that does not carry KEEPALIVE_PID is reported and left alone', async (t) => {

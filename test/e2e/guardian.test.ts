@@ -259,3 +259,33 @@ test.serial('a cron-like loop with random SIGKILLs: never two children, and a ch
   t.deepEqual(readdirSync(directory), ['app.log']);
   t.log(`${launches.length} launches, ${samples.length} samples, new child after each kill: ${recoveries.join(', ')}`);
 });
+
+test('FILE.lock removed under a live supervisor: no second child; status, stop work', async (t) => {
+  const marker = uniqueMarker();
+  const directory = workspace(t, marker);
+  const pidfile = join(directory, 'app.pid');
+  const first = new Keepalive(['--pidfile', pidfile, '--', 'sleep', marker]);
+  const child = await first.childPid();
+  unlinkSync(`${pidfile}.lock`); // as a careless clean-up of old files would
+
+  const second = new Keepalive(['--pidfile', pidfile, '--', 'sleep', marker]);
+  t.teardown(() => {
+    // Ended even when an assertion failed first (the workspace's teardown then takes the children).
+    for (const keepalive of [second, first]) {
+      if (keepalive.process.exitCode === null) keepalive.signal('SIGKILL');
+    }
+  });
+  const ended = await Promise.race([second.ended, sleep(30_000, undefined, { ref: false })]);
+  t.is(ended?.status, 0, `the second keepalive ends at once: ${second.stderr.text}`);
+  t.is(second.stderr.text, '', 'silent, as for any keepalive that finds FILE taken');
+  t.deepEqual(children(marker).map((process_) => process_.pid), [child]);
+
+  const status = await runKeepalive(['status', '--pidfile', pidfile]);
+  t.is(status.status, 0, status.stdout);
+  t.regex(status.stdout, new RegExp(`^running: keepalive\\[${first.pid}\\]`));
+  const stop = await runKeepalive(['stop', '--pidfile', pidfile]);
+  t.is(stop.status, 0, stop.stderr);
+  await first.ended;
+  t.deepEqual(children(marker), []);
+  t.deepEqual(readdirSync(directory), [], 'nothing left, not even the lock file the second one made');
+});

@@ -1,5 +1,5 @@
 // The heart end to end: its flags and their checks, and real children beating (or not) on the notify channel.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { resolveOptions } from '../../src/options.js';
 import { alive, fixture, Keepalive, runKeepalive } from '../helpers/keepalive.js';
 
@@ -88,9 +88,9 @@ test('a beating child stays up for several timeouts; a frozen one (kill -STOP) i
   t.is((await keepalive.ended).status, 143);
 });
 
-test('a parent that blocked SIGIO (the pipe\'s doorbell) changes nothing: the beats are read, no hang', async (t) => {
-  // What a program may hand down through exec: a signal mask with SIGIO blocked. Node 20 clears the
-  // mask at its start (SigBlk 0 in /proc); this holds keepalive to that.
+test('a parent that blocked SIGIO changes nothing: the beats are read, no hang', async (t) => {
+  // What a program may hand down through exec: a signal mask with SIGIO blocked. Beats must not
+  // depend on any signal reaching keepalive.
   const blocking = ['python3', '-c', 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGIO}); os.execvp(sys.argv[1], sys.argv[1:])'];
   const keepalive = new Keepalive(['--heartbeat', '500ms', '--', fixture('beater.sh')], { wrapper: blocking });
   await keepalive.childPid();
@@ -98,6 +98,90 @@ test('a parent that blocked SIGIO (the pipe\'s doorbell) changes nothing: the be
   t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
   keepalive.signal('SIGTERM');
   t.is((await keepalive.ended).status, 143);
+});
+
+test('after steady beats, silence is a hang one timeout after the last beat, not before', async (t) => {
+  // The last beat's wall-clock time, from the child, read just before it (so never after it): the
+  // verdict must not come before that beat is 1 s old.
+  const script = [
+    'i=0',
+    'while [ $i -lt 30 ]; do last=$(date +%s%3N); echo >&3; i=$((i+1)); sleep 0.1; done',
+    'echo "silent since $last"',
+    'exec sleep 1000',
+  ].join('; ');
+  const args = ['--heartbeat', '1s', '--restart', 'never', '--', 'sh', '-c', script];
+  const keepalive = new Keepalive(args);
+  stopAtEnd(t, keepalive);
+  const [, last] = (await keepalive.stdout.next(/^silent since (\d+)$/)) as string[];
+  await keepalive.stderr.next(/hung: no heartbeat for [\d.]+m?s; sending SIGKILL$/);
+  const silentMs = Date.now() - Number(last);
+  t.false(keepalive.stderr.text.includes('restart'), 'no hang while the child beat');
+  t.true(silentMs >= 995, `declared hung ${silentMs} ms after the last beat`);
+  t.true(silentMs <= 1000 + SLACK_MS, `declared hung ${silentMs} ms after the last beat`);
+  t.is((await keepalive.ended).status, 137);
+});
+
+/** Ends keepalive (which stops its child) when the test ends, even if it failed half-way. */
+function stopAtEnd(t: ExecutionContext, keepalive: Keepalive): void {
+  t.teardown(async () => {
+    const { process: child } = keepalive;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    keepalive.signal('SIGTERM');
+    const timeout = setTimeout(() => keepalive.signal('SIGKILL'), 10_000);
+    await keepalive.ended;
+    clearTimeout(timeout);
+  });
+}
+
+/** Beats every 100 ms; on SIGUSR1 (keepalive passes it on) runs `then`. */
+const beater = (then: string): string[] => [
+  'sh',
+  '-c',
+  `trap '${then}' USR1; while :; do echo >&3; sleep 0.1; done`,
+];
+
+test('a beating child\'s last words before its exit are read before its exit line', async (t) => {
+  const child = beater('echo "STATUS=bye now" >&3; exit 3');
+  const keepalive = new Keepalive(['-v', '--heartbeat', '10s', '--restart', 'never', '--', ...child]);
+  stopAtEnd(t, keepalive);
+  await keepalive.childPid();
+  keepalive.signal('SIGUSR1');
+  t.is((await keepalive.ended).status, 3);
+  const text = keepalive.stderr.text;
+  const status = text.indexOf('status: bye now');
+  t.true(status !== -1 && status < text.indexOf('exited with code 3'), text);
+});
+
+test('a beating child\'s MAINPID= just before its exit is taken: the run follows that process', async (t) => {
+  const handOver = 'setsid sleep 300 & echo "MAINPID=$!" >&3; echo "service $!"; exit 0';
+  const child = beater(handOver);
+  const keepalive = new Keepalive(['-v', '--heartbeat', '10s', '--restart', 'never', '--', ...child]);
+  stopAtEnd(t, keepalive);
+  await keepalive.childPid();
+  keepalive.signal('SIGUSR1');
+  const [, service] = (await keepalive.stdout.next(/^service (\d+)$/)) as string[];
+  t.teardown(() => {
+    try {
+      process.kill(Number(service), 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  });
+  const handedOver = `exited with code 0 after handing over; \\w+\\[${service}\\] \\(MAINPID\\) runs on$`;
+  await keepalive.stderr.next(new RegExp(handedOver));
+  process.kill(Number(service), 'SIGTERM');
+  t.is((await keepalive.ended).status, 143, keepalive.stderr.text);
+});
+
+test('a child beating at 500 KB/s is read as fast as it writes: no long write, no false hang', async (t) => {
+  const keepalive = new Keepalive(['--heartbeat', '1s', '--', 'node', fixture('fast-beater.mjs')]);
+  stopAtEnd(t, keepalive);
+  const [, longest] = (await keepalive.stdout.next(/^longest write (\d+)$/)) as string[];
+  // A pipe left unread would fill in about 130 ms and hold the child's write until it is read.
+  t.true(Number(longest) < 400 + SLACK_MS / 2, `its longest write took ${longest} ms`);
+  t.false(keepalive.stderr.text.includes('hung'), keepalive.stderr.text);
+  keepalive.signal('SIGTERM');
+  await keepalive.ended;
 });
 
 test('a Node.js app whose event loop blocks is caught by heartbeat() from keepalive-supervisor/client', async (t) => {

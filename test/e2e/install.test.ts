@@ -91,11 +91,15 @@ supervisor.done.then((result) => console.log(JSON.stringify({ status: result.sta
 `;
 const EXPECTED = { status: 3, kind: 'exited', supervised: false };
 
-async function keepaliveCommand(t: { is: (a: unknown, b: unknown) => void; regex: (a: string, b: RegExp) => void }, bin: string): Promise<void> {
+async function keepaliveCommand(t: { is: (a: unknown, b: unknown, message?: string) => void; regex: (a: string, b: RegExp) => void }, bin: string): Promise<void> {
   t.is((await ok(bin, ['--version'], work)).trim(), VERSION);
   const result = await run(bin, ['--restart', 'never', '--', process.execPath, '-e', 'process.exit(3)'], work);
   t.is(result.code, 3);
   t.regex(result.stderr, /exited with code 3; not restarting/);
+  // status reads its words with yargs, which the bundle keeps in a file of its own.
+  const status = await run(bin, ['status', '--pidfile', join(work, 'none.pid')], work);
+  t.is(status.code, 3, status.stderr);
+  t.regex(status.stdout, /^not running: no /);
 }
 
 test.serial('npm install <a fresh clone> builds it there and gives a working keepalive, TypeScript not installed by the user', async (t) => {
@@ -118,10 +122,10 @@ test.serial('npm install git+file://<clone> gives a working keepalive', async (t
 test.serial('the tarball has the license, docs and types, and source maps that point at files it ships', async (t) => {
   t.timeout(120_000);
   const { paths, root } = await tarball();
-  for (const wanted of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'build/src/bin.cjs', 'dist/keepalive.cjs', 'dist/keepalive.cjs.cache', 'build/src/cli.js', 'build/src/index.d.ts', 'build/src/client.d.ts', 'src/index.ts']) {
+  for (const wanted of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'build/src/bin.cjs', 'dist/keepalive.cjs', 'dist/keepalive-yargs.cjs', 'build/src/cli.js', 'build/src/index.d.ts', 'build/src/client.d.ts', 'src/index.ts']) {
     t.true(paths.includes(wanted), wanted);
   }
-  t.deepEqual(paths.filter((path) => !/^(?:build\/src|src)\//.test(path)).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/keepalive.cjs', 'dist/keepalive.cjs.cache', 'package.json']);
+  t.deepEqual(paths.filter((path) => !/^(?:build\/src|src)\//.test(path)).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/keepalive-yargs.cjs', 'dist/keepalive.cjs', 'package.json']);
   t.true(paths.every((path) => !path.endsWith('.ts') || path.endsWith('.d.ts') || path.startsWith('src/')));
   const maps = paths.filter((path) => path.endsWith('.map'));
   t.true(maps.length > 40);

@@ -1,12 +1,14 @@
 // Programs written for systemd, unchanged, under keepalive: $NOTIFY_SOCKET, $WATCHDOG_USEC and
 // NotifyAccess, driven by clients nobody here wrote (systemd-notify, python3-systemd, libsystemd).
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { fixture, Keepalive, runKeepalive } from '../helpers/keepalive.js';
+import { childrenOf, eventually, processState, rssKiB } from '../helpers/proc.js';
 
 const run = promisify(execFile);
 /** Debian's python3-systemd is installed for the system's python, not for one on PATH. */
@@ -97,11 +99,29 @@ test('file descriptors sent on the socket (FDSTORE=1) are all closed, never kept
   t.regex(keepalive.stderr.text, /status: sent fds/);
 });
 
+test('the RSS sampler takes a gone process or a zombie as no sample, not an error', async (t) => {
+  // The background sleep ends at once; its parent execs a sleep that never reaps it: a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0 & exec sleep 1000'], { stdio: 'ignore' });
+  t.teardown(() => parent.kill('SIGKILL'));
+  const zombie = await eventually('a zombie child', () =>
+    childrenOf(parent.pid as number).find((pid) => processState(pid) === 'Z'),
+  );
+  t.true((rssKiB(parent.pid as number) ?? 0) > 0);
+  t.is(rssKiB(zombie), undefined);
+  parent.kill('SIGKILL');
+  await once(parent, 'exit');
+  t.is(rssKiB(parent.pid as number), undefined);
+});
+
 test('a flood of datagrams: keepalive stays small and the hang verdict comes on time', async (t) => {
   const keepalive = new Keepalive(['--log-format', 'json', '--heartbeat', '300ms', '--heartbeat-grace', '4s', '--restart', 'never', '--', PYTHON, fixture('sd-notify.py'), 'flood']);
+  const samples: number[] = [];
+  let sample: NodeJS.Timeout | undefined;
   try {
-    const samples: number[] = [];
-    const sample = setInterval(() => samples.push(rssKiB(keepalive.pid)), 50);
+    sample = setInterval(() => {
+      const rss = rssKiB(keepalive.pid);
+      if (rss !== undefined) samples.push(rss);
+    }, 50);
     const [line] = await keepalive.stderr.next(/^\{.*"event":"hang".*$/);
     clearInterval(sample);
     const hang = JSON.parse(line) as { silentMs: number };
@@ -115,14 +135,9 @@ test('a flood of datagrams: keepalive stays small and the hang verdict comes on 
     const dropped = keepalive.stderr.all.find((text) => text.includes('"event":"dropped"'));
     t.truthy(dropped);
   } finally {
+    clearInterval(sample);
     keepalive.signal('SIGKILL');
     await keepalive.ended;
   }
 });
-
-function rssKiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]);
-}
 

@@ -75,7 +75,8 @@ async function expectAction(t: ExecutionContext, running: Running, signal: Signa
       return;
     }
     case 'forward':
-      await within(keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen), `the child to get ${signal}`, running);
+      const got = keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
+    await within(got, `the child to get ${signal}`, running);
       await keepalive.stderr.next(new RegExp(`${signal} forwarded to`), logged);
       break;
     case 'suspend':
@@ -119,21 +120,42 @@ async function notForwarded(running: Running, signal: SignalName, seen: number):
 /** The promise, or a clear failure instead of the test's timeout; with `running`, also if keepalive ends first. */
 
 async function within<T>(promise: Promise<T>, what: string, running?: Running, timeoutMs = 15_000): Promise<T> {
-  const timeout = sleep(timeoutMs).then(() => {
-    throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+  // Cleared when the race is over: a timer left behind kept this file's process alive after its
+  // tests, and ava reported "Failed to exit".
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    const late = (): void =>
+      reject(new Error(`timed out after ${timeoutMs}ms waiting for ${what}`));
+    timer = setTimeout(late, timeoutMs);
   });
   // 'exit', not 'close': a child left running holds keepalive's output pipes open.
   const died = running && exited(running.keepalive).then(({ status, signal }) => {
     const orphan = processState(running.child) === undefined ? '' : `; its child ${running.child} runs on without it`;
     throw new Error(`keepalive ended (${signal ?? `status ${status}`}) while waiting for ${what}${orphan}`);
   });
-  return Promise.race([promise, timeout, ...(died ? [died] : [])]);
+  try {
+    return await Promise.race([promise, timeout, ...(died ? [died] : [])]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function exited(keepalive: Keepalive): Promise<{ status: number | null; signal: NodeJS.Signals | null }> {
   const { exitCode, signalCode } = keepalive.process;
   if (exitCode !== null || signalCode !== null) return Promise.resolve({ status: exitCode, signal: signalCode });
   return once(keepalive.process, 'exit').then(([status, signal]) => ({ status: status as number | null, signal: signal as NodeJS.Signals | null }));
+}
+
+/** SIGKILL to each pid (a negative one: a process group); those already gone are skipped. */
+
+function killAll(targets: readonly number[]): void {
+  for (const target of targets) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** The parent's pid from /proc/<pid>/stat; undefined once the process is gone. */
@@ -224,10 +246,41 @@ test.serial('nohup does not protect the child: an inherited "ignore" of SIGHUP i
   t.is((await keepalive.ended).status, 0);
 });
 
+// dumb-init's test_proxies_signals: a child that traps SIGTERM and leaves on SIGQUIT. Each signal
+// is sent once the last one arrived, and 300 ms later as in dumb-init: the order holds under load.
+test.serial('signals during a stop reach the child: TERM, HUP, USR1, QUIT, in order', async (t) => {
+  const marker = uniqueMarker();
+  t.teardown(() => killMarked(marker));
+  const command = ['node', fixture('signals-child.js'), marker, 'SIGQUIT'];
+  const args = ['--restart', 'never', '--kill-timeout', '60s', '--', ...command];
+  const keepalive = new Keepalive(args);
+  t.teardown(() => keepalive.process.kill('SIGKILL'));
+  await within(keepalive.stdout.next(/^ready$/), 'the child to start');
+  const child = (await eventually('the child in /proc', () => children(marker)[0])).pid;
+  const running = { keepalive, supervisor: keepalive.pid, child };
+  const sent: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGQUIT'];
+  for (const signal of sent) {
+    const seen = keepalive.stdout.all.length;
+    keepalive.signal(signal);
+    if (signal === 'SIGQUIT') break; // the child leaves on it: keepalive may be gone at once
+    const got = keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
+    await within(got, `the child to get ${signal}`, running);
+    await sleep(300);
+  }
+  // Long before the kill timeout: the child left on SIGQUIT, nothing had to SIGKILL it.
+  const ended = await within(keepalive.ended, 'keepalive to end with its child', undefined, 20_000);
+  const got = keepalive.stdout.all.filter((line) => line.startsWith('got '));
+  t.deepEqual(got, sent.map((signal) => `got ${signal}`), keepalive.stderr.text);
+  t.is(ended.status, 0, keepalive.stderr.text);
+  t.notRegex(keepalive.stderr.text, /sending SIGKILL/);
+});
+
 test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forwarded', async (t) => {
   const keepalive = new Keepalive(['--', 'node', fixture('record-signals.js')]);
+  t.teardown(() => keepalive.process.kill('SIGKILL'));
   await keepalive.stdout.next(/^ready$/);
   const childPid = await keepalive.childPid();
+  t.teardown(() => killAll([-childPid]));
   for (const signal of FORWARDED_SIGNALS) {
     const seen = keepalive.stdout.all.length;
     keepalive.signal(signal);
@@ -255,6 +308,7 @@ test('every forwarded signal reaches the child; SIGCHLD and SIGSTOP are not forw
 
 test('--stop-signal is what keepalive uses when it restarts the child itself', async (t) => {
   const supervisor = supervise({ command: 'sleep', args: ['1000'], stopSignal: 'SIGUSR2' });
+  t.teardown(() => supervisor.stop('SIGKILL'));
   await once(supervisor, 'spawn');
   supervisor.restart();
   const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
@@ -266,16 +320,8 @@ test('--stop-signal is what keepalive uses when it restarts the child itself', a
 test('Ctrl+Z then fg is not a hang: the time stopped is not silence', async (t) => {
   const keepalive = new Keepalive(['--heartbeat', '1s', '--', fixture('beater.sh')]);
   const pid = await keepalive.childPid();
-  t.teardown(() => {
-    // Should the test fail half-way, leave nothing stopped behind.
-    for (const target of [-pid, keepalive.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  // Should the test fail half-way, leave nothing stopped behind.
+  t.teardown(() => killAll([-pid, keepalive.pid]));
   await keepalive.stdout.next(/^beat 3$/);
   keepalive.signal('SIGTSTP');
   await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && stoppedTree(pid));

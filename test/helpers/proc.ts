@@ -61,6 +61,21 @@ export function processState(pid: number): string | undefined {
 }
 
 /**
+ * The resident memory of a process in KiB (VmRSS in /proc/<pid>/status); undefined once it is gone
+ * or a zombie (which has no VmRSS line): a sampler may outlive what it samples by one tick.
+ */
+export function rssKiB(pid: number): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const match = /^VmRSS:\s+(\d+)/m.exec(status);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
  * Whether a shell child is stopped: it is in T, or, caught in vfork() when SIGSTOP came, it waits
  * in D for a child of its own that is in T.
  */
