@@ -56,9 +56,11 @@ function fingerprint() {
 
 /** The bin runs the bundle in dist/: after a bare `tsc`, it is older than build/src. */
 function bundleIsStale() {
-  const newest = (path, wanted) =>
-    Math.max(0, ...files(join(ROOT, path)).filter(wanted).map((file) => statSync(file).mtimeMs));
-  return newest('dist', () => true) < newest(join('build', 'src'), (file) => file.endsWith('.js'));
+  const bundle = SHIPPED.filter((path) => path.startsWith(join(ROOT, 'dist'))).flatMap(files);
+  const built = files(join(ROOT, 'build', 'src')).filter((file) => file.endsWith('.js'));
+  if (bundle.length === 0) return true;
+  const time = (file) => statSync(file).mtimeMs;
+  return Math.min(...bundle.map(time)) < Math.max(0, ...built.map(time));
 }
 
 /** npm inside `npm test`: without the outer command's settings, with where packages come from. */
