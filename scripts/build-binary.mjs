@@ -2,7 +2,7 @@
 // npm run build:binary: dist/keepalive, one executable for Linux x64 that needs no Node and no
 // node_modules: a Node single executable application (SEA) made from the Node running this script.
 // The bundle (build-bundle.mjs) is its main script, with V8's code cache (made by this Node for
-// this Node, which the executable is); koffi's native part is an asset that src/shell/koffi.ts
+// this Node, which the executable is); koffi's native part is an asset that src/native/koffi.ts
 // loads; postject writes the blob into a copy of node.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

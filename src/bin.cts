@@ -5,7 +5,7 @@
 // none, and there the bundle is compiled on every start. CommonJS, so that nothing but this small
 // file is loaded before the bundle.
 import { existsSync } from 'node:fs';
-import nodeModule = require('node:module');
+import * as nodeModule from 'node:module';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
@@ -37,4 +37,6 @@ if (!existsSync(BUNDLE)) {
   process.stderr.write(`keepalive: ${BUNDLE} is missing: run \`npm run build\` in ${ROOT}\n`);
   process.exit(70);
 }
+// The bundle is CommonJS, found at run time beside this file: a plain require is the whole loader.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 require(BUNDLE);

@@ -2,7 +2,7 @@
 // each flag to its option key and reads its text, resolveOptions() checks the values. A problem
 // comes back by key and is said again with the flag and the text as the user typed them.
 import parse from 'yargs-parser';
-import { rawArguments } from './shell/raw-bytes.js';
+import { rawArguments } from './spawn/raw-bytes.js';
 import { parseDuration } from './core/duration.js';
 import { parseSize } from './core/size.js';
 import { parseSignal } from './core/signals.js';

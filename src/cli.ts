@@ -4,7 +4,7 @@
 // status, stop and restart subcommands; a plain run reads its words with yargs-parser alone.
 import { readCommandLine } from './cli-options.js';
 import { supervise } from './index.js';
-import { holdSignals } from './shell/signals.js';
+import { holdSignals } from './tree/signals.js';
 import { colorLevel, createLogger } from './log.js';
 import { logSupervisor } from './log-words.js';
 import { UsageError } from './options.js';

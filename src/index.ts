@@ -1,7 +1,7 @@
 // The programmatic API: the CLI is a thin layer over supervise().
 import { resolveOptions, type SuperviseOptions } from './options.js';
-import { readCoreDumps } from './shell/core-dumps.js';
-import { discoverOomCounter } from './shell/oom.js';
+import { readCoreDumps } from './exit/core-dumps.js';
+import { discoverOomCounter } from './exit/oom.js';
 import { Supervisor, type Environment } from './supervisor.js';
 
 export function supervise(options: SuperviseOptions, environment: Partial<Environment> = {}): Supervisor {

@@ -8,7 +8,7 @@ import { MAX_LINE_BYTES } from './core/notify.js';
 import { signalNameOf } from './core/signals.js';
 import { who } from './core/who.js';
 import type { Logger } from './log.js';
-import { DROP_REPORT_INTERVAL_MS } from './shell/notify-channel.js';
+import { DROP_REPORT_INTERVAL_MS } from './heart/notify-channel.js';
 import type { Supervisor } from './supervisor.js';
 
 // The exit's words moved to core/exit-line.ts (the on-exit hook is told them too); still said from here.

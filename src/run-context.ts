@@ -3,9 +3,9 @@ import type { EventEmitter } from 'node:events';
 import type { SupervisorEvents } from './core/events.js';
 import type { ExitFacts, KillCause } from './core/exit.js';
 import type { ResolvedOptions } from './options.js';
-import type { NotifySocket } from './shell/notify-socket.js';
-import type { OomCounter } from './shell/oom.js';
-import type { Member } from './shell/tree.js';
+import type { NotifySocket } from './heart/notify-socket.js';
+import type { OomCounter } from './exit/oom.js';
+import type { Member } from './tree/tree.js';
 
 export interface RunExit {
   facts: ExitFacts & { started: true };

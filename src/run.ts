@@ -5,16 +5,16 @@ import type { ExitFacts, KillCause } from './core/exit.js';
 import type { RunContext, RunExit, Swept } from './run-context.js';
 import { step, type Phase, type RunInput } from './core/run-phase.js';
 import type { SignalName } from './core/signals.js';
-import { collectNow } from './shell/children.js';
-import { childStdio } from './shell/channel-env.js';
-import { startHeart, type Heart } from './shell/heart.js';
-import type { ChildPipe } from './shell/pipe-reader.js';
-import { forwardToMain, MainProcess } from './shell/main-process.js';
-import { held, newLeaf, type Leaf } from './shell/cgroups.js';
-import { LeaderGroup } from './shell/process-group.js';
-import { spawnProcess } from './shell/spawn.js';
-import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './shell/tree.js';
-import { watchTree } from './shell/memory.js';
+import { collectNow } from './spawn/children.js';
+import { childStdio } from './spawn/channel-env.js';
+import { startHeart, type Heart } from './heart/heart.js';
+import type { ChildPipe } from './heart/pipe-reader.js';
+import { forwardToMain, MainProcess } from './heart/main-process.js';
+import { held, newLeaf, type Leaf } from './tree/cgroups.js';
+import { LeaderGroup } from './tree/process-group.js';
+import { spawnProcess } from './spawn/spawn.js';
+import { resumeStopped, runMembers, signalMember, TREE_KNOWN, type Member } from './tree/tree.js';
+import { watchTree } from './tree/memory.js';
 
 /** How often a sweep looks again while something is left (rare, and short). */
 const SWEEP_POLL_MS = 10;

@@ -2,7 +2,6 @@
 // end of its sweep; the decisions (how it ended, what next, what a repeated stop means, what
 // keepalive's place in the tree asks of it) come from src/core.
 import { EventEmitter } from 'node:events';
-import { decimal } from './core/decimal.js';
 import type { EndCause, Next, SupervisorEvents } from './core/events.js';
 import { classify, exitStatus, factsFromWaitStatus, type CoreDumps, type Outcome } from './core/exit.js';
 import { decide, NO_HISTORY, repeatedStop, type History } from './core/policy.js';
@@ -10,14 +9,14 @@ import { roleOf, type Role } from './core/role.js';
 import { signalNumber, type SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
-import { collectSoon } from './shell/children.js';
-import { HookQueue } from './shell/hooks.js';
-import { childEnv } from './shell/channel-env.js';
-import type { NotifySocket } from './shell/notify-socket.js';
-import { rawEnvironment } from './shell/raw-bytes.js';
-import type { OomCounter } from './shell/oom.js';
-import { routeSignals, suspendSelf } from './shell/signals.js';
-import { killHelperLeftovers, memberList, TREE_KNOWN } from './shell/tree.js';
+import { collectSoon } from './spawn/children.js';
+import { HookQueue } from './hooks/hooks.js';
+import { childEnv } from './spawn/channel-env.js';
+import type { NotifySocket } from './heart/notify-socket.js';
+import { rawEnvironment } from './spawn/raw-bytes.js';
+import type { OomCounter } from './exit/oom.js';
+import { routeSignals, suspendSelf } from './tree/signals.js';
+import { killHelperLeftovers, memberList, TREE_KNOWN } from './tree/tree.js';
 
 export interface SupervisorResult {
   status: number;
@@ -151,7 +150,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** $NOTIFY_SOCKET, for programs written for systemd (Linux; none with --notify-access none). */
   async #openNotifySocket(): Promise<void> {
     if (process.platform !== 'linux' || this.#options.heart.notifyAccess === 'none') return;
-    const { openNotifySocket } = await import('./shell/notify-socket.js');
+    const { openNotifySocket } = await import('./heart/notify-socket.js');
     const socket = openNotifySocket();
     // Without it the child still has the pipe at KEEPALIVE_NOTIFY_FD.
     if ('address' in socket) this.#notifySocket = socket;
@@ -163,8 +162,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async #takeRole(): Promise<() => void> {
     if (!TREE_KNOWN) return () => {};
-    const native = await import('./shell/native.js');
-    const children = await import('./shell/children.js');
+    const native = await import('./native/native.js');
+    const children = await import('./spawn/children.js');
     const role = roleOf({
       pid1: process.pid === 1,
       subreaperOption: this.#options.subreaper,
@@ -191,12 +190,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * A cgroup for each run, hook and probe, where keepalive may make them (shell/cgroups.ts); only
+   * A cgroup for each run, hook and probe, where keepalive may make them (tree/cgroups.ts); only
    * when keepalive is the whole process: an embedding program's own children are not its to move.
    */
   async #openCgroups(): Promise<() => void> {
     if (!TREE_KNOWN || !this.#options.handleSignals) return () => {};
-    const cgroups = await import('./shell/cgroups.js');
+    const cgroups = await import('./tree/cgroups.js');
     cgroups.openCgroups();
     return cgroups.closeCgroups;
   }
@@ -297,7 +296,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
   #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
     this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart, this.#notifySocket?.address), KEEPALIVE_PID: String(process.pid) });
-    this.#env['KEEPALIVE_RESTARTS'] = decimal(restarts);
+    this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }
 

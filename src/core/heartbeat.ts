@@ -71,8 +71,8 @@ export function observe(config: WatchdogConfig, state: WatchState, message: Noti
       };
     case 'trigger':
       return { ...state, triggered: true, deadline: now };
+    // None of these moves a deadline: systemd's watchdog runs on through a reload and a change of main pid.
     case 'status':
-    // Neither moves a deadline: systemd's watchdog runs on through a reload and a change of main pid.
     case 'reloading':
     case 'main-pid':
     case 'ignored':

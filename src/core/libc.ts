@@ -1,6 +1,6 @@
 // Which C library this process runs on, from its memory map (the text of /proc/self/maps), and the
 // name to dlopen it by. Node is linked against glibc on most distributions and against musl on
-// Alpine (the node:*-alpine images); the libc calls in shell/native.ts must go to the one loaded.
+// Alpine (the node:*-alpine images); the libc calls in native/native.ts must go to the one loaded.
 
 export type LibcFamily = 'glibc' | 'musl';
 

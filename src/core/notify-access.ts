@@ -1,5 +1,5 @@
 // Who may speak on the notify socket, as systemd's NotifyAccess= has it. Pure: the sender's
-// ancestry is read from /proc by the shell (shell/notify-access.ts) and handed in.
+// ancestry is read from /proc by the shell (heart/notify-access.ts) and handed in.
 
 /** `all`: the child's process tree; `main`: the child itself (or the MAINPID it named); `none`. */
 export type NotifyAccess = 'all' | 'main' | 'none';

@@ -6,7 +6,7 @@ import type { ResolvedOptions } from '../options.js';
 import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type StartReport } from './detach.js';
 import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
 import { claimInstance, type Instance } from './instance.js';
-import { openForAppend } from '../shell/safe-files.js';
+import { openForAppend } from './safe-files.js';
 import { who } from '../core/who.js';
 
 export { foregroundTold, isBackground, reportFirstStart } from './detach.js';

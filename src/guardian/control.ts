@@ -11,9 +11,9 @@ import { stripControl } from '../core/shown-text.js';
 import { DEFAULTS, UsageError } from '../options.js';
 import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './instance-files.js';
 import { findLeftovers, leftoverNames, stopLeftovers } from './leftovers.js';
-import { waitUntil } from '../shell/poll.js';
-import { readStat } from '../shell/proc.js';
-import { removeIfOurs, writeAtomically } from '../shell/safe-files.js';
+import { waitUntil } from './poll.js';
+import { readStat } from '../tree/proc.js';
+import { removeIfOurs, writeAtomically } from './safe-files.js';
 import { who } from '../core/who.js';
 
 const CONTROL_USAGE = {

@@ -6,7 +6,7 @@ import { closeSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { exitMessage } from '../log-words.js';
 import type { Supervisor } from '../supervisor.js';
-import { openForAppend } from '../shell/safe-files.js';
+import { openForAppend } from './safe-files.js';
 import { who } from '../core/who.js';
 
 const MARKER = 'KEEPALIVE_DETACHED';

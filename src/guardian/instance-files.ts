@@ -26,9 +26,9 @@ import {
   type Verdict,
 } from '../core/instance-state.js';
 import { flockHolders } from '../core/lock-holders.js';
-import { tryLockExclusive } from '../shell/native.js';
-import { bootId, processFacts } from '../shell/proc.js';
-import { checkDirectory, checkRecordFile, checkRecordFiles, readTrustedFile, removeIfOurs, writeAtomically } from '../shell/safe-files.js';
+import { tryLockExclusive } from '../native/native.js';
+import { bootId, processFacts } from '../tree/proc.js';
+import { checkDirectory, checkRecordFile, checkRecordFiles, readTrustedFile, removeIfOurs, writeAtomically } from './safe-files.js';
 
 export interface InstancePaths {
   pidfile: string;

@@ -13,9 +13,9 @@ import type { Supervisor } from '../supervisor.js';
 import { checkInstanceFiles, describeError, InstanceError, instancePaths, removeOwnFiles, removeStaleFiles } from './instance-files.js';
 import { tryLock, viewInstance, writePidfile, writeRecord, type InstancePaths, type Lock } from './instance-files.js';
 import { findLeftovers, stopTree } from './leftovers.js';
-import { bootId, ownStartTime, readStat } from '../shell/proc.js';
-import { readTrustedFile, removeIfOurs } from '../shell/safe-files.js';
-import { STOP_SIGNALS } from '../shell/signals.js';
+import { bootId, ownStartTime, readStat } from '../tree/proc.js';
+import { readTrustedFile, removeIfOurs } from './safe-files.js';
+import { STOP_SIGNALS } from '../tree/signals.js';
 import { who } from '../core/who.js';
 
 /** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */

@@ -13,10 +13,10 @@ import {
 } from '../core/leftover-trees.js';
 import type { InstanceRecord } from '../core/instance-state.js';
 import type { SignalName } from '../core/signals.js';
-import { processesInGroupOf } from '../shell/cgroups.js';
-import { signalGroup } from '../shell/process-group.js';
-import { waitUntil } from '../shell/poll.js';
-import { bootId, processesCarrying, processFacts, readStat } from '../shell/proc.js';
+import { processesInGroupOf } from '../tree/cgroups.js';
+import { signalGroup } from '../tree/process-group.js';
+import { waitUntil } from './poll.js';
+import { bootId, processesCarrying, processFacts, readStat } from '../tree/proc.js';
 import type { Logger } from '../log.js';
 import { InstanceError } from './instance-files.js';
 import { who } from '../core/who.js';

@@ -125,7 +125,9 @@ test.serial('the tarball has the license, docs and types, and source maps that p
   for (const wanted of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'build/src/bin.cjs', 'dist/keepalive.cjs', 'dist/keepalive-yargs.cjs', 'build/src/cli.js', 'build/src/index.d.ts', 'build/src/client.d.ts', 'src/index.ts']) {
     t.true(paths.includes(wanted), wanted);
   }
-  t.deepEqual(paths.filter((path) => !/^(?:build\/src|src)\//.test(path)).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/keepalive-yargs.cjs', 'dist/keepalive.cjs', 'package.json']);
+  t.deepEqual(paths.filter((path) => !/^(?:build\/src|src|docs)\//.test(path)).sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist/keepalive-yargs.cjs', 'dist/keepalive.cjs', 'package.json']);
+  // The README links to docs/: every page it names is in the package.
+  for (const page of readFileSync(join(root, 'README.md'), 'utf8').matchAll(/\]\((docs\/[^)#]+)/g)) t.true(paths.includes(page[1] as string), `${page[1]} is in the package`);
   t.true(paths.every((path) => !path.endsWith('.ts') || path.endsWith('.d.ts') || path.startsWith('src/')));
   const maps = paths.filter((path) => path.endsWith('.map'));
   t.true(maps.length > 40);

@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { signalsByNumber } from 'human-signals';
 import { fixture, Keepalive } from '../helpers/keepalive.js';
 import { children, childrenOf, eventually, killMarked, processState, stoppedTree, uniqueMarker, workspace } from '../helpers/proc.js';
-import { FORWARDED_SIGNALS, SIGNAL_ACTIONS, type SignalAction } from '../../src/shell/signals.js';
+import { FORWARDED_SIGNALS, SIGNAL_ACTIONS, type SignalAction } from '../../src/tree/signals.js';
 import type { SignalName } from '../../src/core/signals.js';
 import { type ExitEvent, supervise } from '../../src/index.js';
 
@@ -74,11 +74,12 @@ async function expectAction(t: ExecutionContext, running: Running, signal: Signa
       t.is(processState(child), undefined, 'the child is gone');
       return;
     }
-    case 'forward':
+    case 'forward': {
       const got = keepalive.stdout.next(new RegExp(`^got ${signal}$`), seen);
-    await within(got, `the child to get ${signal}`, running);
+      await within(got, `the child to get ${signal}`, running);
       await keepalive.stderr.next(new RegExp(`${signal} forwarded to`), logged);
       break;
+    }
     case 'suspend':
       await within(
         eventually('keepalive and the child to stop', () => processState(supervisor) === 'T' && processState(child) === 'T'),

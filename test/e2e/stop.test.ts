@@ -2,7 +2,6 @@
 // background jobs stopped as a whole; a second Ctrl+C; a closed stderr.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { CLI, fixture, Keepalive } from '../helpers/keepalive.js';
 import { childrenOf, eventually, processState, stoppedTree } from '../helpers/proc.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tryLock } from '../../src/guardian/instance-files.js';
-import { readTrustedFile, writeAtomically } from '../../src/shell/safe-files.js';
+import { readTrustedFile, writeAtomically } from '../../src/guardian/safe-files.js';
 import { eventually } from '../helpers/proc.js';
 
 function directory(t: { teardown(fn: () => void): void }): string {
