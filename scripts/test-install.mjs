@@ -106,7 +106,8 @@ function withLock(step) {
       const holder = Number(readFileSync(join(LOCK, 'pid'), { encoding: 'utf8', flag: 'a+' }));
       if (holder > 0 && !pidAlive(holder)) rmSync(LOCK, { recursive: true, force: true });
       if (Date.now() > deadline) {
-        throw new Error(`${LOCK} is held by process ${holder}: remove it if that is no test run`);
+        const why = `${LOCK} is held by process ${holder}: remove it if that is no test run`;
+        throw new Error(why, { cause: error });
       }
     }
   }
