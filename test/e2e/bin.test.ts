@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { CLI } from '../helpers/keepalive.js';
+import { PLAIN_CLI } from '../helpers/keepalive.js';
 
 interface Manifest {
   version: string;
@@ -64,7 +64,7 @@ test('--help, --version, status and a usage error say what the plain build says'
   const cases = [['--help'], ['--version'], status, wrongStop, ['--delay', '5', '--', 'true'], []];
   for (const args of cases) {
     const bundled = keepalive(args);
-    const plain = keepalive(args, [process.execPath, CLI]);
+    const plain = keepalive(args, [process.execPath, PLAIN_CLI]);
     t.deepEqual(bundled, plain, args.join(' '));
   }
   t.is(keepalive(['--version']).stdout, `${PACKAGE.version}\n`);

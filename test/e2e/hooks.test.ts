@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { supervise } from '../../src/index.js';
 import type { HookCall } from '../../src/core/hook-env.js';
 import { Keepalive, runKeepalive } from '../helpers/keepalive.js';
-import { eventually, killMarked, running, uniqueMarker } from '../helpers/proc.js';
+import { eventually, isKeepalive, killMarked, running, uniqueMarker } from '../helpers/proc.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -32,7 +32,7 @@ const dumps = (directory: string): Array<Record<string, string>> =>
 
 /** Live processes with the marker anywhere in their command line, keepalive (whose flags hold it) aside. */
 const withMarker = (marker: string): Array<{ pid: number; sid: number }> =>
-  running().filter((p) => p.argv.some((word) => word.includes(marker)) && !p.argv.some((word) => word.endsWith('/cli.js')));
+  running().filter((p) => p.argv.some((word) => word.includes(marker)) && !isKeepalive(p.argv));
 /** Hooks that run: each leads a session of its own (a shell's fork before its exec does not). */
 const hooksRunning = (marker: string): number => withMarker(marker).filter((p) => p.sid === p.pid).length;
 

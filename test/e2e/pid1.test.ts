@@ -1,7 +1,7 @@
 // keepalive as PID 1 of a real PID namespace (unshare --pid --fork --mount-proc), and as a subreaper.
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
-import { CLI, fixture, Keepalive } from '../helpers/keepalive.js';
+import { API_INDEX, CLI, fixture, Keepalive } from '../helpers/keepalive.js';
 import { childrenOf, eventually, processState } from '../helpers/proc.js';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
@@ -101,7 +101,7 @@ test('as PID 1, Ctrl+Z is ignored: PID 1 cannot stop itself, so the child is not
 });
 
 test('a program that embeds the API as PID 1 keeps its own children: none is reaped or signalled by keepalive', async (t) => {
-  const index = CLI.replace(/cli\.js$/, 'index.js');
+  const index = API_INDEX;
   const { spawn } = await import('node:child_process');
   const embedder = spawn(UNSHARE[0] as string, [...UNSHARE.slice(1), process.execPath, fixture('embedder.mjs'), index], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -1,9 +1,51 @@
-// Runs the real keepalive CLI as a child of the test, with its output as lines to wait on.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Runs the real keepalive command as a child of the test, with its output as lines to wait on:
+// the package's bin as users install it (packed, then installed from the tarball), not this
+// checkout's build. `npm test` installs it once for the run (scripts/test-run.mjs) and names its
+// prefix in TEST_KEEPALIVE_PREFIX; under a bare `npx ava FILE`, the first worker installs it
+// (scripts/test-install.mjs, once per build).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { endWithWorker } from './cleanup.js';
 
-export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function installedPrefix(): string {
+  const given = process.env['TEST_KEEPALIVE_PREFIX'];
+  if (given) return given;
+  const installer = join(ROOT, 'scripts', 'test-install.mjs');
+  const said = execFileSync(process.execPath, [installer], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return said.trim();
+}
+
+/** The program's absolute path: tests may give their processes a PATH without it. */
+function onPath(program: string): string {
+  return execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
+}
+
+/** Where the package is installed: PREFIX/bin/keepalive links into PREFIX/lib/node_modules. */
+export const PREFIX = installedPrefix();
+/** The installed `keepalive` command, a link to the package's bin. */
+export const KEEPALIVE = join(PREFIX, 'bin', 'keepalive');
+// `keepalive` by name, as a user types it, also under a bare `npx ava` (npm test puts it there).
+if (!(process.env['PATH'] ?? '').split(':').includes(dirname(KEEPALIVE))) {
+  process.env['PATH'] = `${dirname(KEEPALIVE)}:${process.env['PATH'] ?? ''}`;
+}
+/** For `node CLI ...args`: the installed command, with the command line its hashbang gives it. */
+export const CLI = KEEPALIVE;
+/** This checkout's plain build of the command, for tests that compare the bin with it. */
+export const PLAIN_CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+/** This checkout's build of the API. */
+export const API_INDEX = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+/**
+ * Put before what the tests start: the kernel sends it SIGKILL when the test's worker dies,
+ * however it dies (util-linux's setpriv sets the parent-death signal, then execs the command).
+ */
+export const DIE_WITH_TEST = [onPath('setpriv'), '--pdeathsig', 'KILL', '--'];
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 export const fixture = (name: string): string => `${FIXTURES}${name}`;
 
@@ -53,15 +95,20 @@ export class Keepalive {
 
   /**
    * `wrapper` runs keepalive under another command, e.g. `unshare --pid --fork --mount-proc`;
-   * `command` is keepalive itself (default: node and the built cli.js; the single executable: [its path]).
+   * `command` is keepalive itself (default: the installed `keepalive`; the single executable:
+   * [its path]).
+   * It ends with the test file's worker, with everything it started, however the worker ends.
    */
   constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[]; command?: readonly string[] } = {}) {
-    const [program, ...programArgs] = [...(options.wrapper ?? []), ...(options.command ?? [process.execPath, CLI]), ...args] as [string, ...string[]];
+    const keepalive = options.command ?? [KEEPALIVE];
+    const command = [...DIE_WITH_TEST, ...(options.wrapper ?? []), ...keepalive, ...args];
+    const [program, ...programArgs] = command as [string, ...string[]];
     this.process = spawn(program, programArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       cwd: options.cwd,
     });
+    endWithWorker(this.process.pid);
     this.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.stdout.push(chunk));
     this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
     // 'close' waits for the pipes to drain, so every line has arrived when this settles.

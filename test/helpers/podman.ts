@@ -1,15 +1,16 @@
 // keepalive as PID 1 of a real container: podman with runc over a root filesystem from rootfs.ts,
-// with this checkout mounted read-only at /app. On this machine podman needs `--runtime runc` (crun
-// refuses the hybrid cgroup layout) and explicit ulimits (it cannot raise them), and its options
-// must come before `--rootfs DIR`.
+// with this checkout mounted read-only at /app (the fixtures), and the package as the tests installed
+// it mounted at /usr/local, where `npm install -g` puts it in Node's images. On this machine podman
+// needs `--runtime runc` (crun refuses the hybrid cgroup layout) and explicit ulimits (it cannot
+// raise them), and its options must come before `--rootfs DIR`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Lines, type Ended } from './keepalive.js';
+import { Lines, PREFIX, type Ended } from './keepalive.js';
 import { processExists, type Rootfs } from './rootfs.js';
 
 const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url));
-export const IN_CONTAINER_CLI = '/app/build/src/cli.js';
+export const IN_CONTAINER_CLI = '/usr/local/bin/keepalive';
 export const IN_CONTAINER_FIXTURES = '/app/test/fixtures/';
 const BASE = ['--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
@@ -60,7 +61,7 @@ export interface ContainerOptions {
 }
 
 /**
- * `podman run --rm` of keepalive (`node /app/build/src/cli.js ...args`) in the foreground, with
+ * `podman run --rm` of keepalive (the installed `keepalive ...args`) in the foreground, with
  * its stdout and stderr as lines to wait on; the container's exit status is podman's.
  */
 export class Container {
@@ -74,9 +75,9 @@ export class Container {
     const runArgs = [
       'run', '--rm', '--name', this.name, ...BASE,
       '--network', 'none', '--read-only', '--env', 'NO_COLOR=1',
-      ...(options.command ? [] : ['--volume', `${CHECKOUT}:/app:ro`]),
+      ...(options.command ? [] : ['--volume', `${CHECKOUT}:/app:ro`, '--volume', `${PREFIX}:/usr/local:ro`]),
       ...(options.podman ?? []),
-      '--rootfs', rootfs.dir, ...(options.command ?? ['node', IN_CONTAINER_CLI]), ...args,
+      '--rootfs', rootfs.dir, ...(options.command ?? ['keepalive']), ...args,
     ];
     // conmon, which podman leaves to watch the container, writes an `oom` file into its working directory.
     this.process = spawn('podman', runArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: rootfs.work });

@@ -32,7 +32,9 @@ export function running(): Running[] {
   return found;
 }
 
-const isKeepalive = (argv: readonly string[]): boolean => argv.some((word) => word.endsWith('/cli.js'));
+/** keepalive by its command line: the installed command, the bin, the bundle, the plain build. */
+export const isKeepalive = (argv: readonly string[]): boolean =>
+  argv.some((word) => /\/(?:bin\/keepalive|bin\.cjs|keepalive\.cjs|cli\.js)$/.test(word));
 
 /**
  * The business processes: marker as a whole argument, not keepalive itself, and leading a session
