@@ -22,7 +22,9 @@ export default tseslint.config(
   {
     // A promise nobody awaits or catches is a rejection nobody handles: in a supervisor, a crash.
     files: ['**/*.ts', '**/*.cts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',

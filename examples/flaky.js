@@ -3,7 +3,12 @@
 // Each run works for a moment, then ends in a different way, so you can read how keepalive
 // describes each ending and watch the restart delay grow.
 const endings = [
-  ['throws an uncaught exception (exit code 1)', () => { throw new Error('something went wrong'); }],
+  [
+    'throws an uncaught exception (exit code 1)',
+    () => {
+      throw new Error('something went wrong');
+    },
+  ],
   ['dereferences a bad pointer (SIGSEGV)', () => process.kill(process.pid, 'SIGSEGV')],
   ['aborts (SIGABRT)', () => process.abort()],
   ['exits with code 3', () => process.exit(3)],

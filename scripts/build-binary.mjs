@@ -5,7 +5,17 @@
 // this Node, which the executable is); koffi's native part is an asset that src/native/koffi.ts
 // loads; postject writes the blob into a copy of node.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,7 +25,10 @@ import { bundle, ROOT } from './build-bundle.mjs';
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 export async function buildBinary(outfile = join(ROOT, 'dist/keepalive')) {
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the executable is built for Linux x64 only, not ${process.platform} ${process.arch}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(
+      `the executable is built for Linux x64 only, not ${process.platform} ${process.arch}`,
+    );
   const require = createRequire(import.meta.url);
   // The glibc build: the Node that builds (and is copied into) the executable is a glibc one.
   const native = require.resolve('@koromix/koffi-linux-x64/linux_x64/koffi.node');
@@ -25,8 +38,19 @@ export async function buildBinary(outfile = join(ROOT, 'dist/keepalive')) {
     await bundle({ outfile: main, readme: null, minify: true });
     const config = join(work, 'sea-config.json');
     const blob = join(work, 'sea.blob');
-    writeFileSync(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'koffi.node': native } }));
-    execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        main,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useCodeCache: true,
+        assets: { 'koffi.node': native },
+      }),
+    );
+    execFileSync(process.execPath, ['--experimental-sea-config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     mkdirSync(join(outfile, '..'), { recursive: true });
     const binary = join(work, 'keepalive');
     copyFileSync(process.execPath, binary);

@@ -2,13 +2,24 @@
 // command's bundle (dist/, esbuild: what the bin, build/src/bin.cjs, requires). Plain
 // JavaScript, because it runs where TypeScript and esbuild may not be installed yet.
 //
-// npm runs it after `npm install` in a clone and before `npm pack`/`npm publish` (TypeScript is there:
+// npm runs it after `npm install` in a clone and before `npm pack`/`npm publish` (TypeScript is
+// there:
 // it is a devDependency), and for a git dependency (npm installs the devDependencies first). For a
-// directory (`npm install /path/to/clone`), npm links the clone and runs this in it without installing
+// directory (`npm install /path/to/clone`), npm links the clone and runs this in it without
+// installing
 // its devDependencies: then this installs them into the clone first, as npm itself does for git.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,7 +43,14 @@ function findTsc() {
  * offline) still does.
  */
 function innerNpmEnv() {
-  const kept = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_offline', 'npm_config_prefer_offline', 'npm_config_prefer_online', 'npm_config_userconfig']);
+  const kept = new Set([
+    'npm_config_cache',
+    'npm_config_registry',
+    'npm_config_offline',
+    'npm_config_prefer_offline',
+    'npm_config_prefer_online',
+    'npm_config_userconfig',
+  ]);
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.toLowerCase().startsWith('npm_') || kept.has(key.toLowerCase())) env[key] = value;
@@ -42,7 +60,9 @@ function innerNpmEnv() {
 
 let tsc = findTsc();
 if (tsc === undefined) {
-  process.stderr.write(`keepalive: installing its build tools (devDependencies) in ${root} to build it\n`);
+  process.stderr.write(
+    `keepalive: installing its build tools (devDependencies) in ${root} to build it\n`,
+  );
   const npm = process.env['npm_execpath'];
   // The lockfile's versions when there is one (a clone has it), as `npm ci` in the clone would.
   const command = existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install', '--no-save'];
@@ -52,7 +72,9 @@ if (tsc === undefined) {
   else execFileSync(npm ?? 'npm', args, options);
   tsc = findTsc();
   if (tsc === undefined) {
-    process.stderr.write('keepalive: TypeScript or esbuild is still missing after installing the devDependencies; run `npm install` in the clone\n');
+    process.stderr.write(
+      'keepalive: TypeScript or esbuild is still missing after installing the devDependencies; run `npm install` in the clone\n',
+    );
     process.exit(1);
   }
 }

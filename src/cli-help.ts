@@ -10,9 +10,15 @@ import { OPTIONS, type OptionKey, type OptionSpec, type Rule } from './option-ta
 /** Each command whole on its line, so that no part of one reads as a command of its own. */
 const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['keepalive -- node app.js', 'keep app.js running'],
-  ['keepalive --restart on-failure --max-restarts 5 -- ./worker.sh', 'give up after 5 quick failures'],
+  [
+    'keepalive --restart on-failure --max-restarts 5 -- ./worker.sh',
+    'give up after 5 quick failures',
+  ],
   ['keepalive --heartbeat 5s -- ./worker.sh', 'restart it when it stops beating'],
-  ['keepalive --pidfile app.pid --detach -- node app.js', 'for crontab: one instance, in the background'],
+  [
+    'keepalive --pidfile app.pid --detach -- node app.js',
+    'for crontab: one instance, in the background',
+  ],
 ];
 
 /** What follows a flag that takes a value, as the README writes it (`--delay D`). */
@@ -43,7 +49,10 @@ export function helpDefault(spec: OptionSpec): string | undefined {
   return Array.isArray(value) ? value.join(',') : String(value);
 }
 
-/** Words filled into lines of at most `width` columns, every line after the first indented by `indent`. */
+/**
+ * Words filled into lines of at most `width` columns, every line after the first indented by
+ * `indent`.
+ */
 function fill(words: readonly string[], first: string, indent: number, width: number): string[] {
   const lines: string[] = [];
   let line = first;
@@ -71,7 +80,10 @@ export function helpPage(columns: number | undefined): string {
   for (const { spec, left } of flags) {
     const shown = helpDefault(spec);
     // The default stays whole on one line.
-    const words = [...(spec.describe ?? '').split(' '), ...(shown === undefined ? [] : [`(default: ${shown})`])];
+    const words = [
+      ...(spec.describe ?? '').split(' '),
+      ...(shown === undefined ? [] : [`(default: ${shown})`]),
+    ];
     const lines = groups.get(spec.group ?? '') ?? [];
     lines.push(...fill(words, left.padEnd(column), column, width));
     groups.set(spec.group ?? '', lines);
@@ -80,14 +92,19 @@ export function helpPage(columns: number | undefined): string {
   const examples = EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n');
   const { homepage, readme } = packageFacts();
   // The package's README where it is installed; the single executable has none beside it.
-  const places = [...(readme === undefined ? [] : [readme]), ...(homepage === undefined ? [] : [homepage])];
-  return [
-    `${USAGE}\n${CONTROL_USAGES.join('\n')}`,
-    'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
-      'status, stop and restart act on the keepalive that owns FILE; a program named so runs after --.',
-    ...sections,
-    `Examples:\n${examples}`,
-    'Durations take a unit: 250ms, 1s, 1.5m, 2h; a bare 0 means zero.\n' +
-      `Documentation: ${places.length > 0 ? places.join(', or ') : 'the README of the keepalive-supervisor package'}`,
-  ].join('\n\n') + '\n';
+  const places = [
+    ...(readme === undefined ? [] : [readme]),
+    ...(homepage === undefined ? [] : [homepage]),
+  ];
+  return (
+    [
+      `${USAGE}\n${CONTROL_USAGES.join('\n')}`,
+      'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
+        'status, stop and restart act on the keepalive that owns FILE; a program named so runs after --.',
+      ...sections,
+      `Examples:\n${examples}`,
+      'Durations take a unit: 250ms, 1s, 1.5m, 2h; a bare 0 means zero.\n' +
+        `Documentation: ${places.length > 0 ? places.join(', or ') : 'the README of the keepalive-supervisor package'}`,
+    ].join('\n\n') + '\n'
+  );
 }

@@ -7,7 +7,17 @@ import { parseDuration } from './core/duration.js';
 import { parseSize } from './core/size.js';
 import { parseSignal } from './core/signals.js';
 import { OPTIONS, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
-import { checkOptions, OptionError, problemWords, resolveOptions, UsageError, type LogFormat, type LogLevel, type ResolvedOptions, type SuperviseOptions } from './options.js';
+import {
+  checkOptions,
+  OptionError,
+  problemWords,
+  resolveOptions,
+  UsageError,
+  type LogFormat,
+  type LogLevel,
+  type ResolvedOptions,
+  type SuperviseOptions,
+} from './options.js';
 
 export const USAGE = 'keepalive [options] [--] <command> [args...]';
 
@@ -28,15 +38,30 @@ export interface CliSettings {
 type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
 
 /** Options that only the command line has: checked like the others, never handed to supervise(). */
-const CLI_ONLY = new Set<OptionKey>(['logFormat', 'logFile', 'quiet', 'verbose', 'pidfile', 'detach', 'help', 'version', 'noSubreaper', 'logFileShared']);
+const CLI_ONLY = new Set<OptionKey>([
+  'logFormat',
+  'logFile',
+  'quiet',
+  'verbose',
+  'pidfile',
+  'detach',
+  'help',
+  'version',
+  'noSubreaper',
+  'logFileShared',
+]);
 
 const FLAGS = (Object.keys(OPTIONS) as OptionKey[]).flatMap((key) => {
   const spec: OptionSpec = OPTIONS[key];
   return spec.flag === undefined ? [] : [{ key, flag: spec.flag, spec }];
 });
 const KEY_OF = new Map(FLAGS.map(({ key, flag }) => [flag, key]));
-const ALIASES = new Map(FLAGS.flatMap(({ flag, spec }) => (spec.alias ? [[spec.alias, flag] as const] : [])));
-const SWITCHES = new Set(FLAGS.filter(({ spec }) => spec.read === 'switch').map(({ flag }) => flag));
+const ALIASES = new Map(
+  FLAGS.flatMap(({ flag, spec }) => (spec.alias ? [[spec.alias, flag] as const] : [])),
+);
+const SWITCHES = new Set(
+  FLAGS.filter(({ spec }) => spec.read === 'switch').map(({ flag }) => flag),
+);
 const VALUED = new Set(FLAGS.filter(({ spec }) => spec.read !== 'switch').map(({ flag }) => flag));
 
 /** An option as a person types it: `--heartbeat-grace`, `-q/--quiet`. */
@@ -66,10 +91,21 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   }
   const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
-  if (command.includes('\uFFFD')) throw new UsageError(`the command name ${JSON.stringify(command)} is not valid UTF-8; name it through a path that is (a symlink, for one)`);
-  // Arguments that are not UTF-8 reach the child as the bytes keepalive was given; the CLI is a subreaper and has a notify socket.
-  const supervise = { command, args: rawArguments(args), handleSignals: true, subreaper: given.noSubreaper !== true, notifyAccess: 'all' } as SuperviseOptions & Record<string, unknown>;
-  for (const [key, value] of Object.entries(given)) if (!CLI_ONLY.has(key as OptionKey)) supervise[key] = value;
+  if (command.includes('\uFFFD'))
+    throw new UsageError(
+      `the command name ${JSON.stringify(command)} is not valid UTF-8; name it through a path that is (a symlink, for one)`,
+    );
+  // Arguments that are not UTF-8 reach the child as the bytes keepalive was given; the CLI is a
+  // subreaper and has a notify socket.
+  const supervise = {
+    command,
+    args: rawArguments(args),
+    handleSignals: true,
+    subreaper: given.noSubreaper !== true,
+    notifyAccess: 'all',
+  } as SuperviseOptions & Record<string, unknown>;
+  for (const [key, value] of Object.entries(given))
+    if (!CLI_ONLY.has(key as OptionKey)) supervise[key] = value;
   const options = sayWithFlags(typed, () => {
     checkOptions(given);
     return resolveOptions(supervise);
@@ -87,9 +123,16 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   };
 }
 
-/** checkOptions() for what a command line gave, its problems said with flags and the text as typed. */
-export function checkFlags(given: Partial<Record<OptionKey, unknown>>, typed: Partial<Record<OptionKey, string>>): void {
-  sayWithFlags(new Map(Object.entries(typed) as Array<[OptionKey, string]>), () => checkOptions(given));
+/**
+ * checkOptions() for what a command line gave, its problems said with flags and the text as typed.
+ */
+export function checkFlags(
+  given: Partial<Record<OptionKey, unknown>>,
+  typed: Partial<Record<OptionKey, string>>,
+): void {
+  sayWithFlags(new Map(Object.entries(typed) as Array<[OptionKey, string]>), () =>
+    checkOptions(given),
+  );
 }
 
 /** Runs a check; a problem it finds by option key comes out said with flags. */
@@ -107,7 +150,9 @@ function cliWords({ problem }: OptionError, typed: ReadonlyMap<OptionKey, string
   // A value is quoted as typed, but never at length (a 70,000-character --name).
   const value = (key: OptionKey, raw: unknown): string => {
     const text = typed.get(key) ?? String(raw);
-    return JSON.stringify(text.length > 60 ? `${text.slice(0, 40)}... (${text.length} characters)` : text);
+    return JSON.stringify(
+      text.length > 60 ? `${text.slice(0, 40)}... (${text.length} characters)` : text,
+    );
   };
   if (problem.kind !== 'value') return problemWords(problem, flagWords, value);
   return `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ${expected(OPTIONS[problem.key])}`;
@@ -119,7 +164,11 @@ function expected(spec: OptionSpec): string {
 }
 
 /** A flag's text as the value its key takes; what cannot even be read is refused here. */
-function readText(key: OptionKey, spec: OptionSpec, text: string): Partial<Record<OptionKey, unknown>> {
+function readText(
+  key: OptionKey,
+  spec: OptionSpec,
+  text: string,
+): Partial<Record<OptionKey, unknown>> {
   const refuse = (what: string): never => {
     throw new UsageError(`${flagWords(key)} ${JSON.stringify(text)}: ${what}`);
   };
@@ -133,7 +182,9 @@ function readText(key: OptionKey, spec: OptionSpec, text: string): Partial<Recor
       return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
     }
     case 'number':
-      return { [key]: /^\d+$/.test(text.trim()) ? Number(text) : refuse(`expected ${expected(spec)}`) };
+      return {
+        [key]: /^\d+$/.test(text.trim()) ? Number(text) : refuse(`expected ${expected(spec)}`),
+      };
     case 'signal':
       return { [key]: parseSignal(text) ?? refuse(`expected ${expected(spec)}`) };
     case 'word':
@@ -146,7 +197,10 @@ function readText(key: OptionKey, spec: OptionSpec, text: string): Partial<Recor
 }
 
 /** "0,3,SIGTERM" → codes [0, 3] and signals [SIGTERM]. */
-function readExitList(text: string, refuse: (what: string) => never): Partial<Record<OptionKey, unknown>> {
+function readExitList(
+  text: string,
+  refuse: (what: string) => never,
+): Partial<Record<OptionKey, unknown>> {
   const codes: number[] = [];
   const signals: string[] = [];
   for (const item of text.split(',').map((part) => part.trim())) {
@@ -155,7 +209,10 @@ function readExitList(text: string, refuse: (what: string) => never): Partial<Re
       continue;
     }
     const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
-    if (!signal) refuse(`"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ${RULE_WORDS['exit-codes'].example}`);
+    if (!signal)
+      refuse(
+        `"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ${RULE_WORDS['exit-codes'].example}`,
+      );
     else signals.push(signal);
   }
   return { successCodes: codes, successSignals: signals };
@@ -185,8 +242,11 @@ function parseWords(argv: readonly string[]): Parsed {
   const known = new Set([...KEY_OF.keys(), '_', '--']);
   const unknown = Object.keys(parsed).find((key) => !known.has(key));
   if (unknown !== undefined) {
-    const typed = argv.find((word) => word.replace(/^-+/, '').split('=')[0] === unknown) ?? `--${unknown}`;
-    throw new UsageError(`unknown option "${typed}"; see keepalive --help for the options (put the command after --)`);
+    const typed =
+      argv.find((word) => word.replace(/^-+/, '').split('=')[0] === unknown) ?? `--${unknown}`;
+    throw new UsageError(
+      `unknown option "${typed}"; see keepalive --help for the options (put the command after --)`,
+    );
   }
   return parsed;
 }
@@ -199,7 +259,12 @@ function* optionWords(words: readonly string[]): Generator<string> {
     yield word;
     // As yargs-parser reads them: a valued flag takes the next word unless that is a flag too.
     const name = word.replace(/^-+/, '');
-    if (!word.includes('=') && VALUED.has(ALIASES.get(name) ?? name) && !(words[i + 1] ?? '-').startsWith('-')) i++;
+    if (
+      !word.includes('=') &&
+      VALUED.has(ALIASES.get(name) ?? name) &&
+      !(words[i + 1] ?? '-').startsWith('-')
+    )
+      i++;
   }
 }
 
@@ -210,7 +275,9 @@ function refuseSwitchValues(words: readonly string[]): void {
     const flag = ALIASES.get(name) ?? name;
     if (value.length > 0 && SWITCHES.has(flag)) {
       const key = KEY_OF.get(flag) as OptionKey;
-      throw new UsageError(`${word}: ${flagWords(key)} takes no value; give it alone to turn it on`);
+      throw new UsageError(
+        `${word}: ${flagWords(key)} takes no value; give it alone to turn it on`,
+      );
     }
   }
 }
@@ -225,7 +292,12 @@ function joinNegativeValues(argv: readonly string[]): string[] {
     const word = argv[i] as string;
     if (word === '--' || !word.startsWith('-')) return [...words, ...argv.slice(i)];
     const next = argv[i + 1];
-    if (word.startsWith('--') && VALUED.has(word.slice(2)) && next !== undefined && /^-\d/.test(next)) {
+    if (
+      word.startsWith('--') &&
+      VALUED.has(word.slice(2)) &&
+      next !== undefined &&
+      /^-\d/.test(next)
+    ) {
       words.push(`${word}=${next}`);
       i++;
     } else {

@@ -9,10 +9,16 @@ import { colorLevel, createLogger } from './log.js';
 import { logSupervisor } from './log-words.js';
 import { UsageError } from './options.js';
 
-/** First words that name a command acting on a running instance; `keepalive -- status` runs a program. */
+/**
+ * First words that name a command acting on a running instance; `keepalive -- status` runs a
+ * program.
+ */
 const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
 
-/** stdout, made (a stream object, a tty's module) only by the commands that print on it: a run never does. */
+/**
+ * stdout, made (a stream object, a tty's module) only by the commands that print on it: a run never
+ * does.
+ */
 function out(text: string): void {
   if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => {});
   process.stdout.write(text);
@@ -38,16 +44,23 @@ async function main(): Promise<number> {
     return 0;
   }
   // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.
-  const needsGuardian = settings.pidfile !== undefined || settings.logFile !== undefined || settings.detach;
+  const needsGuardian =
+    settings.pidfile !== undefined || settings.logFile !== undefined || settings.detach;
   const guardian = needsGuardian ? await import('./guardian/claim.js') : undefined;
-  if (guardian && settings.detach && !guardian.isBackground()) return guardian.detach(argv, settings);
+  if (guardian && settings.detach && !guardian.isBackground())
+    return guardian.detach(argv, settings);
   const log = await createLogger({
     format: settings.logFormat,
     level: settings.logLevel,
     colorLevel: settings.logFile === undefined ? colorLevel(process.env, process.stderr) : 0,
-    write: guardian ? guardian.logWriter(settings.logFile, settings.logFileShared) : (line) => process.stderr.write(line),
+    write: guardian
+      ? guardian.logWriter(settings.logFile, settings.logFileShared)
+      : (line) => process.stderr.write(line),
   });
-  const instance = guardian && settings.pidfile !== undefined ? await guardian.claim(settings, settings.pidfile, log) : undefined;
+  const instance =
+    guardian && settings.pidfile !== undefined
+      ? await guardian.claim(settings, settings.pidfile, log)
+      : undefined;
   if (typeof instance === 'number') return instance;
   // Listen before the first tick, when the supervisor starts the child.
   // From here to process.exit, no signal can end keepalive by its default action (see signals.ts).
@@ -74,7 +87,9 @@ main().then(
       process.stderr.write(`keepalive: ${error.message}\n`);
       process.exit(1);
     }
-    process.stderr.write(`keepalive: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `keepalive: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     if (process.env['KEEPALIVE_DEBUG']) process.stderr.write(`${(error as Error).stack}\n`);
     process.exit(70);
   },

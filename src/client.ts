@@ -1,8 +1,11 @@
-// keepalive-supervisor/client: what a Node.js child tells keepalive, on the notify channel it was given.
+// keepalive-supervisor/client: what a Node.js child tells keepalive, on the notify channel it was
+// given.
 //
 //   import { heartbeat, ready } from 'keepalive-supervisor/client';
-//   heartbeat();   // beats from the event loop: a blocked loop stops the beats and is caught as a hang
-//   ready();       // when the app can do its work: the stable run (--reset-after) is counted from here
+//   heartbeat();   // beats from the event loop: a blocked loop stops the beats and is caught as a
+// hang
+//   ready();       // when the app can do its work: the stable run (--reset-after) is counted from
+// here
 //
 // Outside keepalive (no KEEPALIVE_NOTIFY_FD) every call returns at once and does nothing.
 // Writes are synchronous and a few bytes long, so a message is never left behind in a buffer
@@ -54,27 +57,42 @@ export function beat(): void {
   send('WATCHDOG=1');
 }
 
-/** The app is ready (READY=1): also a heartbeat, and --reset-after is counted from here for the backoff. */
+/**
+ * The app is ready (READY=1): also a heartbeat, and --reset-after is counted from here for the
+ * backoff.
+ */
 export function ready(): void {
   send('READY=1');
 }
 
-/** A line of free text for `keepalive status` and keepalive's verbose log (one line, at most 1000 characters). */
+/**
+ * A line of free text for `keepalive status` and keepalive's verbose log (one line, at most 1000
+ * characters).
+ */
 export function status(text: string): void {
   send(`STATUS=${text.replace(/[\r\n]+/g, ' ').slice(0, 1000)}`);
 }
 
-/** The app is shutting down on purpose (STOPPING=1): it may stop beating, but has --kill-timeout to exit. */
+/**
+ * The app is shutting down on purpose (STOPPING=1): it may stop beating, but has --kill-timeout to
+ * exit.
+ */
 export function stopping(): void {
   send('STOPPING=1');
 }
 
-/** Asks keepalive to treat the app as hung now (WATCHDOG=trigger): killed with --hang-signal and restarted. */
+/**
+ * Asks keepalive to treat the app as hung now (WATCHDOG=trigger): killed with --hang-signal and
+ * restarted.
+ */
 export function trigger(): void {
   send('WATCHDOG=trigger');
 }
 
-/** Moves the current deadline at least this far away, once (EXTEND_TIMEOUT_USEC): for a known long pause. */
+/**
+ * Moves the current deadline at least this far away, once (EXTEND_TIMEOUT_USEC): for a known long
+ * pause.
+ */
 export function extendTimeout(milliseconds: number): void {
   if (!(milliseconds >= 0) || !Number.isFinite(milliseconds)) return;
   send(`EXTEND_TIMEOUT_USEC=${Math.round(milliseconds * 1000)}`);

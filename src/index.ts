@@ -4,7 +4,10 @@ import { readCoreDumps } from './exit/core-dumps.js';
 import { discoverOomCounter } from './exit/oom.js';
 import { Supervisor, type Environment } from './supervisor.js';
 
-export function supervise(options: SuperviseOptions, environment: Partial<Environment> = {}): Supervisor {
+export function supervise(
+  options: SuperviseOptions,
+  environment: Partial<Environment> = {},
+): Supervisor {
   return new Supervisor(resolveOptions(options), {
     now: () => performance.now(),
     random: Math.random,
@@ -47,8 +50,21 @@ export type {
   UnhealthyEvent,
   WatchdogEvent,
 } from './core/events.js';
-export { DEFAULTS, UsageError, type LogFormat, type LogLevel, type SuperviseOptions } from './options.js';
-export { classify, describeOutcome, exitStatus, type CoreDumps, type ExitFacts, type Outcome } from './core/exit.js';
+export {
+  DEFAULTS,
+  UsageError,
+  type LogFormat,
+  type LogLevel,
+  type SuperviseOptions,
+} from './options.js';
+export {
+  classify,
+  describeOutcome,
+  exitStatus,
+  type CoreDumps,
+  type ExitFacts,
+  type Outcome,
+} from './core/exit.js';
 export type { RestartMode } from './core/policy.js';
 export type { HookCall, OnExitFunction } from './core/hook-env.js';
 export type { HangReason } from './core/heartbeat.js';

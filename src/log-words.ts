@@ -11,7 +11,8 @@ import type { Logger } from './log.js';
 import { DROP_REPORT_INTERVAL_MS } from './heart/notify-channel.js';
 import type { Supervisor } from './supervisor.js';
 
-// The exit's words moved to core/exit-line.ts (the on-exit hook is told them too); still said from here.
+// The exit's words moved to core/exit-line.ts (the on-exit hook is told them too); still said from
+// here.
 export { exitMessage } from './core/exit-line.js';
 
 /** Subscribes a logger to everything a supervisor reports. */
@@ -19,8 +20,13 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   supervisor.on('spawn', (event) => {
     if (!log.enabled('info')) return;
     const name = who(event.name, event.pid);
-    const message = event.restarts === 0 ? `${name} started` : `${name} started (restart ${event.restarts})`;
-    log.line('info', 'spawn', message, { name: event.name, pid: event.pid, restarts: event.restarts });
+    const message =
+      event.restarts === 0 ? `${name} started` : `${name} started (restart ${event.restarts})`;
+    log.line('info', 'spawn', message, {
+      name: event.name,
+      pid: event.pid,
+      restarts: event.restarts,
+    });
   });
   supervisor.on('exit', (event) => {
     const severity = exitSeverity(event);
@@ -44,33 +50,52 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('escalate', (event) => {
-    log.line('warn', 'escalate', `${who(event.name, event.pid)} still running ${formatDuration(event.afterMs)} after ${event.sent}: sending SIGKILL`, {
-      name: event.name,
-      pid: event.pid,
-      sent: event.sent,
-      afterMs: Math.round(event.afterMs),
-    });
+    log.line(
+      'warn',
+      'escalate',
+      `${who(event.name, event.pid)} still running ${formatDuration(event.afterMs)} after ${event.sent}: sending SIGKILL`,
+      {
+        name: event.name,
+        pid: event.pid,
+        sent: event.sent,
+        afterMs: Math.round(event.afterMs),
+      },
+    );
   });
   supervisor.on('sweep', (event) => {
-    const then = event.then === 'restart' ? 'the restart waits until they end' : 'keepalive ends once they do';
+    const then =
+      event.then === 'restart' ? 'the restart waits until they end' : 'keepalive ends once they do';
     const count = event.pids.length === 1 ? '1 process' : `${event.pids.length} processes`;
-    const kill = event.killInMs > 0 ? `${event.signal} sent, SIGKILL in ${formatDuration(event.killInMs)}` : 'SIGKILL sent';
-    log.line('info', 'sweep', `${who(event.name, event.pid)} left ${count} behind (${event.left}): ${then} (${kill})`, {
-      name: event.name,
-      pid: event.pid,
-      pids: event.pids,
-      signal: event.signal,
-      then: event.then,
-      killInMs: Math.round(event.killInMs),
-    });
+    const kill =
+      event.killInMs > 0
+        ? `${event.signal} sent, SIGKILL in ${formatDuration(event.killInMs)}`
+        : 'SIGKILL sent';
+    log.line(
+      'info',
+      'sweep',
+      `${who(event.name, event.pid)} left ${count} behind (${event.left}): ${then} (${kill})`,
+      {
+        name: event.name,
+        pid: event.pid,
+        pids: event.pids,
+        signal: event.signal,
+        then: event.then,
+        killInMs: Math.round(event.killInMs),
+      },
+    );
   });
   supervisor.on('swept', (event) => {
     if (event.killed.length === 0) return;
-    log.line('warn', 'swept', `killed what ${who(event.name, event.pid)} left behind with SIGKILL: ${event.killedList}`, {
-      name: event.name,
-      pid: event.pid,
-      killed: event.killed,
-    });
+    log.line(
+      'warn',
+      'swept',
+      `killed what ${who(event.name, event.pid)} left behind with SIGKILL: ${event.killedList}`,
+      {
+        name: event.name,
+        pid: event.pid,
+        killed: event.killed,
+      },
+    );
   });
   supervisor.on('forward', (event) => {
     if (!log.enabled('debug')) return;
@@ -82,7 +107,9 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
   });
   supervisor.on('suspend', (event) => {
     if (!log.enabled('debug')) return;
-    const what = event.ignored ? 'ignored (keepalive is PID 1: nothing would resume the child)' : `suspending ${who(event.name, event.pid)} and keepalive (SIGCONT or fg resumes both)`;
+    const what = event.ignored
+      ? 'ignored (keepalive is PID 1: nothing would resume the child)'
+      : `suspending ${who(event.name, event.pid)} and keepalive (SIGCONT or fg resumes both)`;
     log.line('debug', 'suspend', `${event.signal} received: ${what}`, {
       name: event.name,
       pid: event.pid ?? null,
@@ -91,19 +118,34 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     });
   });
   supervisor.on('ignore', (event) => {
-    log.line('debug', 'ignore', `${event.signal} received: ignored (it means nothing to keepalive or the child)`, { ...event, pid: event.pid ?? null });
+    log.line(
+      'debug',
+      'ignore',
+      `${event.signal} received: ignored (it means nothing to keepalive or the child)`,
+      { ...event, pid: event.pid ?? null },
+    );
   });
   supervisor.on('reap', (event) => {
     if (!log.enabled('debug')) return;
-    const how = event.signal === null ? `exited with code ${event.code}` : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;
-    log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, { pid: event.pid, code: event.code, signal: event.signal });
+    const how =
+      event.signal === null
+        ? `exited with code ${event.code}`
+        : `killed by ${signalNameOf(event.signal) ?? `signal ${event.signal}`}`;
+    log.line('debug', 'reap', `reaped orphan ${event.pid} (${how})`, {
+      pid: event.pid,
+      code: event.code,
+      signal: event.signal,
+    });
   });
   logHeart(supervisor, log);
   logExtras(supervisor, log);
   logMainPid(supervisor, log);
 }
 
-/** MAINPID=: the hand-over, the leader's exit after it, and what was refused (warned once a run, then at -v). */
+/**
+ * MAINPID=: the hand-over, the leader's exit after it, and what was refused (warned once a run,
+ * then at -v).
+ */
 function logMainPid(supervisor: Supervisor, log: Logger): void {
   supervisor.on('main-pid', (event) => {
     const { name, pid, mainPid, refused, refusals } = event;
@@ -117,20 +159,34 @@ function logMainPid(supervisor: Supervisor, log: Logger): void {
   supervisor.on('leader-exit', (event) => {
     if (!log.enabled('debug')) return;
     const message = `${who(event.name, event.pid)} ${describeOutcome(event.outcome)} after handing over; ${who(event.name, event.mainPid)} (MAINPID) runs on`;
-    log.line('debug', 'leader-exit', message, { name: event.name, pid: event.pid, mainPid: event.mainPid, outcome: event.outcome });
+    log.line('debug', 'leader-exit', message, {
+      name: event.name,
+      pid: event.pid,
+      mainPid: event.mainPid,
+      outcome: event.outcome,
+    });
   });
 }
 
 /** The memory limit's verdict and the on-exit hook's results. */
 function logExtras(supervisor: Supervisor, log: Logger): void {
   supervisor.on('over-memory', (event) => {
-    log.line('warn', 'over-memory', `${who(event.name, event.pid)} over its memory limit: ${memoryWords(event.usedBytes, event.limitBytes)}; sending ${event.signal}`, { ...event });
+    log.line(
+      'warn',
+      'over-memory',
+      `${who(event.name, event.pid)} over its memory limit: ${memoryWords(event.usedBytes, event.limitBytes)}; sending ${event.signal}`,
+      { ...event },
+    );
   });
   supervisor.on('hook', (event) => {
     const done = event.result === 'done';
     if (!log.enabled(done ? 'debug' : 'warn')) return;
-    const hook = event.hookPid === undefined ? 'on-exit hook' : `on-exit hook ${who('sh', event.hookPid)}`;
-    const missed = event.missed === 0 ? '' : ` (told of 1 exit, ${event.missed} more missed while the last hook ran)`;
+    const hook =
+      event.hookPid === undefined ? 'on-exit hook' : `on-exit hook ${who('sh', event.hookPid)}`;
+    const missed =
+      event.missed === 0
+        ? ''
+        : ` (told of 1 exit, ${event.missed} more missed while the last hook ran)`;
     const took = formatDuration(event.durationMs);
     const message =
       event.result === 'done'
@@ -138,7 +194,11 @@ function logExtras(supervisor: Supervisor, log: Logger): void {
         : event.result === 'timed-out'
           ? `${hook} ${event.detail}: killed with its process group (--on-exit-timeout)`
           : `${hook} failed: ${event.detail} after ${took}${missed}; keepalive goes on as before`;
-    log.line(done ? 'debug' : 'warn', 'hook', message, { ...event, hookPid: event.hookPid ?? null, durationMs: Math.round(event.durationMs) });
+    log.line(done ? 'debug' : 'warn', 'hook', message, {
+      ...event,
+      hookPid: event.hookPid ?? null,
+      durationMs: Math.round(event.durationMs),
+    });
   });
 }
 
@@ -146,29 +206,58 @@ function logExtras(supervisor: Supervisor, log: Logger): void {
 function logHeart(supervisor: Supervisor, log: Logger): void {
   const named = (event: { name: string; pid: number }): string => who(event.name, event.pid);
   supervisor.on('hang', (event) => {
-    log.line('warn', 'hang', `${named(event)} hung: ${hangWords(event.reason, event.silentMs)}; sending ${event.signal}`, {
-      ...event,
-      silentMs: Math.round(event.silentMs),
-    });
+    log.line(
+      'warn',
+      'hang',
+      `${named(event)} hung: ${hangWords(event.reason, event.silentMs)}; sending ${event.signal}`,
+      {
+        ...event,
+        silentMs: Math.round(event.silentMs),
+      },
+    );
   });
   supervisor.on('unhealthy', (event) => {
-    log.line('warn', 'unhealthy', `${named(event)} unhealthy: ${healthWords(event.failures)} (${event.detail}); sending ${event.signal}`, { ...event });
+    log.line(
+      'warn',
+      'unhealthy',
+      `${named(event)} unhealthy: ${healthWords(event.failures)} (${event.detail}); sending ${event.signal}`,
+      { ...event },
+    );
   });
-  supervisor.on('dropped', (event) => log.line('warn', 'dropped', droppedMessage(event), { ...event }));
+  supervisor.on('dropped', (event) =>
+    log.line('warn', 'dropped', droppedMessage(event), { ...event }),
+  );
   supervisor.on('ready', (event) => {
-    log.line('debug', 'ready', `${named(event)} is ready (READY=1 after ${formatDuration(event.afterMs)})`, {
-      ...event,
-      afterMs: Math.round(event.afterMs),
-    });
+    log.line(
+      'debug',
+      'ready',
+      `${named(event)} is ready (READY=1 after ${formatDuration(event.afterMs)})`,
+      {
+        ...event,
+        afterMs: Math.round(event.afterMs),
+      },
+    );
   });
-  supervisor.on('status', (event) => log.line('debug', 'status', `${named(event)} status: ${event.text}`, { ...event }));
-  supervisor.on('reloading', (event) => log.line('debug', 'reloading', `${named(event)} is reloading (RELOADING=1)`, { ...event }));
+  supervisor.on('status', (event) =>
+    log.line('debug', 'status', `${named(event)} status: ${event.text}`, { ...event }),
+  );
+  supervisor.on('reloading', (event) =>
+    log.line('debug', 'reloading', `${named(event)} is reloading (RELOADING=1)`, { ...event }),
+  );
   supervisor.on('reloaded', (event) => {
-    log.line('debug', 'reloaded', `${named(event)} is ready again (READY=1 ${formatDuration(event.afterMs)} after RELOADING=1)`, { ...event, afterMs: Math.round(event.afterMs) });
+    log.line(
+      'debug',
+      'reloaded',
+      `${named(event)} is ready again (READY=1 ${formatDuration(event.afterMs)} after RELOADING=1)`,
+      { ...event, afterMs: Math.round(event.afterMs) },
+    );
   });
-  supervisor.on('stopping', (event) => log.line('debug', 'stopping', `${named(event)} is stopping (STOPPING=1)`, { ...event }));
+  supervisor.on('stopping', (event) =>
+    log.line('debug', 'stopping', `${named(event)} is stopping (STOPPING=1)`, { ...event }),
+  );
   supervisor.on('watchdog', (event) => {
-    const fields = event.change === 'extend' ? { ...event, dueInMs: Math.round(event.dueInMs) } : { ...event };
+    const fields =
+      event.change === 'extend' ? { ...event, dueInMs: Math.round(event.dueInMs) } : { ...event };
     log.line('debug', 'watchdog', watchdogMessage(event), fields);
   });
   supervisor.on('health', (event) => {
@@ -179,7 +268,8 @@ function logHeart(supervisor: Supervisor, log: Logger): void {
 
 function watchdogMessage(event: WatchdogEvent): string {
   const name = who(event.name, event.pid);
-  if (event.change === 'extend') return `${name} extended its deadline: next heartbeat due in ${formatDuration(event.dueInMs)} (EXTEND_TIMEOUT_USEC)`;
+  if (event.change === 'extend')
+    return `${name} extended its deadline: next heartbeat due in ${formatDuration(event.dueInMs)} (EXTEND_TIMEOUT_USEC)`;
   if (event.timeoutMs === null) return `${name} switched the watchdog off (WATCHDOG_USEC=0)`;
   return `${name} set its heartbeat timeout to ${formatDuration(event.timeoutMs)} (WATCHDOG_USEC)`;
 }

@@ -15,17 +15,24 @@ interface LoggerOptions {
 export type Severity = 'info' | 'warn' | 'error' | 'debug';
 
 export interface Logger {
-  /** Whether a line of this severity would be written: callers skip building messages that would not. */
+  /**
+   * Whether a line of this severity would be written: callers skip building messages that would
+   * not.
+   */
   enabled(severity: Severity): boolean;
   line(severity: Severity, event: string, message: string, fields?: Record<string, unknown>): void;
 }
 
 export async function createLogger(options: LoggerOptions): Promise<Logger> {
   // chalk is loaded only when there is colour to paint: most runs (pipes, files, JSON) have none.
-  const paint = options.colorLevel > 0 && options.format === 'text' ? new (await import('chalk')).Chalk({ level: options.colorLevel as 1 | 2 | 3 }) : undefined;
+  const paint =
+    options.colorLevel > 0 && options.format === 'text'
+      ? new (await import('chalk')).Chalk({ level: options.colorLevel as 1 | 2 | 3 })
+      : undefined;
   const quiet = options.level === 'quiet';
   const verbose = options.level === 'verbose';
-  const enabled = (severity: Severity): boolean => (quiet ? severity === 'error' : verbose || severity !== 'debug');
+  const enabled = (severity: Severity): boolean =>
+    quiet ? severity === 'error' : verbose || severity !== 'debug';
   return {
     enabled,
     line(severity, event, message, fields = {}) {
@@ -56,11 +63,16 @@ function colorize(paint: ChalkInstance, severity: Severity, message: string): st
  * How many colours stderr takes: Node's own answer for a terminal (it honours NO_COLOR, FORCE_COLOR
  * and TERM); FORCE_COLOR alone can turn colour on for a pipe.
  */
-export function colorLevel(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean; getColorDepth?: (env?: NodeJS.ProcessEnv) => number }): number {
+export function colorLevel(
+  env: NodeJS.ProcessEnv,
+  stream: { isTTY?: boolean; getColorDepth?: (env?: NodeJS.ProcessEnv) => number },
+): number {
   const force = env['FORCE_COLOR'];
   if (force !== undefined) {
     if (force === 'false' || force === '0') return 0;
-    return force === '' || force === 'true' ? 1 : Math.min(Math.max(Number.parseInt(force, 10) || 1, 1), 3);
+    return force === '' || force === 'true'
+      ? 1
+      : Math.min(Math.max(Number.parseInt(force, 10) || 1, 1), 3);
   }
   if (!stream.isTTY || !stream.getColorDepth) return 0;
   const depth = stream.getColorDepth(env);

@@ -1,13 +1,23 @@
-// Every option once: its key (the API's name), its flag, its default, how the command line reads its
+// Every option once: its key (the API's name), its flag, its default, how the command line reads
+// its
 // text, what its value must be, and what --help says. resolveOptions() checks values against it,
-// cli-options.ts reads flags with it and --help is printed from it: a default lives here and nowhere else.
+// cli-options.ts reads flags with it and --help is printed from it: a default lives here and
+// nowhere else.
 import { MAX_DURATION_MS } from './core/duration.js';
 
-/** How the command line turns the text of a flag into a value (the value is then checked like any other). */
+/**
+ * How the command line turns the text of a flag into a value (the value is then checked like any
+ * other).
+ */
 type Reader = 'duration' | 'size' | 'number' | 'signal' | 'word' | 'codes' | 'text' | 'switch';
 
-/** What a value must be. Each rule is one sentence of what is accepted, for the API and the CLI alike. */
-/** A name goes into every log line and into FILE.state, which must always read back: it is bounded. */
+/**
+ * What a value must be. Each rule is one sentence of what is accepted, for the API and the CLI
+ * alike.
+ */
+/**
+ * A name goes into every log line and into FILE.state, which must always read back: it is bounded.
+ */
 export const MAX_NAME_LENGTH = 256;
 
 export type Rule =
@@ -67,20 +77,49 @@ export const OPTIONS = {
   cwd: { rule: 'path' },
   env: { rule: 'environment' },
   handleSignals: { rule: 'boolean', default: false },
-  restart: { flag: 'restart', group: RESTARTING, describe: 'always | on-failure | never', read: 'word', rule: 'restart-mode', default: 'always' },
+  restart: {
+    flag: 'restart',
+    group: RESTARTING,
+    describe: 'always | on-failure | never',
+    read: 'word',
+    rule: 'restart-mode',
+    default: 'always',
+  },
   successCodes: {
     flag: 'success-codes',
     group: RESTARTING,
-    describe: 'exit codes and signals that are a clean end, e.g. 0,3,SIGTERM: on-failure ends there; always restarts, counting no failure',
+    describe:
+      'exit codes and signals that are a clean end, e.g. 0,3,SIGTERM: on-failure ends there; always restarts, counting no failure',
     read: 'codes',
     rule: 'exit-codes',
     default: [0],
   },
   /** Read from --success-codes with the codes. */
   successSignals: { rule: 'signals', default: [] },
-  delay: { flag: 'delay', group: RESTARTING, describe: 'first delay before a restart; doubles per consecutive failure', read: 'duration', rule: 'duration', default: 100 },
-  maxDelay: { flag: 'max-delay', group: RESTARTING, describe: 'longest delay between restarts (at least --delay)', read: 'duration', rule: 'duration', default: 30_000 },
-  resetAfter: { flag: 'reset-after', group: RESTARTING, describe: 'uptime after which the delay starts over', read: 'duration', rule: 'duration', default: 30_000 },
+  delay: {
+    flag: 'delay',
+    group: RESTARTING,
+    describe: 'first delay before a restart; doubles per consecutive failure',
+    read: 'duration',
+    rule: 'duration',
+    default: 100,
+  },
+  maxDelay: {
+    flag: 'max-delay',
+    group: RESTARTING,
+    describe: 'longest delay between restarts (at least --delay)',
+    read: 'duration',
+    rule: 'duration',
+    default: 30_000,
+  },
+  resetAfter: {
+    flag: 'reset-after',
+    group: RESTARTING,
+    describe: 'uptime after which the delay starts over',
+    read: 'duration',
+    rule: 'duration',
+    default: 30_000,
+  },
   maxRestarts: {
     flag: 'max-restarts',
     group: RESTARTING,
@@ -90,14 +129,36 @@ export const OPTIONS = {
     default: Number.POSITIVE_INFINITY,
     defaultText: 'unlimited',
   },
-  restartWindow: { flag: 'restart-window', group: RESTARTING, describe: 'sliding window for --max-restarts', read: 'duration', rule: 'duration', default: 60_000 },
-  killTimeout: { flag: 'kill-timeout', group: STOPPING, describe: 'time between the stop signal and SIGKILL', read: 'duration', rule: 'duration', default: 8_000 },
-  stopSignal: { flag: 'stop-signal', group: STOPPING, describe: 'signal keepalive sends when it stops or restarts the child', read: 'signal', rule: 'signal', default: 'SIGTERM' },
+  restartWindow: {
+    flag: 'restart-window',
+    group: RESTARTING,
+    describe: 'sliding window for --max-restarts',
+    read: 'duration',
+    rule: 'duration',
+    default: 60_000,
+  },
+  killTimeout: {
+    flag: 'kill-timeout',
+    group: STOPPING,
+    describe: 'time between the stop signal and SIGKILL',
+    read: 'duration',
+    rule: 'duration',
+    default: 8_000,
+  },
+  stopSignal: {
+    flag: 'stop-signal',
+    group: STOPPING,
+    describe: 'signal keepalive sends when it stops or restarts the child',
+    read: 'signal',
+    rule: 'signal',
+    default: 'SIGTERM',
+  },
   // The API leaves an embedding program's process alone; the CLI turns it on (cli-options.ts).
   subreaper: {
     flag: 'subreaper',
     group: STOPPING,
-    describe: "the child's orphans come back to keepalive, which stops them with the child and reaps them (the CLI's default on Linux)",
+    describe:
+      "the child's orphans come back to keepalive, which stops them with the child and reaps them (the CLI's default on Linux)",
     read: 'switch',
     rule: 'boolean',
     default: false,
@@ -105,7 +166,8 @@ export const OPTIONS = {
   noSubreaper: {
     flag: 'no-subreaper',
     group: STOPPING,
-    describe: "leave the child's orphans to init: a stop reaches what still descends from the child or shares its process group",
+    describe:
+      "leave the child's orphans to init: a stop reaches what still descends from the child or shares its process group",
     read: 'switch',
     rule: 'boolean',
     default: false,
@@ -130,27 +192,65 @@ export const OPTIONS = {
   hangSignal: {
     flag: 'hang-signal',
     group: HEARTBEAT,
-    describe: 'signal for a hung child, SIGKILL after --kill-timeout; SIGABRT or SIGQUIT for a core or thread dump',
+    describe:
+      'signal for a hung child, SIGKILL after --kill-timeout; SIGABRT or SIGQUIT for a core or thread dump',
     read: 'signal',
     rule: 'signal',
     default: 'SIGKILL',
   },
-  // The API's `none` leaves an embedding program's threadpool whole (the socket's poll holds a thread); the CLI's is all (cli-options.ts).
+  // The API's `none` leaves an embedding program's threadpool whole (the socket's poll holds a
+  // thread); the CLI's is all (cli-options.ts).
   notifyAccess: {
     flag: 'notify-access',
     group: HEARTBEAT,
-    describe: "who may send to $NOTIFY_SOCKET: all (the child's process tree), main (the child itself), none",
+    describe:
+      "who may send to $NOTIFY_SOCKET: all (the child's process tree), main (the child itself), none",
     read: 'word',
     rule: 'notify-access',
     default: 'none',
     defaultText: 'all',
   },
-  notifyFd: { flag: 'notify-fd', group: HEARTBEAT, describe: 'file descriptor of the notify channel in the child (KEEPALIVE_NOTIFY_FD)', read: 'number', rule: 'fd', default: 3 },
-  healthUrl: { flag: 'health-url', group: HEALTH, describe: 'probe by HTTP GET: 2xx is healthy', read: 'text', rule: 'url' },
-  healthCmd: { flag: 'health-cmd', group: HEALTH, describe: 'probe by a shell command: exit code 0 is healthy', read: 'text', rule: 'command' },
+  notifyFd: {
+    flag: 'notify-fd',
+    group: HEARTBEAT,
+    describe: 'file descriptor of the notify channel in the child (KEEPALIVE_NOTIFY_FD)',
+    read: 'number',
+    rule: 'fd',
+    default: 3,
+  },
+  healthUrl: {
+    flag: 'health-url',
+    group: HEALTH,
+    describe: 'probe by HTTP GET: 2xx is healthy',
+    read: 'text',
+    rule: 'url',
+  },
+  healthCmd: {
+    flag: 'health-cmd',
+    group: HEALTH,
+    describe: 'probe by a shell command: exit code 0 is healthy',
+    read: 'text',
+    rule: 'command',
+  },
   // Docker's HEALTHCHECK defaults.
-  healthInterval: { flag: 'health-interval', group: HEALTH, describe: 'time between probes', read: 'duration', rule: 'positive-duration', default: 30_000, needs: HEALTH_CHECK },
-  healthTimeout: { flag: 'health-timeout', group: HEALTH, describe: 'a probe taking longer has failed', read: 'duration', rule: 'positive-duration', default: 30_000, needs: HEALTH_CHECK },
+  healthInterval: {
+    flag: 'health-interval',
+    group: HEALTH,
+    describe: 'time between probes',
+    read: 'duration',
+    rule: 'positive-duration',
+    default: 30_000,
+    needs: HEALTH_CHECK,
+  },
+  healthTimeout: {
+    flag: 'health-timeout',
+    group: HEALTH,
+    describe: 'a probe taking longer has failed',
+    read: 'duration',
+    rule: 'positive-duration',
+    default: 30_000,
+    needs: HEALTH_CHECK,
+  },
   healthRetries: {
     flag: 'health-retries',
     group: HEALTH,
@@ -160,19 +260,29 @@ export const OPTIONS = {
     default: 3,
     needs: HEALTH_CHECK,
   },
-  healthStartPeriod: { flag: 'health-start-period', group: HEALTH, describe: 'failures this soon after the start do not count', read: 'duration', rule: 'duration', default: 0, needs: HEALTH_CHECK },
+  healthStartPeriod: {
+    flag: 'health-start-period',
+    group: HEALTH,
+    describe: 'failures this soon after the start do not count',
+    read: 'duration',
+    rule: 'duration',
+    default: 0,
+    needs: HEALTH_CHECK,
+  },
   onExit: {
     flag: 'on-exit',
     group: EXIT_AND_MEMORY,
-    describe: 'run `sh -c CMD` after every exit, told the outcome in KEEPALIVE_* variables; one at a time, never holding up a restart',
+    describe:
+      'run `sh -c CMD` after every exit, told the outcome in KEEPALIVE_* variables; one at a time, never holding up a restart',
     read: 'text',
     rule: 'hook',
   },
-  // Long enough for a webhook over a slow network, short enough that an end is not held up for long.
+  // Long enough for a webhook over a slow network, short enough that an end is not held up for
+  // long.
   onExitTimeout: {
     flag: 'on-exit-timeout',
     group: EXIT_AND_MEMORY,
-    describe: "a hook still running this long is killed with its process group",
+    describe: 'a hook still running this long is killed with its process group',
     read: 'duration',
     rule: 'positive-duration',
     default: 10_000,
@@ -181,7 +291,8 @@ export const OPTIONS = {
   maxMemory: {
     flag: 'max-memory',
     group: EXIT_AND_MEMORY,
-    describe: "stop and restart the child when its whole tree's memory (RSS) is over SIZE, e.g. 512MB, 1.5GB, 800MiB",
+    describe:
+      "stop and restart the child when its whole tree's memory (RSS) is over SIZE, e.g. 512MB, 1.5GB, 800MiB",
     read: 'size',
     rule: 'size',
   },
@@ -194,25 +305,49 @@ export const OPTIONS = {
     default: 1_000,
     needs: ['maxMemory'],
   },
-  name: { flag: 'name', group: OUTPUT, describe: 'name in log lines', read: 'text', rule: 'name', defaultText: 'the script or program name' },
-  logFormat: { flag: 'log-format', group: OUTPUT, describe: 'text | json', read: 'word', rule: 'log-format', default: 'text' },
+  name: {
+    flag: 'name',
+    group: OUTPUT,
+    describe: 'name in log lines',
+    read: 'text',
+    rule: 'name',
+    defaultText: 'the script or program name',
+  },
+  logFormat: {
+    flag: 'log-format',
+    group: OUTPUT,
+    describe: 'text | json',
+    read: 'word',
+    rule: 'log-format',
+    default: 'text',
+  },
   logFile: {
     flag: 'log-file',
     group: OUTPUT,
-    describe: "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)",
+    describe:
+      "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)",
     read: 'text',
     rule: 'path',
   },
   logFileShared: {
     flag: 'log-file-shared',
     group: OUTPUT,
-    describe: "write --log-file even if another user owns it or others can write it (refused otherwise)",
+    describe:
+      'write --log-file even if another user owns it or others can write it (refused otherwise)',
     read: 'switch',
     rule: 'boolean',
     default: false,
     needs: ['logFile'],
   },
-  quiet: { flag: 'quiet', alias: 'q', group: OUTPUT, describe: 'only errors', read: 'switch', rule: 'boolean', default: false },
+  quiet: {
+    flag: 'quiet',
+    alias: 'q',
+    group: OUTPUT,
+    describe: 'only errors',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+  },
   verbose: {
     flag: 'verbose',
     alias: 'v',
@@ -239,8 +374,23 @@ export const OPTIONS = {
     needs: ['pidfile'],
     needsWhy: 'without it nothing could find or stop the keepalive in the background',
   },
-  help: { flag: 'help', alias: 'h', group: OTHER, describe: 'show this page', read: 'switch', rule: 'boolean', default: false },
-  version: { flag: 'version', group: OTHER, describe: 'show the version', read: 'switch', rule: 'boolean', default: false },
+  help: {
+    flag: 'help',
+    alias: 'h',
+    group: OTHER,
+    describe: 'show this page',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+  },
+  version: {
+    flag: 'version',
+    group: OTHER,
+    describe: 'show the version',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionKey = keyof typeof OPTIONS;
@@ -262,13 +412,20 @@ export const RESTART_MODES = ['always', 'on-failure', 'never'] as const;
 /** systemd's NotifyAccess= words (exec is systemd's own: there is no ExecStartPre here). */
 export const NOTIFY_ACCESS = ['all', 'main', 'none'] as const;
 
-/** What each rule accepts, in words, and an example where one helps (the CLI shows it after "such as"). */
+/**
+ * What each rule accepts, in words, and an example where one helps (the CLI shows it after "such
+ * as").
+ */
 export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = {
-  duration: { expected: `a duration from 0 to ${MAX_DURATION_MS} ms (about 24.8 days, what Node's timers can wait for)` },
+  duration: {
+    expected: `a duration from 0 to ${MAX_DURATION_MS} ms (about 24.8 days, what Node's timers can wait for)`,
+  },
   'positive-duration': { expected: 'a duration above 0', example: '5s' },
   count: { expected: 'a whole number of 0 or more', example: '5' },
   retries: { expected: 'a whole number of 1 or more', example: '3' },
-  fd: { expected: `a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are the child's stdin, stdout and stderr)` },
+  fd: {
+    expected: `a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are the child's stdin, stdout and stderr)`,
+  },
   signal: { expected: 'a signal name or number', example: 'SIGTERM, TERM or 15' },
   signals: { expected: 'a list of signal names', example: "['SIGTERM']" },
   'exit-codes': { expected: 'exit codes from 0 to 255', example: '0,3,SIGTERM' },
@@ -278,7 +435,8 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   url: { expected: 'an http:// or https:// URL', example: 'http://localhost:8080/health' },
   command: { expected: 'a shell command', example: '"curl -fs localhost:8080"' },
   hook: { expected: 'a shell command (or, from the API, a function)', example: '"./notify.sh"' },
-  // The CLI reads units (core/size.ts) before this rule sees a number: only the API meets these words.
+  // The CLI reads units (core/size.ts) before this rule sees a number: only the API meets these
+  // words.
   size: { expected: 'a whole number of bytes above 0', example: '512e6' },
   path: { expected: 'a file path (in UTF-8)' },
   text: { expected: 'a text' },

@@ -5,13 +5,23 @@ import type { OnExitFunction } from './core/hook-env.js';
 import type { NotifyAccess } from './core/notify-access.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
-import { CONFLICTS, OPTIONS, ORDERED, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
+import {
+  CONFLICTS,
+  OPTIONS,
+  ORDERED,
+  RULE_WORDS,
+  type OptionKey,
+  type OptionSpec,
+} from './option-table.js';
 import { checkValue } from './option-rules.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'quiet' | 'normal' | 'verbose';
 
-/** What a caller of supervise() may set; every field but `command` has a default (see option-table.ts). */
+/**
+ * What a caller of supervise() may set; every field but `command` has a default (see
+ * option-table.ts).
+ */
 export interface SuperviseOptions {
   command: string;
   /** Buffers are passed as those bytes (an argument that is not UTF-8). */
@@ -35,7 +45,9 @@ export interface SuperviseOptions {
   stopSignal?: SignalName;
   /** Install handlers for SIGTERM, SIGINT, SIGQUIT (stop) and forward the others. The CLI does. */
   handleSignals?: boolean;
-  /** Reap orphaned descendants as PID 1 would (prctl PR_SET_CHILD_SUBREAPER); automatic as PID 1. */
+  /**
+   * Reap orphaned descendants as PID 1 would (prctl PR_SET_CHILD_SUBREAPER); automatic as PID 1.
+   */
   subreaper?: boolean;
   /** Turns the watchdog on: the child is hung when no heartbeat arrives for this long. */
   heartbeat?: number;
@@ -45,7 +57,10 @@ export interface SuperviseOptions {
   hangSignal?: SignalName;
   /** The file descriptor of the notify channel in the child. */
   notifyFd?: number;
-  /** Who may send to $NOTIFY_SOCKET: the child's process tree (`all`), the child itself (`main`), nobody. */
+  /**
+   * Who may send to $NOTIFY_SOCKET: the child's process tree (`all`), the child itself (`main`),
+   * nobody.
+   */
   notifyAccess?: NotifyAccess;
   /** Health check by HTTP GET: a 2xx answer is healthy. */
   healthUrl?: string;
@@ -62,9 +77,13 @@ export interface SuperviseOptions {
    * function (awaited). One at a time; exits meanwhile are coalesced into the next call.
    */
   onExit?: string | OnExitFunction;
-  /** A hook running longer is killed (a command, with its process group) or no longer waited for. */
+  /**
+   * A hook running longer is killed (a command, with its process group) or no longer waited for.
+   */
   onExitTimeout?: number;
-  /** Bytes: over it, the whole tree's memory gets the child stopped and restarted (`over-memory`). */
+  /**
+   * Bytes: over it, the whole tree's memory gets the child stopped and restarted (`over-memory`).
+   */
   maxMemory?: number;
   memoryInterval?: number;
 }
@@ -85,7 +104,9 @@ type HeartOption =
   | 'healthRetries'
   | 'healthStartPeriod';
 
-export interface ResolvedOptions extends Required<Omit<SuperviseOptions, 'cwd' | HeartOption | 'onExit' | 'maxMemory'>> {
+export interface ResolvedOptions extends Required<
+  Omit<SuperviseOptions, 'cwd' | HeartOption | 'onExit' | 'maxMemory'>
+> {
   cwd: string | undefined;
   onExit: string | OnExitFunction | undefined;
   maxMemory: number | undefined;
@@ -136,7 +157,10 @@ export class UsageError extends Error {
   readonly exitStatus = 2;
 }
 
-/** What is wrong, by option key: the API says it with keys, the CLI with flags and the text as typed. */
+/**
+ * What is wrong, by option key: the API says it with keys, the CLI with flags and the text as
+ * typed.
+ */
 type Problem =
   | { kind: 'value'; key: OptionKey; value: unknown }
   | { kind: 'needs'; key: OptionKey; needs: readonly OptionKey[]; why: string | undefined }
@@ -145,12 +169,25 @@ type Problem =
 
 export class OptionError extends UsageError {
   constructor(readonly problem: Problem) {
-    super(problemWords(problem, (key) => key, (_key, value) => shown(value)));
+    super(
+      problemWords(
+        problem,
+        (key) => key,
+        (_key, value) => shown(value),
+      ),
+    );
   }
 }
 
-/** One line for a problem; `name` and `value` say an option and a value the way the reader typed them. */
-export function problemWords(problem: Problem, name: (key: OptionKey) => string, value: (key: OptionKey, value: unknown) => string): string {
+/**
+ * One line for a problem; `name` and `value` say an option and a value the way the reader typed
+ * them.
+ */
+export function problemWords(
+  problem: Problem,
+  name: (key: OptionKey) => string,
+  value: (key: OptionKey, value: unknown) => string,
+): string {
   switch (problem.kind) {
     case 'value': {
       const spec: OptionSpec = OPTIONS[problem.key];
@@ -171,7 +208,11 @@ export function problemWords(problem: Problem, name: (key: OptionKey) => string,
 }
 
 function shown(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? JSON.stringify(value) : String(value);
+  return typeof value === 'string'
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+      ? JSON.stringify(value)
+      : String(value);
 }
 
 /**
@@ -179,9 +220,12 @@ function shown(value: unknown): string {
  * what and what must not be below what. Only given keys count: a default needs nothing.
  */
 export function checkOptions(given: Partial<Record<OptionKey, unknown>>): void {
-  const keys = (Object.keys(given) as OptionKey[]).filter((key) => key in OPTIONS && given[key] !== undefined);
+  const keys = (Object.keys(given) as OptionKey[]).filter(
+    (key) => key in OPTIONS && given[key] !== undefined,
+  );
   for (const key of keys) {
-    if (!checkValue(OPTIONS[key].rule, given[key])) throw new OptionError({ kind: 'value', key, value: given[key] });
+    if (!checkValue(OPTIONS[key].rule, given[key]))
+      throw new OptionError({ kind: 'value', key, value: given[key] });
   }
   for (const key of keys) {
     const spec: OptionSpec = OPTIONS[key];
@@ -191,7 +235,8 @@ export function checkOptions(given: Partial<Record<OptionKey, unknown>>): void {
     }
   }
   for (const [a, b] of CONFLICTS) {
-    if (isSet(given[a]) && isSet(given[b])) throw new OptionError({ kind: 'conflict', keys: [a, b] });
+    if (isSet(given[a]) && isSet(given[b]))
+      throw new OptionError({ kind: 'conflict', keys: [a, b] });
   }
   for (const [low, high] of ORDERED) {
     const [lowValue, highValue] = [given[low], given[high]];
@@ -258,7 +303,11 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
 function resolveHeart(options: SuperviseOptions): HeartOptions {
   const { heartbeat, healthUrl, healthCmd } = options;
   const probe: HealthCheck['probe'] | undefined =
-    healthUrl !== undefined ? { kind: 'url', url: healthUrl } : healthCmd !== undefined ? { kind: 'command', command: healthCmd } : undefined;
+    healthUrl !== undefined
+      ? { kind: 'url', url: healthUrl }
+      : healthCmd !== undefined
+        ? { kind: 'command', command: healthCmd }
+        : undefined;
   return {
     heartbeat,
     heartbeatGrace: options.heartbeatGrace ?? heartbeat ?? 0,
@@ -275,12 +324,27 @@ function resolveHeart(options: SuperviseOptions): HeartOptions {
   };
 }
 
-const INTERPRETERS = new Set(['node', 'nodejs', 'deno', 'bun', 'python', 'python3', 'ruby', 'perl', 'sh', 'bash', 'php']);
+const INTERPRETERS = new Set([
+  'node',
+  'nodejs',
+  'deno',
+  'bun',
+  'python',
+  'python3',
+  'ruby',
+  'perl',
+  'sh',
+  'bash',
+  'php',
+]);
 
 /** Options after which an interpreter runs code from the command line rather than a script file. */
 const INLINE_CODE_FLAGS = new Set(['-c', '-e', '--eval', '-p', '--print']);
 
-/** "app" for `node app.js`, "worker" for `./worker.sh`, "sh" for `sh -c '...'`, "nginx" for `/usr/sbin/nginx`. */
+/**
+ * "app" for `node app.js`, "worker" for `./worker.sh`, "sh" for `sh -c '...'`, "nginx" for
+ * `/usr/sbin/nginx`.
+ */
 export function defaultName(command: string, args: readonly string[]): string {
   const program = baseName(command);
   if (!INTERPRETERS.has(program)) return stripExtension(program) || program;

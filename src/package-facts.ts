@@ -11,12 +11,19 @@ export interface PackageFacts {
   readme?: string;
 }
 
-/** Written in by the bundle's build (esbuild `define`); readme is relative to the bundle, or null. */
-declare const KEEPALIVE_PACKAGE: { version: string; homepage?: string; readme: string | null } | undefined;
+/**
+ * Written in by the bundle's build (esbuild `define`); readme is relative to the bundle, or null.
+ */
+declare const KEEPALIVE_PACKAGE:
+  { version: string; homepage?: string; readme: string | null } | undefined;
 
 export function packageFacts(): PackageFacts {
   const embedded = typeof KEEPALIVE_PACKAGE === 'undefined' ? undefined : KEEPALIVE_PACKAGE;
-  const facts = embedded ?? (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageFacts);
+  const facts =
+    embedded ??
+    (JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as PackageFacts);
   const relative = embedded ? embedded.readme : '../../README.md';
   const readme = relative === null ? undefined : fileURLToPath(new URL(relative, import.meta.url));
   return {

@@ -18,7 +18,10 @@ import { watchTree } from './tree/memory.js';
 
 /** How often a sweep looks again while something is left (rare, and short). */
 const SWEEP_POLL_MS = 10;
-/** After SIGKILL, how long to wait for the kernel to end what was killed before saying so and moving on. */
+/**
+ * After SIGKILL, how long to wait for the kernel to end what was killed before saying so and moving
+ * on.
+ */
 const KILLED_WAIT_MS = 2_000;
 
 export type Started = { started: true; run: Run } | { started: false; facts: ExitFacts };
@@ -40,7 +43,13 @@ export async function startRun(context: RunContext): Promise<Started> {
     return { started: false, facts: spawned.facts };
   }
   const run = new Run(context, spawned.pid, spawned.ended, held(leaf));
-  context.emit('spawn', { name: options.name, pid: spawned.pid, restarts: context.restarts, command: options.command, args: options.args.map(String) });
+  context.emit('spawn', {
+    name: options.name,
+    pid: spawned.pid,
+    restarts: context.restarts,
+    command: options.command,
+    args: options.args.map(String),
+  });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
   run.watchMemory();
   return { started: true, run };
@@ -82,7 +91,14 @@ export class Run {
     this.#signal = context.options.stopSignal;
     this.#oomKillsAtStart = context.oomKills();
     this.#swept = new Promise((resolve) => (this.#sweepDone = resolve));
-    this.#main = new MainProcess({ name: context.options.name, leader: pid, leaderEnded: ended, ownsOrphans: context.ownsOrphans, emit: context.emit, lastWords: async () => this.#heart?.lastWords() });
+    this.#main = new MainProcess({
+      name: context.options.name,
+      leader: pid,
+      leaderEnded: ended,
+      ownsOrphans: context.ownsOrphans,
+      emit: context.emit,
+      lastWords: async () => this.#heart?.lastWords(),
+    });
     this.exited = this.#main.ended.then((facts) => this.#leaderExited(facts));
     this.#input('spawned');
   }
@@ -134,12 +150,29 @@ export class Run {
     });
   }
 
-  /** --max-memory: the whole tree's memory every --memory-interval; over the limit, the run is stopped. */
+  /**
+   * --max-memory: the whole tree's memory every --memory-interval; over the limit, the run is
+   * stopped.
+   */
   watchMemory(): void {
-    const { maxMemory: limitBytes, memoryInterval: intervalMs, stopSignal: signal, name } = this.#context.options;
+    const {
+      maxMemory: limitBytes,
+      memoryInterval: intervalMs,
+      stopSignal: signal,
+      name,
+    } = this.#context.options;
     const pids = (): number[] => this.#members().map((member) => member.pid);
     const stop = (cause: KillCause): boolean => this.stop(signal, cause);
-    this.#unwatchMemory = watchTree({ name, pid: this.pid, limitBytes, intervalMs, signal, pids, stop, emit: this.#context.emit });
+    this.#unwatchMemory = watchTree({
+      name,
+      pid: this.pid,
+      limitBytes,
+      intervalMs,
+      signal,
+      pids,
+      stop,
+      emit: this.#context.emit,
+    });
   }
 
   /**
@@ -162,7 +195,9 @@ export class Run {
     this.#input('kill-now');
   }
 
-  /** Settles when nothing of the run's tree is left; says what was left and what had to be killed. */
+  /**
+   * Settles when nothing of the run's tree is left; says what was left and what had to be killed.
+   */
   async swept(): Promise<Swept> {
     await this.#swept;
     return { left: this.#left, killed: this.#killedMembers };
@@ -175,7 +210,9 @@ export class Run {
 
   /** Until SIGKILL follows, if it is armed. */
   get killInMs(): number {
-    return this.#deadlineAt === undefined || this.#killed ? 0 : Math.max(0, this.#deadlineAt - this.#context.now());
+    return this.#deadlineAt === undefined || this.#killed
+      ? 0
+      : Math.max(0, this.#deadlineAt - this.#context.now());
   }
 
   /** What of the tree is still there (for the log line that says why a restart waits). */
@@ -189,7 +226,8 @@ export class Run {
     await this.#heart?.close();
     // Only a SIGKILL can be the OOM killer's: any other end saves the read.
     const now = facts.signal === 'SIGKILL' ? this.#context.oomKills() : undefined;
-    const oomKilled = this.#oomKillsAtStart !== undefined && now !== undefined && now > this.#oomKillsAtStart;
+    const oomKilled =
+      this.#oomKillsAtStart !== undefined && now !== undefined && now > this.#oomKillsAtStart;
     return { facts, cause: this.#cause, oomKilled, readyAt: this.#heart?.readyAt() };
   }
 
@@ -205,7 +243,10 @@ export class Run {
         case 'signal':
           // Entering the sweep: one look at the tree serves the signal, the sweep and the log line.
           if (this.#phase === 'sweeping') this.#left = this.#members();
-          this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal, this.#phase === 'sweeping' ? this.#left : undefined);
+          this.#signalTree(
+            this.#killed ? 'SIGKILL' : this.#signal,
+            this.#phase === 'sweeping' ? this.#left : undefined,
+          );
           break;
         case 'arm':
           this.#arm();
@@ -274,7 +315,12 @@ export class Run {
     clearTimeout(this.#deadline);
     const { options, emit, now } = this.#context;
     if (this.#phase === 'stopping') {
-      emit('escalate', { name: options.name, pid: this.#main.pid, sent: this.#signal, afterMs: now() - (this.#stopSentAt ?? now()) });
+      emit('escalate', {
+        name: options.name,
+        pid: this.#main.pid,
+        sent: this.#signal,
+        afterMs: now() - (this.#stopSentAt ?? now()),
+      });
     }
     const left = this.#members();
     this.#group.signal('SIGKILL');
@@ -284,15 +330,20 @@ export class Run {
     this.#leaf?.kill();
   }
 
-  /** Looks again until the tree is empty (`first`: the look the sweep began with); what appears gets the signal too. */
+  /**
+   * Looks again until the tree is empty (`first`: the look the sweep began with); what appears gets
+   * the signal too.
+   */
   async #sweep(first: readonly Member[]): Promise<void> {
     let killedAt: number | undefined;
     for (let members: readonly Member[] | undefined = first; ; members = undefined) {
       // Reap first: a process of the tree that ended is gone only once its zombie is.
       if (this.#context.ownsOrphans) collectNow();
       members ??= this.#members();
-      // Orphans that went to another reaper are gone once it reaped them: until then the group lives.
-      const alive = (TREE_KNOWN && members.length > 0) || (!this.#context.ownsOrphans && this.#group.signal(0));
+      // Orphans that went to another reaper are gone once it reaped them: until then the group
+      // lives.
+      const alive =
+        (TREE_KNOWN && members.length > 0) || (!this.#context.ownsOrphans && this.#group.signal(0));
       if (!alive) break;
       this.#signalTree(this.#killed ? 'SIGKILL' : this.#signal, members);
       if (this.#killed) killedAt ??= this.#context.now();

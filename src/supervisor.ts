@@ -3,7 +3,13 @@
 // keepalive's place in the tree asks of it) come from src/core.
 import { EventEmitter } from 'node:events';
 import type { EndCause, Next, SupervisorEvents } from './core/events.js';
-import { classify, exitStatus, factsFromWaitStatus, type CoreDumps, type Outcome } from './core/exit.js';
+import {
+  classify,
+  exitStatus,
+  factsFromWaitStatus,
+  type CoreDumps,
+  type Outcome,
+} from './core/exit.js';
 import { decide, NO_HISTORY, repeatedStop, type History } from './core/policy.js';
 import { roleOf, type Role } from './core/role.js';
 import { signalNumber, type SignalName } from './core/signals.js';
@@ -84,7 +90,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       return;
     }
     this.#stopSignal = signal;
-    this.emit('stop', { name: this.#options.name, pid: run?.mainPid, signal, received, killTimeoutMs: this.#options.killTimeout });
+    this.emit('stop', {
+      name: this.#options.name,
+      pid: run?.mainPid,
+      signal,
+      received,
+      killTimeoutMs: this.#options.killTimeout,
+    });
     this.#wake?.();
     // A run already stopping (a restart, a hang) had its own signal; the one received is the
     // child's too.
@@ -118,7 +130,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           stop: routed((signal) => this.stop(signal, true)),
           forward: routed((signal) => this.forward(signal)),
           suspend: routed((signal) => this.#suspend(signal)),
-          ignore: routed((signal) => this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal })),
+          ignore: routed((signal) =>
+            this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal }),
+          ),
         })
       : () => {};
     let stopReaping = (): void => {};
@@ -171,7 +185,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       treeKnown: TREE_KNOWN,
       wholeProcess: this.#options.handleSignals,
     });
-    if (role.becomeSubreaper && !native.becomeSubreaper()) throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
+    if (role.becomeSubreaper && !native.becomeSubreaper())
+      throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
     this.#role = role;
     const stopReaping = role.reapOrphans
       ? children.reapOrphans(({ pid, status }) => {
@@ -202,7 +217,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Ctrl+Z: the child stops first, then keepalive. The child's group sits in a session of its own,
-   * which makes it an orphaned process group: the kernel discards SIGTSTP there, so it gets SIGSTOP.
+   * which makes it an orphaned process group: the kernel discards SIGTSTP there, so it gets
+   * SIGSTOP.
    */
   #suspend(signal: SignalName): void {
     const run = this.#run;
@@ -240,7 +256,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const end = run ? await run.exited : undefined;
       const facts = end?.facts ?? (started.started ? undefined : started.facts);
       if (facts === undefined) throw new Error('a run ended without facts');
-      const outcome = classify(facts, { cause: end?.cause, oomKilled: end?.oomKilled ?? false, coreDumps: this.#world.coreDumps });
+      const outcome = classify(facts, {
+        cause: end?.cause,
+        oomKilled: end?.oomKilled ?? false,
+        coreDumps: this.#world.coreDumps,
+      });
       const status = exitStatus(outcome);
       const now = this.#world.now();
       const decision = decide(options.policy, history, {
@@ -255,16 +275,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
       const next: Next =
         decision.action === 'restart'
-          ? { action: 'restart', delayMs: decision.delayMs, restart: decision.restart, planned: decision.planned }
+          ? {
+              action: 'restart',
+              delayMs: decision.delayMs,
+              restart: decision.restart,
+              planned: decision.planned,
+            }
           : decision.action === 'give-up'
             ? { action: 'give-up', failures: decision.failures, windowMs: decision.windowMs }
             : { action: 'end', reason: decision.reason };
       // What is left is named before the exit is told: a record never shows the child gone
       // without the processes still being swept (keepalive may be SIGKILLed between the two).
       const left = run ? this.#sweepStarts(run, next.action === 'restart' ? 'restart' : 'end') : 0;
-      const exit = { name: options.name, pid: run?.mainPid, outcome, status, uptimeMs: now - startedAt, next };
+      const exit = {
+        name: options.name,
+        pid: run?.mainPid,
+        outcome,
+        status,
+        uptimeMs: now - startedAt,
+        next,
+      };
       this.emit('exit', exit);
-      this.#hooks?.push({ event: exit, restarts: history.restarts, time: new Date().toISOString() });
+      this.#hooks?.push({
+        event: exit,
+        restarts: history.restarts,
+        time: new Date().toISOString(),
+      });
       if (run) await this.#sweepEnds(run, left);
       this.#run = undefined;
       if (decision.action === 'give-up') return { status, reason: 'give-up', outcome };
@@ -282,7 +318,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const left = run.leftovers;
     if (left.length === 0) return 0;
     const pids = left.map((member) => member.pid);
-    this.emit('sweep', { name: this.#options.name, pid: run.mainPid, pids, left: memberList(left), signal: run.signal, then, killInMs: run.killInMs });
+    this.emit('sweep', {
+      name: this.#options.name,
+      pid: run.mainPid,
+      pids,
+      left: memberList(left),
+      signal: run.signal,
+      then,
+      killInMs: run.killInMs,
+    });
     return left.length;
   }
 
@@ -290,18 +334,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #sweepEnds(run: Run, left: number): Promise<void> {
     const { killed } = await run.swept();
     if (left === 0 && killed.length === 0) return;
-    this.emit('swept', { name: this.#options.name, pid: run.mainPid, killed: killed.map((member) => member.pid), killedList: memberList(killed) });
+    this.emit('swept', {
+      name: this.#options.name,
+      pid: run.mainPid,
+      killed: killed.map((member) => member.pid),
+      killedList: memberList(killed),
+    });
   }
 
-  /** One environment object, copied once and updated per start: spreading process.env costs more than a fork's worth. */
+  /**
+   * One environment object, copied once and updated per start: spreading process.env costs more
+   * than a fork's worth.
+   */
   #childEnv(restarts: number): Record<string, string | Buffer | undefined> {
-    this.#env ??= rawEnvironment({ ...childEnv(this.#options.env, this.#options.heart, this.#notifySocket?.address), KEEPALIVE_PID: String(process.pid) });
+    this.#env ??= rawEnvironment({
+      ...childEnv(this.#options.env, this.#options.heart, this.#notifySocket?.address),
+      KEEPALIVE_PID: String(process.pid),
+    });
     this.#env['KEEPALIVE_RESTARTS'] = String(restarts);
     return this.#env;
   }
 
   #pause(milliseconds: number): Promise<void> {
-    if (milliseconds <= 0 || this.#stopSignal !== undefined || this.#restartRequested) return Promise.resolve();
+    if (milliseconds <= 0 || this.#stopSignal !== undefined || this.#restartRequested)
+      return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -314,7 +370,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
-/** Each handled signal also looks for an exit whose SIGCHLD a storm of signals may have crowded out. */
+/**
+ * Each handled signal also looks for an exit whose SIGCHLD a storm of signals may have crowded out.
+ */
 function routed(act: (signal: SignalName) => void): (signal: SignalName) => void {
   return (signal) => {
     collectSoon();

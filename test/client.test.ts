@@ -1,4 +1,5 @@
-// keepalive-supervisor/client in real Node.js children; the test holds the other end of the channel.
+// keepalive-supervisor/client in real Node.js children; the test holds the other end of the
+// channel.
 import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -7,8 +8,15 @@ import { fileURLToPath } from 'node:url';
 
 const PACKAGE = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Runs `code` (an ES module importing keepalive-supervisor/client) with a channel at fd 3 unless `channel` is false. */
-function child(code: string, env: NodeJS.ProcessEnv, channel = true): { process: ChildProcess; channel: Readable; output: () => string } {
+/**
+ * Runs `code` (an ES module importing keepalive-supervisor/client) with a channel at fd 3 unless
+ * `channel` is false.
+ */
+function child(
+  code: string,
+  env: NodeJS.ProcessEnv,
+  channel = true,
+): { process: ChildProcess; channel: Readable; output: () => string } {
   const { KEEPALIVE_NOTIFY_FD: _fd, KEEPALIVE_HEARTBEAT_MS: _ms, ...clean } = process.env;
   const started = spawn(process.execPath, ['--input-type=module', '-e', code], {
     cwd: PACKAGE,
@@ -28,7 +36,12 @@ test('outside keepalive every call is a silent no-op, and nothing keeps the proc
     stop();
     console.log(String(client.supervised()));`;
   const { KEEPALIVE_NOTIFY_FD: _fd, ...clean } = process.env;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: PACKAGE, env: clean, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: PACKAGE,
+    env: clean,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   t.is(result.status, 0);
   t.is(result.stdout, 'false\n');
   t.is(result.stderr, '');
@@ -43,7 +56,10 @@ test('each call writes one sd_notify line', async (t) => {
   let received = '';
   channel.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
   await once(started, 'close');
-  t.is(received, 'READY=1\nSTATUS=two lines\nWATCHDOG=1\nEXTEND_TIMEOUT_USEC=1500000\nSTOPPING=1\nWATCHDOG=trigger\n');
+  t.is(
+    received,
+    'READY=1\nSTATUS=two lines\nWATCHDOG=1\nEXTEND_TIMEOUT_USEC=1500000\nSTOPPING=1\nWATCHDOG=trigger\n',
+  );
 });
 
 test('heartbeat() beats every third of KEEPALIVE_HEARTBEAT_MS, and its timer keeps nothing alive', async (t) => {
@@ -67,7 +83,11 @@ test('heartbeat() beats every third of KEEPALIVE_HEARTBEAT_MS, and its timer kee
 });
 
 test('when keepalive is gone, the next write calls onSupervisorLost', async (t) => {
-  const { process: started, channel, output } = child(
+  const {
+    process: started,
+    channel,
+    output,
+  } = child(
     `import { heartbeat, onSupervisorLost } from 'keepalive-supervisor/client';
      onSupervisorLost((error) => { console.log('lost: ' + error.code); process.exit(7); });
      heartbeat();
@@ -82,7 +102,11 @@ test('when keepalive is gone, the next write calls onSupervisorLost', async (t) 
 });
 
 test('by default, losing keepalive only stops the messages: the app runs on', async (t) => {
-  const { process: started, channel, output } = child(
+  const {
+    process: started,
+    channel,
+    output,
+  } = child(
     `import { heartbeat, supervised } from 'keepalive-supervisor/client';
      heartbeat();
      const check = setInterval(() => {

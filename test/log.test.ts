@@ -13,8 +13,11 @@ test('colour: only on a terminal, as deep as it says; FORCE_COLOR turns it on an
   t.is(colorLevel({ FORCE_COLOR: '0' }, terminal(24)), 0);
 });
 
-test('NO_COLOR on a real terminal stream turns colour off (Node\'s own reading of the environment)', (t) => {
-  const stream = { isTTY: true, getColorDepth: (env?: NodeJS.ProcessEnv) => (env?.['NO_COLOR'] ? 1 : 8) };
+test("NO_COLOR on a real terminal stream turns colour off (Node's own reading of the environment)", (t) => {
+  const stream = {
+    isTTY: true,
+    getColorDepth: (env?: NodeJS.ProcessEnv) => (env?.['NO_COLOR'] ? 1 : 8),
+  };
   t.is(colorLevel({ NO_COLOR: '1' }, stream), 0);
   t.is(colorLevel({}, stream), 2);
 });
@@ -22,16 +25,37 @@ test('NO_COLOR on a real terminal stream turns colour off (Node\'s own reading o
 test('text lines start with "keepalive:"; levels filter them', async (t) => {
   const lines: string[] = [];
   const write = (line: string): void => void lines.push(line);
-  (await createLogger({ format: 'text', level: 'normal', colorLevel: 0, write })).line('debug', 'forward', 'hidden');
-  (await createLogger({ format: 'text', level: 'quiet', colorLevel: 0, write })).line('warn', 'exit', 'hidden too');
-  (await createLogger({ format: 'text', level: 'quiet', colorLevel: 0, write })).line('error', 'exit', 'shown');
-  (await createLogger({ format: 'text', level: 'verbose', colorLevel: 0, write })).line('debug', 'forward', 'shown in verbose');
+  (await createLogger({ format: 'text', level: 'normal', colorLevel: 0, write })).line(
+    'debug',
+    'forward',
+    'hidden',
+  );
+  (await createLogger({ format: 'text', level: 'quiet', colorLevel: 0, write })).line(
+    'warn',
+    'exit',
+    'hidden too',
+  );
+  (await createLogger({ format: 'text', level: 'quiet', colorLevel: 0, write })).line(
+    'error',
+    'exit',
+    'shown',
+  );
+  (await createLogger({ format: 'text', level: 'verbose', colorLevel: 0, write })).line(
+    'debug',
+    'forward',
+    'shown in verbose',
+  );
   t.deepEqual(lines, ['keepalive: shown\n', 'keepalive: shown in verbose\n']);
 });
 
 test('with colour, the prefix is dimmed and warnings are yellow', async (t) => {
   const lines: string[] = [];
-  const log = await createLogger({ format: 'text', level: 'normal', colorLevel: 1, write: (line) => void lines.push(line) });
+  const log = await createLogger({
+    format: 'text',
+    level: 'normal',
+    colorLevel: 1,
+    write: (line) => void lines.push(line),
+  });
   log.line('warn', 'exit', 'careful');
   t.deepEqual(lines, ['\u001b[2mkeepalive:\u001b[22m \u001b[33mcareful\u001b[39m\n']);
 });

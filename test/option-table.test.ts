@@ -6,8 +6,13 @@ import { OPTIONS, type OptionKey, type OptionSpec } from '../src/option-table.js
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
-test('every default the README\'s option tables give is the table\'s', (t) => {
-  const byFlag = new Map((Object.keys(OPTIONS) as OptionKey[]).map((key) => [(OPTIONS[key] as OptionSpec).flag, OPTIONS[key] as OptionSpec]));
+test("every default the README's option tables give is the table's", (t) => {
+  const byFlag = new Map(
+    (Object.keys(OPTIONS) as OptionKey[]).map((key) => [
+      (OPTIONS[key] as OptionSpec).flag,
+      OPTIONS[key] as OptionSpec,
+    ]),
+  );
   let compared = 0;
   for (const [, flag, shown] of readme.matchAll(/^\| `--([\w-]+)[^`]*` \| ([^|]*) \|/gm)) {
     const spec = byFlag.get(flag);

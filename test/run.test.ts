@@ -44,7 +44,10 @@ test('a leftover that ignores the stop signal is SIGKILLed at the deadline and r
   t.is(run.phase, 'sweeping');
   const swept = await run.swept();
   t.is(swept.left.length, 1);
-  t.deepEqual(swept.killed.map((member) => member.pid), swept.left.map((member) => member.pid));
+  t.deepEqual(
+    swept.killed.map((member) => member.pid),
+    swept.left.map((member) => member.pid),
+  );
   t.is(run.phase, 'ended');
   t.false(running().some((process_) => process_.argv.includes(marker)));
 });

@@ -11,13 +11,22 @@ import { alive } from './helpers/keepalive.js';
 test('exit codes 0-255 pass through unchanged with restart never', async (t) => {
   const codes = Array.from({ length: 256 }, (_, code) => code);
   const results = await Promise.all(
-    codes.map((code) => supervise({ command: 'sh', args: ['-c', `exit ${code}`], restart: 'never' }).done),
+    codes.map(
+      (code) => supervise({ command: 'sh', args: ['-c', `exit ${code}`], restart: 'never' }).done,
+    ),
   );
   t.deepEqual(
     results.map((result) => result.status),
     codes,
   );
-  t.true(results.every((result, code) => result.reason === 'no-restart' && result.outcome.kind === 'exited' && result.outcome.code === code));
+  t.true(
+    results.every(
+      (result, code) =>
+        result.reason === 'no-restart' &&
+        result.outcome.kind === 'exited' &&
+        result.outcome.code === code,
+    ),
+  );
 });
 
 const fromOutside: Array<[SignalName, 'killed' | 'crashed', number, string]> = [
@@ -34,7 +43,10 @@ const fromOutside: Array<[SignalName, 'killed' | 'crashed', number, string]> = [
 ];
 for (const [signal, kind, status, description] of fromOutside) {
   test(`${signal} from outside: ${kind}, status ${status}, said in words, restarted`, async (t) => {
-    const supervisor = supervise({ command: 'sleep', args: ['1000'], delay: 0 }, { coreDumps: 'disabled' });
+    const supervisor = supervise(
+      { command: 'sleep', args: ['1000'], delay: 0 },
+      { coreDumps: 'disabled' },
+    );
     const [first] = (await once(supervisor, 'spawn')) as [SpawnEvent];
     process.kill(first.pid, signal);
     const [exit] = (await once(supervisor, 'exit')) as [ExitEvent];
@@ -45,7 +57,12 @@ for (const [signal, kind, status, description] of fromOutside) {
     t.is(exit.outcome.kind, kind);
     t.is(exit.status, status);
     t.like(exit.next, { action: 'restart', restart: 1, planned: false });
-    t.true(exitMessage(exit).startsWith(`sleep[${first.pid}] ${kind}: ${signal} (${description}), status ${status}`), exitMessage(exit));
+    t.true(
+      exitMessage(exit).startsWith(
+        `sleep[${first.pid}] ${kind}: ${signal} (${description}), status ${status}`,
+      ),
+      exitMessage(exit),
+    );
     t.is(second.restarts, 1);
     t.not(second.pid, first.pid);
   });
@@ -54,12 +71,17 @@ for (const [signal, kind, status, description] of fromOutside) {
 test('events: spawn, exit with the decision, stop, end; done resolves with the status', async (t) => {
   const supervisor = supervise({ command: 'sleep', args: ['1000'] });
   const seen: string[] = [];
-  for (const name of ['spawn', 'exit', 'stop', 'escalate', 'end'] as const) supervisor.on(name, () => seen.push(name));
+  for (const name of ['spawn', 'exit', 'stop', 'escalate', 'end'] as const)
+    supervisor.on(name, () => seen.push(name));
   const [spawned] = (await once(supervisor, 'spawn')) as [SpawnEvent];
   supervisor.stop();
   const result = await supervisor.done;
   t.deepEqual(seen, ['spawn', 'stop', 'exit', 'end']);
-  t.deepEqual(result, { status: 143, reason: 'stopped', outcome: { kind: 'killed', signal: 'SIGTERM' } });
+  t.deepEqual(result, {
+    status: 143,
+    reason: 'stopped',
+    outcome: { kind: 'killed', signal: 'SIGTERM' },
+  });
   t.false(alive(spawned.pid));
 });
 
@@ -76,7 +98,7 @@ test('restart() replaces the child at once without counting a failure', async (t
   t.not(second.pid, first.pid);
 });
 
-test('restart() from a \'spawn\' listener restarts the child it was told of', async (t) => {
+test("restart() from a 'spawn' listener restarts the child it was told of", async (t) => {
   const supervisor = supervise({ command: 'sleep', args: ['1000'], maxRestarts: 0 });
   t.teardown(() => supervisor.stop('SIGKILL'));
   const restartFirst = (event: SpawnEvent): void => {
@@ -93,7 +115,7 @@ test('restart() from a \'spawn\' listener restarts the child it was told of', as
   t.like(exit.next, { action: 'restart', restart: 1, planned: true });
 });
 
-test('a stop signal received while a restart stops the child is the child\'s too', async (t) => {
+test("a stop signal received while a restart stops the child is the child's too", async (t) => {
   // The shell ignores the restart's SIGTERM and leaves on SIGPWR, the signal keepalive receives.
   const script = 'trap "" TERM; trap "exit 7" PWR; while :; do sleep 0.05; done';
   const supervisor = supervise({ command: 'sh', args: ['-c', script], killTimeout: 5_000 });
@@ -110,12 +132,20 @@ test('a stop during the backoff delay ends at once with the last status', async 
   const supervisor = supervise({ command: 'sh', args: ['-c', 'exit 5'], delay: 60_000 });
   await once(supervisor, 'exit');
   supervisor.stop();
-  t.deepEqual(await supervisor.done, { status: 5, reason: 'stopped', outcome: { kind: 'exited', code: 5 } });
+  t.deepEqual(await supervisor.done, {
+    status: 5,
+    reason: 'stopped',
+    outcome: { kind: 'exited', code: 5 },
+  });
 });
 
 test('what the child leaves in its process group is stopped with it', async (t) => {
   // The shell starts a background sleep and exits: the sleep stays in the group.
-  const supervisor = supervise({ command: 'sh', args: ['-c', 'sleep 1000 & exit 0'], restart: 'never' });
+  const supervisor = supervise({
+    command: 'sh',
+    args: ['-c', 'sleep 1000 & exit 0'],
+    restart: 'never',
+  });
   const [spawned] = (await once(supervisor, 'spawn')) as [SpawnEvent];
   await supervisor.done;
   t.throws(() => process.kill(-spawned.pid, 0), { code: 'ESRCH' });
@@ -124,9 +154,15 @@ test('what the child leaves in its process group is stopped with it', async (t) 
 test('the API opens no notify socket unless asked (notifyAccess: all): the poll would hold a thread of the embedding program', async (t) => {
   const directory = mkdtempSync(join(tmpdir(), 'keepalive-api-notify-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  const show = (file: string): string[] => ['-c', `echo "\${NOTIFY_SOCKET-unset} \${KEEPALIVE_NOTIFY_FD-unset}" > ${join(directory, file)}`];
+  const show = (file: string): string[] => [
+    '-c',
+    `echo "\${NOTIFY_SOCKET-unset} \${KEEPALIVE_NOTIFY_FD-unset}" > ${join(directory, file)}`,
+  ];
   await supervise({ command: 'sh', args: show('plain'), restart: 'never' }).done;
   await supervise({ command: 'sh', args: show('all'), restart: 'never', notifyAccess: 'all' }).done;
   t.is(readFileSync(join(directory, 'plain'), 'utf8'), 'unset 3\n');
-  t.regex(readFileSync(join(directory, 'all'), 'utf8'), /^@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+ 3\n$/);
+  t.regex(
+    readFileSync(join(directory, 'all'), 'utf8'),
+    /^@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+ 3\n$/,
+  );
 });

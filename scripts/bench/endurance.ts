@@ -6,14 +6,19 @@ import { fileURLToPath } from 'node:url';
 import { startKeepalive, stats, usage, type Row } from './lib.js';
 
 /** The command line's RSS (MB) at its `earlyAt`th and `restarts`th exit line. */
-async function commandLine(restarts: number, earlyAt: number): Promise<{ early: number; end: number }> {
+async function commandLine(
+  restarts: number,
+  earlyAt: number,
+): Promise<{ early: number; end: number }> {
   const keepalive = startKeepalive(['--delay', '0', '--', 'true'], 'pipe');
   const rss = (): number => usage(keepalive.pid as number).rssKb / 1024;
   return new Promise((resolve, reject) => {
     let exits = 0;
     let early = 0;
     let rest = '';
-    keepalive.once('exit', (code) => reject(new Error(`keepalive ended (${code}) after ${exits} exits`)));
+    keepalive.once('exit', (code) =>
+      reject(new Error(`keepalive ended (${code}) after ${exits} exits`)),
+    );
     keepalive.stderr?.setEncoding('utf8').on('data', (text: string) => {
       const lines = (rest + text).split('\n');
       rest = lines.pop() ?? '';
@@ -31,13 +36,20 @@ async function commandLine(restarts: number, earlyAt: number): Promise<{ early: 
   });
 }
 
-interface Sample { rssMb: number; heapMb: number; fds: number }
+interface Sample {
+  rssMb: number;
+  heapMb: number;
+  fds: number;
+}
 
 export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const restarts = smoke ? 300 : 10_000;
   const earlyAt = Math.min(500, Math.floor(restarts / 2));
   const worker = fileURLToPath(new URL('./endurance-worker.js', import.meta.url));
-  const output = execFileSync(process.execPath, ['--expose-gc', worker, String(restarts)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const output = execFileSync(process.execPath, ['--expose-gc', worker, String(restarts)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   const { early, end } = JSON.parse(output) as { early: Sample; end: Sample };
   const cli = await commandLine(restarts, earlyAt);
   const single = (value: number) => stats([value]);

@@ -13,7 +13,7 @@ const end = performance.now() + Number(ms);
 let lines = 0;
 while (performance.now() < end) {
   // A blocking pipe may still take a block in parts.
-  for (let written = 0; written < block.length; ) written += writeSync(channel, block, written);
+  for (let written = 0; written < block.length;) written += writeSync(channel, block, written);
   lines += perBlock;
 }
 process.stdout.write(`lines ${lines}\n`);

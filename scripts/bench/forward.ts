@@ -1,8 +1,19 @@
-// Signal forwarding: SIGUSR1 to keepalive → the child's handler runs; against signalling the child directly.
+// Signal forwarding: SIGUSR1 to keepalive → the child's handler runs; against signalling the child
+// directly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exited, nowNs, nsToMs, readStamps, startKeepalive, stampProgram, stats, tempFile, type Row } from './lib.js';
+import {
+  exited,
+  nowNs,
+  nsToMs,
+  readStamps,
+  startKeepalive,
+  stampProgram,
+  stats,
+  tempFile,
+  type Row,
+} from './lib.js';
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -32,7 +43,9 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const direct = spawn(stampProgram(), [directFile, 'signals'], { stdio: 'ignore' });
   const floor = stats(await latencies(direct, directFile, count));
   const viaFile = tempFile('stamps');
-  const ours = stats(await latencies(startKeepalive(['--', stampProgram(), viaFile, 'signals']), viaFile, count));
+  const ours = stats(
+    await latencies(startKeepalive(['--', stampProgram(), viaFile, 'signals']), viaFile, count),
+  );
   return [
     {
       part: 'signal forwarding',

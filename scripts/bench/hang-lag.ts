@@ -1,9 +1,12 @@
-// Hang detection lag: from a missed heartbeat deadline to keepalive declaring the child hung (the kill
+// Hang detection lag: from a missed heartbeat deadline to keepalive declaring the child hung (the
+// kill
 // is sent in the same tick), and to the child's exit being seen. Two children: a quiet one, and one
 // flooding the notify channel with garbage, and one with STATUS= lines, never beating again: the
 // floods must delay nothing.
-// Floor: in this same process, a bare setTimeout of the same duration that kills the same child while
-// reading its channel: the timer's lateness, and its lateness plus the kill until the child is gone.
+// Floor: in this same process, a bare setTimeout of the same duration that kills the same child
+// while
+// reading its channel: the timer's lateness, and its lateness plus the kill until the child is
+// gone.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -27,7 +30,13 @@ interface Lags {
 
 /** One supervisor restarting the child at once after each hang, so the hangs follow one another. */
 async function keepaliveLags(script: string, hangs: number): Promise<Lags> {
-  const supervisor = supervise({ command: 'sh', args: ['-c', script], heartbeat: TIMEOUT_MS, delay: 0, name: 'bench' });
+  const supervisor = supervise({
+    command: 'sh',
+    args: ['-c', script],
+    heartbeat: TIMEOUT_MS,
+    delay: 0,
+    name: 'bench',
+  });
   const lags: Lags = { declared: [], exited: [] };
   let deadline = 0;
   supervisor.on('hang', (event) => {
@@ -78,8 +87,12 @@ function rows(child: string, lag: 'declared' | 'exited', series: Series, label: 
     floor: overRuns(series.floor, pick),
     floorName: 'bare setTimeout killing it',
   });
-  const what = lag === 'declared' ? 'deadline → hung declared, kill sent' : "deadline → child's exit seen";
-  return [row(`${what}, ${child}, ${label}: median`, (stat) => stat.median), row(`${what}, ${child}: p99`, (stat) => stat.p99)];
+  const what =
+    lag === 'declared' ? 'deadline → hung declared, kill sent' : "deadline → child's exit seen";
+  return [
+    row(`${what}, ${child}, ${label}: median`, (stat) => stat.median),
+    row(`${what}, ${child}: p99`, (stat) => stat.p99),
+  ];
 }
 
 export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
@@ -98,7 +111,10 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       declared.ours.push(stats(ours.declared));
       exited.ours.push(stats(ours.exited));
     }
-    result.push(...rows(child, 'declared', declared, label), ...rows(child, 'exited', exited, label));
+    result.push(
+      ...rows(child, 'declared', declared, label),
+      ...rows(child, 'exited', exited, label),
+    );
   }
   return result;
 }

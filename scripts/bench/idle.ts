@@ -1,5 +1,7 @@
-// Idle cost: resident memory and CPU ticks over a quiet period, keepalive with a sleeping child, and
-// keepalive watching a child that beats every 300 ms (--heartbeat 1s), against an idle `node` process.
+// Idle cost: resident memory and CPU ticks over a quiet period, keepalive with a sleeping child,
+// and
+// keepalive watching a child that beats every 300 ms (--heartbeat 1s), against an idle `node`
+// process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,14 +11,22 @@ import { exited, startKeepalive, stats, stderrLine, usage, type Row } from './li
  * Steady state: V8 finishes start-up work in the first ~10 seconds (a memory-reducing GC runs
  * about 8 seconds in), so measuring starts after `settleSeconds`.
  */
-async function measure(child: ChildProcess, seconds: number, settleSeconds: number): Promise<{ rssMb: number; ticks: number; cpuMs: number }> {
+async function measure(
+  child: ChildProcess,
+  seconds: number,
+  settleSeconds: number,
+): Promise<{ rssMb: number; ticks: number; cpuMs: number }> {
   await sleep(settleSeconds * 1000);
   const before = usage(child.pid as number);
   await sleep(seconds * 1000);
   const after = usage(child.pid as number);
   child.kill('SIGTERM');
   await exited(child);
-  return { rssMb: after.rssKb / 1024, ticks: after.ticks - before.ticks, cpuMs: after.cpuMs - before.cpuMs };
+  return {
+    rssMb: after.rssKb / 1024,
+    ticks: after.ticks - before.ticks,
+    cpuMs: after.cpuMs - before.cpuMs,
+  };
 }
 
 /** Beats on the notify channel (fd 3, KEEPALIVE_NOTIFY_FD) every 300 ms. */
@@ -31,7 +41,9 @@ async function started(args: readonly string[]): Promise<ChildProcess> {
 export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const seconds = smoke ? 2 : 30;
   const settle = smoke ? 1 : 12;
-  const node = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  const node = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], {
+    stdio: 'ignore',
+  });
   // The beats' own floor: a bare Node woken by each beat and reading it, as cheaply as Node can.
   const reader = spawn(process.execPath, ['-e', BARE_READER, BEATING, KOFFI], { stdio: 'ignore' });
   const [sleeping, watching] = await Promise.all([
@@ -87,7 +99,9 @@ const BARE_READER = `
 
 type Usage = Awaited<ReturnType<typeof measure>>;
 
-/** RSS and CPU ticks of one keepalive beside the idle `node`; the issue's budget allows `maxTicks`. */
+/**
+ * RSS and CPU ticks of one keepalive beside the idle `node`; the issue's budget allows `maxTicks`.
+ */
 function rows(child: string, ours: Usage, floor: Usage, window: string, maxTicks: number): Row[] {
   const single = (value: number) => stats([value]);
   return [

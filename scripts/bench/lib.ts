@@ -53,13 +53,21 @@ export interface Stats {
 
 export function stats(values: readonly number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { n: sorted.length, median: at(0.5), p99: at(0.99), min: sorted[0] ?? Number.NaN, max: sorted.at(-1) ?? Number.NaN };
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return {
+    n: sorted.length,
+    median: at(0.5),
+    p99: at(0.99),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 export function gaps(stamps: readonly bigint[]): number[] {
   const result: number[] = [];
-  for (let i = 1; i < stamps.length; i++) result.push(nsToMs((stamps[i] as bigint) - (stamps[i - 1] as bigint)));
+  for (let i = 1; i < stamps.length; i++)
+    result.push(nsToMs((stamps[i] as bigint) - (stamps[i - 1] as bigint)));
   return result;
 }
 
@@ -68,9 +76,15 @@ export function gaps(stamps: readonly bigint[]): number[] {
  * /proc; `cpuMs`: the same CPU time to the nanosecond, summed over its threads' schedstat (the
  * ticks are whole 10 ms steps: 9 ms read as 0 or 1 tick, 11 ms as 1 or 2).
  */
-export function usage(pid: number): { rssKb: number; peakRssKb: number; ticks: number; cpuMs: number } {
+export function usage(pid: number): {
+  rssKb: number;
+  peakRssKb: number;
+  ticks: number;
+  cpuMs: number;
+} {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   let cpuNs = 0;
@@ -81,7 +95,12 @@ export function usage(pid: number): { rssKb: number; peakRssKb: number; ticks: n
       // A thread that ended meanwhile.
     }
   }
-  return { rssKb: kb('VmRSS'), peakRssKb: kb('VmHWM'), ticks: Number(fields[11]) + Number(fields[12]), cpuMs: cpuNs / 1e6 };
+  return {
+    rssKb: kb('VmRSS'),
+    peakRssKb: kb('VmHWM'),
+    ticks: Number(fields[11]) + Number(fields[12]),
+    cpuMs: cpuNs / 1e6,
+  };
 }
 
 let clockTicks: number | undefined;
@@ -95,7 +114,10 @@ export function openFds(pid: number | 'self'): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
-export function startKeepalive(args: readonly string[], stdio: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+export function startKeepalive(
+  args: readonly string[],
+  stdio: 'ignore' | 'pipe' = 'ignore',
+): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', stdio] });
 }
 
@@ -117,7 +139,9 @@ export function matchOn(stream: Readable | null, pattern: RegExp): Promise<RegEx
       const match = pattern.exec(seen);
       if (match) resolve(match);
     });
-    stream.on('end', () => reject(new Error(`the output ended without ${pattern}: ${seen.slice(-500)}`)));
+    stream.on('end', () =>
+      reject(new Error(`the output ended without ${pattern}: ${seen.slice(-500)}`)),
+    );
   });
 }
 
@@ -139,7 +163,8 @@ export interface Row {
   withinBudget?: boolean;
 }
 
-export const round = (value: number): number => (Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100);
+export const round = (value: number): number =>
+  Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
 
 function cell(stat: Stats | undefined, unit: string): string {
   if (!stat) return '';
@@ -152,10 +177,13 @@ export function markdown(rows: readonly Row[]): string {
     '|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
-    const ratio = row.floor && row.floor.median > 0 ? `${round(row.keepalive.median / row.floor.median)}×` : '';
+    const ratio =
+      row.floor && row.floor.median > 0 ? `${round(row.keepalive.median / row.floor.median)}×` : '';
     const floor = row.floor ? `${cell(row.floor, row.unit)} ${row.floorName ?? ''}`.trim() : '';
     const budget = row.budget ? `${row.budget} ${row.withinBudget ? '✓' : '✗'}` : '';
-    lines.push(`| ${row.part} | ${row.measure} | ${cell(row.keepalive, row.unit)} | ${floor} | ${ratio} | ${budget} |`);
+    lines.push(
+      `| ${row.part} | ${row.measure} | ${cell(row.keepalive, row.unit)} | ${floor} | ${ratio} | ${budget} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -4,11 +4,34 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { execFileSync } from 'node:child_process';
-import { exited, gaps, overRuns, readStamps, spawnLoopProgram, startKeepalive, stampProgram, stats, tempFile, type Row, type Stats } from './lib.js';
+import {
+  exited,
+  gaps,
+  overRuns,
+  readStamps,
+  spawnLoopProgram,
+  startKeepalive,
+  stampProgram,
+  stats,
+  tempFile,
+  type Row,
+  type Stats,
+} from './lib.js';
 
 async function keepaliveRun(restarts: number): Promise<Stats> {
   const file = tempFile('stamps');
-  const keepalive = startKeepalive(['-q', '--delay', '0', '--max-restarts', String(restarts), '--restart-window', '1h', '--', stampProgram(), file]);
+  const keepalive = startKeepalive([
+    '-q',
+    '--delay',
+    '0',
+    '--max-restarts',
+    String(restarts),
+    '--restart-window',
+    '1h',
+    '--',
+    stampProgram(),
+    file,
+  ]);
   await exited(keepalive);
   return stats(gaps(readStamps(file)));
 }
@@ -27,7 +50,9 @@ async function floorRun(restarts: number): Promise<Stats> {
 
 function cFloorRun(restarts: number): Stats {
   const file = tempFile('stamps');
-  execFileSync(spawnLoopProgram(), [String(restarts + 1), stampProgram(), file], { stdio: 'ignore' });
+  execFileSync(spawnLoopProgram(), [String(restarts + 1), stampProgram(), file], {
+    stdio: 'ignore',
+  });
   return stats(gaps(readStamps(file)));
 }
 
@@ -59,8 +84,31 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       budget: '≤ 1.1× floor',
       withinBudget: median.median <= 1.1 * floorMedian.median,
     },
-    { part: 'restart gap', measure: 'p99 gap', unit: 'ms', keepalive: p99, floor: floorP99, floorName: node, budget: '≤ 1.5× floor', withinBudget: p99.median <= 1.5 * floorP99.median },
-    { part: 'restart gap', measure: 'median gap', unit: 'ms', keepalive: median, floor: overRuns(cFloor, (stat) => stat.median), floorName: c },
-    { part: 'restart gap', measure: 'p99 gap', unit: 'ms', keepalive: p99, floor: overRuns(cFloor, (stat) => stat.p99), floorName: c },
+    {
+      part: 'restart gap',
+      measure: 'p99 gap',
+      unit: 'ms',
+      keepalive: p99,
+      floor: floorP99,
+      floorName: node,
+      budget: '≤ 1.5× floor',
+      withinBudget: p99.median <= 1.5 * floorP99.median,
+    },
+    {
+      part: 'restart gap',
+      measure: 'median gap',
+      unit: 'ms',
+      keepalive: median,
+      floor: overRuns(cFloor, (stat) => stat.median),
+      floorName: c,
+    },
+    {
+      part: 'restart gap',
+      measure: 'p99 gap',
+      unit: 'ms',
+      keepalive: p99,
+      floor: overRuns(cFloor, (stat) => stat.p99),
+      floorName: c,
+    },
   ];
 }

@@ -22,10 +22,14 @@ const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const jsonIndex = args.indexOf('--json');
 const jsonFile = jsonIndex >= 0 ? args[jsonIndex + 1] : 'bench-results/latest.json';
-const named = args.filter((arg, index) => !arg.startsWith('--') && (jsonIndex < 0 || index !== jsonIndex + 1));
+const named = args.filter(
+  (arg, index) => !arg.startsWith('--') && (jsonIndex < 0 || index !== jsonIndex + 1),
+);
 const unknown = named.filter((name) => !(name in PARTS));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: unknown part "${unknown[0]}"; parts are ${Object.keys(PARTS).join(', ')}\n`);
+  process.stderr.write(
+    `bench: unknown part "${unknown[0]}"; parts are ${Object.keys(PARTS).join(', ')}\n`,
+  );
   process.exit(2);
 }
 
@@ -38,5 +42,8 @@ for (const name of named.length > 0 ? named : Object.keys(PARTS)) {
 process.stdout.write(`${markdown(rows)}\n`);
 if (jsonFile) {
   mkdirSync(dirname(jsonFile), { recursive: true });
-  writeFileSync(jsonFile, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, smoke, rows }, null, 2)}\n`);
+  writeFileSync(
+    jsonFile,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, smoke, rows }, null, 2)}\n`,
+  );
 }

@@ -37,8 +37,14 @@ async function builds(): Promise<Builds> {
     throw new Error('dist/keepalive.cjs is missing: run npm run build first');
   }
   const dir = mkdtempSync(join(SCRIPTS, '..', 'dist-work-bench-'));
-  const { buildBinary } = (await import(pathToFileURL(join(SCRIPTS, 'build-binary.mjs')).href)) as { buildBinary(outfile: string): Promise<unknown> };
-  const built = { bin, binary: join(dir, 'keepalive'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const { buildBinary } = (await import(pathToFileURL(join(SCRIPTS, 'build-binary.mjs')).href)) as {
+    buildBinary(outfile: string): Promise<unknown>;
+  };
+  const built = {
+    bin,
+    binary: join(dir, 'keepalive'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
   await buildBinary(built.binary);
   return built;
 }
@@ -46,12 +52,23 @@ async function builds(): Promise<Builds> {
 export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   const runs = smoke ? 3 : 30;
   const built = await builds();
-  const direct = "require('node:child_process').spawn(process.argv[1], [process.argv[2]], { stdio: 'inherit' })";
+  const direct =
+    "require('node:child_process').spawn(process.argv[1], [process.argv[2]], { stdio: 'inherit' })";
   const floor = (file: string): string[] => [process.execPath, '-e', direct, stampProgram(), file];
-  const child = (file: string): string[] => ['-q', '--restart', 'never', '--', stampProgram(), file];
+  const child = (file: string): string[] => [
+    '-q',
+    '--restart',
+    'never',
+    '--',
+    stampProgram(),
+    file,
+  ];
   const ways: ReadonlyArray<readonly [string, (file: string) => string[]]> = [
     ['plain build (build/src/cli.js)', (file) => [process.execPath, CLI, ...child(file)]],
-    ['bin: the bundle (build/src/bin.cjs)', (file) => [process.execPath, built.bin, ...child(file)]],
+    [
+      'bin: the bundle (build/src/bin.cjs)',
+      (file) => [process.execPath, built.bin, ...child(file)],
+    ],
     ['single executable (npm run build:binary)', (file) => [built.binary, ...child(file)]],
   ];
   const floors: number[] = [];
@@ -59,7 +76,8 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   try {
     for (let i = 0; i < runs; i++) {
       floors.push(await launchToStamp(floor));
-      for (const [index, [, command]] of ways.entries()) ours[index]?.push(await launchToStamp(command));
+      for (const [index, [, command]] of ways.entries())
+        ours[index]?.push(await launchToStamp(command));
     }
   } finally {
     built.remove();

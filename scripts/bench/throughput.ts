@@ -1,4 +1,5 @@
-// Notify-channel throughput: the lines a second keepalive absorbs from a child flooding its channel,
+// Notify-channel throughput: the lines a second keepalive absorbs from a child flooding its
+// channel,
 // keepalive's CPU per million lines, and its memory while flooded; then the CPU that an ordinary
 // child beating every 100 ms costs it. The flooder's blocking writes are paced by the pipe's
 // back-pressure, so the lines it managed to write are the lines keepalive read. No floor: nothing
@@ -22,9 +23,13 @@ const DATAGRAMS: Record<string, string> = {
   'STATUS= datagrams': 'STATUS=working on job 12345',
   'garbage datagrams': 'not a message at all',
 };
-const DATAGRAM_FLOOD = fileURLToPath(new URL('../../../scripts/bench/datagram-flood.py', import.meta.url));
+const DATAGRAM_FLOOD = fileURLToPath(
+  new URL('../../../scripts/bench/datagram-flood.py', import.meta.url),
+);
 
-/** keepalive with its stdout (which the child inherits) piped to us, so we see the child's words. */
+/**
+ * keepalive with its stdout (which the child inherits) piped to us, so we see the child's words.
+ */
 function keepalive(args: readonly string[]): ChildProcess {
   return spawn(process.execPath, [CLI, '-q', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
@@ -45,8 +50,19 @@ interface Flood {
 
 async function flood(line: string, ms: number, datagrams = false): Promise<Flood> {
   // The watchdog is on, so beats are parsed as beats; the grace outlasts a flood that never beats.
-  const child = datagrams ? ['python3', DATAGRAM_FLOOD, line, String(ms)] : [process.execPath, FLOOD_CHILD, line, String(ms)];
-  const ours = keepalive(['--heartbeat', '2s', '--heartbeat-grace', '20s', '--restart', 'never', '--', ...child]);
+  const child = datagrams
+    ? ['python3', DATAGRAM_FLOOD, line, String(ms)]
+    : [process.execPath, FLOOD_CHILD, line, String(ms)];
+  const ours = keepalive([
+    '--heartbeat',
+    '2s',
+    '--heartbeat-grace',
+    '20s',
+    '--restart',
+    'never',
+    '--',
+    ...child,
+  ]);
   const pid = ours.pid as number;
   // Both waiters from the start: the two lines may come in one chunk.
   const started = matchOn(ours.stdout, /^start$/m);
@@ -94,10 +110,26 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
     for (let i = 0; i < runs; i++) floods.push(await flood(line, seconds * 1000));
     const each = (pick: (one: Flood) => number): number[] => floods.map(pick);
     result.push(
-      row(`lines absorbed, ${what}, ${seconds}s floods × ${runs} runs`, 'M/s', each((one) => one.millionPerSecond)),
-      row(`keepalive CPU per million lines, ${what}`, 'ms', each((one) => one.cpuMsPerMillion)),
-      row(`keepalive RSS at the flood's end, ${what}`, 'MB', each((one) => one.rssMb)),
-      row(`keepalive peak RSS, ${what}`, 'MB', each((one) => one.peakRssMb)),
+      row(
+        `lines absorbed, ${what}, ${seconds}s floods × ${runs} runs`,
+        'M/s',
+        each((one) => one.millionPerSecond),
+      ),
+      row(
+        `keepalive CPU per million lines, ${what}`,
+        'ms',
+        each((one) => one.cpuMsPerMillion),
+      ),
+      row(
+        `keepalive RSS at the flood's end, ${what}`,
+        'MB',
+        each((one) => one.rssMb),
+      ),
+      row(
+        `keepalive peak RSS, ${what}`,
+        'MB',
+        each((one) => one.peakRssMb),
+      ),
     );
   }
   for (const [what, message] of Object.entries(DATAGRAMS)) {
@@ -105,14 +137,32 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
     for (let i = 0; i < runs; i++) floods.push(await flood(message, seconds * 1000, true));
     const each = (pick: (one: Flood) => number): number[] => floods.map(pick);
     result.push(
-      row(`$NOTIFY_SOCKET datagrams absorbed, ${what}, ${seconds}s floods × ${runs} runs`, 'M/s', each((one) => one.millionPerSecond)),
-      row(`keepalive CPU per million datagrams, ${what}`, 'ms', each((one) => one.cpuMsPerMillion)),
-      row(`keepalive peak RSS, ${what}`, 'MB', each((one) => one.peakRssMb)),
+      row(
+        `$NOTIFY_SOCKET datagrams absorbed, ${what}, ${seconds}s floods × ${runs} runs`,
+        'M/s',
+        each((one) => one.millionPerSecond),
+      ),
+      row(
+        `keepalive CPU per million datagrams, ${what}`,
+        'ms',
+        each((one) => one.cpuMsPerMillion),
+      ),
+      row(
+        `keepalive peak RSS, ${what}`,
+        'MB',
+        each((one) => one.peakRssMb),
+      ),
     );
   }
   const beats = Math.max(3, seconds * 10);
   const cpu: number[] = [];
   for (let i = 0; i < runs; i++) cpu.push(await beating(beats));
-  result.push(row(`keepalive CPU, child beating every 100 ms for ${beats / 10}s (--heartbeat 1s), ${runs} runs`, 'ms', cpu));
+  result.push(
+    row(
+      `keepalive CPU, child beating every 100 ms for ${beats / 10}s (--heartbeat 1s), ${runs} runs`,
+      'ms',
+      cpu,
+    ),
+  );
   return result;
 }

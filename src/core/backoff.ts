@@ -1,5 +1,6 @@
 // The wait before a restart: starts at `initialMs`, doubles per consecutive failure up to `maxMs`,
-// with ±jitter so that many supervised copies do not restart in lockstep. Pure: randomness is an input.
+// with ±jitter so that many supervised copies do not restart in lockstep. Pure: randomness is an
+// input.
 
 interface BackoffConfig {
   initialMs: number;

@@ -1,4 +1,5 @@
-// Where this process's OOM kill counter is, from the text of /proc/self/mountinfo and /proc/self/cgroup.
+// Where this process's OOM kill counter is, from the text of /proc/self/mountinfo and
+// /proc/self/cgroup.
 // /proc/self/cgroup names a cgroup from the root of its hierarchy (or of the cgroup namespace); a
 // container often mounts only its own cgroup, so that path must be taken relative to the mount's
 // root (field 4 of mountinfo) before it is appended to the mount point. Docker and podman on cgroup
@@ -20,7 +21,10 @@ export interface CgroupMembership {
   path: string;
 }
 
-/** The cgroup and cgroup2 mounts in a /proc/self/mountinfo text; other lines and garbage are skipped. */
+/**
+ * The cgroup and cgroup2 mounts in a /proc/self/mountinfo text; other lines and garbage are
+ * skipped.
+ */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const mounts: CgroupMount[] = [];
   for (const line of mountinfo.split('\n')) {
@@ -190,7 +194,9 @@ export function parseProcs(text: string): number[] {
     .map(Number);
 }
 
-/** `path` below `root` ('' for root itself, '/a/b' below it), or undefined if it is not under it. */
+/**
+ * `path` below `root` ('' for root itself, '/a/b' below it), or undefined if it is not under it.
+ */
 function relativeTo(root: string, path: string): string | undefined {
   if (root.split('/').includes('..') || path.split('/').includes('..')) return undefined;
   const base = root.replace(/\/+$/, '');

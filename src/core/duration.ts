@@ -14,13 +14,19 @@ export function parseDuration(text: string): Parsed<number> {
   const trimmed = text.trim();
   if (trimmed === '0') return { ok: true, value: 0 };
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
-    return { ok: false, expected: `${DURATION_EXPECTED} (did you mean ${trimmed}s or ${trimmed}ms?)` };
+    return {
+      ok: false,
+      expected: `${DURATION_EXPECTED} (did you mean ${trimmed}s or ${trimmed}ms?)`,
+    };
   }
-  // parse-duration reads "1,5s" as 15s and skips words it does not know: only plain forms get to it.
+  // parse-duration reads "1,5s" as 15s and skips words it does not know: only plain forms get to
+  // it.
   if (!DURATION_FORM.test(trimmed)) return { ok: false, expected: DURATION_EXPECTED };
   const value = parse(trimmed);
-  if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, expected: DURATION_EXPECTED };
-  if (value > MAX_DURATION_MS) return { ok: false, expected: `a duration of at most 24d (Node's timers cannot wait longer)` };
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return { ok: false, expected: DURATION_EXPECTED };
+  if (value > MAX_DURATION_MS)
+    return { ok: false, expected: `a duration of at most 24d (Node's timers cannot wait longer)` };
   return { ok: true, value: Math.round(value) };
 }
 

@@ -10,19 +10,36 @@ export interface Who {
   name: string;
   pid: number;
 }
-export interface ReadyEvent extends Who { afterMs: number }
+export interface ReadyEvent extends Who {
+  afterMs: number;
+}
 /** RELOADING=1. */
 export type ReloadingEvent = Who;
 /** READY=1 after RELOADING=1: `afterMs` since RELOADING=1. */
 export type ReloadedEvent = ReadyEvent;
-export interface StatusEvent extends Who { text: string }
+export interface StatusEvent extends Who {
+  text: string;
+}
 export type StoppingEvent = Who;
 export type WatchdogEvent =
   | (Who & { change: 'timeout'; timeoutMs: number | null })
   | (Who & { change: 'extend'; dueInMs: number });
-/** Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8, other, or a datagram from a sender not allowed. */
-export interface DroppedEvent extends Who { tooLong: number; notUtf8: number; malformed: number; notAllowed: number; total: number }
-export interface HangEvent extends Who { reason: HangReason; silentMs: number; signal: SignalName }
+/**
+ * Notify lines dropped since the last report: over MAX_LINE_BYTES, a STATUS= that is not UTF-8,
+ * other, or a datagram from a sender not allowed.
+ */
+export interface DroppedEvent extends Who {
+  tooLong: number;
+  notUtf8: number;
+  malformed: number;
+  notAllowed: number;
+  total: number;
+}
+export interface HangEvent extends Who {
+  reason: HangReason;
+  silentMs: number;
+  signal: SignalName;
+}
 export interface HealthEvent extends Who {
   passed: boolean;
   detail: string;
@@ -30,7 +47,11 @@ export interface HealthEvent extends Who {
   failures: number;
   retries: number;
 }
-export interface UnhealthyEvent extends Who { failures: number; detail: string; signal: SignalName }
+export interface UnhealthyEvent extends Who {
+  failures: number;
+  detail: string;
+  signal: SignalName;
+}
 
 export interface HeartEvents {
   ready: [ReadyEvent];
@@ -50,7 +71,13 @@ export type Next =
   | { action: 'give-up'; failures: number; windowMs: number }
   | { action: 'end'; reason: EndReason };
 
-export interface SpawnEvent { name: string; pid: number; restarts: number; command: string; args: readonly string[] }
+export interface SpawnEvent {
+  name: string;
+  pid: number;
+  restarts: number;
+  command: string;
+  args: readonly string[];
+}
 export interface ExitEvent {
   name: string;
   /** Undefined when the command could not be started. */
@@ -60,14 +87,42 @@ export interface ExitEvent {
   uptimeMs: number;
   next: Next;
 }
-export interface StopEvent { name: string; pid: number | undefined; signal: SignalName; received: boolean; killTimeoutMs: number }
-export interface EscalateEvent { name: string; pid: number; sent: SignalName; afterMs: number }
-export interface ForwardEvent { name: string; pid: number; signal: SignalName }
-export interface SuspendEvent { name: string; pid: number | undefined; signal: SignalName; ignored: boolean }
+export interface StopEvent {
+  name: string;
+  pid: number | undefined;
+  signal: SignalName;
+  received: boolean;
+  killTimeoutMs: number;
+}
+export interface EscalateEvent {
+  name: string;
+  pid: number;
+  sent: SignalName;
+  afterMs: number;
+}
+export interface ForwardEvent {
+  name: string;
+  pid: number;
+  signal: SignalName;
+}
+export interface SuspendEvent {
+  name: string;
+  pid: number | undefined;
+  signal: SignalName;
+  ignored: boolean;
+}
 /** A signal whose action is to be ignored (SIGTRAP, SIGSYS): said at -v, nothing else. */
-export interface IgnoreEvent { name: string; pid: number | undefined; signal: SignalName }
+export interface IgnoreEvent {
+  name: string;
+  pid: number | undefined;
+  signal: SignalName;
+}
 /** An orphan that was reparented to keepalive (PID 1 or subreaper) and reaped. */
-export interface ReapEvent { pid: number; code: number | null; signal: number | null }
+export interface ReapEvent {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
 /** The leader has exited and left processes behind: the next step waits until they end. */
 export interface SweepEvent {
   name: string;
@@ -82,11 +137,23 @@ export interface SweepEvent {
   killInMs: number;
 }
 /** Nothing of the run is left; `killed` names what had to be SIGKILLed. */
-export interface SweptEvent { name: string; pid: number; killed: readonly number[]; killedList: string }
+export interface SweptEvent {
+  name: string;
+  pid: number;
+  killed: readonly number[];
+  killedList: string;
+}
 /** A memory check of the run's whole tree (--max-memory), every --memory-interval. */
-export interface MemoryEvent extends Who { bytes: number; limitBytes: number }
+export interface MemoryEvent extends Who {
+  bytes: number;
+  limitBytes: number;
+}
 /** The tree was over --max-memory: keepalive stops the child with `signal`. */
-export interface OverMemoryEvent extends Who { usedBytes: number; limitBytes: number; signal: SignalName }
+export interface OverMemoryEvent extends Who {
+  usedBytes: number;
+  limitBytes: number;
+  signal: SignalName;
+}
 /**
  * An on-exit hook ended. done: it succeeded; failed: a non-zero exit, a signal, or a function that
  * threw; timed-out: still running after --on-exit-timeout (a command is killed with its group);
@@ -109,11 +176,22 @@ export interface HookEvent {
  * and forwarded signals aim at it); `pid` is the one it replaces. Refused: why, and how many
  * MAINPID= this run refused so far.
  */
-export interface MainPidEvent extends Who { mainPid: number; accepted: boolean; refused: string | null; refusals: number }
+export interface MainPidEvent extends Who {
+  mainPid: number;
+  accepted: boolean;
+  refused: string | null;
+  refusals: number;
+}
 /** The leader exited after it handed over with MAINPID=: the run goes on with `mainPid`. */
-export interface LeaderExitEvent extends Who { mainPid: number; outcome: Outcome }
+export interface LeaderExitEvent extends Who {
+  mainPid: number;
+  outcome: Outcome;
+}
 export type EndCause = EndReason | 'give-up';
-export interface EndEvent { status: number; reason: EndCause }
+export interface EndEvent {
+  status: number;
+  reason: EndCause;
+}
 
 export interface SupervisorEvents extends HeartEvents {
   spawn: [SpawnEvent];
@@ -133,4 +211,3 @@ export interface SupervisorEvents extends HeartEvents {
   'leader-exit': [LeaderExitEvent];
   end: [EndEvent];
 }
-

@@ -26,13 +26,21 @@ export function exitFields(event: ExitEvent): Record<string, unknown> {
 
 /** The exit record as `--log-format json` writes it, at `time` (ISO). */
 export function exitRecord(event: ExitEvent, time: string): string {
-  return JSON.stringify({ time, level: exitSeverity(event), event: 'exit', message: exitMessage(event), ...exitFields(event) });
+  return JSON.stringify({
+    time,
+    level: exitSeverity(event),
+    event: 'exit',
+    message: exitMessage(event),
+    ...exitFields(event),
+  });
 }
 
 function nextWords(next: Next): string {
   switch (next.action) {
     case 'restart':
-      return next.planned ? `restart ${next.restart} requested` : `restart ${next.restart} in ${formatDuration(next.delayMs)}`;
+      return next.planned
+        ? `restart ${next.restart} requested`
+        : `restart ${next.restart} in ${formatDuration(next.delayMs)}`;
     case 'give-up':
       return `giving up: ${next.failures} failures in ${formatDuration(next.windowMs)}`;
     case 'end':

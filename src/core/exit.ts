@@ -2,7 +2,13 @@
 import { formatDuration } from './duration.js';
 import type { HangReason } from './heartbeat.js';
 import { formatSize } from './size.js';
-import { signalFacts, signalLabel, signalNameOf, signalNumber, type SignalName } from './signals.js';
+import {
+  signalFacts,
+  signalLabel,
+  signalNameOf,
+  signalNumber,
+  type SignalName,
+} from './signals.js';
 
 /**
  * Whether a crash left a core file: 'dumped' when the wait status says so (WCOREDUMP); otherwise
@@ -39,11 +45,32 @@ export type Outcome =
    * `sent` is the hang signal; `signal` the last one keepalive sent (SIGKILL if `sent` was not
    * enough); `exitCode` is set when the child caught the signal and exited by itself.
    */
-  | { kind: 'hung'; signal: SignalName; sent: SignalName; exitCode?: number; reason: HangReason; silentMs: number; coreDumps: CoreDumps }
+  | {
+      kind: 'hung';
+      signal: SignalName;
+      sent: SignalName;
+      exitCode?: number;
+      reason: HangReason;
+      silentMs: number;
+      coreDumps: CoreDumps;
+    }
   | { kind: 'unhealthy'; signal: SignalName; sent: SignalName; exitCode?: number; failures: number }
-  | { kind: 'over-memory'; signal: SignalName; sent: SignalName; exitCode?: number; usedBytes: number; limitBytes: number }
+  | {
+      kind: 'over-memory';
+      signal: SignalName;
+      sent: SignalName;
+      exitCode?: number;
+      usedBytes: number;
+      limitBytes: number;
+    }
   | { kind: 'oom-killed' }
-  | { kind: 'not-started'; reason: 'not-found' | 'not-executable' | 'no-interpreter'; errno: string; command: string; interpreter?: string };
+  | {
+      kind: 'not-started';
+      reason: 'not-found' | 'not-executable' | 'no-interpreter';
+      errno: string;
+      command: string;
+      interpreter?: string;
+    };
 
 export interface ClassifyContext {
   cause?: KillCause | undefined;
@@ -52,14 +79,22 @@ export interface ClassifyContext {
   coreDumps?: CoreDumps;
 }
 
-/** exec errors that mean "there is no such command" (127); any other means "cannot run it" (126). */
+/**
+ * exec errors that mean "there is no such command" (127); any other means "cannot run it" (126).
+ */
 const NOT_FOUND_ERRNOS = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
 
 export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outcome {
   if (!facts.started) {
     const { errno, command, missingInterpreter: interpreter } = facts;
-    if (interpreter !== undefined) return { kind: 'not-started', reason: 'no-interpreter', errno, command, interpreter };
-    return { kind: 'not-started', reason: NOT_FOUND_ERRNOS.has(errno) ? 'not-found' : 'not-executable', errno, command };
+    if (interpreter !== undefined)
+      return { kind: 'not-started', reason: 'no-interpreter', errno, command, interpreter };
+    return {
+      kind: 'not-started',
+      reason: NOT_FOUND_ERRNOS.has(errno) ? 'not-found' : 'not-executable',
+      errno,
+      command,
+    };
   }
   const { cause } = context;
   // The kernel's OOM killer may take the child while keepalive's stop for its size is under way.
@@ -68,20 +103,37 @@ export function classify(facts: ExitFacts, context: ClassifyContext = {}): Outco
   const limits = context.coreDumps ?? 'unknown';
   // The wait status is the kernel's word; the core size limit only explains a "no".
   const coreDumps: CoreDumps =
-    facts.coreDumped === undefined ? limits : facts.coreDumped ? 'dumped' : limits === 'disabled' ? 'disabled' : 'not-dumped';
+    facts.coreDumped === undefined
+      ? limits
+      : facts.coreDumped
+        ? 'dumped'
+        : limits === 'disabled'
+          ? 'disabled'
+          : 'not-dumped';
   if (cause) {
     // Only keepalive sends SIGKILL after its own signal: the escalation. A child that caught the
-    // signal and exited by itself keeps its code in the words; the status is still 128 + the signal.
+    // signal and exited by itself keeps its code in the words; the status is still 128 + the
+    // signal.
     const signal = facts.signal === 'SIGKILL' ? 'SIGKILL' : cause.signal;
     const exited = facts.signal === null ? { exitCode: facts.code ?? 0 } : {};
-    if (cause.kind === 'unhealthy') return { kind: 'unhealthy', signal, sent: cause.signal, ...exited, failures: cause.failures };
-    if (cause.kind === 'over-memory') return { kind: 'over-memory', signal, sent: cause.signal, ...exited, usedBytes: cause.usedBytes, limitBytes: cause.limitBytes };
+    if (cause.kind === 'unhealthy')
+      return { kind: 'unhealthy', signal, sent: cause.signal, ...exited, failures: cause.failures };
+    if (cause.kind === 'over-memory')
+      return {
+        kind: 'over-memory',
+        signal,
+        sent: cause.signal,
+        ...exited,
+        usedBytes: cause.usedBytes,
+        limitBytes: cause.limitBytes,
+      };
     const { reason, silentMs } = cause;
     return { kind: 'hung', signal, sent: cause.signal, ...exited, reason, silentMs, coreDumps };
   }
   if (oomFirst) return { kind: 'oom-killed' };
   if (facts.signal !== null) {
-    if (signalFacts(facts.signal).dumpsCore || facts.coreDumped === true) return { kind: 'crashed', signal: facts.signal, coreDumps };
+    if (signalFacts(facts.signal).dumpsCore || facts.coreDumped === true)
+      return { kind: 'crashed', signal: facts.signal, coreDumps };
     return { kind: 'killed', signal: facts.signal };
   }
   return { kind: 'exited', code: facts.code ?? 0 };
@@ -105,7 +157,9 @@ export function exitStatus(outcome: Outcome): number {
   }
 }
 
-/** The words after "app[4321] " in a log line: "crashed: SIGSEGV (Segmentation fault), status 139". */
+/**
+ * The words after "app[4321] " in a log line: "crashed: SIGSEGV (Segmentation fault), status 139".
+ */
 export function describeOutcome(outcome: Outcome): string {
   const status = exitStatus(outcome);
   switch (outcome.kind) {
@@ -117,7 +171,9 @@ export function describeOutcome(outcome: Outcome): string {
       return `crashed: ${signalWords(outcome.signal)}, status ${status}${CORE_WORDS[outcome.coreDumps]}`;
     case 'hung':
       return `hung: ${hangWords(outcome.reason, outcome.silentMs)}, ${killWords(outcome)}, status ${status}${
-        outcome.exitCode === undefined && signalFacts(outcome.signal).dumpsCore ? CORE_WORDS[outcome.coreDumps] : ''
+        outcome.exitCode === undefined && signalFacts(outcome.signal).dumpsCore
+          ? CORE_WORDS[outcome.coreDumps]
+          : ''
       }`;
     case 'unhealthy':
       return `unhealthy: ${healthWords(outcome.failures)}, ${killWords(outcome)}, status ${status}`;
@@ -166,7 +222,10 @@ export function healthWords(failures: number): string {
   return failures === 1 ? 'health check failed' : `health check failed ${failures} times in a row`;
 }
 
-/** How the child ended after keepalive's signal: killed by it, escalated to SIGKILL, or exited by itself. */
+/**
+ * How the child ended after keepalive's signal: killed by it, escalated to SIGKILL, or exited by
+ * itself.
+ */
 function killWords(outcome: { sent: SignalName; signal: SignalName; exitCode?: number }): string {
   const { sent, signal: last, exitCode } = outcome;
   if (exitCode !== undefined) return `stopped with ${sent}, exited with code ${exitCode}`;

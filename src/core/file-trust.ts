@@ -29,14 +29,24 @@ const KIND_WORDS: Record<FileFacts['kind'], string> = {
   other: 'not a regular file',
 };
 
-const owner = (facts: FileFacts, asker: Asker, names: (uid: number) => string): string | undefined =>
-  facts.uid === asker.uid || facts.uid === 0 ? undefined : `it is owned by ${names(facts.uid)}, neither keepalive's user (${names(asker.uid)}) nor root`;
+const owner = (
+  facts: FileFacts,
+  asker: Asker,
+  names: (uid: number) => string,
+): string | undefined =>
+  facts.uid === asker.uid || facts.uid === 0
+    ? undefined
+    : `it is owned by ${names(facts.uid)}, neither keepalive's user (${names(asker.uid)}) nor root`;
 
 /**
  * Why a file beside FILE is not to be believed (undefined: it may be): a regular file owned by
  * keepalive's own user or by root, that neither its group nor others can write.
  */
-export function distrustRecord(facts: FileFacts, asker: Asker, names: (uid: number) => string = uidWords): string | undefined {
+export function distrustRecord(
+  facts: FileFacts,
+  asker: Asker,
+  names: (uid: number) => string = uidWords,
+): string | undefined {
   if (facts.kind !== 'file') return `it is ${KIND_WORDS[facts.kind]}`;
   const foreign = owner(facts, asker, names);
   if (foreign) return foreign;
@@ -49,27 +59,38 @@ export function distrustRecord(facts: FileFacts, asker: Asker, names: (uid: numb
  * Why a --log-file is not to be written: as for the files beside FILE, but a group write bit is
  * fine for keepalive's own group or root's (a umask of 002 with a group of one's own is common).
  */
-export function distrustLogFile(facts: FileFacts, asker: Asker, names: (uid: number) => string = uidWords): string | undefined {
+export function distrustLogFile(
+  facts: FileFacts,
+  asker: Asker,
+  names: (uid: number) => string = uidWords,
+): string | undefined {
   if (facts.kind !== 'file') return `it is ${KIND_WORDS[facts.kind]}`;
   const foreign = owner(facts, asker, names);
   if (foreign) return foreign;
   if (facts.mode & OTHER_WRITE) return 'any user can write it';
-  if (facts.mode & GROUP_WRITE && facts.gid !== asker.gid && facts.gid !== 0) return `its group (gid ${facts.gid}) can write it`;
+  if (facts.mode & GROUP_WRITE && facts.gid !== asker.gid && facts.gid !== 0)
+    return `its group (gid ${facts.gid}) can write it`;
   return undefined;
 }
 
 /**
  * Why FILE's directory is not to be used: other users who can write it without the sticky bit can
- * remove or rename keepalive's files (its lock among them) at any moment. With the sticky bit (/tmp)
+ * remove or rename keepalive's files (its lock among them) at any moment. With the sticky bit
+ * (/tmp)
  * they can only add names of their own, and those are refused one by one.
  */
-export function distrustDirectory(facts: FileFacts, asker: Asker, names: (uid: number) => string = uidWords): string | undefined {
+export function distrustDirectory(
+  facts: FileFacts,
+  asker: Asker,
+  names: (uid: number) => string = uidWords,
+): string | undefined {
   if (facts.kind !== 'directory') return `it is ${KIND_WORDS[facts.kind]}`;
   const foreign = owner(facts, asker, names);
   if (foreign) return foreign;
   if (facts.mode & STICKY) return undefined;
   if (facts.mode & OTHER_WRITE) return 'any user can write it and it has no sticky bit';
-  if (facts.mode & GROUP_WRITE && facts.gid !== asker.gid && facts.gid !== 0) return `its group (gid ${facts.gid}) can write it and it has no sticky bit`;
+  if (facts.mode & GROUP_WRITE && facts.gid !== asker.gid && facts.gid !== 0)
+    return `its group (gid ${facts.gid}) can write it and it has no sticky bit`;
   return undefined;
 }
 
@@ -79,7 +100,11 @@ export function distrustDirectory(facts: FileFacts, asker: Asker, names: (uid: n
  * directory does. A symbolic link on the way must be keepalive's user's or root's (its mode means
  * nothing); where it points is judged as a step too.
  */
-export function distrustStep(facts: FileFacts, asker: Asker, names: (uid: number) => string = uidWords): string | undefined {
+export function distrustStep(
+  facts: FileFacts,
+  asker: Asker,
+  names: (uid: number) => string = uidWords,
+): string | undefined {
   if (facts.kind === 'symlink') return owner(facts, asker, names);
   return distrustDirectory(facts, asker, names);
 }

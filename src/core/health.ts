@@ -43,5 +43,8 @@ export function recordProbe(
   if (passed) return { state: { failures: 0, started: true }, verdict: 'healthy' };
   if (!state.started && sinceStartMs < config.startPeriodMs) return { state, verdict: 'starting' };
   const failures = state.failures + 1;
-  return { state: { ...state, failures }, verdict: failures >= config.retries ? 'unhealthy' : 'failing' };
+  return {
+    state: { ...state, failures },
+    verdict: failures >= config.retries ? 'unhealthy' : 'failing',
+  };
 }

@@ -3,7 +3,9 @@
 import type { NotifyMessage } from './notify.js';
 
 export interface WatchdogConfig {
-  /** The longest silence allowed between beats; undefined: off, unless the child sets WATCHDOG_USEC. */
+  /**
+   * The longest silence allowed between beats; undefined: off, unless the child sets WATCHDOG_USEC.
+   */
   timeoutMs: number | undefined;
   /** The time allowed for the first beat after the start. */
   graceMs: number;
@@ -15,7 +17,10 @@ export type HangReason = 'no-heartbeat' | 'trigger' | 'stop-timeout';
 
 export interface Hang {
   reason: HangReason;
-  /** For no-heartbeat and trigger: since the last beat (or the start); for stop-timeout: since STOPPING=1. */
+  /**
+   * For no-heartbeat and trigger: since the last beat (or the start); for stop-timeout: since
+   * STOPPING=1.
+   */
   silentMs: number;
 }
 
@@ -43,7 +48,12 @@ export function startWatch(config: WatchdogConfig, now: number): WatchState {
 }
 
 /** The state after one message from the child, received at `now`. */
-export function observe(config: WatchdogConfig, state: WatchState, message: NotifyMessage, now: number): WatchState {
+export function observe(
+  config: WatchdogConfig,
+  state: WatchState,
+  message: NotifyMessage,
+  now: number,
+): WatchState {
   if (state.triggered) return state;
   switch (message.kind) {
     case 'beat':
@@ -54,10 +64,16 @@ export function observe(config: WatchdogConfig, state: WatchState, message: Noti
       // As in systemd: the new timeout counts from now; 0 switches the watchdog off.
       const timeoutMs = message.ms > 0 ? message.ms : undefined;
       if (state.stoppingAt !== undefined) return { ...state, timeoutMs };
-      return { ...state, timeoutMs, lastBeatAt: now, deadline: timeoutMs === undefined ? undefined : now + timeoutMs };
+      return {
+        ...state,
+        timeoutMs,
+        lastBeatAt: now,
+        deadline: timeoutMs === undefined ? undefined : now + timeoutMs,
+      };
     }
     case 'extend':
-      // Moves the current deadline (a beat's, or the stop deadline) later, never earlier; the next beat
+      // Moves the current deadline (a beat's, or the stop deadline) later, never earlier; the next
+      // beat
       // brings back the usual timeout.
       if (state.deadline === undefined) return state;
       return { ...state, deadline: Math.max(state.deadline, now + message.ms) };
@@ -71,7 +87,8 @@ export function observe(config: WatchdogConfig, state: WatchState, message: Noti
       };
     case 'trigger':
       return { ...state, triggered: true, deadline: now };
-    // None of these moves a deadline: systemd's watchdog runs on through a reload and a change of main pid.
+    // None of these moves a deadline: systemd's watchdog runs on through a reload and a change of
+    // main pid.
     case 'status':
     case 'reloading':
     case 'main-pid':
@@ -82,7 +99,8 @@ export function observe(config: WatchdogConfig, state: WatchState, message: Noti
 }
 
 function beat(state: WatchState, now: number): WatchState {
-  if (state.stoppingAt !== undefined || state.timeoutMs === undefined) return { ...state, lastBeatAt: now };
+  if (state.stoppingAt !== undefined || state.timeoutMs === undefined)
+    return { ...state, lastBeatAt: now };
   return { ...state, lastBeatAt: now, deadline: now + state.timeoutMs };
 }
 
@@ -90,6 +108,7 @@ function beat(state: WatchState, now: number): WatchState {
 export function hangAt(state: WatchState, now: number): Hang | undefined {
   if (state.deadline === undefined || now < state.deadline) return undefined;
   if (state.triggered) return { reason: 'trigger', silentMs: now - state.lastBeatAt };
-  if (state.stoppingAt !== undefined) return { reason: 'stop-timeout', silentMs: now - state.stoppingAt };
+  if (state.stoppingAt !== undefined)
+    return { reason: 'stop-timeout', silentMs: now - state.stoppingAt };
   return { reason: 'no-heartbeat', silentMs: now - state.lastBeatAt };
 }

@@ -15,10 +15,17 @@ export interface HookCall {
   time: string;
 }
 
-/** The API's on-exit hook: the exit, the environment a command would get, how many exits it missed. */
-export type OnExitFunction = (call: HookCall & { env: Readonly<Record<string, string>> }) => unknown;
+/**
+ * The API's on-exit hook: the exit, the environment a command would get, how many exits it missed.
+ */
+export type OnExitFunction = (
+  call: HookCall & { env: Readonly<Record<string, string>> },
+) => unknown;
 
-/** `supervisorPid`: KEEPALIVE_PID, as the child has it, so a killed keepalive's next one finds a leftover hook too. */
+/**
+ * `supervisorPid`: KEEPALIVE_PID, as the child has it, so a killed keepalive's next one finds a
+ * leftover hook too.
+ */
 export function hookEnvironment(call: HookCall, supervisorPid: number): Record<string, string> {
   const { event } = call;
   const env: Record<string, string> = {
@@ -51,7 +58,9 @@ function endedBy(outcome: Outcome): { code?: number; signal?: string } | undefin
     case 'unhealthy':
     case 'over-memory':
       // A child that caught keepalive's signal and exited by itself ended with its own code.
-      return outcome.exitCode === undefined ? { signal: outcome.signal } : { code: outcome.exitCode };
+      return outcome.exitCode === undefined
+        ? { signal: outcome.signal }
+        : { code: outcome.exitCode };
     case 'oom-killed':
       return { signal: 'SIGKILL' };
     case 'not-started':

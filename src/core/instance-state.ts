@@ -5,7 +5,9 @@ import { bounded } from './shown-text.js';
 import type { SignalName } from './signals.js';
 import { who } from './who.js';
 
-/** A process as keepalive recognises it again later: pid and start time (clock ticks since boot). */
+/**
+ * A process as keepalive recognises it again later: pid and start time (clock ticks since boot).
+ */
 export interface ProcessIdentity {
   pid: number;
   /** Null when the process was already gone when it was recorded (only its group was left). */
@@ -33,7 +35,9 @@ export interface LastExit {
   at: string;
 }
 
-/** The state file beside the pidfile (FILE.state), kept current by the supervisor that owns FILE. */
+/**
+ * The state file beside the pidfile (FILE.state), kept current by the supervisor that owns FILE.
+ */
 export interface InstanceRecord {
   version: 1;
   pidfile: string;
@@ -62,7 +66,10 @@ export interface InstanceRecord {
   memory?: { bytes: number; limitBytes: number; at: string } | null;
   stopSignal: SignalName;
   killTimeoutMs: number;
-  /** How long keepalive may still take once its child is gone: the last on-exit hooks (2 × --on-exit-timeout). */
+  /**
+   * How long keepalive may still take once its child is gone: the last on-exit hooks (2 ×
+   * --on-exit-timeout).
+   */
   hookWaitMs?: number;
 }
 
@@ -78,15 +85,28 @@ export interface ProcStat {
 /** What /proc says about one pid now. */
 export type ProcessFacts = { exists: false } | { exists: true; stat: ProcStat };
 
-/** /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...". comm may hold spaces and parentheses. */
+/**
+ * /proc/<pid>/stat: "pid (comm) state ppid pgrp session ...". comm may hold spaces and parentheses.
+ */
 export function parseStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   // Fields from the third on (state is field 3), so field N is at index N - 3.
-  const fields = text.slice(close + 2).trim().split(' ');
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   const number = (field: number): number => Number(fields[field - 3]);
-  const stat = { state: fields[0] ?? '', ppid: number(4), pgid: number(5), sid: number(6), startTime: number(22) };
-  return [stat.ppid, stat.pgid, stat.sid, stat.startTime].every(Number.isInteger) ? stat : undefined;
+  const stat = {
+    state: fields[0] ?? '',
+    ppid: number(4),
+    pgid: number(5),
+    sid: number(6),
+    startTime: number(22),
+  };
+  return [stat.ppid, stat.pgid, stat.sid, stat.startTime].every(Number.isInteger)
+    ? stat
+    : undefined;
 }
 
 /** "1234\n" → 1234; anything else → undefined. */
@@ -108,17 +128,29 @@ export function parseRecord(text: string): Parsed<InstanceRecord> {
     return { ok: false, problem: 'not JSON' };
   }
   const record = value as Partial<InstanceRecord> | null;
-  if (typeof record !== 'object' || record === null || record.version !== 1) return { ok: false, problem: 'not a version 1 state' };
+  if (typeof record !== 'object' || record === null || record.version !== 1)
+    return { ok: false, problem: 'not a version 1 state' };
   const identity = record.supervisor;
   if (!identity || !Number.isInteger(identity.pid) || !Number.isInteger(identity.startTime)) {
     return { ok: false, problem: 'no supervisor identity' };
   }
-  if (typeof record.pidfile !== 'string' || typeof record.bootId !== 'string' || typeof record.phase !== 'string' || !Array.isArray(record.leftovers)) {
+  if (
+    typeof record.pidfile !== 'string' ||
+    typeof record.bootId !== 'string' ||
+    typeof record.phase !== 'string' ||
+    !Array.isArray(record.leftovers)
+  ) {
     return { ok: false, problem: 'fields missing' };
   }
   const child = record.child as unknown;
-  const identities = (list: unknown): boolean => list === undefined || (Array.isArray(list) && list.every(isIdentity));
-  if ((child !== null && !isIdentity(child)) || !identities(record.leftovers) || !identities(record.sweeping) || !identities(record.predecessors)) {
+  const identities = (list: unknown): boolean =>
+    list === undefined || (Array.isArray(list) && list.every(isIdentity));
+  if (
+    (child !== null && !isIdentity(child)) ||
+    !identities(record.leftovers) ||
+    !identities(record.sweeping) ||
+    !identities(record.predecessors)
+  ) {
     return { ok: false, problem: 'a pid that is not a number' };
   }
   return { ok: true, value: record as InstanceRecord };
@@ -135,7 +167,12 @@ export type StaleReason = 'dead' | 'rebooted' | 'reused' | 'not-keepalive' | 'em
 export type Verdict =
   | { kind: 'absent' }
   | { kind: 'running'; pid: number; record: InstanceRecord | undefined }
-  | { kind: 'stale'; pid: number | undefined; reason: StaleReason; record: InstanceRecord | undefined }
+  | {
+      kind: 'stale';
+      pid: number | undefined;
+      reason: StaleReason;
+      record: InstanceRecord | undefined;
+    }
   /** Cannot tell, or the files are not keepalive's: nothing may be taken over or removed. */
   | { kind: 'unknown'; pid: number | undefined; problem: string };
 
@@ -144,7 +181,9 @@ export interface InstanceFacts {
   pidfile: string;
   /** The pidfile's text; undefined when there is none. */
   pidText: string | undefined;
-  /** The state file, parsed; undefined when there is none or it is unreadable (see recordProblem). */
+  /**
+   * The state file, parsed; undefined when there is none or it is unreadable (see recordProblem).
+   */
   record: InstanceRecord | undefined;
   recordProblem?: string;
   /** /proc about the pid the files name (the record's, else the pidfile's). */
@@ -158,26 +197,47 @@ export interface InstanceFacts {
   bootId: string;
 }
 
-/** The pid whose facts judgeInstance needs: the record is the supervisor's own word, the pidfile a copy. */
-export function namedPid(pidText: string | undefined, record: InstanceRecord | undefined): number | undefined {
+/**
+ * The pid whose facts judgeInstance needs: the record is the supervisor's own word, the pidfile a
+ * copy.
+ */
+export function namedPid(
+  pidText: string | undefined,
+  record: InstanceRecord | undefined,
+): number | undefined {
   return record?.supervisor.pid ?? (pidText === undefined ? undefined : parsePid(pidText));
 }
 
 export function judgeInstance(facts: InstanceFacts): Verdict {
   const { record, supervisor } = facts;
-  if (facts.pidText === undefined && record === undefined && facts.recordProblem === undefined) return { kind: 'absent' };
+  if (facts.pidText === undefined && record === undefined && facts.recordProblem === undefined)
+    return { kind: 'absent' };
   // Atomic writes never leave a torn file: one that does not parse was written by someone else.
-  if (facts.recordProblem !== undefined) return { kind: 'unknown', pid: undefined, problem: `the state file beside it is not keepalive's (${facts.recordProblem})` };
+  if (facts.recordProblem !== undefined)
+    return {
+      kind: 'unknown',
+      pid: undefined,
+      problem: `the state file beside it is not keepalive's (${facts.recordProblem})`,
+    };
   const pid = namedPid(facts.pidText, record);
-  if (pid === undefined && facts.pidText?.trim()) return { kind: 'unknown', pid, problem: 'it holds no pid: not a pidfile?' };
-  if (pid === undefined || supervisor === undefined) return { kind: 'stale', pid, reason: 'empty', record };
+  if (pid === undefined && facts.pidText?.trim())
+    return { kind: 'unknown', pid, problem: 'it holds no pid: not a pidfile?' };
+  if (pid === undefined || supervisor === undefined)
+    return { kind: 'stale', pid, reason: 'empty', record };
   // A zombie has ended; it only waits for its parent (or init, which may be slow) to reap it.
-  if (!supervisor.exists || supervisor.stat.state === 'Z') return { kind: 'stale', pid, reason: 'dead', record };
+  if (!supervisor.exists || supervisor.stat.state === 'Z')
+    return { kind: 'stale', pid, reason: 'dead', record };
   if (record) {
-    if (record.pidfile !== facts.pidfile) return { kind: 'unknown', pid, problem: `the state file beside it is for another pidfile (${record.pidfile})` };
+    if (record.pidfile !== facts.pidfile)
+      return {
+        kind: 'unknown',
+        pid,
+        problem: `the state file beside it is for another pidfile (${record.pidfile})`,
+      };
     // Pids and start times only name the process that wrote the record within one boot.
     if (record.bootId !== facts.bootId) return { kind: 'stale', pid, reason: 'rebooted', record };
-    if (supervisor.stat.startTime !== record.supervisor.startTime) return { kind: 'stale', pid, reason: 'reused', record };
+    if (supervisor.stat.startTime !== record.supervisor.startTime)
+      return { kind: 'stale', pid, reason: 'reused', record };
   }
   // Only keepalive takes FILE.lock, and the kernel names its holder whatever the program is called:
   // a pid that does not hold it is not FILE's supervisor, whatever the files say.
@@ -206,19 +266,25 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
   }
 }
 
-/** The longest texts a record holds, so that it always reads back (FILE.state is read up to 64 KB). */
+/**
+ * The longest texts a record holds, so that it always reads back (FILE.state is read up to 64 KB).
+ */
 const RECORD_BOUNDS = { name: 256, statusText: 4096, words: 1024, identities: 256 } as const;
 
 /** The record with every field keepalive does not choose itself cut to RECORD_BOUNDS. */
 export function boundRecord(record: InstanceRecord): InstanceRecord {
-  const few = <T>(list: readonly T[] | undefined): T[] | undefined => list?.slice(0, RECORD_BOUNDS.identities);
+  const few = <T>(list: readonly T[] | undefined): T[] | undefined =>
+    list?.slice(0, RECORD_BOUNDS.identities);
   const sweeping = few(record.sweeping);
   const predecessors = few(record.predecessors);
   return {
     ...record,
     name: bounded(record.name, RECORD_BOUNDS.name),
     lastStatusText: bounded(record.lastStatusText, RECORD_BOUNDS.statusText),
-    lastExit: record.lastExit && { ...record.lastExit, words: bounded(record.lastExit.words, RECORD_BOUNDS.words) },
+    lastExit: record.lastExit && {
+      ...record.lastExit,
+      words: bounded(record.lastExit.words, RECORD_BOUNDS.words),
+    },
     leftovers: few(record.leftovers) ?? [],
     ...(sweeping ? { sweeping } : {}),
     ...(predecessors ? { predecessors } : {}),

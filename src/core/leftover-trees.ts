@@ -65,15 +65,22 @@ export function leftoverProcesses(facts: LeftoverFacts): Leftovers {
   // Each supervisor's window: from its start to the start of a later process that got its number.
   const windows = new Map<number, { from: number; before: number }>();
   for (const { supervisor, now } of facts.trees) {
-    const before = now.exists && now.stat.startTime !== supervisor.startTime ? now.stat.startTime : Infinity;
+    const before =
+      now.exists && now.stat.startTime !== supervisor.startTime ? now.stat.startTime : Infinity;
     windows.set(supervisor.pid, { from: supervisor.startTime, before });
   }
   const proven: Leftover[] = [];
   for (const { pid, stat, keepalivePid } of facts.candidates) {
     const window = keepalivePid === undefined ? undefined : windows.get(keepalivePid);
-    if (!window || pid === facts.selfPid || ended(stat) || proven.some((seen) => seen.pid === pid)) continue;
+    if (!window || pid === facts.selfPid || ended(stat) || proven.some((seen) => seen.pid === pid))
+      continue;
     if (stat.startTime >= window.from && stat.startTime < window.before) {
-      proven.push({ pid, startTime: stat.startTime, pgid: stat.pgid, keepalivePid: keepalivePid as number });
+      proven.push({
+        pid,
+        startTime: stat.startTime,
+        pgid: stat.pgid,
+        keepalivePid: keepalivePid as number,
+      });
     }
   }
   const order = recordedIdentities(facts.record).map((identity) => identity.pid);
@@ -85,7 +92,11 @@ export function leftoverProcesses(facts: LeftoverFacts): Leftovers {
   const unproven: Supervisor[] = [];
   for (const { identity, facts: now } of facts.recorded) {
     if (!now.exists || ended(now.stat) || now.stat.startTime !== identity.startTime) continue;
-    if (proven.some((leftover) => leftover.pid === identity.pid) || unproven.some((seen) => seen.pid === identity.pid)) continue;
+    if (
+      proven.some((leftover) => leftover.pid === identity.pid) ||
+      unproven.some((seen) => seen.pid === identity.pid)
+    )
+      continue;
     if (identity.pid === facts.selfPid) continue;
     unproven.push({ pid: identity.pid, startTime: now.stat.startTime });
   }

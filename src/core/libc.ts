@@ -16,10 +16,15 @@ export interface Libc {
 const GLIBC = /^(?:libc\.so\.6|libc-2\.\d+\.so)$/;
 const MUSL = /^(?:ld-musl-[\w-]+\.so\.1|libc\.musl-[\w-]+\.so\.1|libc\.so)$/;
 
-/** maps lines: "start-end perms offset dev inode   /path/of/file", " (deleted)" once the file is replaced. */
+/**
+ * maps lines: "start-end perms offset dev inode   /path/of/file", " (deleted)" once the file is
+ * replaced.
+ */
 const LINE = /^\S+\s+\S+\s+\S+\s+\S+\s+\d+\s+(\/.*?)(?: \(deleted\))?$/;
 
-/** The libc mapped into the process whose maps text this is; undefined if none is (a static binary). */
+/**
+ * The libc mapped into the process whose maps text this is; undefined if none is (a static binary).
+ */
 export function findLibc(maps: string): Libc | undefined {
   for (const line of maps.split('\n')) {
     const path = LINE.exec(line)?.[1];
@@ -32,9 +37,12 @@ export function findLibc(maps: string): Libc | undefined {
 }
 
 /**
- * What to dlopen. glibc: its soname, which its dlopen matches to the copy already loaded, even after
- * an upgrade replaced the file (the path would load a second libc). musl: the mapped path, which its
- * dlopen answers with itself. With nothing found, libc.so.6: glibc's soname, and a name musl's dlopen
+ * What to dlopen. glibc: its soname, which its dlopen matches to the copy already loaded, even
+ * after
+ * an upgrade replaced the file (the path would load a second libc). musl: the mapped path, which
+ * its
+ * dlopen answers with itself. With nothing found, libc.so.6: glibc's soname, and a name musl's
+ * dlopen
  * also takes for itself.
  */
 export function libcLoadName(libc: Libc | undefined): string {

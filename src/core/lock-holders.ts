@@ -13,7 +13,10 @@
 export function flockHolders(procLocks: string, inode: string): number[] {
   const holders: number[] = [];
   for (const line of procLocks.split('\n')) {
-    const [, type, , access, pid = '', file = ''] = line.replace(/^lock:/, '').trim().split(/\s+/);
+    const [, type, , access, pid = '', file = ''] = line
+      .replace(/^lock:/, '')
+      .trim()
+      .split(/\s+/);
     // A waiter's line has "->" where the type stands: it does not hold the lock.
     if (type !== 'FLOCK' || access !== 'WRITE' || !/^\d{1,10}$/.test(pid)) continue;
     const onInode = file.slice(file.lastIndexOf(':') + 1) === inode;

@@ -14,7 +14,11 @@ export interface Speaker {
  * Whether a datagram whose credentials name `pid` is accepted. `inTree` is asked only under `all`
  * and only for another pid than the main one: the common case (the child itself) costs nothing.
  */
-export function mayNotify(speaker: Speaker, pid: number | undefined, inTree: (pid: number) => boolean): boolean {
+export function mayNotify(
+  speaker: Speaker,
+  pid: number | undefined,
+  inTree: (pid: number) => boolean,
+): boolean {
   if (pid === undefined || speaker.access === 'none') return false;
   if (pid === speaker.main) return true;
   return speaker.access === 'all' && inTree(pid);

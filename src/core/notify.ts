@@ -27,7 +27,9 @@ export type NotifyMessage =
   | { kind: 'set-timeout'; ms: number }
   /** EXTEND_TIMEOUT_USEC=N, in milliseconds. */
   | { kind: 'extend'; ms: number }
-  /** MAINPID=N: the child hands supervision to process N (checked by the shell before it counts). */
+  /**
+   * MAINPID=N: the child hands supervision to process N (checked by the shell before it counts).
+   */
   | { kind: 'main-pid'; pid: number }
   | { kind: 'reloading' } // RELOADING=1; the next READY=1 says the reload is done
   /** A well-formed line with a key keepalive does not use (MONOTONIC_USEC=, ERRNO= ...). */
@@ -41,8 +43,15 @@ const STOPPING: NotifyMessage = { kind: 'stopping' };
 const RELOADING: NotifyMessage = { kind: 'reloading' };
 const TRIGGER: NotifyMessage = { kind: 'trigger' };
 const IGNORED: NotifyMessage = { kind: 'ignored' };
-const DROP_REASONS = ['too-long', 'not-utf8', 'malformed', 'not-allowed'] as const satisfies readonly DropReason[];
-const DROPPED = Object.fromEntries(DROP_REASONS.map((why) => [why, { kind: 'dropped', why }])) as Record<DropReason, NotifyMessage>;
+const DROP_REASONS = [
+  'too-long',
+  'not-utf8',
+  'malformed',
+  'not-allowed',
+] as const satisfies readonly DropReason[];
+const DROPPED = Object.fromEntries(
+  DROP_REASONS.map((why) => [why, { kind: 'dropped', why }]),
+) as Record<DropReason, NotifyMessage>;
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -53,9 +62,26 @@ const ONE = ascii('1');
 const TRIGGER_VALUE = ascii('trigger');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-type Key = 'READY' | 'STOPPING' | 'WATCHDOG' | 'STATUS' | 'WATCHDOG_USEC' | 'EXTEND_TIMEOUT_USEC' | 'MAINPID' | 'RELOADING';
+type Key =
+  | 'READY'
+  | 'STOPPING'
+  | 'WATCHDOG'
+  | 'STATUS'
+  | 'WATCHDOG_USEC'
+  | 'EXTEND_TIMEOUT_USEC'
+  | 'MAINPID'
+  | 'RELOADING';
 const KEYS: ReadonlyArray<[Key, Uint8Array]> = (
-  ['READY', 'STOPPING', 'WATCHDOG', 'STATUS', 'WATCHDOG_USEC', 'EXTEND_TIMEOUT_USEC', 'MAINPID', 'RELOADING'] as const
+  [
+    'READY',
+    'STOPPING',
+    'WATCHDOG',
+    'STATUS',
+    'WATCHDOG_USEC',
+    'EXTEND_TIMEOUT_USEC',
+    'MAINPID',
+    'RELOADING',
+  ] as const
 ).map((key) => [key, ascii(key)]);
 
 /** One line, without its newline. */
@@ -110,7 +136,8 @@ const STATUS_KEY = ascii('STATUS=');
 /** Where the value of a STATUS= line starts; undefined for any other line (or one too long). */
 function statusValue(bytes: Uint8Array, start: number, end: number): number | undefined {
   if (end - start > MAX_LINE_BYTES || end - start < STATUS_KEY.length) return undefined;
-  for (let i = 0; i < STATUS_KEY.length; i++) if (bytes[start + i] !== STATUS_KEY[i]) return undefined;
+  for (let i = 0; i < STATUS_KEY.length; i++)
+    if (bytes[start + i] !== STATUS_KEY[i]) return undefined;
   return start + STATUS_KEY.length;
 }
 
@@ -208,9 +235,13 @@ class StatusRun {
  * optional. An empty line carries nothing (systemd skips it); unlike on the pipe it is no beat.
  * With `lastStatusOnly`, as NotifyDecoder: of STATUS= lines in a row only the last is visited.
  */
-export function decodeDatagram(bytes: Uint8Array, visit: (message: NotifyMessage) => void, options: { lastStatusOnly?: boolean } = {}): void {
+export function decodeDatagram(
+  bytes: Uint8Array,
+  visit: (message: NotifyMessage) => void,
+  options: { lastStatusOnly?: boolean } = {},
+): void {
   const statuses = new StatusRun(visit);
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     const newline = bytes.indexOf(NEWLINE, start);
     const end = newline === -1 ? bytes.length : newline;
     const lineStart = start;
@@ -229,20 +260,29 @@ export function decodeDatagram(bytes: Uint8Array, visit: (message: NotifyMessage
  * (so an endless line is reported too), and skipped up to its newline.
  */
 export class NotifyDecoder {
-  /** A line split across chunks waits here; allocated on first need, as most children never split one. */
+  /**
+   * A line split across chunks waits here; allocated on first need, as most children never split
+   * one.
+   */
   #carry: Uint8Array | undefined;
   #carried = 0;
   /** Inside a line already reported as too long: skip to its end. */
   #skipping = false;
 
-  /** With `lastStatusOnly`, of STATUS= lines in a row within one chunk only the last is visited (StatusRun). */
+  /**
+   * With `lastStatusOnly`, of STATUS= lines in a row within one chunk only the last is visited
+   * (StatusRun).
+   */
   readonly #lastStatusOnly: boolean;
 
   constructor(options: { lastStatusOnly?: boolean } = {}) {
     this.#lastStatusOnly = options.lastStatusOnly ?? false;
   }
 
-  /** Visits the messages of `chunk` in order (its first `length` bytes): a chunk of whole lines allocates nothing. */
+  /**
+   * Visits the messages of `chunk` in order (its first `length` bytes): a chunk of whole lines
+   * allocates nothing.
+   */
   push(chunk: Uint8Array, visit: (message: NotifyMessage) => void, length = chunk.length): void {
     let start = 0;
     let statuses: StatusRun | undefined;
@@ -260,7 +300,11 @@ export class NotifyDecoder {
         this.#skipping = false;
         continue;
       }
-      if (this.#lastStatusOnly && this.#carried === 0 && statusValue(chunk, lineStart, newline) !== undefined) {
+      if (
+        this.#lastStatusOnly &&
+        this.#carried === 0 &&
+        statusValue(chunk, lineStart, newline) !== undefined
+      ) {
         (statuses ??= new StatusRun(visit)).take(chunk, lineStart, newline);
         continue;
       }

@@ -49,7 +49,10 @@ export interface RunFacts {
 export type EndReason = 'stopped' | 'success' | 'no-restart' | 'not-started';
 
 export type Decision =
-  /** `planned`: asked for, so at once and counted neither in the backoff nor in the crash-loop window. */
+  /**
+   * `planned`: asked for, so at once and counted neither in the backoff nor in the crash-loop
+   * window.
+   */
   | { action: 'restart'; delayMs: number; restart: number; planned: boolean; history: History }
   | { action: 'give-up'; status: number; failures: number; windowMs: number }
   | { action: 'end'; status: number; reason: EndReason };
@@ -59,9 +62,16 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
   if (run.stopping) return { action: 'end', status, reason: 'stopped' };
   if (run.planned === true) {
     const restart = history.restarts + 1;
-    return { action: 'restart', delayMs: 0, restart, planned: true, history: { ...history, restarts: restart } };
+    return {
+      action: 'restart',
+      delayMs: 0,
+      restart,
+      planned: true,
+      history: { ...history, restarts: restart },
+    };
   }
-  if (run.firstRun && run.outcome.kind === 'not-started') return { action: 'end', status, reason: 'not-started' };
+  if (run.firstRun && run.outcome.kind === 'not-started')
+    return { action: 'end', status, reason: 'not-started' };
   if (config.restart === 'never') return { action: 'end', status, reason: 'no-restart' };
   if (config.restart === 'on-failure' && isSuccess(config, run.outcome)) {
     return { action: 'end', status, reason: 'success' };
@@ -94,12 +104,24 @@ export function decide(config: PolicyConfig, history: History, run: RunFacts): D
     delayMs,
     restart: history.restarts + 1,
     planned: false,
-    history: { streak, recentEnds: keptEnds(ends, first, failed ? run.now : undefined, keep), restarts: history.restarts + 1 },
+    history: {
+      streak,
+      recentEnds: keptEnds(ends, first, failed ? run.now : undefined, keep),
+      restarts: history.restarts + 1,
+    },
   };
 }
 
-/** The last `keep` of ends[first..] and `now`, copied once (a restart loop with a big limit copies each restart). */
-function keptEnds(ends: readonly number[], first: number, now: number | undefined, keep: number): number[] {
+/**
+ * The last `keep` of ends[first..] and `now`, copied once (a restart loop with a big limit copies
+ * each restart).
+ */
+function keptEnds(
+  ends: readonly number[],
+  first: number,
+  now: number | undefined,
+  keep: number,
+): number[] {
   if (keep === 0) return [];
   const from = Math.max(first, ends.length - (keep - (now === undefined ? 0 : 1)));
   const kept = ends.slice(from);
@@ -108,9 +130,13 @@ function keptEnds(ends: readonly number[], first: number, now: number | undefine
 }
 
 /** Under on-failure: a listed exit code, or a listed signal, is a clean end. */
-function isSuccess(config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>, outcome: Outcome): boolean {
+function isSuccess(
+  config: Pick<PolicyConfig, 'successCodes' | 'successSignals'>,
+  outcome: Outcome,
+): boolean {
   if (outcome.kind === 'exited') return config.successCodes.includes(outcome.code);
-  if (outcome.kind === 'killed' || outcome.kind === 'crashed') return config.successSignals.includes(outcome.signal);
+  if (outcome.kind === 'killed' || outcome.kind === 'crashed')
+    return config.successSignals.includes(outcome.signal);
   return false;
 }
 

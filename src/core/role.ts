@@ -26,11 +26,16 @@ export interface Role {
 }
 
 export function roleOf(facts: RoleFacts): Role {
-  const becomeSubreaper = facts.treeKnown && facts.subreaperOption && !facts.pid1 && !facts.alreadySubreaper;
+  const becomeSubreaper =
+    facts.treeKnown && facts.subreaperOption && !facts.pid1 && !facts.alreadySubreaper;
   return {
     becomeSubreaper,
-    // As PID 1 or under an inherited flag orphans come anyway; only the whole program may take them.
-    reapOrphans: facts.treeKnown && (becomeSubreaper || ((facts.pid1 || facts.alreadySubreaper) && (facts.subreaperOption || facts.wholeProcess))),
+    // As PID 1 or under an inherited flag orphans come anyway; only the whole program may take
+    // them.
+    reapOrphans:
+      facts.treeKnown &&
+      (becomeSubreaper ||
+        ((facts.pid1 || facts.alreadySubreaper) && (facts.subreaperOption || facts.wholeProcess))),
     canSuspend: !facts.pid1,
   };
 }

@@ -16,13 +16,7 @@ export type Phase = 'starting' | 'running' | 'stopping' | 'sweeping' | 'ended';
  * empty: no process of the tree is left.
  */
 export type RunInput =
-  | 'spawned'
-  | 'stop'
-  | 'forward'
-  | 'exited'
-  | 'deadline'
-  | 'kill-now'
-  | 'empty';
+  'spawned' | 'stop' | 'forward' | 'exited' | 'deadline' | 'kill-now' | 'empty';
 
 /**
  * Actions run in order; `sweep` comes last because it may find the tree empty at once and finish.

@@ -29,7 +29,12 @@ export function signalFacts(name: SignalName): SignalFacts {
 export function parseSignal(text: string): SignalName | undefined {
   const trimmed = text.trim();
   if (/^\d+$/.test(trimmed)) {
-    const byNumber = (signalsByNumber as Record<number, (typeof signalsByNumber)[keyof typeof signalsByNumber] | undefined>)[Number(trimmed)];
+    const byNumber = (
+      signalsByNumber as Record<
+        number,
+        (typeof signalsByNumber)[keyof typeof signalsByNumber] | undefined
+      >
+    )[Number(trimmed)];
     return byNumber?.supported ? byNumber.name : undefined;
   }
   const upper = trimmed.toUpperCase();
@@ -48,7 +53,8 @@ export function signalNameOf(number: number): SignalName | undefined {
 }
 
 /**
- * The name a person knows a signal by: human-signals counts real-time signals from SIGRT1 (34, glibc's
+ * The name a person knows a signal by: human-signals counts real-time signals from SIGRT1 (34,
+ * glibc's
  * SIGRTMIN), kill -l and bash call that one SIGRTMIN, so 39 reads "SIGRTMIN+5".
  */
 export function signalLabel(name: SignalName): string {

@@ -19,12 +19,14 @@ const SIZE_FORM = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i;
 
 export function parseSize(text: string): Parsed<number> {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return { ok: false, expected: `${SIZE_EXPECTED} (did you mean ${trimmed}MB?)` };
+  if (/^\d+(\.\d+)?$/.test(trimmed))
+    return { ok: false, expected: `${SIZE_EXPECTED} (did you mean ${trimmed}MB?)` };
   const match = SIZE_FORM.exec(trimmed);
   const unit = match ? UNITS[(match[2] as string).toLowerCase()] : undefined;
   if (!match || unit === undefined) return { ok: false, expected: SIZE_EXPECTED };
   const value = Math.round(Number(match[1]) * unit);
-  if (value <= 0 || !Number.isSafeInteger(value)) return { ok: false, expected: `${SIZE_EXPECTED}, above 0` };
+  if (value <= 0 || !Number.isSafeInteger(value))
+    return { ok: false, expected: `${SIZE_EXPECTED}, above 0` };
   return { ok: true, value };
 }
 

@@ -1,4 +1,5 @@
-// What `keepalive status` says, from a verdict and the time: one object for scripts, a few lines for
+// What `keepalive status` says, from a verdict and the time: one object for scripts, a few lines
+// for
 // people, and the LSB init-script exit status (0 running, 1 keepalive runs but its child does not,
 // 3 not running, 4 unknown). Only 0 says the child runs, so that `status` can be a health check.
 import { formatDuration } from './duration.js';
@@ -40,7 +41,10 @@ export interface StatusFacts {
   now: number;
 }
 
-/** The report, with every text from a record (or a child, through it) stripped of control characters. */
+/**
+ * The report, with every text from a record (or a child, through it) stripped of control
+ * characters.
+ */
 export function statusReport(facts: StatusFacts): { report: StatusReport; exitStatus: number } {
   const { report, exitStatus } = rawReport(facts);
   const clean = (text: string | null): string | null => (text === null ? null : stripControl(text));
@@ -58,8 +62,10 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitSt
 
 function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: number } {
   const { verdict, now } = facts;
-  const record = verdict.kind === 'running' || verdict.kind === 'stale' ? verdict.record : undefined;
-  const since = (iso: string | undefined): number | null => (iso === undefined ? null : Math.max(0, now - Date.parse(iso)));
+  const record =
+    verdict.kind === 'running' || verdict.kind === 'stale' ? verdict.record : undefined;
+  const since = (iso: string | undefined): number | null =>
+    iso === undefined ? null : Math.max(0, now - Date.parse(iso));
   const base: StatusReport = {
     state: 'not-running',
     reason: '',
@@ -79,7 +85,15 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
     case 'absent':
       return { report: { ...base, reason: `no ${facts.pidfile}` }, exitStatus: LSB.notRunning };
     case 'unknown':
-      return { report: { ...base, state: 'unknown', reason: verdict.problem, supervisorPid: verdict.pid ?? null }, exitStatus: LSB.unknown };
+      return {
+        report: {
+          ...base,
+          state: 'unknown',
+          reason: verdict.problem,
+          supervisorPid: verdict.pid ?? null,
+        },
+        exitStatus: LSB.unknown,
+      };
     case 'stale':
       return {
         report: {
@@ -114,15 +128,26 @@ export function statusText(report: StatusReport): string {
   if (report.state === 'not-running' || report.state === 'stale' || report.state === 'unknown') {
     lines.push(`${report.state === 'unknown' ? 'unknown' : 'not running'}: ${report.reason}`);
     if (report.childPid !== null) {
-      lines.push(`left running: ${who(name, report.childPid)}, by a keepalive that was killed; the next keepalive or \`keepalive stop\` stops it`);
+      lines.push(
+        `left running: ${who(name, report.childPid)}, by a keepalive that was killed; the next keepalive or \`keepalive stop\` stops it`,
+      );
     }
   } else {
-    lines.push(`${report.state}: ${who('keepalive', report.supervisorPid)}, up ${duration(report.uptimeMs)}`);
-    lines.push(report.childPid === null ? `child: ${name} is not running now` : `child: ${who(name, report.childPid)}, up ${duration(report.childUptimeMs)}`);
+    lines.push(
+      `${report.state}: ${who('keepalive', report.supervisorPid)}, up ${duration(report.uptimeMs)}`,
+    );
+    lines.push(
+      report.childPid === null
+        ? `child: ${name} is not running now`
+        : `child: ${who(name, report.childPid)}, up ${duration(report.childUptimeMs)}`,
+    );
   }
   if (report.restarts !== null) lines.push(`restarts: ${report.restarts}`);
   if (report.lastExit !== null) lines.push(`last exit: ${report.lastExit}`);
-  if (report.memory !== null) lines.push(`memory: ${formatSize(report.memory.bytes)} (whole tree), limit ${formatSize(report.memory.limitBytes)}`);
+  if (report.memory !== null)
+    lines.push(
+      `memory: ${formatSize(report.memory.bytes)} (whole tree), limit ${formatSize(report.memory.limitBytes)}`,
+    );
   if (report.lastStatusText !== '') lines.push(`status text: ${report.lastStatusText}`);
   return lines.map((line) => `${line}\n`).join('');
 }
@@ -133,7 +158,13 @@ export function statusText(report: StatusReport): string {
  */
 function memoryOf(record: InstanceRecord, childStartedAt: string): StatusReport['memory'] {
   const memory = record.memory;
-  if (!memory || !Number.isFinite(memory.bytes) || !Number.isFinite(memory.limitBytes) || typeof memory.at !== 'string') return null;
+  if (
+    !memory ||
+    !Number.isFinite(memory.bytes) ||
+    !Number.isFinite(memory.limitBytes) ||
+    typeof memory.at !== 'string'
+  )
+    return null;
   if (!(Date.parse(memory.at) >= Date.parse(childStartedAt))) return null;
   return { bytes: memory.bytes, limitBytes: memory.limitBytes, at: memory.at };
 }

@@ -29,7 +29,12 @@ export function oomCounter(file: string | undefined): OomCounter {
 
 export function discoverOomCounter(): OomCounter {
   try {
-    return oomCounter(oomCounterFile(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8')));
+    return oomCounter(
+      oomCounterFile(
+        readFileSync('/proc/self/mountinfo', 'utf8'),
+        readFileSync('/proc/self/cgroup', 'utf8'),
+      ),
+    );
   } catch {
     return () => undefined;
   }

@@ -3,7 +3,13 @@
 import { writeSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { ResolvedOptions } from '../options.js';
-import { isBackground, LOG_FILE_MODE, startInBackground, tellForeground, type StartReport } from './detach.js';
+import {
+  isBackground,
+  LOG_FILE_MODE,
+  startInBackground,
+  tellForeground,
+  type StartReport,
+} from './detach.js';
 import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
 import { claimInstance, type Instance } from './instance.js';
 import { openForAppend } from './safe-files.js';
@@ -20,16 +26,34 @@ export interface GuardianSettings {
   logFileShared?: boolean;
 }
 
-/** The single instance for the pidfile, or the status to exit with when this keepalive is not it. */
-export async function claim(settings: GuardianSettings, pidfile: string, log: Logger): Promise<Instance | number> {
+/**
+ * The single instance for the pidfile, or the status to exit with when this keepalive is not it.
+ */
+export async function claim(
+  settings: GuardianSettings,
+  pidfile: string,
+  log: Logger,
+): Promise<Instance | number> {
   const { name, stopSignal, killTimeout, onExit, onExitTimeout } = settings.options;
-  // At its end keepalive waits for the running hook, then runs the last exit's: each within the timeout.
+  // At its end keepalive waits for the running hook, then runs the last exit's: each within the
+  // timeout.
   const hookWaitMs = onExit === undefined ? 0 : 2 * onExitTimeout;
   try {
-    const claimed = await claimInstance({ pidfile, name, stopSignal, killTimeout, hookWaitMs, log });
+    const claimed = await claimInstance({
+      pidfile,
+      name,
+      stopSignal,
+      killTimeout,
+      hookWaitMs,
+      log,
+    });
     if (claimed.kind === 'claimed') return claimed.instance;
     if (claimed.kind === 'stopped') {
-      tellForeground({ kind: 'failed', status: 1, message: `stopped by ${claimed.signal} before the command was started` });
+      tellForeground({
+        kind: 'failed',
+        status: 1,
+        message: `stopped by ${claimed.signal} before the command was started`,
+      });
       return 0;
     }
     tellForeground({ kind: 'running', pid: claimed.pid ?? null });
@@ -49,7 +73,9 @@ function sayAlreadyRunning(pid: number | null | undefined): void {
   process.stderr.write(`keepalive: already running (${pid ? `pid ${pid}` : 'starting'})\n`);
 }
 
-/** The foreground half of --detach: start the background copy, wait for its word, say it, return. */
+/**
+ * The foreground half of --detach: start the background copy, wait for its word, say it, return.
+ */
 export async function detach(argv: readonly string[], settings: GuardianSettings): Promise<number> {
   if (settings.pidfile !== undefined) {
     const { verdict } = viewInstance(instancePaths(settings.pidfile));
@@ -60,10 +86,18 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
   }
   let report: StartReport;
   try {
-    report = await startInBackground({ argv, logFile: settings.logFile, logFileShared: settings.logFileShared === true, timeoutMs: settings.options.killTimeout + 30_000 });
+    report = await startInBackground({
+      argv,
+      logFile: settings.logFile,
+      logFileShared: settings.logFileShared === true,
+      timeoutMs: settings.options.killTimeout + 30_000,
+    });
   } catch (error) {
     // Only opening the log file throws here; a failed spawn is reported through the promise.
-    const what = settings.logFile === undefined ? 'cannot start in the background' : `cannot open --log-file ${settings.logFile}`;
+    const what =
+      settings.logFile === undefined
+        ? 'cannot start in the background'
+        : `cannot open --log-file ${settings.logFile}`;
     process.stderr.write(`keepalive: ${what}: ${logFileProblem(error)}\n`);
     return 1;
   }
@@ -71,7 +105,9 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
     case 'started':
       if (process.stderr.isTTY === true) {
         const where = settings.logFile === undefined ? '' : `; its lines go to ${settings.logFile}`;
-        process.stderr.write(`keepalive: ${who(report.name, report.childPid)} started; ${who('keepalive', report.supervisorPid)} goes on in the background${where}\n`);
+        process.stderr.write(
+          `keepalive: ${who(report.name, report.childPid)} started; ${who('keepalive', report.supervisorPid)} goes on in the background${where}\n`,
+        );
       }
       return 0;
     case 'running':
@@ -83,7 +119,10 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
   }
 }
 
-/** keepalive's lines go to stderr, or are appended to --log-file (in the background, stderr is that file). */
+/**
+ * keepalive's lines go to stderr, or are appended to --log-file (in the background, stderr is that
+ * file).
+ */
 export function logWriter(logFile: string | undefined, shared = false): (line: string) => void {
   if (logFile === undefined || isBackground()) return (line) => process.stderr.write(line);
   let fd: number;
@@ -101,5 +140,7 @@ export function logWriter(logFile: string | undefined, shared = false): (line: s
 function logFileProblem(error: unknown): string {
   if ((error as NodeJS.ErrnoException).code !== 'EUNTRUSTED') return describeError(error);
   const message = (error as Error).message;
-  return /owned by|can write/.test(message) ? `${message}; pass --log-file-shared if that is meant` : message;
+  return /owned by|can write/.test(message)
+    ? `${message}; pass --log-file-shared if that is meant`
+    : message;
 }

@@ -9,7 +9,16 @@ import { LSB, statusReport, statusText } from '../core/status-report.js';
 import { checkFlags } from '../cli-options.js';
 import { stripControl } from '../core/shown-text.js';
 import { DEFAULTS, UsageError } from '../options.js';
-import { describeError, InstanceError, instancePaths, PRIVATE_MODE, removeStaleFiles, tryLock, viewInstance, type InstancePaths } from './instance-files.js';
+import {
+  describeError,
+  InstanceError,
+  instancePaths,
+  PRIVATE_MODE,
+  removeStaleFiles,
+  tryLock,
+  viewInstance,
+  type InstancePaths,
+} from './instance-files.js';
 import { findLeftovers, leftoverNames, stopLeftovers } from './leftovers.js';
 import { waitUntil } from './poll.js';
 import { readStat } from '../tree/proc.js';
@@ -22,10 +31,13 @@ const CONTROL_USAGE = {
   restart: 'keepalive restart --pidfile FILE',
 } as const;
 const CONTROL_HELP = {
-  status: 'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 running, 3 not running (no FILE, or a stale one), 4 unknown.',
-  stop: 'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
+  status:
+    'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 running, 3 not running (no FILE, or a stale one), 4 unknown.',
+  stop:
+    'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
     'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are then\nstopped and removed), 4 unknown, 1 still running after the wait.',
-  restart: 'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until the\n' +
+  restart:
+    'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until the\n' +
     'new one runs. Exit status: 0 restarted, 3 not running, 4 unknown, 1 no new child in time.',
 } as const;
 
@@ -46,7 +58,10 @@ const POLL_MS = 50;
 /** Beyond the supervisor's kill timeout: its group sweep, its cleanup, a busy machine. */
 const MARGIN_MS = 10_000;
 
-/** `keepalive status|stop|restart --pidfile FILE`: only as the first word, so `keepalive -- status` runs a program. */
+/**
+ * `keepalive status|stop|restart --pidfile FILE`: only as the first word, so `keepalive -- status`
+ * runs a program.
+ */
 export function parseControlCommand(argv: readonly string[]): ControlCommand | undefined {
   const command = argv[0];
   if (command !== 'status' && command !== 'stop' && command !== 'restart') return undefined;
@@ -55,10 +70,18 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
   const parsed = yargs([...words])
     .scriptName(`keepalive ${command}`)
     .usage(`${usage}\n\n${CONTROL_HELP[command]}`)
-    .parserConfiguration({ 'boolean-negation': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'duplicate-arguments-array': false, 'dot-notation': false })
+    .parserConfiguration({
+      'boolean-negation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': false,
+      'dot-notation': false,
+    })
     .options({
       pidfile: { type: 'string', describe: 'the pidfile the keepalive was started with' },
-      ...(command === 'status' ? { json: { type: 'boolean', describe: 'print one JSON object' } } : {}),
+      ...(command === 'status'
+        ? { json: { type: 'boolean', describe: 'print one JSON object' } }
+        : {}),
     })
     .strict()
     .fail((message, error) => {
@@ -71,8 +94,11 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
     .parseSync();
   const pidfile = parsed.pidfile as string | undefined;
   checkFlags({ pidfile }, { pidfile });
-  if (pidfile === undefined) throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
-  return command === 'status' ? { command, pidfile, json: parsed['json'] === true } : { command, pidfile };
+  if (pidfile === undefined)
+    throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
+  return command === 'status'
+    ? { command, pidfile, json: parsed['json'] === true }
+    : { command, pidfile };
 }
 
 function explainControlMessage(message: string, words: readonly string[], usage: string): string {
@@ -97,14 +123,26 @@ export async function runControl(command: ControlCommand, output: ControlOutput)
 
 function status(paths: InstancePaths, json: boolean, output: ControlOutput): number {
   const { verdict } = viewInstance(paths);
-  const orphan = verdict.kind === 'stale' && verdict.record ? findLeftovers(verdict.record).proven[0] : undefined;
-  const { report, exitStatus } = statusReport({ pidfile: paths.pidfile, verdict, orphanPid: orphan?.pid, now: Date.now() });
+  const orphan =
+    verdict.kind === 'stale' && verdict.record
+      ? findLeftovers(verdict.record).proven[0]
+      : undefined;
+  const { report, exitStatus } = statusReport({
+    pidfile: paths.pidfile,
+    verdict,
+    orphanPid: orphan?.pid,
+    now: Date.now(),
+  });
   output.out(json ? `${JSON.stringify(report)}\n` : statusText(report));
   return exitStatus;
 }
 
 /** Says why there is nothing to act on, with the status that goes with it; undefined if running. */
-function notRunning(verdict: Verdict, paths: InstancePaths, output: ControlOutput): number | undefined {
+function notRunning(
+  verdict: Verdict,
+  paths: InstancePaths,
+  output: ControlOutput,
+): number | undefined {
   switch (verdict.kind) {
     case 'running':
       return undefined;
@@ -112,10 +150,14 @@ function notRunning(verdict: Verdict, paths: InstancePaths, output: ControlOutpu
       output.err(`keepalive: not running (no ${paths.pidfile})\n`);
       return LSB.notRunning;
     case 'stale':
-      output.err(`keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})\n`);
+      output.err(
+        `keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})\n`,
+      );
       return LSB.notRunning;
     case 'unknown':
-      output.err(`keepalive: cannot tell whether ${paths.pidfile} is running: ${verdict.problem}\n`);
+      output.err(
+        `keepalive: cannot tell whether ${paths.pidfile} is running: ${verdict.problem}\n`,
+      );
       return LSB.unknown;
   }
 }
@@ -123,14 +165,20 @@ function notRunning(verdict: Verdict, paths: InstancePaths, output: ControlOutpu
 /** How long `stop` waits for a keepalive that holds the lock but has not written its pid yet. */
 const TAKEOVER_WAIT_MS = 5_000;
 
-async function stop(paths: InstancePaths, output: ControlOutput, deadline = performance.now() + TAKEOVER_WAIT_MS): Promise<number> {
+async function stop(
+  paths: InstancePaths,
+  output: ControlOutput,
+  deadline = performance.now() + TAKEOVER_WAIT_MS,
+): Promise<number> {
   const { verdict } = viewInstance(paths);
   if (verdict.kind === 'stale') {
     const stopped = await stopStale(paths, output);
     if (stopped !== 'busy') return stopped;
     // Another keepalive is taking FILE over right now: stop that one once it has said who it is.
     if (performance.now() > deadline) {
-      output.err(`keepalive: ${paths.pidfile} is locked by a keepalive that has not written its pid; try again\n`);
+      output.err(
+        `keepalive: ${paths.pidfile} is locked by a keepalive that has not written its pid; try again\n`,
+      );
       return LSB.unknown;
     }
     await sleep(POLL_MS);
@@ -155,11 +203,16 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
     }
   }
   // keepalive ends once its child is gone and its last on-exit hooks have run.
-  const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + (Number.isFinite(record?.hookWaitMs) ? (record?.hookWaitMs as number) : 0) + MARGIN_MS;
+  const timeoutMs =
+    (record?.killTimeoutMs ?? DEFAULTS.killTimeout) +
+    (Number.isFinite(record?.hookWaitMs) ? (record?.hookWaitMs as number) : 0) +
+    MARGIN_MS;
   const gone = await waitUntil(() => ended(pid, startTime), timeoutMs, POLL_MS);
   if (!gone) {
     const after = asked ? `it took up ${paths.stop}` : 'SIGTERM';
-    output.err(`keepalive: ${who('keepalive', pid)} is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`);
+    output.err(
+      `keepalive: ${who('keepalive', pid)} is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`,
+    );
     return 1;
   }
   const child = record?.child ? ` and ${who(stripControl(record.name), record.child.pid)}` : '';
@@ -171,27 +224,40 @@ async function stop(paths: InstancePaths, output: ControlOutput, deadline = perf
 const REQUEST_WAIT_MS = 2_000;
 
 /** Writes FILE.stop for this supervisor; true once it is stopping (or gone). */
-async function askToStop(paths: InstancePaths, pid: number, startTime: number | undefined): Promise<boolean> {
+async function askToStop(
+  paths: InstancePaths,
+  pid: number,
+  startTime: number | undefined,
+): Promise<boolean> {
   try {
     writeAtomically(paths.stop, `${pid}\n`, PRIVATE_MODE);
   } catch {
     return false;
   }
-  const served = await waitUntil(() => {
-    const now = viewInstance(paths).verdict;
-    return ended(pid, startTime) || (now.kind === 'running' && now.record?.phase === 'stopping');
-  }, REQUEST_WAIT_MS, POLL_MS);
+  const served = await waitUntil(
+    () => {
+      const now = viewInstance(paths).verdict;
+      return ended(pid, startTime) || (now.kind === 'running' && now.record?.phase === 'stopping');
+    },
+    REQUEST_WAIT_MS,
+    POLL_MS,
+  );
   if (!served) removeIfOurs(paths.stop, (stats) => stats.isFile()); // not to be served by surprise later
   return served;
 }
 
-/** No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not running. */
+/**
+ * No supervisor, but perhaps its child: stop what it left, remove its files, and say it was not
+ * running.
+ */
 async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<number | 'busy'> {
   let lock;
   try {
     lock = tryLock(paths.lock);
   } catch (error) {
-    output.err(`keepalive: cannot clean up ${paths.pidfile}: ${error instanceof InstanceError ? error.message : describeError(error)}\n`);
+    output.err(
+      `keepalive: cannot clean up ${paths.pidfile}: ${error instanceof InstanceError ? error.message : describeError(error)}\n`,
+    );
     return LSB.unknown;
   }
   if (!lock) return 'busy';
@@ -203,19 +269,29 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const name = stripControl(record?.name ?? 'child');
     const found = record ? findLeftovers(record) : { proven: [], unproven: [] };
     for (const unproven of found.unproven) {
-      output.err(`keepalive: ${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone\n`);
+      output.err(
+        `keepalive: ${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone\n`,
+      );
     }
     const stopped = leftoverNames(name, found.proven);
     if (record && found.proven.length > 0) {
-      const gone = await stopLeftovers(record, { signal: record.stopSignal, killTimeout: record.killTimeoutMs, onEscalate: () => {} });
+      const gone = await stopLeftovers(record, {
+        signal: record.stopSignal,
+        killTimeout: record.killTimeoutMs,
+        onEscalate: () => {},
+      });
       if (!gone) {
-        output.err(`keepalive: cannot stop ${stopped}, left running by a keepalive that was killed\n`);
+        output.err(
+          `keepalive: cannot stop ${stopped}, left running by a keepalive that was killed\n`,
+        );
         return 1;
       }
     }
     removeStaleFiles(paths, verdict.pid, { keepRecord: false });
     const left = stopped === '' ? '' : `; stopped ${stopped}, left running by it`;
-    output.err(`keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})${left}; removed the stale files\n`);
+    output.err(
+      `keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})${left}; removed the stale files\n`,
+    );
     return LSB.notRunning;
   } finally {
     lock.release(true);
@@ -225,7 +301,9 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
 /** Gone, a zombie (done, only not reaped yet), or the pid now names a later process. */
 function ended(pid: number, startTime: number | undefined): boolean {
   const stat = readStat(pid);
-  return stat === undefined || stat.state === 'Z' || stat.state === 'X' || stat.startTime !== startTime;
+  return (
+    stat === undefined || stat.state === 'Z' || stat.state === 'X' || stat.startTime !== startTime
+  );
 }
 
 async function restart(paths: InstancePaths, output: ControlOutput): Promise<number> {
@@ -238,17 +316,29 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
   try {
     writeAtomically(paths.restart, `${pid}\n`, PRIVATE_MODE);
   } catch (error) {
-    output.err(`keepalive: cannot ask ${who('keepalive', pid)} to restart: ${describeError(error)}\n`);
+    output.err(
+      `keepalive: cannot ask ${who('keepalive', pid)} to restart: ${describeError(error)}\n`,
+    );
     return LSB.unknown;
   }
   const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + MARGIN_MS;
   let now: Verdict = verdict;
-  const restarted = await waitUntil(() => {
-    now = viewInstance(paths).verdict;
-    if (now.kind !== 'running' || now.pid !== pid) return true;
-    const child = now.record?.child;
-    return now.record !== undefined && childRuns(now.record.phase) && child !== null && child !== undefined && child.pid !== before;
-  }, timeoutMs, POLL_MS);
+  const restarted = await waitUntil(
+    () => {
+      now = viewInstance(paths).verdict;
+      if (now.kind !== 'running' || now.pid !== pid) return true;
+      const child = now.record?.child;
+      return (
+        now.record !== undefined &&
+        childRuns(now.record.phase) &&
+        child !== null &&
+        child !== undefined &&
+        child.pid !== before
+      );
+    },
+    timeoutMs,
+    POLL_MS,
+  );
   const after: Verdict = now;
   if (after.kind !== 'running' || after.pid !== pid) {
     output.err(`keepalive: ${who('keepalive', pid)} ended before its child was restarted\n`);
@@ -256,7 +346,9 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
   }
   if (!restarted || !after.record?.child) {
     removeIfOurs(paths.restart, (stats) => stats.isFile()); // not to be served by surprise later
-    output.err(`keepalive: no new child of ${who('keepalive', pid)} within ${Math.round(timeoutMs / 1000)}s\n`);
+    output.err(
+      `keepalive: no new child of ${who('keepalive', pid)} within ${Math.round(timeoutMs / 1000)}s\n`,
+    );
     return 1;
   }
   const name = stripControl(after.record.name);

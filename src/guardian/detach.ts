@@ -36,8 +36,16 @@ export function ownCommand(): string[] {
 }
 
 /** Starts the background copy with the same arguments and waits for its report. */
-export function startInBackground(options: { argv: readonly string[]; logFile: string | undefined; logFileShared: boolean; timeoutMs: number }): Promise<StartReport> {
-  const output = options.logFile === undefined ? 'ignore' : openForAppend(options.logFile, LOG_FILE_MODE, { shared: options.logFileShared });
+export function startInBackground(options: {
+  argv: readonly string[];
+  logFile: string | undefined;
+  logFileShared: boolean;
+  timeoutMs: number;
+}): Promise<StartReport> {
+  const output =
+    options.logFile === undefined
+      ? 'ignore'
+      : openForAppend(options.logFile, LOG_FILE_MODE, { shared: options.logFileShared });
   const child = spawn(process.execPath, [...ownCommand(), ...options.argv], {
     detached: true,
     stdio: ['ignore', output, output, 'ipc'],
@@ -48,16 +56,32 @@ export function startInBackground(options: { argv: readonly string[]; logFile: s
   let timer: NodeJS.Timeout | undefined;
   return new Promise<StartReport>((resolve) => {
     timer = setTimeout(() => {
-      resolve({ kind: 'failed', status: 1, message: `no word from the background ${who('keepalive', child.pid)} after ${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}` });
+      resolve({
+        kind: 'failed',
+        status: 1,
+        message: `no word from the background ${who('keepalive', child.pid)} after ${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}`,
+      });
     }, options.timeoutMs);
     child.once('message', (report) => resolve(report as StartReport));
-    child.on('error', (error) => resolve({ kind: 'failed', status: 1, message: `cannot start keepalive in the background: ${error.message}` }));
+    child.on('error', (error) =>
+      resolve({
+        kind: 'failed',
+        status: 1,
+        message: `cannot start keepalive in the background: ${error.message}`,
+      }),
+    );
     // A report comes before the channel closes, so only both the exit and the close mean silence.
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) => child.once('exit', (code, signal) => done([code, signal])));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((done) =>
+      child.once('exit', (code, signal) => done([code, signal])),
+    );
     const closed = new Promise<void>((done) => child.once('disconnect', () => done()));
     void Promise.all([exited, closed]).then(([[code, signal]]) => {
       const status = code ?? 1;
-      resolve({ kind: 'failed', status, message: `the background keepalive ended (${signal ?? `status ${status}`}) before it said whether the command started${seeLog}` });
+      resolve({
+        kind: 'failed',
+        status,
+        message: `the background keepalive ended (${signal ?? `status ${status}`}) before it said whether the command started${seeLog}`,
+      });
     });
   }).finally(() => {
     clearTimeout(timer);
@@ -84,18 +108,30 @@ export function foregroundTold(): Promise<void> {
   return told ?? Promise.resolve();
 }
 
-/** In the background copy: the first spawn is success; an end before it (or a failed start) is not. */
+/**
+ * In the background copy: the first spawn is success; an end before it (or a failed start) is not.
+ */
 export function reportFirstStart(supervisor: Supervisor): void {
   if (!background) return;
   const onSpawn = (event: { pid: number; name: string }): void => {
-    tellForeground({ kind: 'started', supervisorPid: process.pid, childPid: event.pid, name: event.name });
+    tellForeground({
+      kind: 'started',
+      supervisorPid: process.pid,
+      childPid: event.pid,
+      name: event.name,
+    });
   };
   supervisor.once('spawn', onSpawn);
   supervisor.once('exit', (event) => {
-    if (event.pid === undefined) tellForeground({ kind: 'failed', status: event.status, message: exitMessage(event) });
+    if (event.pid === undefined)
+      tellForeground({ kind: 'failed', status: event.status, message: exitMessage(event) });
   });
   supervisor.once('end', (event) => {
     supervisor.off('spawn', onSpawn);
-    tellForeground({ kind: 'failed', status: event.status, message: `keepalive ended (status ${event.status}) before the command started` });
+    tellForeground({
+      kind: 'failed',
+      status: event.status,
+      message: `keepalive ended (status ${event.status}) before the command started`,
+    });
   });
 }

@@ -28,7 +28,14 @@ import {
 import { flockHolders } from '../core/lock-holders.js';
 import { tryLockExclusive } from '../native/native.js';
 import { bootId, processFacts } from '../tree/proc.js';
-import { checkDirectory, checkRecordFile, checkRecordFiles, readTrustedFile, removeIfOurs, writeAtomically } from './safe-files.js';
+import {
+  checkDirectory,
+  checkRecordFile,
+  checkRecordFiles,
+  readTrustedFile,
+  removeIfOurs,
+  writeAtomically,
+} from './safe-files.js';
 
 export interface InstancePaths {
   pidfile: string;
@@ -88,11 +95,16 @@ export interface Lock {
 
 /**
  * Takes FILE.lock, or returns undefined if a live process holds it. The file is checked after
- * locking: a lock on a file that was removed meanwhile (by a supervisor that just ended) is no lock.
+ * locking: a lock on a file that was removed meanwhile (by a supervisor that just ended) is no
+ * lock.
  */
 export function tryLock(path: string): Lock | undefined {
   for (;;) {
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, PRIVATE_MODE);
+    const fd = openSync(
+      path,
+      constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      PRIVATE_MODE,
+    );
     const held = fstatSync(fd);
     try {
       checkRecordFile(path, held);
@@ -107,7 +119,8 @@ export function tryLock(path: string): Lock | undefined {
     if (sameFile(path, held.ino, held.dev)) {
       return {
         release(removeFile) {
-          if (removeFile) removeIfOurs(path, (stats) => stats.ino === held.ino && stats.dev === held.dev);
+          if (removeFile)
+            removeIfOurs(path, (stats) => stats.ino === held.ino && stats.dev === held.dev);
           closeSync(fd);
         },
       };
@@ -140,7 +153,14 @@ export function viewInstance(paths: InstancePaths): InstanceView {
     stateText = readTrustedFile(paths.state, MAX_RECORD_BYTES);
   } catch (error) {
     const untrusted = (error as NodeJS.ErrnoException).code === 'EUNTRUSTED';
-    return { paths, verdict: { kind: 'unknown', pid: undefined, problem: untrusted ? describeError(error) : `cannot read it: ${describeError(error)}` } };
+    return {
+      paths,
+      verdict: {
+        kind: 'unknown',
+        pid: undefined,
+        problem: untrusted ? describeError(error) : `cannot read it: ${describeError(error)}`,
+      },
+    };
   }
   const parsed = stateText === undefined ? undefined : parseRecord(stateText);
   const record = parsed?.ok ? parsed.value : undefined;
@@ -204,7 +224,10 @@ function attempt<T>(read: () => T): T | undefined {
 /** Writes FILE.state, every field bounded, so that it always reads back. */
 export function writeRecord(paths: InstancePaths, record: InstanceRecord): void {
   const text = `${JSON.stringify(boundRecord(record), null, 2)}\n`;
-  if (Buffer.byteLength(text) > MAX_RECORD_BYTES) throw new InstanceError(`the state for ${paths.pidfile} would be over ${MAX_RECORD_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_RECORD_BYTES)
+    throw new InstanceError(
+      `the state for ${paths.pidfile} would be over ${MAX_RECORD_BYTES} bytes`,
+    );
   writeAtomically(paths.state, text, STATE_MODE);
 }
 
@@ -222,30 +245,50 @@ export function removeOwnFiles(paths: InstancePaths, pid: number): void {
       return false;
     }
   };
-  if (names(paths.state, (text) => { const parsed = parseRecord(text); return parsed.ok && parsed.value.supervisor.pid === pid; })) {
+  if (
+    names(paths.state, (text) => {
+      const parsed = parseRecord(text);
+      return parsed.ok && parsed.value.supervisor.pid === pid;
+    })
+  ) {
     removeIfOurs(paths.state, (stats) => stats.isFile());
   }
-  if (names(paths.pidfile, (text) => text.trim() === String(pid))) removeIfOurs(paths.pidfile, (stats) => stats.isFile());
+  if (names(paths.pidfile, (text) => text.trim() === String(pid)))
+    removeIfOurs(paths.pidfile, (stats) => stats.isFile());
 }
 
-/** What only the lock holder may remove: a dead predecessor's files and half-written temporaries. */
-export function removeStaleFiles(paths: InstancePaths, stalePid: number | undefined, options: { keepRecord: boolean }): void {
-  const doomed = options.keepRecord ? [paths.restart, paths.stop] : [paths.state, paths.pidfile, paths.restart, paths.stop];
+/**
+ * What only the lock holder may remove: a dead predecessor's files and half-written temporaries.
+ */
+export function removeStaleFiles(
+  paths: InstancePaths,
+  stalePid: number | undefined,
+  options: { keepRecord: boolean },
+): void {
+  const doomed = options.keepRecord
+    ? [paths.restart, paths.stop]
+    : [paths.state, paths.pidfile, paths.restart, paths.stop];
   for (const path of doomed) removeIfOurs(path, (stats) => stats.isFile());
   if (stalePid === undefined) return;
-  for (const path of [paths.state, paths.pidfile]) removeIfOurs(`${path}.${stalePid}.tmp`, (stats) => stats.isFile());
+  for (const path of [paths.state, paths.pidfile])
+    removeIfOurs(`${path}.${stalePid}.tmp`, (stats) => stats.isFile());
 }
 
 export function describeError(error: unknown): string {
   const { code, path } = error as NodeJS.ErrnoException;
-  if (code === 'ELOOP') return `${path ?? 'a file'} is a symbolic link, which keepalive does not follow here`;
+  if (code === 'ELOOP')
+    return `${path ?? 'a file'} is a symbolic link, which keepalive does not follow here`;
   if (code === 'EUNTRUSTED') {
     const message = (error as Error).message;
     const directory = (error as { directory?: boolean }).directory === true;
-    if (directory && !/ it is (a|an|not) /.test(message)) return `${message}: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)`;
-    return / it is (a|an|not) /.test(message) ? message : `${message}: keepalive believes only files of its own user or root that no one else can write (remove it if it is not in use)`;
+    if (directory && !/ it is (a|an|not) /.test(message))
+      return `${message}: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)`;
+    return / it is (a|an|not) /.test(message)
+      ? message
+      : `${message}: keepalive believes only files of its own user or root that no one else can write (remove it if it is not in use)`;
   }
-  if (code === 'ENOSPC') return `no space left on the device${path === undefined ? '' : ` for ${path}`}`;
+  if (code === 'ENOSPC')
+    return `no space left on the device${path === undefined ? '' : ` for ${path}`}`;
   const message = error instanceof Error ? error.message : String(error);
   return code === 'EACCES' || code === 'EPERM' ? `permission denied (${code})` : message;
 }

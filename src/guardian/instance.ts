@@ -4,14 +4,33 @@
 import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import { describeOutcome } from '../core/exit.js';
-import { parsePid, staleWords, type InstanceRecord, type ProcessIdentity } from '../core/instance-state.js';
+import {
+  parsePid,
+  staleWords,
+  type InstanceRecord,
+  type ProcessIdentity,
+} from '../core/instance-state.js';
 import { treeSupervisors, type Leftover, type Leftovers } from '../core/leftover-trees.js';
 import { stripControl } from '../core/shown-text.js';
 import type { SignalName } from '../core/signals.js';
 import type { Logger } from '../log.js';
 import type { Supervisor } from '../supervisor.js';
-import { checkInstanceFiles, describeError, InstanceError, instancePaths, removeOwnFiles, removeStaleFiles } from './instance-files.js';
-import { tryLock, viewInstance, writePidfile, writeRecord, type InstancePaths, type Lock } from './instance-files.js';
+import {
+  checkInstanceFiles,
+  describeError,
+  InstanceError,
+  instancePaths,
+  removeOwnFiles,
+  removeStaleFiles,
+} from './instance-files.js';
+import {
+  tryLock,
+  viewInstance,
+  writePidfile,
+  writeRecord,
+  type InstancePaths,
+  type Lock,
+} from './instance-files.js';
 import { findLeftovers, stopTree } from './leftovers.js';
 import { bootId, ownStartTime, readStat } from '../tree/proc.js';
 import { readTrustedFile, removeIfOurs } from './safe-files.js';
@@ -57,7 +76,8 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       early.remove();
       return { kind: 'running', pid: verdict.pid };
     }
-    if (verdict.kind === 'unknown') throw new InstanceError(`cannot take ${paths.pidfile}: ${verdict.problem}`);
+    if (verdict.kind === 'unknown')
+      throw new InstanceError(`cannot take ${paths.pidfile}: ${verdict.problem}`);
 
     const self = { pid: process.pid, startTime: ownStartTime() };
     const record = newRecord(paths, self, options);
@@ -66,17 +86,32 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     let found: Leftovers = { proven: [], unproven: [] };
     if (verdict.kind === 'stale') {
       const words = staleWords(verdict.reason, verdict.pid);
-      options.log.line('warn', 'takeover', `taking over ${paths.pidfile}: ${words}`, { pidfile: paths.pidfile, stalePid: verdict.pid ?? null });
+      options.log.line('warn', 'takeover', `taking over ${paths.pidfile}: ${words}`, {
+        pidfile: paths.pidfile,
+        stalePid: verdict.pid ?? null,
+      });
       if (old) found = findLeftovers(old);
     }
     for (const unproven of found.unproven) {
-      options.log.line('warn', 'leftover', `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`, { pid: unproven.pid });
+      options.log.line(
+        'warn',
+        'leftover',
+        `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`,
+        { pid: unproven.pid },
+      );
     }
     // The leftovers go into our own record first, so that if we are killed too, the next one knows.
     wrote = true;
-    writeRecord(paths, found.proven.length === 0 || !old ? record : { ...record, leftovers: found.proven.map(identity), predecessors: treeSupervisors(old) });
+    writeRecord(
+      paths,
+      found.proven.length === 0 || !old
+        ? record
+        : { ...record, leftovers: found.proven.map(identity), predecessors: treeSupervisors(old) },
+    );
     writePidfile(paths, self.pid);
-    removeStaleFiles(paths, verdict.kind === 'absent' ? undefined : verdict.pid, { keepRecord: true });
+    removeStaleFiles(paths, verdict.kind === 'absent' ? undefined : verdict.pid, {
+      keepRecord: true,
+    });
     if (old && found.proven.length > 0) {
       keepRecord = true; // if they cannot be stopped, the next keepalive needs to know where to look
       await stopTree(old, found.proven, name, options);
@@ -85,15 +120,24 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
     writeRecord(paths, record);
 
     if (early.signal !== undefined) {
-      options.log.line('info', 'stop', `${early.signal} received: stopping before ${options.name} was started`, { signal: early.signal });
+      options.log.line(
+        'info',
+        'stop',
+        `${early.signal} received: stopping before ${options.name} was started`,
+        { signal: early.signal },
+      );
       removeOwnFiles(paths, self.pid);
       lock.release(true);
       early.remove();
       return { kind: 'stopped', signal: early.signal };
     }
-    return { kind: 'claimed', instance: new Instance(paths, lock, record, options.log, early.remove) };
+    return {
+      kind: 'claimed',
+      instance: new Instance(paths, lock, record, options.log, early.remove),
+    };
   } catch (error) {
-    // A claim that failed leaves nothing of its own: a record of ours would name a child never started.
+    // A claim that failed leaves nothing of its own: a record of ours would name a child never
+    // started.
     if (wrote && !keepRecord) removeOwnFiles(paths, process.pid);
     lock?.release(true);
     early.remove();
@@ -102,9 +146,16 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
   }
 }
 
-const identity = (leftover: Leftover): ProcessIdentity => ({ pid: leftover.pid, startTime: leftover.startTime });
+const identity = (leftover: Leftover): ProcessIdentity => ({
+  pid: leftover.pid,
+  startTime: leftover.startTime,
+});
 
-function newRecord(paths: InstancePaths, self: { pid: number; startTime: number }, options: ClaimOptions): InstanceRecord {
+function newRecord(
+  paths: InstancePaths,
+  self: { pid: number; startTime: number },
+  options: ClaimOptions,
+): InstanceRecord {
   return {
     version: 1,
     pidfile: paths.pidfile,
@@ -127,7 +178,9 @@ function newRecord(paths: InstancePaths, self: { pid: number; startTime: number 
 /** The pid named by a pidfile someone else holds; it may not be written yet. */
 function pidOf(paths: InstancePaths): number | undefined {
   const { verdict } = viewInstance(paths);
-  return verdict.kind === 'running' || verdict.kind === 'stale' || verdict.kind === 'unknown' ? verdict.pid : undefined;
+  return verdict.kind === 'running' || verdict.kind === 'stale' || verdict.kind === 'unknown'
+    ? verdict.pid
+    : undefined;
 }
 
 /** Until the supervisor's own handlers are in place, a stop signal is noted rather than fatal. */
@@ -159,7 +212,13 @@ export class Instance {
   #released = false;
   readonly #refused = new Set<string>();
 
-  constructor(paths: InstancePaths, lock: Lock, record: InstanceRecord, log: Logger, removeEarlyListeners: () => void) {
+  constructor(
+    paths: InstancePaths,
+    lock: Lock,
+    record: InstanceRecord,
+    log: Logger,
+    removeEarlyListeners: () => void,
+  ) {
     this.paths = paths;
     this.#lock = lock;
     this.#record = record;
@@ -170,40 +229,66 @@ export class Instance {
   /** Follows the supervisor's events into FILE.state, and starts serving restart requests. */
   attach(supervisor: Supervisor): void {
     this.#supervisor = supervisor;
-    supervisor.on('spawn', (event) => this.#update({ phase: 'running', child: childRecord(event.pid), restarts: event.restarts }));
+    supervisor.on('spawn', (event) =>
+      this.#update({ phase: 'running', child: childRecord(event.pid), restarts: event.restarts }),
+    );
     supervisor.on('exit', (event) => {
       this.#update({
         phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
         child: null,
-        lastExit: { pid: event.pid ?? null, outcome: event.outcome, status: event.status, words: `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}`, at: new Date().toISOString() },
+        lastExit: {
+          pid: event.pid ?? null,
+          outcome: event.outcome,
+          status: event.status,
+          words: `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}`,
+          at: new Date().toISOString(),
+        },
       });
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
-    // What the child says of itself while it runs (keepalive's own stop has the last word), and with
+    // What the child says of itself while it runs (keepalive's own stop has the last word), and
+    // with
     // MAINPID= the process keepalive now waits for: a pid in the record must be ours.
     const says = (phase: 'ready' | 'reloading' | 'stopping') => (): void => {
       if (this.#record.child && this.#record.phase !== 'stopping') this.#update({ phase });
     };
-    for (const [event, phase] of [['ready', 'ready'], ['reloaded', 'ready'], ['reloading', 'reloading'], ['stopping', 'stopping']] as const) supervisor.on(event, says(phase));
-    supervisor.on('main-pid', (event) => event.accepted && this.#update({ child: childRecord(event.mainPid, this.#record.child?.startedAt) }));
+    for (const [event, phase] of [
+      ['ready', 'ready'],
+      ['reloaded', 'ready'],
+      ['reloading', 'reloading'],
+      ['stopping', 'stopping'],
+    ] as const)
+      supervisor.on(event, says(phase));
+    supervisor.on(
+      'main-pid',
+      (event) =>
+        event.accepted &&
+        this.#update({ child: childRecord(event.mainPid, this.#record.child?.startedAt) }),
+    );
     // While a run's leftovers are swept the child is null: the record names them instead.
     supervisor.on('sweep', (event) => {
       const known = this.#record.sweeping ?? [];
       const added = event.pids.flatMap((pid) => {
         const stat = readStat(pid);
-        return stat && stat.state !== 'Z' && !known.some((seen) => seen.pid === pid) ? [{ pid, startTime: stat.startTime }] : [];
+        return stat && stat.state !== 'Z' && !known.some((seen) => seen.pid === pid)
+          ? [{ pid, startTime: stat.startTime }]
+          : [];
       });
       this.#update({ sweeping: [...known, ...added] });
     });
     supervisor.on('swept', () => this.#update({ sweeping: [] }));
     supervisor.on('status', (event) => this.setStatusText(event.text));
-    supervisor.on('memory', ({ bytes, limitBytes }) => this.#updateSoon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }));
+    supervisor.on('memory', ({ bytes, limitBytes }) =>
+      this.#updateSoon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }),
+    );
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();
   }
 
-  /** The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS. */
+  /**
+   * The child's latest STATUS= text, for `keepalive status`: written at most every STATUS_WRITE_MS.
+   */
   setStatusText(text: string): void {
     if (text !== this.#record.lastStatusText) this.#updateSoon({ lastStatusText: text });
   }
@@ -237,7 +322,9 @@ export class Instance {
     } catch (error) {
       if (this.#writeFailed) return;
       this.#writeFailed = true; // said once; `status` shows older facts until a write works again
-      this.#log.line('warn', 'state', `cannot write ${this.paths.state}: ${describeError(error)}`, { path: this.paths.state });
+      this.#log.line('warn', 'state', `cannot write ${this.paths.state}: ${describeError(error)}`, {
+        path: this.paths.state,
+      });
     }
   }
 
@@ -251,7 +338,12 @@ export class Instance {
       });
       this.#watcher.on('error', () => this.#watcher?.close());
     } catch (error) {
-      this.#log.line('warn', 'restart', `cannot watch ${this.paths.directory} for \`keepalive restart\` and \`stop\`: ${describeError(error)}`, {});
+      this.#log.line(
+        'warn',
+        'restart',
+        `cannot watch ${this.paths.directory} for \`keepalive restart\` and \`stop\`: ${describeError(error)}`,
+        {},
+      );
     }
     // Ones made before the watch began.
     this.#serveRequest(this.paths.restart);
@@ -276,14 +368,19 @@ export class Instance {
     removeIfOurs(path, (stats) => stats.isFile());
     if (parsePid(text) !== process.pid) return;
     if (path === this.paths.stop) {
-      this.#log.line('info', 'stop', 'stop requested by `keepalive stop`', { pidfile: this.paths.pidfile });
-      // With the stop signal keepalive was given (--stop-signal), as for any stop it decides on itself.
+      this.#log.line('info', 'stop', 'stop requested by `keepalive stop`', {
+        pidfile: this.paths.pidfile,
+      });
+      // With the stop signal keepalive was given (--stop-signal), as for any stop it decides on
+      // itself.
       this.#supervisor?.stop();
       return;
     }
     // Before the first start there is nothing to restart: the child is about to start anyway.
     if (this.#record.phase === 'starting') return;
-    this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, { pidfile: this.paths.pidfile });
+    this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, {
+      pidfile: this.paths.pidfile,
+    });
     this.#supervisor?.restart();
   }
 }

@@ -31,7 +31,10 @@ export function findLeftovers(record: InstanceRecord): Leftovers {
   return leftoverProcesses({
     record,
     trees: supervisors.map((supervisor) => ({ supervisor, now: processFacts(supervisor.pid) })),
-    recorded: recordedIdentities(record).map((identity) => ({ identity, facts: processFacts(identity.pid) })),
+    recorded: recordedIdentities(record).map((identity) => ({
+      identity,
+      facts: processFacts(identity.pid),
+    })),
     candidates: [
       ...processesCarrying(new Set(supervisors.map((supervisor) => supervisor.pid))),
       ...inCgroups(supervisors),
@@ -52,9 +55,14 @@ function inCgroups(supervisors: readonly Supervisor[]): Candidate[] {
   );
 }
 
-/** The signal to each process, once: a group leader's group gets it whole, so its members are skipped. */
+/**
+ * The signal to each process, once: a group leader's group gets it whole, so its members are
+ * skipped.
+ */
 function signalEach(found: readonly Leftover[], signal: SignalName, already: Set<number>): void {
-  const leaders = new Set(found.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid));
+  const leaders = new Set(
+    found.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid),
+  );
   for (const leftover of found) {
     if (already.has(leftover.pid)) continue;
     already.add(leftover.pid);
@@ -79,7 +87,11 @@ function signalEach(found: readonly Leftover[], signal: SignalName, already: Set
  */
 export async function stopLeftovers(
   record: InstanceRecord,
-  options: { signal: SignalName; killTimeout: number; onEscalate: (left: readonly Leftover[]) => void },
+  options: {
+    signal: SignalName;
+    killTimeout: number;
+    onEscalate: (left: readonly Leftover[]) => void;
+  },
 ): Promise<boolean> {
   const stopped = new Set<number>();
   const find = (): Leftover[] => findLeftovers(record).proven;
@@ -93,20 +105,33 @@ export async function stopLeftovers(
   const left = find();
   options.onEscalate(left);
   signalEach(left, 'SIGKILL', new Set());
-  return waitUntil(() => {
-    const still = find();
-    signalEach(still, 'SIGKILL', new Set());
-    return still.length === 0;
-  }, AFTER_KILL_MS, POLL_MS);
+  return waitUntil(
+    () => {
+      const still = find();
+      signalEach(still, 'SIGKILL', new Set());
+      return still.length === 0;
+    },
+    AFTER_KILL_MS,
+    POLL_MS,
+  );
 }
 
-/** "app[200], app[305]": the leaders, and those whose leader is gone (a group's members go with it). */
+/**
+ * "app[200], app[305]": the leaders, and those whose leader is gone (a group's members go with it).
+ */
 export function leftoverNames(name: string, leftovers: readonly Leftover[]): string {
-  const leaders = new Set(leftovers.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid));
-  return leftovers.filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid)).map((leftover) => who(name, leftover.pid)).join(', ');
+  const leaders = new Set(
+    leftovers.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid),
+  );
+  return leftovers
+    .filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid))
+    .map((leftover) => who(name, leftover.pid))
+    .join(', ');
 }
 
-/** Never two business processes: whatever a killed predecessor left must be gone before we start. */
+/**
+ * Never two business processes: whatever a killed predecessor left must be gone before we start.
+ */
 export async function stopTree(
   old: InstanceRecord,
   proven: readonly Leftover[],
@@ -114,11 +139,25 @@ export async function stopTree(
   options: { stopSignal: SignalName; killTimeout: number; log: Logger },
 ): Promise<void> {
   const who = leftoverNames(name, proven);
-  options.log.line('warn', 'leftover', `stopping ${who}, left running by a keepalive that was killed`, { name, pids: proven.map((leftover) => leftover.pid) });
+  options.log.line(
+    'warn',
+    'leftover',
+    `stopping ${who}, left running by a keepalive that was killed`,
+    { name, pids: proven.map((leftover) => leftover.pid) },
+  );
   const gone = await stopLeftovers(old, {
     signal: options.stopSignal,
     killTimeout: options.killTimeout,
-    onEscalate: (left) => options.log.line('warn', 'escalate', `${leftoverNames(name, left)} still running after ${options.stopSignal}: sending SIGKILL`, { pids: left.map((leftover) => leftover.pid) }),
+    onEscalate: (left) =>
+      options.log.line(
+        'warn',
+        'escalate',
+        `${leftoverNames(name, left)} still running after ${options.stopSignal}: sending SIGKILL`,
+        { pids: left.map((leftover) => leftover.pid) },
+      ),
   });
-  if (!gone) throw new InstanceError(`cannot stop ${who}, left by a keepalive that was killed; not starting a second one`);
+  if (!gone)
+    throw new InstanceError(
+      `cannot stop ${who}, left by a keepalive that was killed; not starting a second one`,
+    );
 }

@@ -2,18 +2,43 @@
 // the directory is never followed: O_NOFOLLOW on every open, O_EXCL on every creation, rename to
 // publish. O_NONBLOCK on every open of a name that may already exist, so that a FIFO (or a device)
 // planted there cannot block keepalive in open(): fstat then says what it is, and it is refused.
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { distrustLogFile, distrustRecord, distrustStep, type Asker, type FileFacts } from '../core/file-trust.js';
+import {
+  distrustLogFile,
+  distrustRecord,
+  distrustStep,
+  type Asker,
+  type FileFacts,
+} from '../core/file-trust.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, O_NONBLOCK } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_DIRECTORY, O_NONBLOCK } =
+  constants;
 
 /** A file keepalive will not believe or write: the message names it and says why. */
 class UntrustedFileError extends Error {
   override name = 'UntrustedFileError';
   readonly code = 'EUNTRUSTED';
   /** A directory (or a link) on the way to the file, not the file itself. */
-  constructor(message: string, readonly directory: boolean) {
+  constructor(
+    message: string,
+    readonly directory: boolean,
+  ) {
     super(message);
   }
 }
@@ -24,8 +49,19 @@ export function asker(): Asker {
 }
 
 function fileFacts(stats: Stats): FileFacts {
-  const kind = stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : stats.isSymbolicLink() ? 'symlink'
-    : stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'device' : 'other';
+  const kind = stats.isFile()
+    ? 'file'
+    : stats.isDirectory()
+      ? 'directory'
+      : stats.isSymbolicLink()
+        ? 'symlink'
+        : stats.isFIFO()
+          ? 'fifo'
+          : stats.isSocket()
+            ? 'socket'
+            : stats.isCharacterDevice() || stats.isBlockDevice()
+              ? 'device'
+              : 'other';
   return { kind, uid: stats.uid, gid: stats.gid, mode: stats.mode };
 }
 
@@ -66,11 +102,12 @@ const MAX_LINKS = 40;
  * one by one, so that each name the kernel will pass through is judged; see distrustStep).
  */
 export function checkDirectory(path: string): void {
-  const judge = (step: string, stats: Stats): void => refuse(step, distrustStep(fileFacts(stats), asker(), uidWords), true);
+  const judge = (step: string, stats: Stats): void =>
+    refuse(step, distrustStep(fileFacts(stats), asker(), uidWords), true);
   let at = '/';
   judge(at, lstatSync(at));
   const pending = resolve(path).split('/');
-  for (let links = 0; pending.length > 0; ) {
+  for (let links = 0; pending.length > 0;) {
     const name = pending.shift() as string;
     if (name === '' || name === '.') continue;
     if (name === '..') {
@@ -121,17 +158,20 @@ export function readTrustedFile(path: string, maxBytes = 64 * 1024): string | un
     checkRecordFile(path, fstatSync(fd));
     const buffer = Buffer.alloc(maxBytes);
     let length = 0;
-    for (let read = 1; read > 0 && length < maxBytes; length += read) read = readSync(fd, buffer, length, maxBytes - length, null);
+    for (let read = 1; read > 0 && length < maxBytes; length += read)
+      read = readSync(fd, buffer, length, maxBytes - length, null);
     return buffer.subarray(0, length).toString('utf8');
   } finally {
     closeSync(fd);
   }
 }
 
-/** Writes all of `text`: writeSync may write less than asked (a full disk says so on the next call). */
+/**
+ * Writes all of `text`: writeSync may write less than asked (a full disk says so on the next call).
+ */
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /**
@@ -145,7 +185,8 @@ export function writeAtomically(path: string, text: string, mode: number): void 
     fd = openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // Our own pid's leftover from an earlier process with the same number: unlink never follows links.
+    // Our own pid's leftover from an earlier process with the same number: unlink never follows
+    // links.
     unlinkSync(temporary);
     fd = openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   }
@@ -170,19 +211,29 @@ export function writeAtomically(path: string, text: string, mode: number): void 
  * a device, and unless `shared`, never a file another user owns or can write, nor in a directory
  * another user could swap for one of their own (which could point root's appends anywhere).
  */
-export function openForAppend(path: string, mode: number, options: { shared?: boolean } = {}): number {
+export function openForAppend(
+  path: string,
+  mode: number,
+  options: { shared?: boolean } = {},
+): number {
   if (!options.shared) checkDirectoryIfAny(dirname(resolve(path)));
   let fd: number;
   try {
     fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, mode);
   } catch (error) {
     // A FIFO nobody reads: open(O_WRONLY | O_NONBLOCK) says ENXIO rather than wait.
-    if ((error as NodeJS.ErrnoException).code === 'ENXIO') throw new UntrustedFileError(`${path}: it is a FIFO`, false);
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO')
+      throw new UntrustedFileError(`${path}: it is a FIFO`, false);
     throw error;
   }
   try {
     const facts = fileFacts(fstatSync(fd));
-    refuse(path, facts.kind === 'file' && options.shared ? undefined : distrustLogFile(facts, asker(), uidWords));
+    refuse(
+      path,
+      facts.kind === 'file' && options.shared
+        ? undefined
+        : distrustLogFile(facts, asker(), uidWords),
+    );
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -190,7 +241,9 @@ export function openForAppend(path: string, mode: number, options: { shared?: bo
   return fd;
 }
 
-/** checkDirectory, but a directory that does not exist is left to the open that follows to report. */
+/**
+ * checkDirectory, but a directory that does not exist is left to the open that follows to report.
+ */
 function checkDirectoryIfAny(path: string): void {
   try {
     checkDirectory(path);

@@ -27,13 +27,20 @@ export interface Heart {
   readyAt(): number | undefined;
   /** The last STATUS= text of this run. */
   status(): string | undefined;
-  /** keepalive is ending the child for its own reasons: no hang or unhealthy verdict from now on. */
+  /**
+   * keepalive is ending the child for its own reasons: no hang or unhealthy verdict from now on.
+   */
   disarm(): void;
   /** The child runs again after a stop (Ctrl+Z, then fg): its deadline starts over. */
   resumed(): void;
-  /** After the child's exit: its last messages are read (a READY=1 just before it crashed counts). */
+  /**
+   * After the child's exit: its last messages are read (a READY=1 just before it crashed counts).
+   */
   close(): Promise<void>;
-  /** MAINPID= was taken: the heart's events name `pid`, and under --notify-access main only it speaks. */
+  /**
+   * MAINPID= was taken: the heart's events name `pid`, and under --notify-access main only it
+   * speaks.
+   */
   handOver(pid: number): void;
   /** Reads what is queued now, without closing: what the leader sent just before it exited. */
   lastWords(): Promise<void>;
@@ -60,7 +67,8 @@ export interface HeartStart {
 
 export function startHeart(options: HeartStart): Heart {
   const { heart, channel } = options;
-  if (channel && heart.heartbeat === undefined && !heart.health) return new HeartOnFirstWords(options, channel);
+  if (channel && heart.heartbeat === undefined && !heart.health)
+    return new HeartOnFirstWords(options, channel);
   return beatingHeart(options, options.now());
 }
 
@@ -75,39 +83,43 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
   const { socket } = options;
   const watchdog: Watchdog | undefined =
     options.channel || socket
-    ? watchChild({
-        channel: options.channel ?? null,
-        config: { timeoutMs: heart.heartbeat, graceMs: heart.heartbeatGrace, stopTimeoutMs: options.killTimeout },
-        startedAt,
-        now: options.now,
-        events: {
-          ready: (afterMs) => emit('ready', { ...who, afterMs }),
-          reloading: () => emit('reloading', { ...who }),
-          reloaded: (afterMs) => emit('reloaded', { ...who, afterMs }),
-          mainPid: (pid) => options.mainPid?.(pid),
-          status: (text) => {
-            status = text;
-            emit('status', { ...who, text });
+      ? watchChild({
+          channel: options.channel ?? null,
+          config: {
+            timeoutMs: heart.heartbeat,
+            graceMs: heart.heartbeatGrace,
+            stopTimeoutMs: options.killTimeout,
           },
-          stopping: () => emit('stopping', who),
-          timeout: (change) =>
-            emit(
-              'watchdog',
-              'timeoutMs' in change
-                ? { ...who, change: 'timeout', timeoutMs: change.timeoutMs ?? null }
-                : { ...who, change: 'extend', dueInMs: change.extendedToMs },
-            ),
-          dropped: (counts) => emit('dropped', droppedEvent(who, counts)),
-          hang: (hang) => {
-            if (!armed) return;
-            armed = false;
-            probes?.close();
-            emit('hang', { ...who, ...hang, signal: heart.hangSignal });
-            options.kill({ kind: 'hung', signal: heart.hangSignal, ...hang });
+          startedAt,
+          now: options.now,
+          events: {
+            ready: (afterMs) => emit('ready', { ...who, afterMs }),
+            reloading: () => emit('reloading', { ...who }),
+            reloaded: (afterMs) => emit('reloaded', { ...who, afterMs }),
+            mainPid: (pid) => options.mainPid?.(pid),
+            status: (text) => {
+              status = text;
+              emit('status', { ...who, text });
+            },
+            stopping: () => emit('stopping', who),
+            timeout: (change) =>
+              emit(
+                'watchdog',
+                'timeoutMs' in change
+                  ? { ...who, change: 'timeout', timeoutMs: change.timeoutMs ?? null }
+                  : { ...who, change: 'extend', dueInMs: change.extendedToMs },
+              ),
+            dropped: (counts) => emit('dropped', droppedEvent(who, counts)),
+            hang: (hang) => {
+              if (!armed) return;
+              armed = false;
+              probes?.close();
+              emit('hang', { ...who, ...hang, signal: heart.hangSignal });
+              options.kill({ kind: 'hung', signal: heart.hangSignal, ...hang });
+            },
           },
-        },
-      })
-    : undefined;
+        })
+      : undefined;
 
   const speaker: Speaker = { access: heart.notifyAccess, main: who.pid };
   const leader = who.pid;
@@ -117,7 +129,15 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
       ? {
           datagrams: (read) =>
             watchdog.datagrams((take) =>
-              read((datagram) => take(!mayNotify(speaker, datagram.sender?.pid, inTree) ? 'not-allowed' : datagram.truncated ? 'too-long' : datagram.bytes)),
+              read((datagram) =>
+                take(
+                  !mayNotify(speaker, datagram.sender?.pid, inTree)
+                    ? 'not-allowed'
+                    : datagram.truncated
+                      ? 'too-long'
+                      : datagram.bytes,
+                ),
+              ),
             ),
         }
       : undefined;
@@ -138,8 +158,17 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
           if (report.verdict !== 'unhealthy') return;
           armed = false;
           watchdog?.disarm();
-          emit('unhealthy', { ...who, failures: report.failures, detail: report.detail, signal: options.stopSignal });
-          options.kill({ kind: 'unhealthy', signal: options.stopSignal, failures: report.failures });
+          emit('unhealthy', {
+            ...who,
+            failures: report.failures,
+            detail: report.detail,
+            signal: options.stopSignal,
+          });
+          options.kill({
+            kind: 'unhealthy',
+            signal: options.stopSignal,
+            failures: report.failures,
+          });
         },
       });
     });
@@ -176,7 +205,8 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
     async lastWords() {
       if (socket && socket.listener === listener) socket.drain();
       const { channel } = options;
-      // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that was all.
+      // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that
+      // was all.
       if (channel) await endOrTurns(channel);
     },
   };
@@ -281,5 +311,12 @@ class HeartOnFirstWords implements Heart {
 
 function droppedEvent(who: Who, counts: DropCounts): DroppedEvent {
   const { 'too-long': tooLong, 'not-utf8': notUtf8, malformed, 'not-allowed': notAllowed } = counts;
-  return { ...who, tooLong, notUtf8, malformed, notAllowed, total: tooLong + notUtf8 + malformed + notAllowed };
+  return {
+    ...who,
+    tooLong,
+    notUtf8,
+    malformed,
+    notAllowed,
+    total: tooLong + notUtf8 + malformed + notAllowed,
+  };
 }

@@ -52,7 +52,13 @@ export class MainProcess {
       // After the main process's end the leader is only what the run left behind, swept as such.
       if (this.#settled) return;
       if (this.#main === undefined) this.#end(facts as Ended);
-      else options.emit('leader-exit', { name: options.name, pid: options.leader, mainPid: this.#main.pid, outcome: classify(facts) });
+      else
+        options.emit('leader-exit', {
+          name: options.name,
+          pid: options.leader,
+          mainPid: this.#main.pid,
+          outcome: classify(facts),
+        });
     });
   }
 
@@ -62,7 +68,8 @@ export class MainProcess {
 
   /**
    * The main process has ended and the run's end is being judged (its last words read): nothing is
-   * forwarded now. A storm of signals to forward (a SIGHUP for every line of a dying terminal) would
+   * forwarded now. A storm of signals to forward (a SIGHUP for every line of a dying terminal)
+   * would
    * otherwise keep the event loop inside its signal handling, and the last words would wait for a
    * loop turn that never comes.
    */
@@ -70,12 +77,17 @@ export class MainProcess {
     return this.#settled || (this.#leaderReaped && this.#main === undefined);
   }
 
-  /** The process MAINPID= named, as /proc showed it then; undefined while the leader is the main process. */
+  /**
+   * The process MAINPID= named, as /proc showed it then; undefined while the leader is the main
+   * process.
+   */
   get member(): Member | undefined {
     return this.#main;
   }
 
-  /** MAINPID=pid from the child: taken if /proc proves it the run's; `taken` is told the new pid. */
+  /**
+   * MAINPID=pid from the child: taken if /proc proves it the run's; `taken` is told the new pid.
+   */
   claim(pid: number, taken: (pid: number) => void): void {
     if (this.#settled || pid === this.pid) return;
     const { name, leader, ownsOrphans, emit } = this.#options;
@@ -89,7 +101,14 @@ export class MainProcess {
     });
     if (refusal !== undefined) {
       this.#refusals++;
-      emit('main-pid', { name, pid: this.pid, mainPid: pid, accepted: false, refused: refusalWords(refusal), refusals: this.#refusals });
+      emit('main-pid', {
+        name,
+        pid: this.pid,
+        mainPid: pid,
+        accepted: false,
+        refused: refusalWords(refusal),
+        refusals: this.#refusals,
+      });
       return;
     }
     const before = this.pid;
@@ -98,17 +117,32 @@ export class MainProcess {
     // Back to the leader: it is waited for already.
     this.#main = pid === leader ? undefined : member;
     if (this.#main) this.#wait(this.#main);
-    emit('main-pid', { name, pid: before, mainPid: pid, accepted: true, refused: null, refusals: this.#refusals });
+    emit('main-pid', {
+      name,
+      pid: before,
+      mainPid: pid,
+      accepted: true,
+      refused: null,
+      refusals: this.#refusals,
+    });
     taken(pid);
   }
 
   #wait(main: Member): void {
-    const adoption = adopt(main.pid, () => readMember(main.pid)?.startTime === main.startTime, LOOK_EVERY_MS);
+    const adoption = adopt(
+      main.pid,
+      () => readMember(main.pid)?.startTime === main.startTime,
+      LOOK_EVERY_MS,
+    );
     this.#adoption = adoption;
     void adoption.ended.then((status) => {
       if (this.#adoption !== adoption) return;
       // Its parent in the tree took the status: keepalive cannot know it, and counts a plain exit.
-      this.#end(status === undefined ? { started: true, code: 0, signal: null } : (factsFromWaitStatus(status) as Ended));
+      this.#end(
+        status === undefined
+          ? { started: true, code: 0, signal: null }
+          : (factsFromWaitStatus(status) as Ended),
+      );
     });
   }
 
@@ -123,9 +157,14 @@ export class MainProcess {
 /**
  * A forwarded signal (SIGHUP, SIGUSR1 ...) to the leader's group, and to the main process's own
  * group when MAINPID= named one outside it (a daemon that called setsid()), as systemd's reload
- * signals $MAINPID. The main process only while /proc shows it with the start time it was taken with.
+ * signals $MAINPID. The main process only while /proc shows it with the start time it was taken
+ * with.
  */
-export function forwardToMain(group: LeaderGroup, main: Member | undefined, signal: SignalName): void {
+export function forwardToMain(
+  group: LeaderGroup,
+  main: Member | undefined,
+  signal: SignalName,
+): void {
   group.signal(signal);
   if (main === undefined) return;
   const now = readMember(main.pid);

@@ -144,7 +144,13 @@ export interface Credentials {
 
 export type Received =
   /** `fds`: what it carried, open in keepalive until the caller closes them (closeFds). */
-  | { kind: 'datagram'; bytes: Buffer; sender: Credentials | undefined; truncated: boolean; fds: number[] }
+  | {
+      kind: 'datagram';
+      bytes: Buffer;
+      sender: Credentials | undefined;
+      truncated: boolean;
+      fds: number[];
+    }
   | { kind: 'empty' }
   | { kind: 'error'; errno: number };
 
@@ -162,7 +168,10 @@ export function bindDatagramSocket(path: Buffer): { fd: number } | { errno: numb
   path.copy(address, 2);
   // An abstract name is exactly its bytes; a path is NUL-terminated.
   const length = 2 + path.length + (path[0] === 0 ? 0 : 1);
-  if (c.bind(fd, address, length) !== 0 || c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, [1], 4) !== 0) {
+  if (
+    c.bind(fd, address, length) !== 0 ||
+    c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, [1], 4) !== 0
+  ) {
     const errno = c.koffi.errno();
     c.close(fd);
     return { errno };
@@ -208,7 +217,15 @@ function readsOwnCredentials(fd: number, address: Buffer, length: number): boole
 export function receiveDatagram(fd: number, buffer: Buffer, control: Buffer): Received {
   const c = load();
   for (;;) {
-    const header: MessageHeader = { name: null, namelen: 0, iov: { base: buffer, len: buffer.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
+    const header: MessageHeader = {
+      name: null,
+      namelen: 0,
+      iov: { base: buffer, len: buffer.length },
+      iovlen: 1,
+      control,
+      controllen: control.length,
+      flags: 0,
+    };
     const length = c.recvmsg(fd, header, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
     if (length < 0) {
       const errno = c.koffi.errno();
@@ -217,12 +234,21 @@ export function receiveDatagram(fd: number, buffer: Buffer, control: Buffer): Re
     }
     const { sender, fds } = readControl(control, header.controllen);
     const truncated = length > buffer.length || (header.flags & (MSG_TRUNC | MSG_CTRUNC)) !== 0;
-    return { kind: 'datagram', bytes: buffer.subarray(0, Math.min(length, buffer.length)), sender, truncated, fds };
+    return {
+      kind: 'datagram',
+      bytes: buffer.subarray(0, Math.min(length, buffer.length)),
+      sender,
+      truncated,
+      fds,
+    };
   }
 }
 
 /** The credentials and the fds in the control messages. */
-function readControl(control: Buffer, length: number): { sender: Credentials | undefined; fds: number[] } {
+function readControl(
+  control: Buffer,
+  length: number,
+): { sender: Credentials | undefined; fds: number[] } {
   const { word, cmsgHeader, cmsgLevel, cmsgType } = load().layout;
   const int = (at: number): number =>
     LITTLE_ENDIAN ? control.readInt32LE(at) : control.readInt32BE(at);
@@ -232,7 +258,7 @@ function readControl(control: Buffer, length: number): { sender: Credentials | u
   };
   let sender: Credentials | undefined;
   const fds: number[] = [];
-  for (let at = 0; at + cmsgHeader <= length; ) {
+  for (let at = 0; at + cmsgHeader <= length;) {
     const bytes = size(at);
     if (bytes < cmsgHeader || at + bytes > length) break;
     const level = int(at + cmsgLevel);
@@ -275,13 +301,15 @@ function startPoll(): void {
   const c = load();
   if (!wake) {
     const fds = [0, 0];
-    if (c.pipe2(fds, SOCK_NONBLOCK | SOCK_CLOEXEC) !== 0) throw new Error(`pipe2 failed (errno ${c.koffi.errno()})`);
+    if (c.pipe2(fds, SOCK_NONBLOCK | SOCK_CLOEXEC) !== 0)
+      throw new Error(`pipe2 failed (errno ${c.koffi.errno()})`);
     wake = [fds[0] as number, fds[1] as number];
     process.once('exit', wakeAtExit);
   }
   const fds = [wake[0], ...waiting.keys()];
   const { pollfd, pollEvents, pollRevents } = c.layout;
-  // The threadpool thread writes into this buffer until poll returns: it stays referenced till then.
+  // The threadpool thread writes into this buffer until poll returns: it stays referenced till
+  // then.
   const set = Buffer.alloc(pollfd * fds.length);
   const revents = (i: number): number => {
     const at = i * pollfd + pollRevents;

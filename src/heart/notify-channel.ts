@@ -2,7 +2,12 @@
 // messages out, in order. The decoder holds at most one line; the stream is consumed as it arrives,
 // so whatever the child writes, keepalive's memory stays flat and the pipe's own back-pressure
 // (or the socket's queue limit) slows a flooding child down.
-import { decodeDatagram, NotifyDecoder, type DropReason, type NotifyMessage } from '../core/notify.js';
+import {
+  decodeDatagram,
+  NotifyDecoder,
+  type DropReason,
+  type NotifyMessage,
+} from '../core/notify.js';
 import { endOrTurns, type ChildPipe } from './pipe-reader.js';
 
 /** Lines dropped since the last report. */
@@ -29,7 +34,10 @@ export interface NotifyChannel {
   close(): Promise<void>;
 }
 
-export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandlers): NotifyChannel {
+export function readNotifyChannel(
+  pipe: ChildPipe | null,
+  handlers: ChannelHandlers,
+): NotifyChannel {
   // The watchdog reports only the last status of a chunk: the others need not be decoded.
   const decoder = new NotifyDecoder({ lastStatusOnly: true });
   const drops = dropReporter(handlers.dropped);
@@ -61,7 +69,10 @@ export function readNotifyChannel(pipe: ChildPipe | null, handlers: ChannelHandl
 }
 
 /** Reports the first drop at once, then at most one line per interval with the counts since. */
-function dropReporter(report: (counts: DropCounts) => void): { count(why: DropReason): void; flush(): void } {
+function dropReporter(report: (counts: DropCounts) => void): {
+  count(why: DropReason): void;
+  flush(): void;
+} {
   let counts: DropCounts | undefined;
   let lastReportAt = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;

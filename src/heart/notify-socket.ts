@@ -50,7 +50,9 @@ export interface NotifySocket {
  * An abstract socket (Linux: nothing on disk, gone with keepalive) unless `abstract` is false or
  * binding one fails; then a socket in a private 0700 directory, removed by close().
  */
-export function openNotifySocket(options: { abstract?: boolean; name?: () => string } = {}): NotifySocket | { error: string } {
+export function openNotifySocket(
+  options: { abstract?: boolean; name?: () => string } = {},
+): NotifySocket | { error: string } {
   const nextName = options.name ?? uniqueName;
   if (options.abstract ?? process.platform === 'linux') {
     // The name need not be secret: a socket is keepalive's because it bound it, and the credentials
@@ -91,7 +93,10 @@ const NO_CREDENTIALS =
 const ABSTRACT_ATTEMPTS = 8;
 let opened = 0;
 
-/** Unique within this process (a counter), and unlikely to be guessed ahead of it (the clock, a random number). */
+/**
+ * Unique within this process (a counter), and unlikely to be guessed ahead of it (the clock, a
+ * random number).
+ */
 function uniqueName(): string {
   opened += 1;
   return `keepalive/${process.pid}/${opened.toString(36)}-${process.hrtime.bigint().toString(36)}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`;

@@ -7,16 +7,22 @@
 // a beat costs two read(2)s (the beat, then "would block") and no allocation. Where spawns go
 // through Node's child_process (Windows), the child's pipe is a stream, read from 'data' events.
 import type { Readable } from 'node:stream';
-import { closeFd, readInto, ringOnInput } from './native.js';
+import { closeFd, readInto, ringOnInput } from '../native/native.js';
 
 /** Sees `length` bytes of `chunk`, during the call only: the buffer is read into again after it. */
 export type TakeChunk = (chunk: Buffer, length: number) => void;
 
 /** keepalive's end of a pipe the child writes to. */
 export interface ChildPipe {
-  /** Gives each chunk to `take` as it comes; nothing is read before (the child waits on a full pipe). */
+  /**
+   * Gives each chunk to `take` as it comes; nothing is read before (the child waits on a full
+   * pipe).
+   */
   read(take: TakeChunk): void;
-  /** Settles when no writer is left (the child and all it passed the pipe to closed it), or at close(). */
+  /**
+   * Settles when no writer is left (the child and all it passed the pipe to closed it), or at
+   * close().
+   */
   readonly ended: Promise<void>;
   /** Whether it has ended already: a wait for the end can be skipped. */
   isEnded(): boolean;
@@ -152,7 +158,10 @@ class NativePipe implements ChildPipe {
   }
 }
 
-/** Loop turns to wait for a pipe's end after the child's exit: a grandchild may hold it open for ever. */
+/**
+ * Loop turns to wait for a pipe's end after the child's exit: a grandchild may hold it open for
+ * ever.
+ */
 const END_TURNS = 3;
 
 /**

@@ -4,7 +4,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { formatDuration } from '../core/duration.js';
 import { classify, describeOutcome } from '../core/exit.js';
-import { NEW_HEALTH, recordProbe, type HealthCheck, type HealthState, type HealthVerdict } from '../core/health.js';
+import {
+  NEW_HEALTH,
+  recordProbe,
+  type HealthCheck,
+  type HealthState,
+  type HealthVerdict,
+} from '../core/health.js';
 import { held, newLeaf } from '../tree/cgroups.js';
 import { LeaderGroup } from '../tree/process-group.js';
 import { spawnProcess } from '../spawn/spawn.js';
@@ -25,7 +31,10 @@ export interface Probes {
   close(): void;
 }
 
-/** Probes `interval` after the start, then `interval` after each probe ends, until unhealthy or closed. */
+/**
+ * Probes `interval` after the start, then `interval` after each probe ends, until unhealthy or
+ * closed.
+ */
 export function startProbes(options: {
   check: HealthCheck;
   env: NodeJS.ProcessEnv;
@@ -44,7 +53,8 @@ export function startProbes(options: {
     if (abort.signal.aborted) return;
     const recorded = recordProbe(check, state, result.passed, now() - startedAt);
     state = recorded.state;
-    if (recorded.verdict !== 'unhealthy') timer = setTimeout(() => void probeOnce(), check.intervalMs);
+    if (recorded.verdict !== 'unhealthy')
+      timer = setTimeout(() => void probeOnce(), check.intervalMs);
     options.report({ ...result, verdict: recorded.verdict, failures: state.failures });
   };
   timer = setTimeout(() => void probeOnce(), check.intervalMs);
@@ -57,20 +67,32 @@ export function startProbes(options: {
   };
 }
 
-export function probe(check: HealthCheck, cancel: AbortSignal, env: NodeJS.ProcessEnv, cwd: string | undefined): Promise<ProbeResult> {
+export function probe(
+  check: HealthCheck,
+  cancel: AbortSignal,
+  env: NodeJS.ProcessEnv,
+  cwd: string | undefined,
+): Promise<ProbeResult> {
   return check.probe.kind === 'url'
     ? probeUrl(check.probe.url, check.timeoutMs, cancel)
     : probeCommand(check.probe.command, check.timeoutMs, cancel, env, cwd);
 }
 
-/** GET, healthy on 2xx. A fresh connection each time (no agent): the probe is of the server, not a pool. */
+/**
+ * GET, healthy on 2xx. A fresh connection each time (no agent): the probe is of the server, not a
+ * pool.
+ */
 function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const client = url.startsWith('https:') ? https : http;
     const request = client.get(
       url,
-      { agent: false, signal: AbortSignal.any([cancel, timeout]), headers: { 'user-agent': 'keepalive-health-check' } },
+      {
+        agent: false,
+        signal: AbortSignal.any([cancel, timeout]),
+        headers: { 'user-agent': 'keepalive-health-check' },
+      },
       (response) => {
         // The status is the answer; the body is not needed (and may never end).
         const status = response.statusCode ?? 0;
@@ -79,7 +101,10 @@ function probeUrl(url: string, timeoutMs: number, cancel: AbortSignal): Promise<
       },
     );
     request.on('error', (error: NodeJS.ErrnoException) => {
-      resolve({ passed: false, detail: timeout.aborted ? noAnswer(timeoutMs) : (error.code ?? error.message) });
+      resolve({
+        passed: false,
+        detail: timeout.aborted ? noAnswer(timeoutMs) : (error.code ?? error.message),
+      });
     });
   });
 }
@@ -133,7 +158,10 @@ async function probeCommand(
   leaf?.retire();
   if (timedOut) return { passed: false, detail: noAnswer(timeoutMs) };
   const outcome = classify(facts);
-  return { passed: outcome.kind === 'exited' && outcome.code === 0, detail: describeOutcome(outcome) };
+  return {
+    passed: outcome.kind === 'exited' && outcome.code === 0,
+    detail: describeOutcome(outcome),
+  };
 }
 
 function noAnswer(timeoutMs: number): string {

@@ -2,7 +2,14 @@
 // the monotonic clock, waits for its deadline. Every message is read when it arrives. A beat
 // restarts the timer (no new one); anything else that moves the deadline later leaves the timer
 // to fire early and look again, so no flood can keep pushing it away.
-import { hangAt, observe, startWatch, type Hang, type WatchdogConfig, type WatchState } from '../core/heartbeat.js';
+import {
+  hangAt,
+  observe,
+  startWatch,
+  type Hang,
+  type WatchdogConfig,
+  type WatchState,
+} from '../core/heartbeat.js';
 import type { NotifyMessage } from '../core/notify.js';
 import { readNotifyChannel, type Datagram, type DropCounts } from './notify-channel.js';
 import type { ChildPipe } from './pipe-reader.js';
@@ -32,7 +39,9 @@ export interface Watchdog {
   datagrams(read: (take: (datagram: Datagram) => void) => void): void;
   /** No hang is declared from now on (keepalive is ending the child); messages are still read. */
   disarm(): void;
-  /** The child was stopped and now runs again (SIGCONT): the time it spent stopped is not silence. */
+  /**
+   * The child was stopped and now runs again (SIGCONT): the time it spent stopped is not silence.
+   */
   resumed(): void;
   /** After the child's exit: reads its last messages, then stops. */
   close(): Promise<void>;
@@ -76,12 +85,18 @@ export function watchChild(options: {
     if (message.kind === 'reloading') reloadingAt ??= chunkAt;
     else if (message.kind === 'ready') reloadingAt = undefined;
     if (message.kind === 'ready' && before.readyAt === undefined) events.ready(chunkAt - startedAt);
-    else if (message.kind === 'ready' && wasReloadingAt !== undefined) events.reloaded(chunkAt - wasReloadingAt);
+    else if (message.kind === 'ready' && wasReloadingAt !== undefined)
+      events.reloaded(chunkAt - wasReloadingAt);
     else if (message.kind === 'reloading' && wasReloadingAt === undefined) events.reloading();
     else if (message.kind === 'main-pid') events.mainPid(message.pid);
     else if (message.kind === 'stopping' && before.stoppingAt === undefined) events.stopping();
-    else if (message.kind === 'set-timeout' && state !== before) events.timeout({ timeoutMs: state.timeoutMs });
-    else if (message.kind === 'extend' && state.deadline !== before.deadline && state.deadline !== undefined) {
+    else if (message.kind === 'set-timeout' && state !== before)
+      events.timeout({ timeoutMs: state.timeoutMs });
+    else if (
+      message.kind === 'extend' &&
+      state.deadline !== before.deadline &&
+      state.deadline !== undefined
+    ) {
       events.timeout({ extendedToMs: state.deadline - chunkAt });
     }
   };

@@ -63,7 +63,13 @@ export class HookQueue {
   #start(call: HookCall): void {
     const startedAt = this.#settings.now();
     this.#running = this.#run(call).then((ending) => {
-      this.#settings.report({ name: this.#settings.name, ...ending, durationMs: this.#settings.now() - startedAt, outcome: call.event.outcome.kind, missed: call.missed });
+      this.#settings.report({
+        name: this.#settings.name,
+        ...ending,
+        durationMs: this.#settings.now() - startedAt,
+        outcome: call.event.outcome.kind,
+        missed: call.missed,
+      });
       this.#running = undefined;
       const next = this.#pending;
       if (next === undefined) return;
@@ -111,29 +117,54 @@ export class HookQueue {
     }, timeoutMs);
     const facts = await spawned.ended;
     clearTimeout(timer);
-    // What the hook left running in its group (`curl ... &`) ends with it: it is not the child's tree.
+    // What the hook left running in its group (`curl ... &`) ends with it: it is not the child's
+    // tree.
     group.signal('SIGKILL');
     if (leaf) leaf.retire();
     else killHelperLeftovers();
     this.#group = undefined;
     this.#leaf = undefined;
-    if (timedOut) return { result: 'timed-out', detail: `still running after ${formatDuration(timeoutMs)}`, hookPid: pid };
+    if (timedOut)
+      return {
+        result: 'timed-out',
+        detail: `still running after ${formatDuration(timeoutMs)}`,
+        hookPid: pid,
+      };
     if (!facts.started) return { result: 'not-started', detail: facts.errno, hookPid: pid };
-    if (facts.signal !== null) return { result: 'failed', detail: `killed by ${signalLabel(facts.signal)}`, hookPid: pid };
-    return facts.code === 0 ? { result: 'done', detail: 'exited with code 0', hookPid: pid } : { result: 'failed', detail: `exited with code ${facts.code}`, hookPid: pid };
+    if (facts.signal !== null)
+      return { result: 'failed', detail: `killed by ${signalLabel(facts.signal)}`, hookPid: pid };
+    return facts.code === 0
+      ? { result: 'done', detail: 'exited with code 0', hookPid: pid }
+      : { result: 'failed', detail: `exited with code ${facts.code}`, hookPid: pid };
   }
 
-  async #function(hook: OnExitFunction, call: HookCall, env: Record<string, string>): Promise<Ending> {
+  async #function(
+    hook: OnExitFunction,
+    call: HookCall,
+    env: Record<string, string>,
+  ): Promise<Ending> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Ending>((resolve) => {
-      timer = setTimeout(() => resolve({ result: 'timed-out', detail: `still running after ${formatDuration(this.#settings.timeoutMs)}`, hookPid: undefined }), this.#settings.timeoutMs);
+      timer = setTimeout(
+        () =>
+          resolve({
+            result: 'timed-out',
+            detail: `still running after ${formatDuration(this.#settings.timeoutMs)}`,
+            hookPid: undefined,
+          }),
+        this.#settings.timeoutMs,
+      );
     });
     const called = (async (): Promise<Ending> => {
       try {
         await hook({ ...call, env });
         return { result: 'done', detail: 'returned', hookPid: undefined };
       } catch (error) {
-        return { result: 'failed', detail: `threw: ${error instanceof Error ? error.message : String(error)}`, hookPid: undefined };
+        return {
+          result: 'failed',
+          detail: `threw: ${error instanceof Error ? error.message : String(error)}`,
+          hookPid: undefined,
+        };
       }
     })();
     try {

@@ -1,6 +1,7 @@
 // koffi itself, for native.ts. From node_modules in the package; in the single executable
 // (scripts/build-binary.mjs) koffi's JavaScript is in the bundle and its native part is an asset,
-// written to a fresh private directory, loaded, and removed at once (the mapping outlives the file).
+// written to a fresh private directory, loaded, and removed at once (the mapping outlives the
+// file).
 // keepalive runs as root: a path another user could plant or swap a library at is never loaded.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,11 +27,25 @@ export function requireKoffi(): typeof Koffi {
  */
 function fromPackage(): typeof Koffi {
   const require = createRequire(import.meta.url);
-  if (process.platform === 'linux' && process.arch === 'x64' && !existsSync('/lib/ld-musl-x86_64.so.1')) {
+  if (
+    process.platform === 'linux' &&
+    process.arch === 'x64' &&
+    !existsSync('/lib/ld-musl-x86_64.so.1')
+  ) {
     try {
       const module = { exports: {} as typeof Koffi };
       // Where koffi's loader looks first: its platform package beside it in node_modules.
-      process.dlopen(module, join(dirname(require.resolve('koffi')), '..', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node'));
+      process.dlopen(
+        module,
+        join(
+          dirname(require.resolve('koffi')),
+          '..',
+          '@koromix',
+          'koffi-linux-x64',
+          'linux_x64',
+          'koffi.node',
+        ),
+      );
       if (typeof module.exports.load === 'function') return module.exports;
     } catch {
       // Not there, or not loadable here: koffi's own loader below.
@@ -87,5 +102,7 @@ function loadEmbedded(bytes: Uint8Array): typeof Koffi {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  throw new Error(`cannot load koffi's native part: no directory would take it and let it be loaded: ${refused.join('; ')}; set TMPDIR to a directory on an exec-allowed filesystem`);
+  throw new Error(
+    `cannot load koffi's native part: no directory would take it and let it be loaded: ${refused.join('; ')}; set TMPDIR to a directory on an exec-allowed filesystem`,
+  );
 }

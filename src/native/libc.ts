@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { findLibc, libcLoadName } from '../core/libc.js';
 
 /** The name or path to dlopen for this process's libc; readMaps is the seam tests replace. */
-export function libcToLoad(readMaps: () => string = () => readFileSync('/proc/self/maps', 'utf8')): string {
+export function libcToLoad(
+  readMaps: () => string = () => readFileSync('/proc/self/maps', 'utf8'),
+): string {
   let maps: string;
   try {
     maps = readMaps();

@@ -40,7 +40,14 @@ interface Libc {
   prctl: (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
   prctlGet: (option: number, value: number[], arg3: number, arg4: number, arg5: number) => number;
   flock: (fd: number, operation: number) => number;
-  posixSpawn: (pid: number[], path: CString, actions: Buffer, attr: Buffer, argv: CStrings, envp: CStrings) => number;
+  posixSpawn: (
+    pid: number[],
+    path: CString,
+    actions: Buffer,
+    attr: Buffer,
+    argv: CStrings,
+    envp: CStrings,
+  ) => number;
   actionsInit: (actions: Buffer) => number;
   actionsDestroy: (actions: Buffer) => number;
   addDup2: (actions: Buffer, fd: number, newfd: number) => number;
@@ -63,7 +70,10 @@ interface Libc {
 
 let libc: Libc | undefined;
 
-/** koffi and this process's libc, for the other native modules (native-socket.ts): one load, one place. */
+/**
+ * koffi and this process's libc, for the other native modules (native-socket.ts): one load, one
+ * place.
+ */
 export function loadLibc(): { koffi: typeof Koffi; library: LibraryHandle } {
   load();
   return { koffi: (libc as Libc).koffi, library: library as LibraryHandle };
@@ -80,15 +90,25 @@ function load(): Libc {
     koffi,
     waitpid: fn('int waitpid(int pid, _Out_ int *status, int options)'),
     waitid: fn('int waitid(int idtype, int id, void *info, int options)'),
-    prctl: fn('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
-    prctlGet: fn('int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned long arg5)'),
+    prctl: fn(
+      'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+    ),
+    prctlGet: fn(
+      'int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+    ),
     flock: fn('int flock(int fd, int operation)'),
-    posixSpawn: fn('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+    posixSpawn: fn(
+      'int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)',
+    ),
     actionsInit: fn('int posix_spawn_file_actions_init(void *actions)'),
     actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
     addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
-    addOpen: fn('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, unsigned int mode)'),
-    addChdir: optional(() => fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)')),
+    addOpen: fn(
+      'int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, unsigned int mode)',
+    ),
+    addChdir: optional(() =>
+      fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
+    ),
     attrInit: fn('int posix_spawnattr_init(void *attr)'),
     attrDestroy: fn('int posix_spawnattr_destroy(void *attr)'),
     setFlags: fn('int posix_spawnattr_setflags(void *attr, short flags)'),
@@ -119,7 +139,10 @@ export function canChdir(): boolean {
   return load().addChdir !== undefined;
 }
 
-/** waitpid(pid, &status, options): the pid reaped (0 if still running, -1 on error) and its raw status. */
+/**
+ * waitpid(pid, &status, options): the pid reaped (0 if still running, -1 on error) and its raw
+ * status.
+ */
 export function waitpid(pid: number, options: number): { pid: number; status: number } {
   const status = [0];
   const reaped = load().waitpid(pid, status, options);
@@ -178,7 +201,9 @@ export function stopBeingSubreaper(): boolean {
   return load().prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) === 0;
 }
 
-/** Whether this process is a subreaper already (the flag survives exec: a parent may have set it). */
+/**
+ * Whether this process is a subreaper already (the flag survives exec: a parent may have set it).
+ */
 export function isSubreaper(): boolean {
   const flag = [0];
   return load().prctlGet(PR_GET_CHILD_SUBREAPER, flag, 0, 0, 0) === 0 && flag[0] !== 0;
@@ -194,7 +219,8 @@ export function tryLockExclusive(fd: number): boolean {
     if (flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
     const errno = koffi.errno();
     if (errno === EWOULDBLOCK) return false;
-    if (errno !== EINTR) throw Object.assign(new Error(`flock failed (errno ${errno})`), { code: 'EFLOCK', errno });
+    if (errno !== EINTR)
+      throw Object.assign(new Error(`flock failed (errno ${errno})`), { code: 'EFLOCK', errno });
   }
 }
 
@@ -202,7 +228,8 @@ export function tryLockExclusive(fd: number): boolean {
 export function pipe(): [read: number, write: number] {
   const fds = [0, 0];
   const { koffi, pipe2 } = load();
-  if (pipe2(fds, O_CLOEXEC) !== 0) throw Object.assign(new Error(`pipe2 failed (errno ${koffi.errno()})`), { code: 'EPIPE2' });
+  if (pipe2(fds, O_CLOEXEC) !== 0)
+    throw Object.assign(new Error(`pipe2 failed (errno ${koffi.errno()})`), { code: 'EPIPE2' });
   return [fds[0] ?? -1, fds[1] ?? -1];
 }
 
@@ -228,7 +255,9 @@ export function makeBlocking(fd: number): void {
 const O_ASYNC = 0o20000;
 const F_SETOWN_EX = 15;
 const F_OWNER_TID = 0;
-/** struct f_owner_ex { int type; pid_t pid; }: this thread (Node's main thread's tid is the pid). */
+/**
+ * struct f_owner_ex { int type; pid_t pid; }: this thread (Node's main thread's tid is the pid).
+ */
 let owner: Buffer | undefined;
 
 /**
@@ -263,12 +292,18 @@ export function cStrings(values: ReadonlyArray<Buffer | string>): Array<Buffer |
 }
 
 export interface NativeSpawn {
-  /** An absolute or relative path: posix_spawn does not search PATH (spawn.ts does, in the child's PATH). */
+  /**
+   * An absolute or relative path: posix_spawn does not search PATH (spawn.ts does, in the child's
+   * PATH).
+   */
   path: Buffer | string;
   argv: CStrings;
   envp: CStrings;
   cwd?: string | undefined;
-  /** Child fd => parent fd to give it (dup2), or 'null' for /dev/null. Unlisted fds 0-2 are inherited. */
+  /**
+   * Child fd => parent fd to give it (dup2), or 'null' for /dev/null. Unlisted fds 0-2 are
+   * inherited.
+   */
   fds: ReadonlyMap<number, number | 'null'>;
   /** A new session (and so a new process group led by the child). */
   newSession: boolean;
@@ -284,13 +319,20 @@ let spawnBuffers: { actions: Buffer; attr: Buffer; set: Buffer } | undefined;
 export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: number } {
   const c = load();
   // One set of structures for every spawn (each is initialised and destroyed within the call).
-  spawnBuffers ??= { actions: Buffer.alloc(FILE_ACTIONS_BYTES), attr: Buffer.alloc(SPAWN_ATTR_BYTES), set: Buffer.alloc(SIGSET_BYTES) };
+  spawnBuffers ??= {
+    actions: Buffer.alloc(FILE_ACTIONS_BYTES),
+    attr: Buffer.alloc(SPAWN_ATTR_BYTES),
+    set: Buffer.alloc(SIGSET_BYTES),
+  };
   const { actions, attr, set } = spawnBuffers;
   c.actionsInit(actions);
   c.attrInit(attr);
   try {
     for (const [fd, from] of request.fds) {
-      const failed = from === 'null' ? c.addOpen(actions, fd, '/dev/null', O_RDWR, 0) : c.addDup2(actions, from, fd);
+      const failed =
+        from === 'null'
+          ? c.addOpen(actions, fd, '/dev/null', O_RDWR, 0)
+          : c.addDup2(actions, from, fd);
       if (failed !== 0) return { errno: failed };
     }
     if (request.cwd !== undefined) {
@@ -301,9 +343,21 @@ export function nativeSpawn(request: NativeSpawn): { pid: number } | { errno: nu
     c.setSigMask(attr, set);
     c.sigFillSet(set);
     c.setSigDefault(attr, set);
-    c.setFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.newSession ? POSIX_SPAWN_SETSID : 0));
+    c.setFlags(
+      attr,
+      POSIX_SPAWN_SETSIGDEF |
+        POSIX_SPAWN_SETSIGMASK |
+        (request.newSession ? POSIX_SPAWN_SETSID : 0),
+    );
     const pid = [0];
-    const errno = c.posixSpawn(pid, cString(request.path), actions, attr, request.argv, request.envp);
+    const errno = c.posixSpawn(
+      pid,
+      cString(request.path),
+      actions,
+      attr,
+      request.argv,
+      request.envp,
+    );
     return errno === 0 ? { pid: pid[0] ?? -1 } : { errno };
   } finally {
     c.actionsDestroy(actions);

@@ -17,14 +17,26 @@ export function childStdio(options: HeartOptions): StdioKind[] {
  * systemd must not hand systemd's socket or watchdog to its child. WATCHDOG_PID stays unset: the
  * child's pid is not known before the spawn, and sd_watchdog_enabled() takes an unset one as "you".
  */
-export function childEnv(env: NodeJS.ProcessEnv, options: HeartOptions, notifySocket?: string): NodeJS.ProcessEnv {
-  const { KEEPALIVE_HEARTBEAT_MS: _ms, NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...rest } = env;
+export function childEnv(
+  env: NodeJS.ProcessEnv,
+  options: HeartOptions,
+  notifySocket?: string,
+): NodeJS.ProcessEnv {
+  const {
+    KEEPALIVE_HEARTBEAT_MS: _ms,
+    NOTIFY_SOCKET: _socket,
+    WATCHDOG_USEC: _usec,
+    WATCHDOG_PID: _pid,
+    ...rest
+  } = env;
   const watchdog = options.heartbeat !== undefined;
   return {
     ...rest,
     KEEPALIVE_NOTIFY_FD: String(options.notifyFd),
     ...(watchdog ? { KEEPALIVE_HEARTBEAT_MS: String(options.heartbeat) } : {}),
     ...(notifySocket === undefined ? {} : { NOTIFY_SOCKET: notifySocket }),
-    ...(watchdog && notifySocket !== undefined ? { WATCHDOG_USEC: String(Math.round((options.heartbeat as number) * 1000)) } : {}),
+    ...(watchdog && notifySocket !== undefined
+      ? { WATCHDOG_USEC: String(Math.round((options.heartbeat as number) * 1000)) }
+      : {}),
   };
 }

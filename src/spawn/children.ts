@@ -14,12 +14,16 @@ export interface Reaped {
 
 const waiting = new Map<number, (status: number) => void>();
 /** A run's main process named by MAINPID=: waited for once it is ours (see adopt()). */
-const adopted = new Map<number, { isAlive: () => boolean; ours: () => void; resolve: (status: number | undefined) => void }>();
+const adopted = new Map<
+  number,
+  { isAlive: () => boolean; ours: () => void; resolve: (status: number | undefined) => void }
+>();
 /** Pids libuv spawned and waits for (child_process): off limits to the orphan scan. */
 const libuvPids = new Set<number>();
 let onOrphan: ((reaped: Reaped) => void) | undefined;
 let listening = false;
-// Nothing else keeps Node's loop alive while a child runs: a timer that never fires does, at no cost.
+// Nothing else keeps Node's loop alive while a child runs: a timer that never fires does, at no
+// cost.
 let keepAlive: NodeJS.Timeout | undefined;
 
 function listen(): void {
@@ -70,7 +74,11 @@ export function isOrphan(pid: number): boolean {
  * another process was its parent (that one took the status). `isAlive` proves it is still that
  * process. Until it is ours no SIGCHLD tells of its end, so `lookEveryMs` looks meanwhile.
  */
-export function adopt(pid: number, isAlive: () => boolean, lookEveryMs: number): { ended: Promise<number | undefined>; release(): void } {
+export function adopt(
+  pid: number,
+  isAlive: () => boolean,
+  lookEveryMs: number,
+): { ended: Promise<number | undefined>; release(): void } {
   listen();
   keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
   let look: NodeJS.Timeout | undefined = setInterval(collect, lookEveryMs);
@@ -192,12 +200,18 @@ function reapEndedOrphans(report: (reaped: Reaped) => void): void {
   }
 }
 
-/** Whether this process has any child, running or ended: one waitid, where /proc costs a file per thread. */
+/**
+ * Whether this process has any child, running or ended: one waitid, where /proc costs a file per
+ * thread.
+ */
 export function hasChildren(): boolean {
   return endedChild() !== -1;
 }
 
-/** Every child of a process, from /proc/PID/task/TID/children (an orphan may be given to any thread). */
+/**
+ * Every child of a process, from /proc/PID/task/TID/children (an orphan may be given to any
+ * thread).
+ */
 export function childPids(of: number | 'self' = 'self'): number[] {
   const pids: number[] = [];
   let tasks: string[];

@@ -9,7 +9,7 @@ function entries(file: string): Buffer[] {
   try {
     const raw = readFileSync(file);
     const parts: Buffer[] = [];
-    for (let start = 0; start < raw.length; ) {
+    for (let start = 0; start < raw.length;) {
       const end = raw.indexOf(0, start);
       parts.push(raw.subarray(start, end < 0 ? raw.length : end));
       start = end < 0 ? raw.length : end + 1;
@@ -31,7 +31,9 @@ export function rawArguments(args: readonly string[]): Array<string | Buffer> {
 }
 
 /** The environment with each value that lost bytes in decoding given back as those bytes. */
-export function rawEnvironment<T extends Record<string, string | undefined>>(env: T): Record<string, string | Buffer | undefined> {
+export function rawEnvironment<T extends Record<string, string | undefined>>(
+  env: T,
+): Record<string, string | Buffer | undefined> {
   const damaged = Object.keys(env).filter((key) => env[key]?.includes(REPLACED));
   if (damaged.length === 0) return env;
   const raw = new Map<string, Buffer>();

@@ -11,7 +11,16 @@ import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { prepareToWait, trackLibuvChild, untrackLibuvChild, waitForChild } from './children.js';
-import { canChdir, closeFd, cString, cStrings, makeBlocking, nativeSpawn, pipe, type CStrings } from '../native/native.js';
+import {
+  canChdir,
+  closeFd,
+  cString,
+  cStrings,
+  makeBlocking,
+  nativeSpawn,
+  pipe,
+  type CStrings,
+} from '../native/native.js';
 import { nativePipe, streamPipe, type ChildPipe } from '../heart/pipe-reader.js';
 
 /** What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads. */
@@ -35,7 +44,10 @@ export type SpawnResult =
   | { started: true; pid: number; pipes: ReadonlyMap<number, ChildPipe>; ended: Promise<ExitFacts> }
   | { started: false; facts: ExitFacts; message: string };
 
-/** posix_spawn where keepalive is tested for real; child_process (with cross-spawn on Windows) elsewhere. */
+/**
+ * posix_spawn where keepalive is tested for real; child_process (with cross-spawn on Windows)
+ * elsewhere.
+ */
 const NATIVE = process.platform === 'linux' && process.env['KEEPALIVE_SPAWN'] !== 'node';
 
 export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
@@ -48,9 +60,24 @@ const ENOENT = 2;
 const ENOEXEC = 8;
 const EACCES = 13;
 const ENOTDIR = 20;
-const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 8: 'ENOEXEC', 13: 'EACCES', 20: 'ENOTDIR', 21: 'EISDIR', 36: 'ENAMETOOLONG', 40: 'ELOOP', 26: 'ETXTBSY' };
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  7: 'E2BIG',
+  8: 'ENOEXEC',
+  13: 'EACCES',
+  20: 'ENOTDIR',
+  21: 'EISDIR',
+  36: 'ENAMETOOLONG',
+  40: 'ELOOP',
+  26: 'ETXTBSY',
+};
 
-function notStarted(command: string, errno: string, message = `spawn ${command} ${errno}`): SpawnResult {
+function notStarted(
+  command: string,
+  errno: string,
+  message = `spawn ${command} ${errno}`,
+): SpawnResult {
   return { started: false, facts: { started: false, errno, command }, message };
 }
 
@@ -60,7 +87,8 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   const pipes = new Map<number, ChildPipe>();
   const parentEnds: number[] = [];
   for (const [fd, kind] of stdio.entries()) {
-    // dup2 onto itself clears close-on-exec, which Node sets on the stdio it wraps (libuv does the same).
+    // dup2 onto itself clears close-on-exec, which Node sets on the stdio it wraps (libuv does the
+    // same).
     if (kind === 'inherit') {
       fds.set(fd, fd);
       if (fd <= 2) makeBlocking(fd);
@@ -80,20 +108,36 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   for (const path of candidates(request.command, request.env['PATH'], request.cwd)) {
     result = nativeSpawn({ path, argv, envp, cwd: request.cwd, fds, newSession: request.ownGroup });
     // A file without #! runs under sh, as execvp (and so Node's spawn) would have it.
-    if (!('pid' in result) && result.errno === ENOEXEC) result = nativeSpawn({ path: '/bin/sh', argv: cStrings(['sh', path, ...request.args]), envp, cwd: request.cwd, fds, newSession: request.ownGroup });
+    if (!('pid' in result) && result.errno === ENOEXEC)
+      result = nativeSpawn({
+        path: '/bin/sh',
+        argv: cStrings(['sh', path, ...request.args]),
+        envp,
+        cwd: request.cwd,
+        fds,
+        newSession: request.ownGroup,
+      });
     if ('pid' in result) break;
-    // As execvp does: a file that is not there means "look further"; one that cannot run is remembered.
-    if (result.errno === ENOENT && isFile(path, request.cwd)) remembered ??= { errno: result.errno, path };
-    else if (result.errno !== ENOENT && result.errno !== ENOTDIR) remembered ??= { errno: result.errno, path };
+    // As execvp does: a file that is not there means "look further"; one that cannot run is
+    // remembered.
+    if (result.errno === ENOENT && isFile(path, request.cwd))
+      remembered ??= { errno: result.errno, path };
+    else if (result.errno !== ENOENT && result.errno !== ENOTDIR)
+      remembered ??= { errno: result.errno, path };
     if (result.errno !== ENOENT && result.errno !== ENOTDIR && result.errno !== EACCES) break;
   }
   for (const fd of parentEnds) closeFd(fd);
   if (!('pid' in result)) {
     for (const pipe of pipes.values()) pipe.close();
     const errno = (remembered ?? result).errno;
-    const facts: ExitFacts = { started: false, errno: ERRNO_NAMES[errno] ?? `errno ${errno}`, command: request.command };
+    const facts: ExitFacts = {
+      started: false,
+      errno: ERRNO_NAMES[errno] ?? `errno ${errno}`,
+      command: request.command,
+    };
     // ENOENT for a file that is there: the interpreter its #! line names is missing.
-    const interpreter = remembered?.errno === ENOENT ? shebang(remembered.path, request.cwd) : undefined;
+    const interpreter =
+      remembered?.errno === ENOENT ? shebang(remembered.path, request.cwd) : undefined;
     if (interpreter !== undefined) facts.missingInterpreter = interpreter;
     return { started: false, facts, message: `spawn ${request.command} ${facts.errno}` };
   }
@@ -106,7 +150,9 @@ function spawnNative(request: SpawnRequest): SpawnResult {
  * The environment as posix_spawn takes it, kept from the last spawn: a restart passes the same
  * keys with one value changed (KEEPALIVE_RESTARTS), so only that entry is made again, and no array.
  */
-let lastEnv: { keys: string[]; values: Array<string | Buffer>; envp: Array<Buffer | string | null> } | undefined;
+let lastEnv:
+  | { keys: string[]; values: Array<string | Buffer>; envp: Array<Buffer | string | null> }
+  | undefined;
 function envpOf(env: SpawnRequest['env']): CStrings {
   const last = lastEnv;
   if (last) {
@@ -136,28 +182,49 @@ function envpOf(env: SpawnRequest['env']): CStrings {
     keys.push(key);
     values.push(value);
   }
-  lastEnv = { keys, values, envp: cStrings(keys.map((key, at) => envEntry(key, values[at] as string | Buffer))) };
+  lastEnv = {
+    keys,
+    values,
+    envp: cStrings(keys.map((key, at) => envEntry(key, values[at] as string | Buffer))),
+  };
   return lastEnv.envp;
 }
 
 function envEntry(key: string, value: string | Buffer): string | Buffer {
-  return typeof value === 'string' ? `${key}=${value}` : cString(Buffer.concat([Buffer.from(`${key}=`), value]));
+  return typeof value === 'string'
+    ? `${key}=${value}`
+    : cString(Buffer.concat([Buffer.from(`${key}=`), value]));
 }
 
 /** argv as posix_spawn takes it, kept while the command and its arguments are the same. */
 let lastArgv: { command: string; args: Array<string | Buffer>; argv: CStrings } | undefined;
 function argvOf(command: string, args: SpawnRequest['args']): CStrings {
   const last = lastArgv;
-  if (last?.command === command && last.args.length === args.length && args.every((arg, at) => arg === last.args[at])) return last.argv;
+  if (
+    last?.command === command &&
+    last.args.length === args.length &&
+    args.every((arg, at) => arg === last.args[at])
+  )
+    return last.argv;
   lastArgv = { command, args: [...args], argv: cStrings([command, ...args]) };
   return lastArgv.argv;
 }
 
-/** Where execvp would look: the command itself if it names a path, else each PATH entry (the child's PATH). */
-function candidates(command: string, path: string | Buffer | undefined, cwd: string | undefined): string[] {
+/**
+ * Where execvp would look: the command itself if it names a path, else each PATH entry (the child's
+ * PATH).
+ */
+function candidates(
+  command: string,
+  path: string | Buffer | undefined,
+  cwd: string | undefined,
+): string[] {
   if (command.includes('/')) return [command];
   if (command === '') return [];
-  const places = placesOf(command, typeof path === 'string' ? path : '/usr/local/bin:/usr/bin:/bin');
+  const places = placesOf(
+    command,
+    typeof path === 'string' ? path : '/usr/local/bin:/usr/bin:/bin',
+  );
   // Only files worth an exec attempt: each failed attempt costs a vfork. Looked at on every start,
   // as execvp would: a program put earlier in PATH meanwhile is the one started.
   const found = places.filter((place) => isFile(place, cwd));
@@ -168,7 +235,11 @@ function candidates(command: string, path: string | Buffer | undefined, cwd: str
 let searched: { command: string; path: string; places: string[] } | undefined;
 function placesOf(command: string, path: string): string[] {
   if (searched?.command !== command || searched.path !== path) {
-    searched = { command, path, places: path.split(delimiter).map((dir) => join(dir === '' ? '.' : dir, command)) };
+    searched = {
+      command,
+      path,
+      places: path.split(delimiter).map((dir) => join(dir === '' ? '.' : dir, command)),
+    };
   }
   return searched.places;
 }
@@ -176,7 +247,11 @@ function placesOf(command: string, path: string): string[] {
 function isFile(path: string, cwd: string | undefined): boolean {
   try {
     // A PATH entry without the command is the usual answer: no error (and its stack) for it.
-    return statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path), { throwIfNoEntry: false })?.isFile() === true;
+    return (
+      statSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path), {
+        throwIfNoEntry: false,
+      })?.isFile() === true
+    );
   } catch {
     return false;
   }
@@ -188,7 +263,11 @@ function shebang(path: string, cwd: string | undefined): string | undefined {
   try {
     fd = openSync(path.startsWith('/') || cwd === undefined ? path : join(cwd, path), 'r');
     const head = Buffer.alloc(256);
-    const line = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('latin1').split('\n')[0] ?? '';
+    const line =
+      head
+        .subarray(0, readSync(fd, head, 0, head.length, 0))
+        .toString('latin1')
+        .split('\n')[0] ?? '';
     return line.startsWith('#!') ? line.slice(2).trim().split(/\s+/)[0] || undefined : undefined;
   } catch {
     return undefined;
@@ -207,14 +286,18 @@ function stdioList(stdio: SpawnRequest['stdio']): ReadonlyArray<StdioKind> {
 // it passes straight through to Node's spawn, so it is loaded only where it does something.
 let spawnCommand: typeof spawn | undefined;
 function nodeSpawner(): typeof spawn {
-  spawnCommand ??= process.platform === 'win32' ? (createRequire(import.meta.url)('cross-spawn') as typeof spawn) : spawn;
+  spawnCommand ??=
+    process.platform === 'win32'
+      ? (createRequire(import.meta.url)('cross-spawn') as typeof spawn)
+      : spawn;
   return spawnCommand;
 }
 
 function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
   let child: ChildProcess;
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(request.env)) if (value !== undefined) env[key] = value.toString();
+  for (const [key, value] of Object.entries(request.env))
+    if (value !== undefined) env[key] = value.toString();
   try {
     child = nodeSpawner()(request.command, request.args.map(String), {
       cwd: request.cwd,
@@ -223,7 +306,8 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
       detached: request.ownGroup,
     });
   } catch (error) {
-    // Node throws some exec failures at once (ENOTDIR, ENAMETOOLONG, E2BIG) instead of emitting them.
+    // Node throws some exec failures at once (ENOTDIR, ENAMETOOLONG, E2BIG) instead of emitting
+    // them.
     const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
     return Promise.resolve(notStarted(request.command, code, (error as Error).message));
   }
@@ -238,7 +322,8 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
     child.once('error', onError);
     child.once('spawn', () => {
       child.off('error', onError);
-      // After a successful spawn, 'error' only reports failed kill() calls: ignore them (ESRCH races).
+      // After a successful spawn, 'error' only reports failed kill() calls: ignore them (ESRCH
+      // races).
       child.on('error', () => {});
       const ended = new Promise<ExitFacts>((resolveEnd) => {
         child.once('exit', (code, signal) => {

@@ -38,12 +38,18 @@ export interface MemoryWatch {
 
 let watching = 0;
 
-/** How many memory watches run now: none unless --max-memory asked for one (the tests hold it to that). */
+/**
+ * How many memory watches run now: none unless --max-memory asked for one (the tests hold it to
+ * that).
+ */
 export function memoryWatches(): number {
   return watching;
 }
 
-/** Checks every intervalMs until the returned function is called; `over` says a check found too much. */
+/**
+ * Checks every intervalMs until the returned function is called; `over` says a check found too
+ * much.
+ */
 export function watchMemory(watch: MemoryWatch): () => void {
   watching++;
   const timer = setInterval(() => {
@@ -74,7 +80,9 @@ export interface TreeWatch {
   emit: EventEmitter<SupervisorEvents>['emit'];
 }
 
-/** A run's memory watch: `memory` after each check, `over-memory` and a stop when over the limit. */
+/**
+ * A run's memory watch: `memory` after each check, `over-memory` and a stop when over the limit.
+ */
 export function watchTree(watch: TreeWatch): (() => void) | undefined {
   const { name, pid, limitBytes, signal, emit } = watch;
   if (limitBytes === undefined || !TREE_KNOWN) return undefined;

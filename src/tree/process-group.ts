@@ -4,7 +4,8 @@ import type { SignalName } from '../core/signals.js';
 
 /** Sends to the group led by `pgid`. False if the group is gone. */
 export function signalGroup(pgid: number, signal: SignalName | 0): boolean {
-  // A gone group is the usual answer after every exit: skip the stack trace its error would capture.
+  // A gone group is the usual answer after every exit: skip the stack trace its error would
+  // capture.
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -16,7 +17,6 @@ export function signalGroup(pgid: number, signal: SignalName | 0): boolean {
     Error.stackTraceLimit = stackTraceLimit;
   }
 }
-
 
 /**
  * A child's process group, known by its leader's number. That number names the child's group only

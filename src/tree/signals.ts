@@ -14,16 +14,22 @@ export type SignalAction =
   | 'ignore'
   /**
    * No listener: Node sets these to SIG_IGN at its start. The kernel sends them to keepalive about
-   * its own writes (a closed stderr, a --log-file over RLIMIT_FSIZE), which keepalive cannot tell from
+   * its own writes (a closed stderr, a --log-file over RLIMIT_FSIZE), which keepalive cannot tell
+   * from
    * a kill(): forwarding would end the child for keepalive's output, and a line saying so would be
    * one more write to the same closed pipe or full file.
    */
   | 'node-ignores'
-  /** Not routed: it is how keepalive learns that its children ended; whatever waits for them listens. */
+  /**
+   * Not routed: it is how keepalive learns that its children ended; whatever waits for them
+   * listens.
+   */
   | 'children'
   /**
-   * No listener: a real fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL) raised again after a handler returns,
-   * forever, so they keep the default action (keepalive dies, with a core where the kernel writes one).
+   * No listener: a real fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL) raised again after a handler
+   * returns,
+   * forever, so they keep the default action (keepalive dies, with a core where the kernel writes
+   * one).
    */
   | 'default'
   /** SIGKILL and SIGSTOP cannot be caught. */
@@ -72,15 +78,20 @@ export const SIGNAL_ACTIONS = {
   SIGIO: 'pipes',
   // The halt signal of LXC and other container managers, and of init on power failure.
   SIGPWR: 'stop',
-  // The kernel's SIGSYS refuses one system call of keepalive's (seccomp): the call fails, keepalive goes on.
+  // The kernel's SIGSYS refuses one system call of keepalive's (seccomp): the call fails, keepalive
+  // goes on.
   SIGSYS: 'ignore',
 } as const satisfies Partial<Record<SignalName, SignalAction>>;
 
 type Table = typeof SIGNAL_ACTIONS;
-type SignalsWith<A extends SignalAction> = { [S in keyof Table]: Table[S] extends A ? S : never }[keyof Table];
+type SignalsWith<A extends SignalAction> = {
+  [S in keyof Table]: Table[S] extends A ? S : never;
+}[keyof Table];
 
 const signalsWith = <A extends SignalAction>(action: A): Array<SignalsWith<A>> =>
-  (Object.keys(SIGNAL_ACTIONS) as Array<keyof Table>).filter((signal): signal is SignalsWith<A> => SIGNAL_ACTIONS[signal] === action);
+  (Object.keys(SIGNAL_ACTIONS) as Array<keyof Table>).filter(
+    (signal): signal is SignalsWith<A> => SIGNAL_ACTIONS[signal] === action,
+  );
 
 /** These stop keepalive: the child gets the same signal, then SIGKILL after the kill timeout. */
 export const STOP_SIGNALS = signalsWith('stop');
@@ -95,7 +106,13 @@ const SUSPEND_SIGNALS = signalsWith('suspend');
 const IGNORED_SIGNALS = signalsWith('ignore');
 const PIPE_SIGNALS = signalsWith('pipes');
 /** Every signal keepalive installs a listener for. */
-const HANDLED_SIGNALS: readonly SignalName[] = [...STOP_SIGNALS, ...FORWARDED_SIGNALS, ...SUSPEND_SIGNALS, ...IGNORED_SIGNALS, ...PIPE_SIGNALS];
+const HANDLED_SIGNALS: readonly SignalName[] = [
+  ...STOP_SIGNALS,
+  ...FORWARDED_SIGNALS,
+  ...SUSPEND_SIGNALS,
+  ...IGNORED_SIGNALS,
+  ...PIPE_SIGNALS,
+];
 
 export interface SignalRoutes {
   stop(signal: SignalName): void;
@@ -111,7 +128,8 @@ export function routeSignals(routes: SignalRoutes): () => void {
   for (const signal of FORWARDED_SIGNALS) installed.push([signal, () => routes.forward(signal)]);
   for (const signal of SUSPEND_SIGNALS) installed.push([signal, () => routes.suspend(signal)]);
   for (const signal of IGNORED_SIGNALS) installed.push([signal, () => routes.ignore(signal)]);
-  // Only so that no default action ends keepalive before its first pipe: the reading is pipe-reader's.
+  // Only so that no default action ends keepalive before its first pipe: the reading is
+  // pipe-reader's.
   for (const signal of PIPE_SIGNALS) installed.push([signal, () => {}]);
   for (const [signal, listener] of installed) process.on(signal, listener);
   return () => {
@@ -122,7 +140,8 @@ export function routeSignals(routes: SignalRoutes): () => void {
 /**
  * For a process about to exit: a listener that does nothing on every handled signal, never removed.
  * The supervisor removes its own when it ends; what arrives after that, while keepalive removes its
- * files and exits, must not end it by a default action (status 129 for a SIGHUP, files left behind).
+ * files and exits, must not end it by a default action (status 129 for a SIGHUP, files left
+ * behind).
  */
 export function holdSignals(): void {
   const nothing = (): void => {};

@@ -35,7 +35,13 @@ export function readMember(pid: number): Member | undefined {
   const stat = parseStat(text);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
   const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-  return { pid, startTime: stat.startTime, pgid: stat.pgid, name, stopped: stat.state === 'T' || stat.state === 't' };
+  return {
+    pid,
+    startTime: stat.startTime,
+    pgid: stat.pgid,
+    name,
+    stopped: stat.state === 'T' || stat.state === 't',
+  };
 }
 
 /**
@@ -52,7 +58,11 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
   if (orphans && !hasChildren()) return found;
   const seen = new Set<number>();
   // An orphan a hook or a probe left (`setsid job &`) is not the child's: it carries the mark.
-  const pending = orphans ? childPids().filter((pid) => !isForeignChild(pid, leader) && (pid === leader || !isHelpers(pid))) : [leader];
+  const pending = orphans
+    ? childPids().filter(
+        (pid) => !isForeignChild(pid, leader) && (pid === leader || !isHelpers(pid)),
+      )
+    : [leader];
   for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
     if (seen.has(pid)) continue;
     seen.add(pid);
@@ -72,11 +82,13 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
 export function runMembers(group: LeaderGroup, orphans: boolean, leaf?: Leaf): Member[] {
   if (leaf) return leaf.pids().flatMap((pid) => readMember(pid) ?? []);
   const leader = group.pgid;
-  // Without the subreaper the run is found by the leader's number: once that is another's, by nothing.
+  // Without the subreaper the run is found by the leader's number: once that is another's, by
+  // nothing.
   if (!orphans && !group.ours) return [];
   const tree = liveTree(leader, orphans);
   if (orphans || !TREE_KNOWN) return tree;
-  // A group with nothing left in it answers ESRCH: only a live one is worth reading all of /proc for.
+  // A group with nothing left in it answers ESRCH: only a live one is worth reading all of /proc
+  // for.
   if (!group.signal(0)) return tree;
   const known = new Set(tree.map((member) => member.pid));
   for (const pid of liveGroupMembers(leader)) {
@@ -93,7 +105,9 @@ export function runMembers(group: LeaderGroup, orphans: boolean, leaf?: Leaf): M
  */
 const HELPER_MARK = `KEEPALIVE_HELPER=${process.pid}`;
 
-export function helperEnv<T extends Record<string, string | undefined>>(env: T): T & { KEEPALIVE_HELPER: string } {
+export function helperEnv<T extends Record<string, string | undefined>>(
+  env: T,
+): T & { KEEPALIVE_HELPER: string } {
   return { ...env, KEEPALIVE_HELPER: String(process.pid) };
 }
 
@@ -127,16 +141,22 @@ export function signalMember(member: Member, signal: SignalName): boolean {
   }
 }
 
-/** SIGCONT to the leader's group if any of it is stopped, and to each stopped process outside it. */
+/**
+ * SIGCONT to the leader's group if any of it is stopped, and to each stopped process outside it.
+ */
 export function resumeStopped(group: LeaderGroup, members: readonly Member[]): void {
   const leader = group.pgid;
   const leaderStopped = group.ours && readMember(leader)?.stopped === true;
-  if (leaderStopped || members.some((member) => member.pgid === leader && member.stopped)) group.signal('SIGCONT');
-  for (const member of members) if (member.pgid !== leader && member.stopped) signalMember(member, 'SIGCONT');
+  if (leaderStopped || members.some((member) => member.pgid === leader && member.stopped))
+    group.signal('SIGCONT');
+  for (const member of members)
+    if (member.pgid !== leader && member.stopped) signalMember(member, 'SIGCONT');
 }
 
 /** "sleep[812], sh[813]": the members as log lines name processes. */
 export function memberList(members: readonly Member[], limit = 5): string {
   const named = members.slice(0, limit).map((member) => who(member.name, member.pid));
-  return members.length > limit ? `${named.join(', ')} and ${members.length - limit} more` : named.join(', ');
+  return members.length > limit
+    ? `${named.join(', ')} and ${members.length - limit} more`
+    : named.join(', ');
 }

@@ -24,12 +24,27 @@ test('a bare number other than 0 is rejected with a hint to add a unit', (t) => 
   });
 });
 
-test('a duration longer than Node\'s timers can wait is rejected', (t) => {
+test("a duration longer than Node's timers can wait is rejected", (t) => {
   t.deepEqual(parseDuration('24d'), { ok: true, value: 24 * 86_400_000 });
-  t.deepEqual(parseDuration('25d'), { ok: false, expected: "a duration of at most 24d (Node's timers cannot wait longer)" });
+  t.deepEqual(parseDuration('25d'), {
+    ok: false,
+    expected: "a duration of at most 24d (Node's timers cannot wait longer)",
+  });
 });
 
-for (const text of ['', 'soon', '-1s', '1 fortnight', 'ms', '1,5s', '1s foo', '1.5.5s', '1h-30m', 'foo1s', '1sec']) {
+for (const text of [
+  '',
+  'soon',
+  '-1s',
+  '1 fortnight',
+  'ms',
+  '1,5s',
+  '1s foo',
+  '1.5.5s',
+  '1h-30m',
+  'foo1s',
+  '1sec',
+]) {
   test(`parseDuration rejects ${JSON.stringify(text)}`, (t) => {
     t.false(parseDuration(text).ok);
   });

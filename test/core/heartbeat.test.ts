@@ -1,7 +1,13 @@
 // Deadline arithmetic on a fake clock: the numbers are monotonic milliseconds.
 import test from 'ava';
 import fc from 'fast-check';
-import { hangAt, observe, startWatch, type WatchdogConfig, type WatchState } from '../../src/core/heartbeat.js';
+import {
+  hangAt,
+  observe,
+  startWatch,
+  type WatchdogConfig,
+  type WatchState,
+} from '../../src/core/heartbeat.js';
 import type { NotifyMessage } from '../../src/core/notify.js';
 
 const config: WatchdogConfig = { timeoutMs: 1000, graceMs: 5000, stopTimeoutMs: 8000 };
@@ -42,7 +48,10 @@ test('WATCHDOG_USEC sets a new timeout from now; 0 switches the watchdog off', (
   t.is(off.deadline, undefined);
   t.is(hangAt(feed(off, [300, beat]), 1e9), undefined);
   // A child may also turn the watchdog on by itself, as with systemd.
-  const on = feed(startWatch({ ...config, timeoutMs: undefined }, 0), [50, { kind: 'set-timeout', ms: 400 }]);
+  const on = feed(startWatch({ ...config, timeoutMs: undefined }, 0), [
+    50,
+    { kind: 'set-timeout', ms: 400 },
+  ]);
   t.is(on.deadline, 450);
 });
 
@@ -53,11 +62,20 @@ test('EXTEND_TIMEOUT_USEC moves the deadline later once, never earlier', (t) => 
   t.is(feed(extended, [700, { kind: 'extend', ms: 10 }]).deadline, 10_600);
   // The next beat brings the usual timeout back.
   t.is(feed(extended, [2000, beat]).deadline, 3000);
-  t.is(feed(startWatch({ ...config, timeoutMs: undefined }, 0), [1, { kind: 'extend', ms: 5 }]).deadline, undefined);
+  t.is(
+    feed(startWatch({ ...config, timeoutMs: undefined }, 0), [1, { kind: 'extend', ms: 5 }])
+      .deadline,
+    undefined,
+  );
 });
 
 test('STOPPING=1: beats are no longer due, but the child must be gone within the stop timeout', (t) => {
-  const stopping = feed(startWatch(config, 0), [500, beat], [1000, { kind: 'stopping' }], [1500, beat]);
+  const stopping = feed(
+    startWatch(config, 0),
+    [500, beat],
+    [1000, { kind: 'stopping' }],
+    [1500, beat],
+  );
   t.is(stopping.deadline, 9000);
   t.is(hangAt(stopping, 8999), undefined);
   t.deepEqual(hangAt(stopping, 9000), { reason: 'stop-timeout', silentMs: 8000 });
@@ -65,29 +83,44 @@ test('STOPPING=1: beats are no longer due, but the child must be gone within the
 });
 
 test('WATCHDOG=trigger is a hang at once, and later beats do not undo it', (t) => {
-  const triggered = feed(startWatch(config, 0), [400, { kind: 'trigger' }], [401, beat], [402, { kind: 'set-timeout', ms: 0 }]);
+  const triggered = feed(
+    startWatch(config, 0),
+    [400, { kind: 'trigger' }],
+    [401, beat],
+    [402, { kind: 'set-timeout', ms: 0 }],
+  );
   t.deepEqual(hangAt(triggered, 402), { reason: 'trigger', silentMs: 402 });
 });
 
 test('status, unknown keys and dropped lines change nothing', (t) => {
   const state = startWatch(config, 0);
-  for (const message of [{ kind: 'status', text: 'x' }, { kind: 'ignored' }, { kind: 'dropped', why: 'not-utf8' }] as const) {
+  for (const message of [
+    { kind: 'status', text: 'x' },
+    { kind: 'ignored' },
+    { kind: 'dropped', why: 'not-utf8' },
+  ] as const) {
     t.is(observe(config, state, message, 4000), state);
   }
 });
 
 test('property: a child beating at least once per timeout is never hung; one that stops is, exactly on time', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 999 }), { maxLength: 200 }), fc.integer({ min: 0, max: 4999 }), (gaps, first) => {
-      let now = first;
-      let state = observe(config, startWatch(config, 0), beat, now);
-      for (const gap of gaps) {
-        now += gap;
-        if (hangAt(state, now) !== undefined) return false;
-        state = observe(config, state, beat, now);
-      }
-      return hangAt(state, now + 999) === undefined && hangAt(state, now + 1000)?.silentMs === 1000;
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 999 }), { maxLength: 200 }),
+      fc.integer({ min: 0, max: 4999 }),
+      (gaps, first) => {
+        let now = first;
+        let state = observe(config, startWatch(config, 0), beat, now);
+        for (const gap of gaps) {
+          now += gap;
+          if (hangAt(state, now) !== undefined) return false;
+          state = observe(config, state, beat, now);
+        }
+        return (
+          hangAt(state, now + 999) === undefined && hangAt(state, now + 1000)?.silentMs === 1000
+        );
+      },
+    ),
   );
   t.pass();
 });

@@ -12,8 +12,11 @@ const event = (outcome: ExitEvent['outcome'], status: number): ExitEvent => ({
 });
 const time = '2026-12-01T12:00:00.000Z';
 
-test('an exit code, the next step and the log line\'s words and record', (t) => {
-  const env = hookEnvironment({ event: event({ kind: 'exited', code: 3 }, 3), restarts: 0, missed: 0, time }, 4321);
+test("an exit code, the next step and the log line's words and record", (t) => {
+  const env = hookEnvironment(
+    { event: event({ kind: 'exited', code: 3 }, 3), restarts: 0, missed: 0, time },
+    4321,
+  );
   t.like(env, {
     KEEPALIVE_OUTCOME: 'exited',
     KEEPALIVE_STATUS: '3',
@@ -42,25 +45,86 @@ test('an exit code, the next step and the log line\'s words and record', (t) => 
 });
 
 test('a signal, and the one keepalive sent for the memory limit', (t) => {
-  t.like(hookEnvironment({ event: event({ kind: 'killed', signal: 'SIGTERM' }, 143), restarts: 2, missed: 4, time }, 4321), {
-    KEEPALIVE_SIGNAL: 'SIGTERM',
-    KEEPALIVE_RESTARTS: '2',
-    KEEPALIVE_MISSED: '4',
+  t.like(
+    hookEnvironment(
+      { event: event({ kind: 'killed', signal: 'SIGTERM' }, 143), restarts: 2, missed: 4, time },
+      4321,
+    ),
+    {
+      KEEPALIVE_SIGNAL: 'SIGTERM',
+      KEEPALIVE_RESTARTS: '2',
+      KEEPALIVE_MISSED: '4',
+    },
+  );
+  const over = hookEnvironment(
+    {
+      event: event(
+        {
+          kind: 'over-memory',
+          signal: 'SIGKILL',
+          sent: 'SIGTERM',
+          usedBytes: 2e8,
+          limitBytes: 1.5e8,
+        },
+        137,
+      ),
+      restarts: 0,
+      missed: 0,
+      time,
+    },
+    4321,
+  );
+  t.like(over, {
+    KEEPALIVE_OUTCOME: 'over-memory',
+    KEEPALIVE_SIGNAL: 'SIGKILL',
+    KEEPALIVE_STATUS: '137',
   });
-  const over = hookEnvironment({ event: event({ kind: 'over-memory', signal: 'SIGKILL', sent: 'SIGTERM', usedBytes: 2e8, limitBytes: 1.5e8 }, 137), restarts: 0, missed: 0, time }, 4321);
-  t.like(over, { KEEPALIVE_OUTCOME: 'over-memory', KEEPALIVE_SIGNAL: 'SIGKILL', KEEPALIVE_STATUS: '137' });
-  const caught = hookEnvironment({ event: event({ kind: 'hung', signal: 'SIGTERM', sent: 'SIGTERM', exitCode: 0, reason: 'trigger', silentMs: 0, coreDumps: 'unknown' }, 143), restarts: 0, missed: 0, time }, 4321);
+  const caught = hookEnvironment(
+    {
+      event: event(
+        {
+          kind: 'hung',
+          signal: 'SIGTERM',
+          sent: 'SIGTERM',
+          exitCode: 0,
+          reason: 'trigger',
+          silentMs: 0,
+          coreDumps: 'unknown',
+        },
+        143,
+      ),
+      restarts: 0,
+      missed: 0,
+      time,
+    },
+    4321,
+  );
   t.is(caught['KEEPALIVE_EXIT_CODE'], '0');
   t.false('KEEPALIVE_SIGNAL' in caught);
 });
 
 test('a command that never started has neither a code nor a signal, and no pid', (t) => {
-  const env = hookEnvironment({
-    event: { ...event({ kind: 'not-started', reason: 'not-found', errno: 'ENOENT', command: 'nope' }, 127), pid: undefined, next: { action: 'end', reason: 'not-started' } },
-    restarts: 0,
-    missed: 0,
-    time,
-  }, 4321);
-  t.like(env, { KEEPALIVE_OUTCOME: 'not-started', KEEPALIVE_STATUS: '127', KEEPALIVE_CHILD_PID: '', KEEPALIVE_NEXT: 'end' });
+  const env = hookEnvironment(
+    {
+      event: {
+        ...event(
+          { kind: 'not-started', reason: 'not-found', errno: 'ENOENT', command: 'nope' },
+          127,
+        ),
+        pid: undefined,
+        next: { action: 'end', reason: 'not-started' },
+      },
+      restarts: 0,
+      missed: 0,
+      time,
+    },
+    4321,
+  );
+  t.like(env, {
+    KEEPALIVE_OUTCOME: 'not-started',
+    KEEPALIVE_STATUS: '127',
+    KEEPALIVE_CHILD_PID: '',
+    KEEPALIVE_NEXT: 'end',
+  });
   t.false('KEEPALIVE_EXIT_CODE' in env || 'KEEPALIVE_SIGNAL' in env);
 });

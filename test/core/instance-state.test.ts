@@ -17,14 +17,26 @@ import { leftoverProcesses, type Candidate } from '../../src/core/leftover-trees
 const PIDFILE = '/run/app.pid';
 const BOOT = '3f1e0c1a-0000-4000-8000-000000000001';
 
-const stat = (startTime: number, more: Partial<ProcStat> = {}): ProcStat => ({ state: 'S', ppid: 1, pgid: 1, sid: 1, startTime, ...more });
+const stat = (startTime: number, more: Partial<ProcStat> = {}): ProcStat => ({
+  state: 'S',
+  ppid: 1,
+  pgid: 1,
+  sid: 1,
+  startTime,
+  ...more,
+});
 const alive = (startTime: number, more: Partial<ProcStat> = {}): ProcessFacts => ({
   exists: true,
   stat: stat(startTime, more),
 });
 const GONE: ProcessFacts = { exists: false };
 
-const candidate = (pid: number, startTime: number, keepalivePid: number | undefined, more: Partial<ProcStat> = {}): Candidate => ({
+const candidate = (
+  pid: number,
+  startTime: number,
+  keepalivePid: number | undefined,
+  more: Partial<ProcStat> = {},
+): Candidate => ({
   pid,
   stat: stat(startTime, { pgid: pid, ...more }),
   keepalivePid,
@@ -60,17 +72,30 @@ test('/proc/<pid>/stat is read after the last parenthesis, so any command name w
 test('a pidfile holds one positive pid and nothing else', (t) => {
   t.is(parsePid('4321\n'), 4321);
   t.is(parsePid(' 17 '), 17);
-  for (const bad of ['', '0', '-5', '12abc', '1 2', '99999999999']) t.is(parsePid(bad), undefined, bad);
+  for (const bad of ['', '0', '-5', '12abc', '1 2', '99999999999'])
+    t.is(parsePid(bad), undefined, bad);
 });
 
 test('a state file is accepted only as a version 1 record with a supervisor identity', (t) => {
   t.true(parseRecord(JSON.stringify(record())).ok);
   t.like(parseRecord('{'), { ok: false, problem: 'not JSON' });
   t.like(parseRecord('{"version":2}'), { ok: false });
-  t.like(parseRecord(JSON.stringify({ ...record(), supervisor: { pid: 'x' } })), { ok: false, problem: 'no supervisor identity' });
+  t.like(parseRecord(JSON.stringify({ ...record(), supervisor: { pid: 'x' } })), {
+    ok: false,
+    problem: 'no supervisor identity',
+  });
   t.like(parseRecord('null'), { ok: false });
-  for (const bad of [{ child: { pid: '1' } }, { leftovers: [{ pid: 1, startTime: 'x' }] }, { sweeping: 'all' }, { predecessors: [null] }]) {
-    t.like(parseRecord(JSON.stringify({ ...record(), ...bad })), { ok: false, problem: 'a pid that is not a number' }, JSON.stringify(bad));
+  for (const bad of [
+    { child: { pid: '1' } },
+    { leftovers: [{ pid: 1, startTime: 'x' }] },
+    { sweeping: 'all' },
+    { predecessors: [null] },
+  ]) {
+    t.like(
+      parseRecord(JSON.stringify({ ...record(), ...bad })),
+      { ok: false, problem: 'a pid that is not a number' },
+      JSON.stringify(bad),
+    );
   }
 });
 
@@ -128,7 +153,11 @@ test('a record from an earlier boot is stale, whatever now runs under its pid an
     candidates: [candidate(201, 5200, 100)],
     selfPid: 1,
   });
-  t.deepEqual(leftovers, { proven: [], unproven: [] }, 'nothing from an earlier boot runs: its numbers may name anything now');
+  t.deepEqual(
+    leftovers,
+    { proven: [], unproven: [] },
+    'nothing from an earlier boot runs: its numbers may name anything now',
+  );
 });
 
 test('with a record, its pid and start time are not enough: it must hold FILE.lock', (t) => {
@@ -191,12 +220,20 @@ test('running only for the live holder of FILE.lock with the recorded start time
 
 test('every field a record holds is bounded, so that it always reads back', (t) => {
   const long = 'x'.repeat(100_000);
-  const bounded = boundRecord(record({
-    name: long,
-    lastStatusText: long,
-    lastExit: { pid: 1, outcome: { kind: 'exited', code: 1 } as never, status: 1, words: long, at: '' },
-    sweeping: Array.from({ length: 10_000 }, (_, pid) => ({ pid, startTime: 1 })),
-  }));
+  const bounded = boundRecord(
+    record({
+      name: long,
+      lastStatusText: long,
+      lastExit: {
+        pid: 1,
+        outcome: { kind: 'exited', code: 1 } as never,
+        status: 1,
+        words: long,
+        at: '',
+      },
+      sweeping: Array.from({ length: 10_000 }, (_, pid) => ({ pid, startTime: 1 })),
+    }),
+  );
   t.is(bounded.name.length, 256);
   t.true(bounded.name.endsWith('…'));
   t.is(bounded.lastStatusText.length, 4096);

@@ -7,7 +7,8 @@ import test from 'ava';
 import { findLibc, libcLoadName } from '../../src/core/libc.js';
 import { fixture } from '../helpers/keepalive.js';
 
-const line = (path: string): string => `7f17b19c1000-7f17b19e7000 r--p 00000000 fe:00 339380                     ${path}`;
+const line = (path: string): string =>
+  `7f17b19c1000-7f17b19e7000 r--p 00000000 fe:00 339380                     ${path}`;
 
 test('a musl process is told by the musl it maps, and musl is loaded by that path', (t) => {
   const debian = findLibc(readFileSync(fixture('maps-musl-debian.txt'), 'utf8'));
@@ -15,20 +16,39 @@ test('a musl process is told by the musl it maps, and musl is loaded by that pat
   const alpineNamed = findLibc(readFileSync(fixture('maps-musl-ld-musl.txt'), 'utf8'));
   t.deepEqual(alpineNamed, { family: 'musl', path: '/tmp/musltest/lib/ld-musl-x86_64.so.1' });
   t.is(libcLoadName(alpineNamed), '/tmp/musltest/lib/ld-musl-x86_64.so.1');
-  t.deepEqual(findLibc(line('/lib/ld-musl-aarch64.so.1')), { family: 'musl', path: '/lib/ld-musl-aarch64.so.1' });
-  t.deepEqual(findLibc(line('/lib/libc.musl-x86_64.so.1')), { family: 'musl', path: '/lib/libc.musl-x86_64.so.1' });
+  t.deepEqual(findLibc(line('/lib/ld-musl-aarch64.so.1')), {
+    family: 'musl',
+    path: '/lib/ld-musl-aarch64.so.1',
+  });
+  t.deepEqual(findLibc(line('/lib/libc.musl-x86_64.so.1')), {
+    family: 'musl',
+    path: '/lib/libc.musl-x86_64.so.1',
+  });
 });
 
 test('glibc, old and new, is loaded by its soname', (t) => {
-  const maps = ['55d0c0a00000-55d0c0a01000 r--p 00000000 fe:00 12 /usr/bin/node', line('/usr/lib/x86_64-linux-gnu/libc.so.6'), ''].join('\n');
+  const maps = [
+    '55d0c0a00000-55d0c0a01000 r--p 00000000 fe:00 12 /usr/bin/node',
+    line('/usr/lib/x86_64-linux-gnu/libc.so.6'),
+    '',
+  ].join('\n');
   t.deepEqual(findLibc(maps), { family: 'glibc', path: '/usr/lib/x86_64-linux-gnu/libc.so.6' });
   t.is(libcLoadName(findLibc(maps)), 'libc.so.6');
-  t.deepEqual(findLibc(line('/lib/x86_64-linux-gnu/libc-2.31.so')), { family: 'glibc', path: '/lib/x86_64-linux-gnu/libc-2.31.so' });
+  t.deepEqual(findLibc(line('/lib/x86_64-linux-gnu/libc-2.31.so')), {
+    family: 'glibc',
+    path: '/lib/x86_64-linux-gnu/libc-2.31.so',
+  });
 });
 
 test('a libc replaced on disk since it was mapped is still found, without the (deleted) mark', (t) => {
-  t.deepEqual(findLibc(line('/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)')), { family: 'glibc', path: '/usr/lib/x86_64-linux-gnu/libc.so.6' });
-  t.deepEqual(findLibc(line('/lib/ld-musl-x86_64.so.1 (deleted)')), { family: 'musl', path: '/lib/ld-musl-x86_64.so.1' });
+  t.deepEqual(findLibc(line('/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)')), {
+    family: 'glibc',
+    path: '/usr/lib/x86_64-linux-gnu/libc.so.6',
+  });
+  t.deepEqual(findLibc(line('/lib/ld-musl-x86_64.so.1 (deleted)')), {
+    family: 'musl',
+    path: '/lib/ld-musl-x86_64.so.1',
+  });
 });
 
 test('look-alikes are not a libc, and without one the soname is the fallback', (t) => {
@@ -47,5 +67,8 @@ test('look-alikes are not a libc, and without one the soname is the fallback', (
 });
 
 test('a path with spaces is read whole', (t) => {
-  t.deepEqual(findLibc(line('/opt/my root/lib/ld-musl-x86_64.so.1')), { family: 'musl', path: '/opt/my root/lib/ld-musl-x86_64.so.1' });
+  t.deepEqual(findLibc(line('/opt/my root/lib/ld-musl-x86_64.so.1')), {
+    family: 'musl',
+    path: '/opt/my root/lib/ld-musl-x86_64.so.1',
+  });
 });

@@ -2,7 +2,13 @@
 import test from 'ava';
 import { judgeMainPid, refusalWords, type MainPidFacts } from '../../src/core/main-pid.js';
 
-const good: MainPidFacts = { pid: 4321, supervisorPid: 100, reaper: true, alive: true, inTree: true };
+const good: MainPidFacts = {
+  pid: 4321,
+  supervisorPid: 100,
+  reaper: true,
+  alive: true,
+  inTree: true,
+};
 
 test('a live process of the run, under a keepalive that reaps its orphans, is taken', (t) => {
   t.is(judgeMainPid(good), undefined);

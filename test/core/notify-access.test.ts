@@ -14,7 +14,7 @@ test('all: the child and its tree; main: the child only; none: nobody', (t) => {
   t.false(mayNotify({ access: 'none', main: 100 }, 100, inTree));
 });
 
-test('a datagram without credentials is nobody\'s', (t) => {
+test("a datagram without credentials is nobody's", (t) => {
   t.false(mayNotify({ access: 'all', main: 100 }, undefined, () => true));
 });
 

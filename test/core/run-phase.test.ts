@@ -1,7 +1,10 @@
 import test from 'ava';
 import { step, type Phase, type RunInput } from '../../src/core/run-phase.js';
 
-const walk = (inputs: RunInput[], from: Phase = 'starting'): { phase: Phase; actions: string[] } => {
+const walk = (
+  inputs: RunInput[],
+  from: Phase = 'starting',
+): { phase: Phase; actions: string[] } => {
   let phase = from;
   const actions: string[] = [];
   for (const input of inputs) {
@@ -13,15 +16,22 @@ const walk = (inputs: RunInput[], from: Phase = 'starting'): { phase: Phase; act
 };
 
 test('a stopped run: signal and timer, then the sweep, then the end', (t) => {
-  t.deepEqual(walk(['spawned', 'stop', 'exited', 'empty']), { phase: 'ended', actions: ['signal', 'arm', 'signal', 'sweep', 'finish'] });
+  t.deepEqual(walk(['spawned', 'stop', 'exited', 'empty']), {
+    phase: 'ended',
+    actions: ['signal', 'arm', 'signal', 'sweep', 'finish'],
+  });
 });
 
 test('a leader that exits by itself: what it left gets the stop signal and a timer of its own', (t) => {
-  t.deepEqual(walk(['spawned', 'exited']), { phase: 'sweeping', actions: ['signal', 'arm', 'sweep'] });
+  t.deepEqual(walk(['spawned', 'exited']), {
+    phase: 'sweeping',
+    actions: ['signal', 'arm', 'sweep'],
+  });
 });
 
 test('the sweep is the last action, because it may finish at once', (t) => {
-  for (const phase of ['running', 'stopping'] as const) t.is(step(phase, 'exited').actions.at(-1), 'sweep');
+  for (const phase of ['running', 'stopping'] as const)
+    t.is(step(phase, 'exited').actions.at(-1), 'sweep');
 });
 
 test('a second stop changes nothing; the deadline and a second Ctrl+C kill', (t) => {

@@ -12,7 +12,12 @@ test('signals are read as users type them', (t) => {
 });
 
 test('facts come from human-signals: number, description, whether it dumps core', (t) => {
-  t.deepEqual(signalFacts('SIGSEGV'), { name: 'SIGSEGV', number: 11, description: 'Segmentation fault', dumpsCore: true });
+  t.deepEqual(signalFacts('SIGSEGV'), {
+    name: 'SIGSEGV',
+    number: 11,
+    description: 'Segmentation fault',
+    dumpsCore: true,
+  });
   t.false(signalFacts('SIGTERM').dumpsCore);
   t.true(signalFacts('SIGABRT').dumpsCore);
   t.is(signalNumber('SIGUSR2'), 12);

@@ -18,10 +18,23 @@ for (const [text, expected] of accepted) {
 }
 
 test('a bare number is refused with a hint to add a unit', (t) => {
-  t.deepEqual(parseSize('512'), { ok: false, expected: 'a size with a unit, such as 512MB, 1.5GB or 800MiB (did you mean 512MB?)' });
+  t.deepEqual(parseSize('512'), {
+    ok: false,
+    expected: 'a size with a unit, such as 512MB, 1.5GB or 800MiB (did you mean 512MB?)',
+  });
 });
 
-for (const text of ['', 'lots', '-5MB', '5 megabytes', '1,5GB', '0MB', 'MB', '1.2.3MB', '5MB 3MB']) {
+for (const text of [
+  '',
+  'lots',
+  '-5MB',
+  '5 megabytes',
+  '1,5GB',
+  '0MB',
+  'MB',
+  '1.2.3MB',
+  '5MB 3MB',
+]) {
   test(`parseSize refuses ${JSON.stringify(text)}`, (t) => {
     t.false(parseSize(text).ok);
   });

@@ -30,7 +30,11 @@ const record: InstanceRecord = {
 };
 
 test('running: status 0, pids, uptimes, restarts, last exit and STATUS= text', (t) => {
-  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record }, now: T0 + 90_000 });
+  const { report, exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record },
+    now: T0 + 90_000,
+  });
   t.is(exitStatus, 0);
   t.deepEqual(report, {
     state: 'running',
@@ -62,7 +66,11 @@ test('running: status 0, pids, uptimes, restarts, last exit and STATUS= text', (
 
 test('between two runs of the child: status 1, and the text says the child is not running now', (t) => {
   const between = { ...record, phase: 'restarting' as const, child: null };
-  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: between }, now: T0 });
+  const { report, exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: between },
+    now: T0,
+  });
   t.is(exitStatus, 1);
   t.like(report, { state: 'restarting', childPid: null, childUptimeMs: null });
   t.regex(statusText(report), /^child: app is not running now$/m);
@@ -70,26 +78,46 @@ test('between two runs of the child: status 1, and the text says the child is no
 
 test('status 0 only while the child runs: starting and stopping are 1 too', (t) => {
   for (const phase of ['starting', 'stopping', 'restarting'] as const) {
-    const { exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase } }, now: T0 });
+    const { exitStatus } = statusReport({
+      pidfile: PIDFILE,
+      verdict: { kind: 'running', pid: 100, record: { ...record, phase } },
+      now: T0,
+    });
     t.is(exitStatus, 1, phase);
   }
-  const { exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase: 'running', child: null } }, now: T0 });
+  const { exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: { ...record, phase: 'running', child: null } },
+    now: T0,
+  });
   t.is(exitStatus, 1);
 });
 
 test('what the child says of itself: ready and reloading still run (status 0), its own STOPPING=1 does not', (t) => {
   for (const phase of ['ready', 'reloading'] as const) {
-    const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase } }, now: T0 });
+    const { report, exitStatus } = statusReport({
+      pidfile: PIDFILE,
+      verdict: { kind: 'running', pid: 100, record: { ...record, phase } },
+      now: T0,
+    });
     t.is(exitStatus, 0, phase);
     t.is(report.state, phase);
     t.regex(statusText(report), new RegExp(`^${phase}: keepalive\\[100\\]`));
   }
-  const { exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, phase: 'stopping' } }, now: T0 });
+  const { exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: { ...record, phase: 'stopping' } },
+    now: T0,
+  });
   t.is(exitStatus, 1);
 });
 
 test('no pidfile: status 3, not running', (t) => {
-  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'absent' }, now: T0 });
+  const { report, exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'absent' },
+    now: T0,
+  });
   t.is(exitStatus, 3);
   t.like(report, { state: 'not-running', supervisorPid: null, childPid: null });
   t.is(statusText(report), `not running: no ${PIDFILE}\n`);
@@ -97,14 +125,28 @@ test('no pidfile: status 3, not running', (t) => {
 
 test('stale: status 3, and a child left running is named', (t) => {
   const verdict = { kind: 'stale' as const, pid: 100, reason: 'dead' as const, record };
-  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict, orphanPid: 201, now: T0 });
+  const { report, exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict,
+    orphanPid: 201,
+    now: T0,
+  });
   t.is(exitStatus, 3);
   t.like(report, { state: 'stale', supervisorPid: 100, childPid: 201, uptimeMs: null });
-  t.regex(statusText(report), new RegExp(`^not running: stale ${PIDFILE}: keepalive\\[100\\] is gone\\nleft running: app\\[201\\]`));
+  t.regex(
+    statusText(report),
+    new RegExp(
+      `^not running: stale ${PIDFILE}: keepalive\\[100\\] is gone\\nleft running: app\\[201\\]`,
+    ),
+  );
 });
 
 test('unknown: status 4, with the reason', (t) => {
-  const { report, exitStatus } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'unknown', pid: 0, problem: 'cannot read it: permission denied (EACCES)' }, now: T0 });
+  const { report, exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'unknown', pid: 0, problem: 'cannot read it: permission denied (EACCES)' },
+    now: T0,
+  });
   t.is(exitStatus, 4);
   t.is(report.state, 'unknown');
   t.is(statusText(report), 'unknown: cannot read it: permission denied (EACCES)\n');
@@ -114,23 +156,56 @@ test('texts from the record are shown without control characters, in the lines a
   const planted: InstanceRecord = {
     ...record,
     name: 'app\u001b]0;title\u0007',
-    lastExit: { ...(record.lastExit as NonNullable<InstanceRecord['lastExit']>), words: 'app[200] \u001b[2Jexited' },
+    lastExit: {
+      ...(record.lastExit as NonNullable<InstanceRecord['lastExit']>),
+      words: 'app[200] \u001b[2Jexited',
+    },
     lastStatusText: 'ok\u001b[8m\r\u009b',
   };
-  const { report } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: planted }, now: T0 + 90_000 });
+  const { report } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: planted },
+    now: T0 + 90_000,
+  });
   t.like(report, { name: 'app]0;title', lastExit: 'app[200] [2Jexited', lastStatusText: 'ok[8m' });
   t.false(/[\u0000-\u001f\u007f-\u009f]/.test(statusText(report).replace(/\n/g, '')));
 });
 
-test('with --max-memory: the tree\'s memory at the last check, while the child runs, and only numbers', (t) => {
+test("with --max-memory: the tree's memory at the last check, while the child runs, and only numbers", (t) => {
   const memory = { bytes: 121e6, limitBytes: 150e6, at: '2030-01-01T00:01:29.000Z' };
-  const { report } = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, memory } }, now: T0 + 90_000 });
+  const { report } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: { ...record, memory } },
+    now: T0 + 90_000,
+  });
   t.deepEqual(report.memory, memory);
   t.regex(statusText(report), /^memory: 121MB \(whole tree\), limit 150MB$/m);
-  const between = statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, child: null, memory } }, now: T0 });
+  const between = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: { ...record, child: null, memory } },
+    now: T0,
+  });
   t.is(between.report.memory, null);
   const lastRun = { ...memory, at: '2030-01-01T00:00:59.000Z' };
-  t.is(statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: { ...record, memory: lastRun } }, now: T0 }).report.memory, null, 'a check of the last run is not shown');
-  const forged = { ...record, memory: { bytes: 'lots', limitBytes: 1, at: 'x' } } as unknown as InstanceRecord;
-  t.is(statusReport({ pidfile: PIDFILE, verdict: { kind: 'running', pid: 100, record: forged }, now: T0 }).report.memory, null);
+  t.is(
+    statusReport({
+      pidfile: PIDFILE,
+      verdict: { kind: 'running', pid: 100, record: { ...record, memory: lastRun } },
+      now: T0,
+    }).report.memory,
+    null,
+    'a check of the last run is not shown',
+  );
+  const forged = {
+    ...record,
+    memory: { bytes: 'lots', limitBytes: 1, at: 'x' },
+  } as unknown as InstanceRecord;
+  t.is(
+    statusReport({
+      pidfile: PIDFILE,
+      verdict: { kind: 'running', pid: 100, record: forged },
+      now: T0,
+    }).report.memory,
+    null,
+  );
 });

@@ -5,7 +5,15 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { Container, IN_CONTAINER_CLI, IN_CONTAINER_FIXTURES, podman, podmanMissing, removeLeftoverContainers, type Run } from '../helpers/podman.js';
+import {
+  Container,
+  IN_CONTAINER_CLI,
+  IN_CONTAINER_FIXTURES,
+  podman,
+  podmanMissing,
+  removeLeftoverContainers,
+  type Run,
+} from '../helpers/podman.js';
 import { childrenOf, eventually, processState } from '../helpers/proc.js';
 import { assembleRootfs, type Rootfs } from '../helpers/rootfs.js';
 
@@ -19,7 +27,16 @@ test.before(async () => {
   // An npm project for the npm-shaped child: npm -> sh -c -> node.
   const app = join(rootfs.dir, 'srv/npm-app');
   mkdirSync(app, { recursive: true });
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'npm-app', version: '1.0.0', scripts: { start: `node ${IN_CONTAINER_FIXTURES}signal-recorder.js SIGTERM; echo not reached` } }));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({
+      name: 'npm-app',
+      version: '1.0.0',
+      scripts: {
+        start: `node ${IN_CONTAINER_FIXTURES}signal-recorder.js SIGTERM; echo not reached`,
+      },
+    }),
+  );
 });
 
 test.after.always(() => rootfs?.remove());
@@ -41,8 +58,14 @@ const releaseSlot = (): void => {
   else free += 1;
 };
 
-/** Starts a container (when a slot is free) and removes it when the test ends, whatever happened. */
-async function container(t: { teardown(fn: () => Promise<void>): void }, args: readonly string[], podmanOptions: readonly string[] = []): Promise<Container> {
+/**
+ * Starts a container (when a slot is free) and removes it when the test ends, whatever happened.
+ */
+async function container(
+  t: { teardown(fn: () => Promise<void>): void },
+  args: readonly string[],
+  podmanOptions: readonly string[] = [],
+): Promise<Container> {
   if (rootfs === undefined) throw new Error('no root filesystem');
   await takeSlot();
   const started = new Container(rootfs, args, { podman: podmanOptions });
@@ -54,8 +77,10 @@ async function container(t: { teardown(fn: () => Promise<void>): void }, args: r
 }
 
 /**
- * podman stop sends SIGTERM, then SIGKILL after -t seconds and says so: keepalive must have ended the
- * container before that. (The time is not bounded tighter: on a loaded machine podman itself is slow;
+ * podman stop sends SIGTERM, then SIGKILL after -t seconds and says so: keepalive must have ended
+ * the
+ * container before that. (The time is not bounded tighter: on a loaded machine podman itself is
+ * slow;
  * the final log line and the child's status show that keepalive, not podman's SIGKILL, ended it.)
  */
 function stoppedByKeepalive(t: ExecutionContext, stop: Run): void {
@@ -82,14 +107,25 @@ test('podman stop: a child that ignores SIGTERM is SIGKILLed by keepalive, which
   const stop = await box.stop(8);
   const ended = await box.end();
   t.is(ended.status, 137, box.stderr.text);
-  t.regex(box.stderr.text, /ignore-stop\[\d+\] still running [\d.]+s after SIGTERM: sending SIGKILL/);
-  t.regex(box.stderr.text, /ignore-stop\[\d+\] killed: SIGKILL \(Forced termination\), status 137; stopped/);
+  t.regex(
+    box.stderr.text,
+    /ignore-stop\[\d+\] still running [\d.]+s after SIGTERM: sending SIGKILL/,
+  );
+  t.regex(
+    box.stderr.text,
+    /ignore-stop\[\d+\] killed: SIGKILL \(Forced termination\), status 137; stopped/,
+  );
   t.true(stop.ms >= 900, `podman stop took ${stop.ms}ms`);
   stoppedByKeepalive(t, stop);
 });
 
 test('podman stop: an `sh -c` child stops as a whole, status 143', async (t) => {
-  const box = await container(t, ['--', 'sh', '-c', 'sleep 1000 & echo started; sleep 1001; echo not reached']);
+  const box = await container(t, [
+    '--',
+    'sh',
+    '-c',
+    'sleep 1000 & echo started; sleep 1001; echo not reached',
+  ]);
   await box.line('stdout', /^started$/);
   const stop = await box.stop(10);
   const ended = await box.end();
@@ -100,7 +136,18 @@ test('podman stop: an `sh -c` child stops as a whole, status 143', async (t) => 
 });
 
 test('podman stop: an `npm start` child (npm -> sh -c -> node) stops as a whole', async (t) => {
-  const box = await container(t, ['--', 'npm', 'start'], ['--workdir', '/srv/npm-app', '--env', 'HOME=/tmp', '--env', 'npm_config_update_notifier=false']);
+  const box = await container(
+    t,
+    ['--', 'npm', 'start'],
+    [
+      '--workdir',
+      '/srv/npm-app',
+      '--env',
+      'HOME=/tmp',
+      '--env',
+      'npm_config_update_notifier=false',
+    ],
+  );
   await box.line('stdout', /^ready$/);
   const stop = await box.stop(10);
   const ended = await box.end();
@@ -149,7 +196,14 @@ const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, Action, string?]> = [
 for (const [signal, action, note = ''] of SIGNALS) {
   test(`podman kill --signal ${signal.slice(3)}: ${action}${note}`, async (t) => {
     const dieOf = action === 'stop' ? [signal] : [];
-    const box = await container(t, ['--kill-timeout', '3s', '--', 'node', fixture('signal-recorder.js'), ...dieOf]);
+    const box = await container(t, [
+      '--kill-timeout',
+      '3s',
+      '--',
+      'node',
+      fixture('signal-recorder.js'),
+      ...dieOf,
+    ]);
     await box.line('stdout', /^ready$/);
     const keepalive = await box.hostPid();
     const child = await eventually('the child under keepalive', () => childrenOf(keepalive)[0]);
@@ -161,8 +215,16 @@ for (const [signal, action, note = ''] of SIGNALS) {
         const status = 128 + constants.signals[signal];
         t.is(ended.status, status, box.stderr.text);
         t.true(box.stdout.all.includes(got));
-        t.regex(box.stderr.text, new RegExp(`${signal} received: stopping signal-recorder\\[\\d+\\]`));
-        t.regex(box.stderr.text, new RegExp(`signal-recorder\\[\\d+\\] (killed|crashed): ${signal} .*status ${status}.*; stopped`));
+        t.regex(
+          box.stderr.text,
+          new RegExp(`${signal} received: stopping signal-recorder\\[\\d+\\]`),
+        );
+        t.regex(
+          box.stderr.text,
+          new RegExp(
+            `signal-recorder\\[\\d+\\] (killed|crashed): ${signal} .*status ${status}.*; stopped`,
+          ),
+        );
         break;
       }
       case 'forward':
@@ -171,7 +233,8 @@ for (const [signal, action, note = ''] of SIGNALS) {
         t.notRegex(box.stderr.text, /stopping/);
         break;
       case 'ignore': {
-        // SIGUSR1, which is forwarded, goes after it: once the child has it, the first had its turn.
+        // SIGUSR1, which is forwarded, goes after it: once the child has it, the first had its
+        // turn.
         await box.kill('USR1');
         await box.line('stdout', /^got SIGUSR1$/);
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -202,18 +265,33 @@ test('orphans in the container are reaped by keepalive, PID 1', async (t) => {
   const box = await container(t, ['-v', '--', fixture('orphans.sh'), '100']);
   await box.line('stdout', /^orphaned 100$/);
   const keepalive = await box.hostPid();
-  await eventually('100 orphans to be reaped', () => box.stderr.all.filter((line) => /reaped orphan \d+ \(exited with code 0\)/.test(line)).length >= 100);
-  t.deepEqual(childrenOf(keepalive).filter((pid) => processState(pid) === 'Z'), []);
+  await eventually(
+    '100 orphans to be reaped',
+    () =>
+      box.stderr.all.filter((line) => /reaped orphan \d+ \(exited with code 0\)/.test(line))
+        .length >= 100,
+  );
+  t.deepEqual(
+    childrenOf(keepalive).filter((pid) => processState(pid) === 'Z'),
+    [],
+  );
   await box.stop(10);
   t.is((await box.end()).status, 143, box.stderr.text);
 });
 
 test('an OOM kill under podman run --memory is told as oom-killed, status 137', async (t) => {
   const hog = 'const held = []; for (;;) held.push(Buffer.alloc(16 * 1024 * 1024, 1));';
-  const box = await container(t, ['--restart', 'never', '--', 'node', '-e', hog], ['--memory', '160m', '--memory-swap', '160m']);
+  const box = await container(
+    t,
+    ['--restart', 'never', '--', 'node', '-e', hog],
+    ['--memory', '160m', '--memory-swap', '160m'],
+  );
   const ended = await box.end();
   t.is(ended.status, 137, box.stderr.text);
-  t.regex(box.stderr.text, /node\[\d+\] oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status 137/);
+  t.regex(
+    box.stderr.text,
+    /node\[\d+\] oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status 137/,
+  );
 });
 
 const PIDFILE = ['--pidfile', '/run/keepalive.pid'];
@@ -233,15 +311,26 @@ test('podman exec ... keepalive restart restarts the child, not the container', 
 });
 
 test('keepalive status as the health check: healthy only while the child runs', async (t) => {
-  const health = ['--health-cmd', `node ${IN_CONTAINER_CLI} status ${PIDFILE.join(' ')}`, '--health-interval', 'disable', '--health-retries', '1'];
+  const health = [
+    '--health-cmd',
+    `node ${IN_CONTAINER_CLI} status ${PIDFILE.join(' ')}`,
+    '--health-interval',
+    'disable',
+    '--health-retries',
+    '1',
+  ];
   // A long --delay keeps the child down for a while after it is killed.
   const box = await container(t, [...PIDFILE, '--delay', '1m', '--', 'sleep', '1000'], health);
   await box.line('stderr', /sleep\[\d+\] started$/);
-  const check = (): Promise<number | null> => podman(['healthcheck', 'run', box.name]).then((run) => run.status);
+  const check = (): Promise<number | null> =>
+    podman(['healthcheck', 'run', box.name]).then((run) => run.status);
   t.is(await check(), 0);
   t.is(await box.inspect('{{.State.Health.Status}}'), 'healthy');
   const keepalive = await box.hostPid();
-  process.kill(await eventually('the child under keepalive', () => childrenOf(keepalive)[0]), 'SIGKILL');
+  process.kill(
+    await eventually('the child under keepalive', () => childrenOf(keepalive)[0]),
+    'SIGKILL',
+  );
   await box.line('stderr', /sleep\[\d+\] killed: SIGKILL .*; restart 1 in/);
   t.is(await check(), 1);
   t.is(await box.inspect('{{.State.Health.Status}}'), 'unhealthy');

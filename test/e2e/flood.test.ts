@@ -12,14 +12,26 @@ const SLACK_MS = 30;
 /** The hang verdicts' lateness (silence past the heartbeat), from keepalive's own JSON lines. */
 async function lateness(kind: string): Promise<number[]> {
   const keepalive = new Keepalive([
-    '--log-format', 'json', '--heartbeat', `${HEARTBEAT_MS}ms`, '--heartbeat-grace', '10s', '--delay', '0',
-    '--', 'node', fixture('flood.mjs'), kind,
+    '--log-format',
+    'json',
+    '--heartbeat',
+    `${HEARTBEAT_MS}ms`,
+    '--heartbeat-grace',
+    '10s',
+    '--delay',
+    '0',
+    '--',
+    'node',
+    fixture('flood.mjs'),
+    kind,
   ]);
   try {
     const hangs = (): number[] =>
       keepalive.stderr.all.flatMap((line) => {
         const event = JSON.parse(line) as { event: string; silentMs?: number };
-        return event.event === 'hang' && event.silentMs !== undefined ? [event.silentMs - HEARTBEAT_MS] : [];
+        return event.event === 'hang' && event.silentMs !== undefined
+          ? [event.silentMs - HEARTBEAT_MS]
+          : [];
       });
     await eventually(`${VERDICTS} hang verdicts`, () => hangs().length >= VERDICTS, 40_000);
     return hangs().slice(0, VERDICTS);
@@ -31,10 +43,14 @@ async function lateness(kind: string): Promise<number[]> {
   }
 }
 
-const mean = (values: readonly number[]): number => Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
+const mean = (values: readonly number[]): number =>
+  Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
 
 test('a flood of STATUS= lines does not delay the hang verdict: as late as a quiet child', async (t) => {
   const [quiet, status] = await Promise.all([lateness('quiet'), lateness('status')]);
   t.log(`late by (ms): quiet ${quiet.join(' ')}; STATUS= flood ${status.join(' ')}`);
-  t.true(mean(status) <= mean(quiet) + SLACK_MS, `mean lateness: STATUS= flood ${mean(status)}ms, quiet child ${mean(quiet)}ms`);
+  t.true(
+    mean(status) <= mean(quiet) + SLACK_MS,
+    `mean lateness: STATUS= flood ${mean(status)}ms, quiet child ${mean(quiet)}ms`,
+  );
 });

@@ -53,7 +53,9 @@ async function run(command: readonly string[], args: readonly string[]): Promise
 
 /** The `sleep MARKER` processes: the child, not the supervisor whose arguments hold it too. */
 const sleeping = (marker: string): number[] =>
-  running().filter(({ argv }) => argv[0] === 'sleep' && argv[1] === marker).map(({ pid }) => pid);
+  running()
+    .filter(({ argv }) => argv[0] === 'sleep' && argv[1] === marker)
+    .map(({ pid }) => pid);
 
 /** Started with --detach by `command`: status says running, restart restarts, stop ends it. */
 async function controlled(t: ExecutionContext, command: readonly string[]): Promise<void> {
@@ -86,7 +88,10 @@ async function controlled(t: ExecutionContext, command: readonly string[]): Prom
   t.is(stop.status, 0, stop.stderr);
   t.is(stop.stderr, `keepalive: stopped keepalive[${supervisor}] and sleep[${next}]\n`);
   t.deepEqual(sleeping(marker), [], 'the child is gone');
-  t.false(running().some(({ pid }) => pid === supervisor), 'the supervisor is gone');
+  t.false(
+    running().some(({ pid }) => pid === supervisor),
+    'the supervisor is gone',
+  );
   t.deepEqual(readdirSync(directory), [], 'its files removed');
 }
 

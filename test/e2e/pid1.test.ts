@@ -1,4 +1,5 @@
-// keepalive as PID 1 of a real PID namespace (unshare --pid --fork --mount-proc), and as a subreaper.
+// keepalive as PID 1 of a real PID namespace (unshare --pid --fork --mount-proc), and as a
+// subreaper.
 import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { API_INDEX, CLI, fixture, Keepalive } from '../helpers/keepalive.js';
@@ -9,9 +10,13 @@ const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
 /** The PID 1 tests must run, not skip: if the machine forbids unshare, fail and say why. */
 
 function requireUnshare(t: { fail(message: string): void }): boolean {
-  const probe = spawnSync(UNSHARE[0] as string, [...UNSHARE.slice(1), 'true'], { encoding: 'utf8' });
+  const probe = spawnSync(UNSHARE[0] as string, [...UNSHARE.slice(1), 'true'], {
+    encoding: 'utf8',
+  });
   if (probe.status === 0) return true;
-  t.fail(`PID 1 tests cannot run: "${UNSHARE.join(' ')} true" failed (${probe.error?.message ?? probe.stderr.trim()}); run them as root`);
+  t.fail(
+    `PID 1 tests cannot run: "${UNSHARE.join(' ')} true" failed (${probe.error?.message ?? probe.stderr.trim()}); run them as root`,
+  );
   return false;
 }
 
@@ -25,7 +30,10 @@ function keepaliveAsPid1(args: readonly string[]): Keepalive {
 
 async function outerPid(unshare: Keepalive): Promise<number> {
   let pid: number | undefined;
-  await eventually('unshare to fork keepalive', () => (pid = childrenOf(unshare.pid)[0]) !== undefined);
+  await eventually(
+    'unshare to fork keepalive',
+    () => (pid = childrenOf(unshare.pid)[0]) !== undefined,
+  );
   return pid as number;
 }
 
@@ -48,17 +56,32 @@ test('as PID 1, a child that orphans 100 grandchildren leaves no zombies', async
   const unshare = keepaliveAsPid1(['-v', '--', fixture('orphans.sh'), '100']);
   await unshare.stdout.next(/^orphaned 100$/);
   const keepalivePid = await outerPid(unshare);
-  await eventually('100 orphans to be reaped', () => unshare.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 100);
+  await eventually(
+    '100 orphans to be reaped',
+    () => unshare.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 100,
+  );
   t.deepEqual(zombiesUnder(keepalivePid), []);
   process.kill(keepalivePid, 'SIGTERM');
   const ended = await unshare.ended;
   t.is(ended.status, 143);
-  t.is(unshare.stderr.all.filter((line) => /reaped orphan \d+ \(exited with code 0\)/.test(line)).length, 100);
+  t.is(
+    unshare.stderr.all.filter((line) => /reaped orphan \d+ \(exited with code 0\)/.test(line))
+      .length,
+    100,
+  );
 });
 
-test('as PID 1, the child\'s own exit is still classified while orphans are reaped', async (t) => {
+test("as PID 1, the child's own exit is still classified while orphans are reaped", async (t) => {
   if (!requireUnshare(t)) return;
-  const unshare = keepaliveAsPid1(['-v', '--restart', 'never', '--', fixture('orphans.sh'), '100', '7']);
+  const unshare = keepaliveAsPid1([
+    '-v',
+    '--restart',
+    'never',
+    '--',
+    fixture('orphans.sh'),
+    '100',
+    '7',
+  ]);
   const ended = await unshare.ended;
   t.is(ended.status, 7);
   t.regex(unshare.stderr.text, /orphans\[\d+\] exited with code 7; not restarting/);
@@ -67,14 +90,26 @@ test('as PID 1, the child\'s own exit is still classified while orphans are reap
 test('--subreaper reaps orphans outside PID 1 too', async (t) => {
   const keepalive = new Keepalive(['-v', '--subreaper', '--', fixture('orphans.sh'), '50']);
   await keepalive.stdout.next(/^orphaned 50$/);
-  await eventually('50 orphans to be reaped', () => keepalive.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 50);
+  await eventually(
+    '50 orphans to be reaped',
+    () => keepalive.stderr.all.filter((line) => line.includes('reaped orphan')).length >= 50,
+  );
   t.deepEqual(zombiesUnder(keepalive.pid), []);
   keepalive.signal('SIGTERM');
   t.is((await keepalive.ended).status, 143);
 });
 
-test('with --no-subreaper, outside PID 1, orphans are not keepalive\'s: nothing is reaped', async (t) => {
-  const keepalive = new Keepalive(['-v', '--no-subreaper', '--restart', 'never', '--', fixture('orphans.sh'), '5', '0']);
+test("with --no-subreaper, outside PID 1, orphans are not keepalive's: nothing is reaped", async (t) => {
+  const keepalive = new Keepalive([
+    '-v',
+    '--no-subreaper',
+    '--restart',
+    'never',
+    '--',
+    fixture('orphans.sh'),
+    '5',
+    '0',
+  ]);
   const ended = await keepalive.ended;
   t.is(ended.status, 0);
   t.false(keepalive.stderr.text.includes('reaped orphan'));
@@ -82,7 +117,21 @@ test('with --no-subreaper, outside PID 1, orphans are not keepalive\'s: nothing 
 
 test('unshare runs keepalive itself', (t) => {
   // Guards the helper: the wrapper really puts keepalive (not a shell) at PID 1.
-  const result = spawnSync(UNSHARE[0] as string, [...UNSHARE.slice(1), process.execPath, CLI, '--restart', 'never', '--', 'sh', '-c', 'echo $PPID'], { encoding: 'utf8' });
+  const result = spawnSync(
+    UNSHARE[0] as string,
+    [
+      ...UNSHARE.slice(1),
+      process.execPath,
+      CLI,
+      '--restart',
+      'never',
+      '--',
+      'sh',
+      '-c',
+      'echo $PPID',
+    ],
+    { encoding: 'utf8' },
+  );
   t.is(result.stdout.trim(), '1');
 });
 
@@ -103,7 +152,11 @@ test('as PID 1, Ctrl+Z is ignored: PID 1 cannot stop itself, so the child is not
 test('a program that embeds the API as PID 1 keeps its own children: none is reaped or signalled by keepalive', async (t) => {
   const index = API_INDEX;
   const { spawn } = await import('node:child_process');
-  const embedder = spawn(UNSHARE[0] as string, [...UNSHARE.slice(1), process.execPath, fixture('embedder.mjs'), index], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const embedder = spawn(
+    UNSHARE[0] as string,
+    [...UNSHARE.slice(1), process.execPath, fixture('embedder.mjs'), index],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   embedder.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   embedder.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -1,4 +1,5 @@
-// Health probes leave nothing behind: a probe's whole process group ends with the probe, and nothing
+// Health probes leave nothing behind: a probe's whole process group ends with the probe, and
+// nothing
 // of a probe outlives keepalive's stop.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -7,7 +8,10 @@ import { Keepalive } from '../helpers/keepalive.js';
 import { eventually, killMarked, running, uniqueMarker, workspace } from '../helpers/proc.js';
 
 /** Every process with `marker` as an argument: a probe's leftovers, whatever their session. */
-const marked = (marker: string): number[] => running().filter((process) => process.argv.includes(marker)).map((process) => process.pid);
+const marked = (marker: string): number[] =>
+  running()
+    .filter((process) => process.argv.includes(marker))
+    .map((process) => process.pid);
 
 const probesRun = (file: string): number => {
   try {
@@ -24,7 +28,15 @@ test("a probe's background job ends with the probe: --health-cmd 'sleep 777 & ex
   t.teardown(() => {
     for (const pid of marked(marker)) process.kill(pid, 'SIGKILL');
   });
-  const keepalive = new Keepalive(['--health-cmd', `echo >> ${probes}; sleep ${marker} & exit 0`, '--health-interval', '300ms', '--', 'sleep', '1000']);
+  const keepalive = new Keepalive([
+    '--health-cmd',
+    `echo >> ${probes}; sleep ${marker} & exit 0`,
+    '--health-interval',
+    '300ms',
+    '--',
+    'sleep',
+    '1000',
+  ]);
   t.teardown(() => keepalive.process.kill('SIGKILL'));
   await eventually('five probes to have run', () => probesRun(probes) >= 5);
   // Each probe's sleep is killed as its sh exits: at most the one of a probe running right now.
@@ -46,11 +58,21 @@ test("a probe running when keepalive stops ends with it, its group's other membe
     for (const pid of marked(marker)) process.kill(pid, 'SIGKILL');
   });
   const keepalive = new Keepalive([
-    '--health-cmd', `sleep ${marker} & echo >> ${probes}; sleep ${marker}`,
-    '--health-interval', '100ms', '--health-timeout', '1m', '--', 'sleep', '1000',
+    '--health-cmd',
+    `sleep ${marker} & echo >> ${probes}; sleep ${marker}`,
+    '--health-interval',
+    '100ms',
+    '--health-timeout',
+    '1m',
+    '--',
+    'sleep',
+    '1000',
   ]);
   t.teardown(() => keepalive.process.kill('SIGKILL'));
-  await eventually('a probe to be running', () => probesRun(probes) >= 1 && marked(marker).length === 2);
+  await eventually(
+    'a probe to be running',
+    () => probesRun(probes) >= 1 && marked(marker).length === 2,
+  );
   keepalive.signal('SIGTERM');
   const ended = await keepalive.ended;
   t.is(ended.status, 143);

@@ -127,5 +127,8 @@ test.serial('Ctrl+C during a build leaves the working build in place', async (t)
   // And the next build finishes, leaving no temporary folder behind.
   await ok(process.execPath, ['scripts/prepare.mjs'], clone);
   t.is((await version(clone)).trim(), VERSION);
-  t.deepEqual(readdirSync(clone).filter((name) => name.startsWith('build-next-')), []);
+  t.deepEqual(
+    readdirSync(clone).filter((name) => name.startsWith('build-next-')),
+    [],
+  );
 });

@@ -13,7 +13,10 @@ test('SIGTERM to keepalive stops a child that traps it: status 0, no restart', a
   const ended = await keepalive.ended;
   t.is(ended.status, 0);
   t.true(keepalive.stdout.all.includes('got TERM'));
-  t.regex(keepalive.stderr.text, /SIGTERM received: stopping trap-term\[\d+\] \(SIGKILL after 8s\)/);
+  t.regex(
+    keepalive.stderr.text,
+    /SIGTERM received: stopping trap-term\[\d+\] \(SIGKILL after 8s\)/,
+  );
   t.regex(keepalive.stderr.all.at(-1) ?? '', /trap-term\[\d+\] exited with code 0; stopped$/);
   t.false(keepalive.stderr.text.includes('restart 1'));
 });
@@ -24,8 +27,14 @@ test('a child that ignores SIGTERM is SIGKILLed after --kill-timeout: status 137
   keepalive.signal('SIGTERM');
   const ended = await keepalive.ended;
   t.is(ended.status, 137);
-  t.regex(keepalive.stderr.text, /ignore-stop\[\d+\] still running \d+ms after SIGTERM: sending SIGKILL/);
-  t.regex(keepalive.stderr.all.at(-1) ?? '', /killed: SIGKILL \(Forced termination\), status 137; stopped$/);
+  t.regex(
+    keepalive.stderr.text,
+    /ignore-stop\[\d+\] still running \d+ms after SIGTERM: sending SIGKILL/,
+  );
+  t.regex(
+    keepalive.stderr.all.at(-1) ?? '',
+    /killed: SIGKILL \(Forced termination\), status 137; stopped$/,
+  );
 });
 
 test('SIGINT to keepalive reaches the child as SIGINT: status 130', async (t) => {
@@ -34,7 +43,10 @@ test('SIGINT to keepalive reaches the child as SIGINT: status 130', async (t) =>
   keepalive.signal('SIGINT');
   const ended = await keepalive.ended;
   t.is(ended.status, 130);
-  t.regex(keepalive.stderr.text, /killed: SIGINT \(User interruption with CTRL-C\), status 130; stopped/);
+  t.regex(
+    keepalive.stderr.text,
+    /killed: SIGINT \(User interruption with CTRL-C\), status 130; stopped/,
+  );
 });
 
 const groups: Array<[string, string]> = [
@@ -74,7 +86,8 @@ function descendantCount(pid: number): number {
 }
 
 test('a second Ctrl+C also kills what the child left in its group', async (t) => {
-  // The leader dies of SIGINT; the background sleep ignores SIGINT and SIGTERM and stays in the group.
+  // The leader dies of SIGINT; the background sleep ignores SIGINT and SIGTERM and stays in the
+  // group.
   const script = '(trap "" INT TERM; exec sleep 1000) & echo ready; wait';
   const keepalive = new Keepalive(['--kill-timeout', '60s', '--', 'sh', '-c', script]);
   const pgid = await keepalive.childPid();
@@ -88,8 +101,14 @@ test('a second Ctrl+C also kills what the child left in its group', async (t) =>
 });
 
 test('a closed stderr does not stop keepalive from stopping its child', async (t) => {
-  const keepalive = spawn(process.execPath, [CLI, '--kill-timeout', '300ms', '--', fixture('ignore-stop.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise((resolve) => keepalive.stdout.on('data', (chunk: Buffer) => chunk.includes('ready') && resolve(true)));
+  const keepalive = spawn(
+    process.execPath,
+    [CLI, '--kill-timeout', '300ms', '--', fixture('ignore-stop.sh')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const ready = new Promise((resolve) =>
+    keepalive.stdout.on('data', (chunk: Buffer) => chunk.includes('ready') && resolve(true)),
+  );
   await ready;
   const [child] = childrenOf(keepalive.pid as number);
   t.truthy(child);
@@ -97,11 +116,21 @@ test('a closed stderr does not stop keepalive from stopping its child', async (t
   keepalive.kill('SIGTERM');
   const [status] = (await once(keepalive, 'exit')) as [number];
   t.is(status, 137);
-  await eventually('the child to be gone', () => processState(child as number) === undefined || processState(child as number) === 'Z');
+  await eventually(
+    'the child to be gone',
+    () => processState(child as number) === undefined || processState(child as number) === 'Z',
+  );
 });
 
 test('a stop while keepalive and the child are suspended (Ctrl+Z, then kill %1): the child resumes and ends cleanly', async (t) => {
-  const keepalive = new Keepalive(['--kill-timeout', '20s', '--', 'sh', '-c', 'trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done']);
+  const keepalive = new Keepalive([
+    '--kill-timeout',
+    '20s',
+    '--',
+    'sh',
+    '-c',
+    'trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done',
+  ]);
   const pid = await keepalive.childPid();
   await keepalive.stdout.next(/^ready$/);
   t.teardown(() => {
@@ -115,7 +144,10 @@ test('a stop while keepalive and the child are suspended (Ctrl+Z, then kill %1):
   });
   keepalive.signal('SIGTSTP');
   // A shell stopped inside vfork() waits in D for its stopped child: stoppedTree counts that.
-  await eventually('keepalive and the child to be stopped', () => processState(keepalive.pid) === 'T' && stoppedTree(pid));
+  await eventually(
+    'keepalive and the child to be stopped',
+    () => processState(keepalive.pid) === 'T' && stoppedTree(pid),
+  );
   // What bash's `kill %1` and systemd send: the stop signal, then SIGCONT.
   keepalive.signal('SIGTERM');
   keepalive.signal('SIGCONT');

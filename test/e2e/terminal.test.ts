@@ -14,7 +14,8 @@ import { Terminal } from '../helpers/terminal.js';
 
 function keepalive(args: string): string {
   const script = join(mkdtempSync(join(tmpdir(), 'keepalive-terminal-')), 'run.sh');
-  // The script traps Ctrl+C and Ctrl+\ (without ignoring them, which keepalive would inherit) so it lives to print.
+  // The script traps Ctrl+C and Ctrl+\ (without ignoring them, which keepalive would inherit) so it
+  // lives to print.
   writeFileSync(script, `trap : INT QUIT\n${process.execPath} ${CLI} ${args}\necho "exit=$?"\n`);
   return `sh ${script}`;
 }
@@ -28,7 +29,13 @@ test('Ctrl+C stops keepalive and the child once: status 130', async (t) => {
   await terminal.waitFor(/exit=130/);
   const screen = terminal.screen();
   t.is(screen.match(/SIGINT received/g)?.length, 1, screen);
-  t.is(screen.match(/ctrlc\[\d+\] killed: SIGINT \(User interruption with CTRL-C\), status 130; stopped/g)?.length, 1, screen);
+  t.is(
+    screen.match(
+      /ctrlc\[\d+\] killed: SIGINT \(User interruption with CTRL-C\), status 130; stopped/g,
+    )?.length,
+    1,
+    screen,
+  );
   t.is(processState(Number(pid)), undefined);
 });
 
@@ -39,20 +46,33 @@ test('Ctrl+\\ stops them likewise: SIGQUIT, status 131', async (t) => {
   await terminal.waitFor(/quit\[\d+\] started/);
   terminal.press('C-\\');
   await terminal.waitFor(/exit=131/);
-  t.regex(terminal.screen(), /quit\[\d+\] crashed: SIGQUIT \(User interruption with CTRL-\\\), status 131/);
+  t.regex(
+    terminal.screen(),
+    /quit\[\d+\] crashed: SIGQUIT \(User interruption with CTRL-\\\), status 131/,
+  );
 });
 
 test('Ctrl+Z suspends keepalive and the child; fg resumes both', async (t) => {
   const terminal = new Terminal('ctrl-z');
   t.teardown(() => terminal.close());
-  terminal.run(keepalive(`--name tick -- sh -c 'echo "supervisor $KEEPALIVE_PID"; while :; do sleep 0.1; done'`));
+  terminal.run(
+    keepalive(
+      `--name tick -- sh -c 'echo "supervisor $KEEPALIVE_PID"; while :; do sleep 0.1; done'`,
+    ),
+  );
   const [, supervisor] = await terminal.waitFor(/supervisor (\d+)/);
   const [, child] = await terminal.waitFor(/tick\[(\d+)\] started/);
   terminal.press('C-z');
-  await eventually('keepalive and the child to be stopped', () => processState(Number(supervisor)) === 'T' && stoppedTree(Number(child)));
+  await eventually(
+    'keepalive and the child to be stopped',
+    () => processState(Number(supervisor)) === 'T' && stoppedTree(Number(child)),
+  );
   await terminal.waitFor(/Stopped/);
   terminal.run('fg');
-  await eventually('keepalive and the child to run again', () => processState(Number(supervisor)) !== 'T' && !stoppedTree(Number(child)));
+  await eventually(
+    'keepalive and the child to run again',
+    () => processState(Number(supervisor)) !== 'T' && !stoppedTree(Number(child)),
+  );
   terminal.press('C-c');
   await terminal.waitFor(/exit=130/);
   t.pass();

@@ -10,6 +10,6 @@ test('the soft core limit decides whether a crash may leave a core file', (t) =>
   t.is(coreDumpsFromLimits('nothing here'), 'unknown');
 });
 
-test('this process\'s own limits can be read', (t) => {
+test("this process's own limits can be read", (t) => {
   t.true(['disabled', 'possible'].includes(readCoreDumps()));
 });

@@ -2,7 +2,18 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,14 +80,30 @@ test('readTrustedFile: undefined when missing; a symlink, a directory, a FIFO, a
   t.is(readTrustedFile(join(dir, 'file')), '42\n');
   symlinkSync(join(dir, 'file'), join(dir, 'link'));
   t.throws(() => readTrustedFile(join(dir, 'link')), { code: 'ELOOP' });
-  t.throws(() => readTrustedFile(dir), { code: 'EUNTRUSTED', message: `${dir}: it is a directory` });
+  t.throws(() => readTrustedFile(dir), {
+    code: 'EUNTRUSTED',
+    message: `${dir}: it is a directory`,
+  });
   execFileSync('mkfifo', [join(dir, 'fifo')]);
-  t.throws(() => readTrustedFile(join(dir, 'fifo')), { code: 'EUNTRUSTED', message: `${join(dir, 'fifo')}: it is a FIFO` }, 'refused at once, not blocked in open()');
+  t.throws(
+    () => readTrustedFile(join(dir, 'fifo')),
+    { code: 'EUNTRUSTED', message: `${join(dir, 'fifo')}: it is a FIFO` },
+    'refused at once, not blocked in open()',
+  );
   chmodSync(join(dir, 'file'), 0o664);
-  t.throws(() => readTrustedFile(join(dir, 'file')), { code: 'EUNTRUSTED', message: /its group \(gid \d+\) can write it$/ });
+  t.throws(() => readTrustedFile(join(dir, 'file')), {
+    code: 'EUNTRUSTED',
+    message: /its group \(gid \d+\) can write it$/,
+  });
   chmodSync(join(dir, 'file'), 0o646);
-  t.throws(() => readTrustedFile(join(dir, 'file')), { code: 'EUNTRUSTED', message: /any user can write it$/ });
+  t.throws(() => readTrustedFile(join(dir, 'file')), {
+    code: 'EUNTRUSTED',
+    message: /any user can write it$/,
+  });
   chmodSync(join(dir, 'file'), 0o644);
   chownSync(join(dir, 'file'), 54_321, 54_321);
-  t.throws(() => readTrustedFile(join(dir, 'file')), { code: 'EUNTRUSTED', message: /it is owned by uid 54321, neither keepalive's user \(uid 0 \(root\)\) nor root$/ });
+  t.throws(() => readTrustedFile(join(dir, 'file')), {
+    code: 'EUNTRUSTED',
+    message: /it is owned by uid 54321, neither keepalive's user \(uid 0 \(root\)\) nor root$/,
+  });
 });

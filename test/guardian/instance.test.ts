@@ -21,8 +21,19 @@ test('the state file follows spawn, exit and stop; STATUS= text shows in status;
   const directory = workspace(t, marker);
   const pidfile = join(directory, 'app.pid');
   const lines: string[] = [];
-  const log = await createLogger({ format: 'text', level: 'normal', colorLevel: 0, write: (line) => lines.push(line) });
-  const claim = await claimInstance({ pidfile, name: 'sleep', stopSignal: 'SIGTERM', killTimeout: 2000, log });
+  const log = await createLogger({
+    format: 'text',
+    level: 'normal',
+    colorLevel: 0,
+    write: (line) => lines.push(line),
+  });
+  const claim = await claimInstance({
+    pidfile,
+    name: 'sleep',
+    stopSignal: 'SIGTERM',
+    killTimeout: 2000,
+    log,
+  });
   if (claim.kind !== 'claimed') {
     t.fail(claim.kind);
     return;
@@ -37,11 +48,19 @@ test('the state file follows spawn, exit and stop; STATUS= text shows in status;
   });
   claim.instance.attach(supervisor);
   const [first] = (await once(supervisor, 'spawn')) as [SpawnEvent];
-  t.like(readRecord(pidfile), { phase: 'running', child: { pid: first.pid }, restarts: 0, lastStatusText: '' });
+  t.like(readRecord(pidfile), {
+    phase: 'running',
+    child: { pid: first.pid },
+    restarts: 0,
+    lastStatusText: '',
+  });
 
   claim.instance.setStatusText('warming up');
   claim.instance.setStatusText('serving 3 clients'); // a burst is written once, with the latest text
-  const written = await eventually('the text in the state file', () => readRecord(pidfile)?.lastStatusText === 'serving 3 clients');
+  const written = await eventually(
+    'the text in the state file',
+    () => readRecord(pidfile)?.lastStatusText === 'serving 3 clients',
+  );
   t.true(written);
   // `keepalive status` knows this test's worker as FILE's supervisor, although its command line is
   // ava's: it holds FILE.lock, with the start time the record gives.
@@ -60,7 +79,11 @@ test('the state file follows spawn, exit and stop; STATUS= text shows in status;
     phase: 'running',
     child: { pid: second.pid },
     restarts: 1,
-    lastExit: { pid: first.pid, status: 137, words: `sleep[${first.pid}] killed: SIGKILL (Forced termination), status 137` },
+    lastExit: {
+      pid: first.pid,
+      status: 137,
+      words: `sleep[${first.pid}] killed: SIGKILL (Forced termination), status 137`,
+    },
     lastStatusText: 'serving 3 clients',
   });
 
@@ -69,5 +92,8 @@ test('the state file follows spawn, exit and stop; STATUS= text shows in status;
   t.like(readRecord(pidfile), { phase: 'stopping', child: null });
   claim.instance.release();
   t.deepEqual(readdirSync(directory), []);
-  t.true(lines.every((line) => !line.includes('cannot')), lines.join(''));
+  t.true(
+    lines.every((line) => !line.includes('cannot')),
+    lines.join(''),
+  );
 });

@@ -11,7 +11,10 @@ const run = promisify(execFile);
 function received(socket: NotifySocket): Array<{ text: string; pid: number | undefined }> {
   const got: Array<{ text: string; pid: number | undefined }> = [];
   socket.listen({
-    datagrams: (read) => read((datagram) => got.push({ text: Buffer.from(datagram.bytes).toString(), pid: datagram.sender?.pid })),
+    datagrams: (read) =>
+      read((datagram) =>
+        got.push({ text: Buffer.from(datagram.bytes).toString(), pid: datagram.sender?.pid }),
+      ),
   });
   return got;
 }
@@ -23,13 +26,15 @@ async function until(what: string, done: () => boolean): Promise<void> {
   }
 }
 
-test('abstract: an @name, datagrams read whole with the sender\'s credentials', async (t) => {
+test("abstract: an @name, datagrams read whole with the sender's credentials", async (t) => {
   const socket = openNotifySocket();
   if ('error' in socket) return t.fail(socket.error);
   try {
     t.regex(socket.address, /^@keepalive\/\d+\/[0-9a-z]+-[0-9a-z]+-[0-9a-z]+$/);
     const got = received(socket);
-    await run('systemd-notify', ['--ready', '--status=one'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    await run('systemd-notify', ['--ready', '--status=one'], {
+      env: { ...process.env, NOTIFY_SOCKET: socket.address },
+    });
     await until('the datagram', () => got.some((datagram) => datagram.text.startsWith('READY=1')));
     const ready = got.find((datagram) => datagram.text.startsWith('READY=1'));
     t.is(ready?.text, 'READY=1\nSTATUS=one');
@@ -48,7 +53,9 @@ test('abstract: a name another socket holds already (EADDRINUSE) is passed over 
     if ('error' in socket) return t.fail(socket.error);
     t.is(socket.address, `@keepalive/${process.pid}/second-choice`);
     const got = received(socket);
-    await run('systemd-notify', ['--status=second'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    await run('systemd-notify', ['--status=second'], {
+      env: { ...process.env, NOTIFY_SOCKET: socket.address },
+    });
     await until('the datagram', () => got.some((datagram) => datagram.text === 'STATUS=second'));
     t.pass();
   } finally {
@@ -65,7 +72,9 @@ test('a path in a private 0700 directory where abstract sockets are not used; re
     t.is(statSync(directory).mode & 0o777, 0o700);
     t.deepEqual(readdirSync(directory), ['notify']);
     const got = received(socket);
-    await run('systemd-notify', ['--status=by path'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+    await run('systemd-notify', ['--status=by path'], {
+      env: { ...process.env, NOTIFY_SOCKET: socket.address },
+    });
     await until('the datagram', () => got.some((datagram) => datagram.text === 'STATUS=by path'));
     t.pass();
   } finally {
@@ -77,7 +86,9 @@ test('a path in a private 0700 directory where abstract sockets are not used; re
 test('between runs (no listener) datagrams are read and let go; close twice is harmless', async (t) => {
   const socket = openNotifySocket();
   if ('error' in socket) return t.fail(socket.error);
-  await run('systemd-notify', ['--status=nobody listens'], { env: { ...process.env, NOTIFY_SOCKET: socket.address } });
+  await run('systemd-notify', ['--status=nobody listens'], {
+    env: { ...process.env, NOTIFY_SOCKET: socket.address },
+  });
   const got = received(socket);
   socket.drain();
   t.deepEqual(got, []);
@@ -102,7 +113,9 @@ test('many sockets in one process share one waiting thread: the threadpool stays
     sockets.forEach((socket) => socket.close());
     console.log(got.filter((line) => line.includes('STATUS')).join(','));
   `;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, UV_THREADPOOL_SIZE: '2' } });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: '2' },
+  });
   t.is(stdout, '0 STATUS=0,1 STATUS=1,2 STATUS=2,3 STATUS=3\n');
 });
 
@@ -110,7 +123,9 @@ test('process.exit() with a socket still open and waiting does not hang (Node jo
   const module = JSON.stringify(new URL('../../src/heart/notify-socket.js', import.meta.url).href);
   const script = `import { openNotifySocket } from ${module}; openNotifySocket(); setTimeout(() => process.exit(7), 100);`;
   const started = performance.now();
-  const error = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 }).then(
+  const error = await run(process.execPath, ['--input-type=module', '-e', script], {
+    timeout: 10_000,
+  }).then(
     () => undefined,
     (failure: { code?: number; killed?: boolean }) => failure,
   );

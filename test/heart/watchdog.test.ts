@@ -33,40 +33,59 @@ function recorder(): { events: WatchdogEvents; seen: string[]; hang: Promise<Han
 }
 
 // Serial: other tests here hold the event loop, which would pass the deadline before the flood.
-test.serial('a channel that never stops sending garbage never pushes the deadline away', async (t) => {
-  const channel = new PassThrough();
-  const { events, hang } = recorder();
-  const start = now();
-  const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: 100, graceMs: 100, stopTimeoutMs: 1000 }, now, events });
-  const garbage = Buffer.from('not a message\n'.repeat(50));
-  let flooding = true;
-  t.teardown(() => {
+test.serial(
+  'a channel that never stops sending garbage never pushes the deadline away',
+  async (t) => {
+    const channel = new PassThrough();
+    const { events, hang } = recorder();
+    const start = now();
+    const watchdog = watchChild({
+      channel: streamPipe(channel),
+      config: { timeoutMs: 100, graceMs: 100, stopTimeoutMs: 1000 },
+      now,
+      events,
+    });
+    const garbage = Buffer.from('not a message\n'.repeat(50));
+    let flooding = true;
+    t.teardown(() => {
+      flooding = false;
+    });
+    const flood = (): void => {
+      if (!flooding) return;
+      channel.write(garbage);
+      setImmediate(flood);
+    };
+    flood();
+    let chunks = 0;
+    channel.on('data', () => chunks++);
+    const found = await hang;
+    const declaredAfter = now() - start;
     flooding = false;
-  });
-  const flood = (): void => {
-    if (!flooding) return;
-    channel.write(garbage);
-    setImmediate(flood);
-  };
-  flood();
-  let chunks = 0;
-  channel.on('data', () => chunks++);
-  const found = await hang;
-  const declaredAfter = now() - start;
-  flooding = false;
-  await watchdog.close();
-  t.is(found.reason, 'no-heartbeat');
-  t.true(declaredAfter < 2000, `hung declared ${Math.round(declaredAfter)}ms after the start, for a 100ms deadline`);
-  t.true(chunks > 20, `${chunks} chunks`);
-});
+    await watchdog.close();
+    t.is(found.reason, 'no-heartbeat');
+    t.true(
+      declaredAfter < 2000,
+      `hung declared ${Math.round(declaredAfter)}ms after the start, for a 100ms deadline`,
+    );
+    t.true(chunks > 20, `${chunks} chunks`);
+  },
+);
 
 test('a beat waiting in the pipe when the deadline passes is read before the verdict', async (t) => {
   // The child sends READY=1 at once, then says so on stdout; it never beats again.
-  const child = spawn('sh', ['-c', 'echo READY=1 >&3; echo sent; exec sleep 1000'], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] });
+  const child = spawn('sh', ['-c', 'echo READY=1 >&3; echo sent; exec sleep 1000'], {
+    stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+  });
   const { events, seen, hang } = recorder();
   const start = now();
-  const watchdog = watchChild({ channel: streamPipe(child.stdio[3] as Readable), config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 }, now, events });
-  // Hold the event loop until READY=1 is surely in the pipe and the deadline has passed: when the loop
+  const watchdog = watchChild({
+    channel: streamPipe(child.stdio[3] as Readable),
+    config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 },
+    now,
+    events,
+  });
+  // Hold the event loop until READY=1 is surely in the pipe and the deadline has passed: when the
+  // loop
   // runs again, the timer comes before the poll that would read it.
   const stdoutFd = (child.stdout as unknown as { _handle: { fd: number } })._handle.fd;
   let said = '';
@@ -84,18 +103,34 @@ test('a beat waiting in the pipe when the deadline passes is read before the ver
   await hang;
   child.kill('SIGKILL');
   await watchdog.close();
-  t.deepEqual(seen, ['ready', 'hang'], 'READY=1 came before the verdict, which then waited for the next deadline');
+  t.deepEqual(
+    seen,
+    ['ready', 'hang'],
+    'READY=1 came before the verdict, which then waited for the next deadline',
+  );
 });
 
-test('keepalive\'s own pipe: a beat written while the loop was held is read before the verdict', async (t) => {
+test("keepalive's own pipe: a beat written while the loop was held is read before the verdict", async (t) => {
   // As above, through the pipe keepalive itself makes (spawn.ts's posix_spawn path).
-  const spawned = await spawnProcess({ command: 'sh', args: ['-c', 'echo READY=1 >&3; exec sleep 1000'], env: process.env, stdio: ['ignore', 'ignore', 'inherit', 'pipe'], ownGroup: true });
+  const spawned = await spawnProcess({
+    command: 'sh',
+    args: ['-c', 'echo READY=1 >&3; exec sleep 1000'],
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+    ownGroup: true,
+  });
   if (!spawned.started) return t.fail(spawned.message);
   const { events, seen, hang } = recorder();
   const start = now();
-  const watchdog = watchChild({ channel: spawned.pipes.get(3) ?? null, config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 }, now, events });
+  const watchdog = watchChild({
+    channel: spawned.pipes.get(3) ?? null,
+    config: { timeoutMs: 200, graceMs: 200, stopTimeoutMs: 1000 },
+    now,
+    events,
+  });
   // Held until the child has exec'd sleep (so READY=1 is in the pipe) and the deadline has passed.
-  const execd = (): boolean => readFileSync(`/proc/${spawned.pid}/cmdline`, 'latin1').startsWith('sleep');
+  const execd = (): boolean =>
+    readFileSync(`/proc/${spawned.pid}/cmdline`, 'latin1').startsWith('sleep');
   while (!execd() || now() - start < 400) if (now() - start > 20_000) break;
   t.true(execd(), 'the child wrote READY=1 while the loop was held');
   await hang;
@@ -108,22 +143,40 @@ test('keepalive\'s own pipe: a beat written while the loop was held is read befo
 test('RELOADING=1 then READY=1 is a reload that ends; MAINPID= is passed on; neither moves the deadline', async (t) => {
   const channel = new PassThrough();
   const { events, seen } = recorder();
-  const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: undefined, graceMs: 0, stopTimeoutMs: 1000 }, now, events });
-  const chunks = ['READY=1\n', 'RELOADING=1\nMONOTONIC_USEC=123\n', 'RELOADING=1\n', 'READY=1\n', 'READY=1\n', 'MAINPID=4321\nSTOPPING=1\n'];
+  const watchdog = watchChild({
+    channel: streamPipe(channel),
+    config: { timeoutMs: undefined, graceMs: 0, stopTimeoutMs: 1000 },
+    now,
+    events,
+  });
+  const chunks = [
+    'READY=1\n',
+    'RELOADING=1\nMONOTONIC_USEC=123\n',
+    'RELOADING=1\n',
+    'READY=1\n',
+    'READY=1\n',
+    'MAINPID=4321\nSTOPPING=1\n',
+  ];
   for (const chunk of chunks) {
     channel.write(chunk);
     await new Promise((resolve) => setImmediate(resolve));
   }
   channel.end();
   await watchdog.close();
-  // A second RELOADING=1 within the reload, and a READY=1 with no reload before it, say nothing new.
+  // A second RELOADING=1 within the reload, and a READY=1 with no reload before it, say nothing
+  // new.
   t.deepEqual(seen, ['ready', 'reloading', 'reloaded', 'main-pid 4321', 'stopping']);
 });
 
 test('beats keep the watchdog quiet; a beat after EXTEND_TIMEOUT_USEC brings the timeout back', async (t) => {
   const channel = new PassThrough();
   const { events, seen, hang } = recorder();
-  const watchdog = watchChild({ channel: streamPipe(channel), config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 }, now, events });
+  const watchdog = watchChild({
+    channel: streamPipe(channel),
+    config: { timeoutMs: 300, graceMs: 300, stopTimeoutMs: 1000 },
+    now,
+    events,
+  });
   t.teardown(() => void watchdog.close());
   // Beats every 50 ms for a second: more than three timeouts, and no verdict.
   for (let beat = 0; beat < 20; beat++) {
@@ -141,5 +194,8 @@ test('beats keep the watchdog quiet; a beat after EXTEND_TIMEOUT_USEC brings the
   const found = await hang;
   const after = now() - beatAt;
   t.is(found.reason, 'no-heartbeat');
-  t.true(after >= 250 && after < 5000, `hung ${Math.round(after)}ms after the last beat, for a 300ms timeout`);
+  t.true(
+    after >= 250 && after < 5000,
+    `hung ${Math.round(after)}ms after the last beat, for a 300ms timeout`,
+  );
 });

@@ -99,7 +99,15 @@ export class Keepalive {
    * [its path]).
    * It ends with the test file's worker, with everything it started, however the worker ends.
    */
-  constructor(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[]; command?: readonly string[] } = {}) {
+  constructor(
+    args: readonly string[],
+    options: {
+      env?: NodeJS.ProcessEnv;
+      cwd?: string;
+      wrapper?: readonly string[];
+      command?: readonly string[];
+    } = {},
+  ) {
     const keepalive = options.command ?? [KEEPALIVE];
     const command = [...DIE_WITH_TEST, ...(options.wrapper ?? []), ...keepalive, ...args];
     const [program, ...programArgs] = command as [string, ...string[]];
@@ -124,7 +132,8 @@ export class Keepalive {
 
   /** The pid of the child from keepalive's "started" line, the nth one (0 for the first start). */
   async childPid(nth = 0): Promise<number> {
-    const pattern = nth === 0 ? /\[(\d+)\] started$/ : new RegExp(`\\[(\\d+)\\] started \\(restart ${nth}\\)$`);
+    const pattern =
+      nth === 0 ? /\[(\d+)\] started$/ : new RegExp(`\\[(\\d+)\\] started \\(restart ${nth}\\)$`);
     const match = await this.stderr.next(pattern);
     return Number(match[1]);
   }
@@ -141,7 +150,12 @@ export async function runKeepalive(
 ): Promise<Ended & { stderr: string; stdout: string; lines: string[] }> {
   const keepalive = new Keepalive(args, options);
   const ended = await keepalive.ended;
-  return { ...ended, stderr: keepalive.stderr.text, stdout: keepalive.stdout.text, lines: keepalive.stderr.all };
+  return {
+    ...ended,
+    stderr: keepalive.stderr.text,
+    stdout: keepalive.stdout.text,
+    lines: keepalive.stderr.all,
+  };
 }
 
 /** True while a process with this pid exists (zombies included). */

@@ -1,5 +1,6 @@
 // keepalive as PID 1 of a real container: podman with runc over a root filesystem from rootfs.ts,
-// with this checkout mounted read-only at /app (the fixtures), and the package as the tests installed
+// with this checkout mounted read-only at /app (the fixtures), and the package as the tests
+// installed
 // it mounted at /usr/local, where `npm install -g` puts it in Node's images. On this machine podman
 // needs `--runtime runc` (crun refuses the hybrid cgroup layout) and explicit ulimits (it cannot
 // raise them), and its options must come before `--rootfs DIR`.
@@ -39,14 +40,22 @@ export async function podman(args: readonly string[]): Promise<Run> {
 /** Why containers cannot run here, or undefined if they can (`podman` and `runc` on PATH). */
 export function podmanMissing(): string | undefined {
   for (const tool of ['podman', 'runc']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install -y podman runc)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed (apt-get install -y podman runc)`;
   }
   return undefined;
 }
 
 /** Containers of test runs whose process is gone (a run killed by a timeout never tidies up). */
 export async function removeLeftoverContainers(): Promise<void> {
-  const listed = await podman(['ps', '--all', '--filter', `name=^${NAME}`, '--format', '{{.Names}}']);
+  const listed = await podman([
+    'ps',
+    '--all',
+    '--filter',
+    `name=^${NAME}`,
+    '--format',
+    '{{.Names}}',
+  ]);
   for (const name of listed.stdout.split('\n')) {
     const pid = Number(new RegExp(`^${NAME}(\\d+)-\\d+$`).exec(name)?.[1]);
     if (pid > 0 && !processExists(pid)) await podman(['rm', '--force', '--time', '0', name]);
@@ -56,7 +65,10 @@ export async function removeLeftoverContainers(): Promise<void> {
 export interface ContainerOptions {
   /** podman run options, e.g. ['--memory', '128m']. */
   podman?: readonly string[];
-  /** What runs as PID 1 before `args`, and without the checkout at /app (the single executable: ['/keepalive']). */
+  /**
+   * What runs as PID 1 before `args`, and without the checkout at /app (the single executable:
+   * ['/keepalive']).
+   */
   command?: readonly string[];
 }
 
@@ -73,32 +85,61 @@ export class Container {
 
   constructor(rootfs: Rootfs, args: readonly string[], options: ContainerOptions = {}) {
     const runArgs = [
-      'run', '--rm', '--name', this.name, ...BASE,
-      '--network', 'none', '--read-only', '--env', 'NO_COLOR=1',
-      ...(options.command ? [] : ['--volume', `${CHECKOUT}:/app:ro`, '--volume', `${PREFIX}:/usr/local:ro`]),
+      'run',
+      '--rm',
+      '--name',
+      this.name,
+      ...BASE,
+      '--network',
+      'none',
+      '--read-only',
+      '--env',
+      'NO_COLOR=1',
+      ...(options.command
+        ? []
+        : ['--volume', `${CHECKOUT}:/app:ro`, '--volume', `${PREFIX}:/usr/local:ro`]),
       ...(options.podman ?? []),
-      '--rootfs', rootfs.dir, ...(options.command ?? ['keepalive']), ...args,
+      '--rootfs',
+      rootfs.dir,
+      ...(options.command ?? ['keepalive']),
+      ...args,
     ];
-    // conmon, which podman leaves to watch the container, writes an `oom` file into its working directory.
-    this.process = spawn('podman', runArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: rootfs.work });
+    // conmon, which podman leaves to watch the container, writes an `oom` file into its working
+    // directory.
+    this.process = spawn('podman', runArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: rootfs.work,
+    });
     this.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.stdout.push(chunk));
     this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
-    this.ended = once(this.process, 'close').then(([status, signal]) => ({ status: status as number | null, signal: signal as NodeJS.Signals | null }));
+    this.ended = once(this.process, 'close').then(([status, signal]) => ({
+      status: status as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
   }
 
   /** The first line (seen or to come) that matches, or an error after `ms`. */
   line(stream: 'stdout' | 'stderr', pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-    return within(this[stream].next(pattern), ms, () => `a line matching ${pattern} on the container's ${stream}; it has:\n${this[stream].text}`);
+    return within(
+      this[stream].next(pattern),
+      ms,
+      () =>
+        `a line matching ${pattern} on the container's ${stream}; it has:\n${this[stream].text}`,
+    );
   }
 
   /** The container's end (podman run's exit), or an error after `ms`. */
   end(ms = 30_000): Promise<Ended> {
-    return within(this.ended, ms, () => `container ${this.name} to end; keepalive said:\n${this.stderr.text}`);
+    return within(
+      this.ended,
+      ms,
+      () => `container ${this.name} to end; keepalive said:\n${this.stderr.text}`,
+    );
   }
 
   /** The pid, in this machine's namespace, of the container's PID 1 (keepalive). */
   async hostPid(): Promise<number> {
-    const pid = Number((await this.inspect('{{.State.Pid}}')));
+    const pid = Number(await this.inspect('{{.State.Pid}}'));
     if (!(pid > 0)) throw new Error(`no pid for container ${this.name}`);
     return pid;
   }
@@ -109,7 +150,8 @@ export class Container {
 
   async kill(signal: string): Promise<void> {
     const result = await podman(['kill', '--signal', signal, this.name]);
-    if (result.status !== 0) throw new Error(`podman kill --signal ${signal}: ${result.stderr.trim()}`);
+    if (result.status !== 0)
+      throw new Error(`podman kill --signal ${signal}: ${result.stderr.trim()}`);
   }
 
   exec(args: readonly string[]): Promise<Run> {
@@ -131,7 +173,13 @@ export class Container {
 /** The promise's value, or an error naming what did not happen within `ms`. */
 export async function within<T>(promise: Promise<T>, ms: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what()}`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms}ms waiting for ${what()}`)),
+        ms,
+      )),
+  );
   try {
     return await Promise.race([promise, late]);
   } finally {

@@ -42,7 +42,10 @@ export const isKeepalive = (argv: readonly string[]): boolean =>
  * arguments for a moment, but not its own session: it is not a second business process.
  */
 export function children(marker: string): Running[] {
-  return running().filter((process) => process.argv.includes(marker) && !isKeepalive(process.argv) && process.sid === process.pid);
+  return running().filter(
+    (process) =>
+      process.argv.includes(marker) && !isKeepalive(process.argv) && process.sid === process.pid,
+  );
 }
 
 /** keepalive processes whose command line holds the marker. */
@@ -103,17 +106,25 @@ export function uniqueMarker(): string {
 }
 
 /** Polls until `condition` holds; fails the test with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, condition: () => T | undefined | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  condition: () => T | undefined | false,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = condition();
     if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await sleep(everyMs);
   }
 }
 
-/** A temporary directory, removed with everything still running under the marker when the test ends. */
+/**
+ * A temporary directory, removed with everything still running under the marker when the test ends.
+ */
 export function workspace(t: ExecutionContext, marker: string): string {
   const directory = mkdtempSync(join(tmpdir(), 'keepalive-cron-'));
   t.teardown(() => {

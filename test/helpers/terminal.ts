@@ -8,7 +8,19 @@ export class Terminal {
 
   constructor(name: string) {
     this.#socket = `keepalive-${name}-${process.pid}`;
-    this.#tmux('-f', '/dev/null', 'new-session', '-d', '-s', this.#target, '-x', '200', '-y', '50', 'env PS1="$ " bash --norc --noprofile');
+    this.#tmux(
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      this.#target,
+      '-x',
+      '200',
+      '-y',
+      '50',
+      'env PS1="$ " bash --norc --noprofile',
+    );
   }
 
   /** Types text and presses Enter. */
@@ -28,7 +40,11 @@ export class Terminal {
 
   async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
     let match: RegExpMatchArray | null = null;
-    await eventually(`${pattern} on the terminal`, () => (match = this.screen().match(pattern)) !== null, timeoutMs).catch((error: Error) => {
+    await eventually(
+      `${pattern} on the terminal`,
+      () => (match = this.screen().match(pattern)) !== null,
+      timeoutMs,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}; the screen was:\n${this.screen()}`);
     });
     return match as unknown as RegExpMatchArray;

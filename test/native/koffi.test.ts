@@ -7,7 +7,8 @@ import test from 'ava';
 const KOFFI = new URL('../../src/native/koffi.js', import.meta.url).href;
 
 test('on glibc x64, koffi is its native part loaded straight: its JavaScript loader never runs', (t) => {
-  if (process.arch !== 'x64' || existsSync('/lib/ld-musl-x86_64.so.1')) return t.fail('this machine is expected to be glibc x64');
+  if (process.arch !== 'x64' || existsSync('/lib/ld-musl-x86_64.so.1'))
+    return t.fail('this machine is expected to be glibc x64');
   const script = `
     import { createRequire } from 'node:module';
     import { requireKoffi } from ${JSON.stringify(KOFFI)};
@@ -15,6 +16,8 @@ test('on glibc x64, koffi is its native part loaded straight: its JavaScript loa
     const getpid = koffi.load('libc.so.6').func('int getpid()');
     const loaders = Object.keys(createRequire(import.meta.url).cache).filter((path) => /koffi[\\\\/](src|index)/.test(path));
     console.log(JSON.stringify({ pid: getpid() === process.pid, loaders, errno: typeof koffi.errno }));`;
-  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { pid: boolean; loaders: string[]; errno: string };
+  const out = JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }),
+  ) as { pid: boolean; loaders: string[]; errno: string };
   t.deepEqual(out, { pid: true, loaders: [], errno: 'function' });
 });

@@ -21,7 +21,10 @@ test('the libc found in /proc/self/maps is the one Node runs on, and koffi calls
 
 test('a musl process is given its musl path; without /proc, the soname', (t) => {
   const musl = readFileSync(fixture('maps-musl-ld-musl.txt'), 'utf8');
-  t.is(libcToLoad(() => musl), '/tmp/musltest/lib/ld-musl-x86_64.so.1');
+  t.is(
+    libcToLoad(() => musl),
+    '/tmp/musltest/lib/ld-musl-x86_64.so.1',
+  );
   const noProc = (): string => {
     throw Object.assign(new Error('ENOENT: /proc/self/maps'), { code: 'ENOENT' });
   };

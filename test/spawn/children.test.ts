@@ -1,4 +1,5 @@
-// Asking the kernel about keepalive's children instead of reading /proc: real children, real zombies.
+// Asking the kernel about keepalive's children instead of reading /proc: real children, real
+// zombies.
 import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { hasChildren } from '../../src/spawn/children.js';
@@ -14,11 +15,18 @@ const state = (pid: number): string | undefined => {
 };
 
 test('an ended child is named without being reaped; with none left, there is no child at all', async (t) => {
-  const started = nativeSpawn({ path: '/bin/sh', argv: ['sh', '-c', 'exit 7'], envp: [], fds: new Map(), newSession: true });
+  const started = nativeSpawn({
+    path: '/bin/sh',
+    argv: ['sh', '-c', 'exit 7'],
+    envp: [],
+    fds: new Map(),
+    newSession: true,
+  });
   if (!('pid' in started)) return t.fail(`spawn failed: errno ${started.errno}`);
   const { pid } = started;
   t.true(hasChildren());
-  for (let tries = 0; state(pid) !== 'Z' && tries < 2000; tries++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let tries = 0; state(pid) !== 'Z' && tries < 2000; tries++)
+    await new Promise((resolve) => setTimeout(resolve, 5));
   t.is(state(pid), 'Z', 'the child ended and waits to be reaped');
   t.is(endedChild(), pid);
   t.is(state(pid), 'Z', 'asking did not reap it');

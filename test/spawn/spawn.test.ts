@@ -12,7 +12,9 @@ const scratch = (t: { teardown: (fn: () => void) => void }): string => {
   return directory;
 };
 
-async function output(request: Parameters<typeof spawnProcess>[0]): Promise<{ text: string; facts: unknown }> {
+async function output(
+  request: Parameters<typeof spawnProcess>[0],
+): Promise<{ text: string; facts: unknown }> {
   const spawned = await spawnProcess({ ...request, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   if (!spawned.started) throw new Error(spawned.message);
   const pipe = spawned.pipes.get(3);
@@ -23,10 +25,20 @@ async function output(request: Parameters<typeof spawnProcess>[0]): Promise<{ te
   return { text, facts };
 }
 
-test('the wait status is the kernel\'s: exit codes and every signal, real-time ones too', async (t) => {
-  const exited = await output({ command: 'sh', args: ['-c', 'exit 42'], env: process.env, ownGroup: true });
+test("the wait status is the kernel's: exit codes and every signal, real-time ones too", async (t) => {
+  const exited = await output({
+    command: 'sh',
+    args: ['-c', 'exit 42'],
+    env: process.env,
+    ownGroup: true,
+  });
   t.deepEqual(exited.facts, { started: true, code: 42, signal: null });
-  const realtime = await output({ command: 'sh', args: ['-c', 'kill -s RTMIN+5 $$'], env: process.env, ownGroup: true });
+  const realtime = await output({
+    command: 'sh',
+    args: ['-c', 'kill -s RTMIN+5 $$'],
+    env: process.env,
+    ownGroup: true,
+  });
   t.like(realtime.facts, { started: true, code: null, signal: 'SIGRT6', coreDumped: false });
 });
 
@@ -51,7 +63,10 @@ test('the child gets a session of its own, the cwd asked for, and default signal
     env: process.env,
     ownGroup: true,
   });
-  const [cwd, sid, pid, ignored] = text.trim().split('\n').map((line) => line.trim());
+  const [cwd, sid, pid, ignored] = text
+    .trim()
+    .split('\n')
+    .map((line) => line.trim());
   t.is(cwd, directory);
   t.is(sid, pid);
   // Signals 1-31 (SIGPIPE among them) at their defaults; 32 and 33 belong to glibc itself.
@@ -60,22 +75,48 @@ test('the child gets a session of its own, the cwd asked for, and default signal
 
 test('not started: 127 facts for a missing command, 126 for one that cannot run, a missing interpreter named', async (t) => {
   const directory = scratch(t);
-  const missing = await spawnProcess({ command: 'no-such-command-keepalive', args: [], env: process.env, ownGroup: true });
+  const missing = await spawnProcess({
+    command: 'no-such-command-keepalive',
+    args: [],
+    env: process.env,
+    ownGroup: true,
+  });
   t.like(missing, { started: false, facts: { started: false, errno: 'ENOENT' } });
   const plain = join(directory, 'plain');
   writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
-  const notExecutable = await spawnProcess({ command: plain, args: [], env: process.env, ownGroup: true });
+  const notExecutable = await spawnProcess({
+    command: plain,
+    args: [],
+    env: process.env,
+    ownGroup: true,
+  });
   t.like(notExecutable, { started: false, facts: { started: false, errno: 'EACCES' } });
   const script = join(directory, 'job.sh');
   writeFileSync(script, '#!/no/such/sh\necho hi\n');
   chmodSync(script, 0o755);
-  const interpreter = await spawnProcess({ command: script, args: [], env: process.env, ownGroup: true });
-  t.like(interpreter, { started: false, facts: { started: false, errno: 'ENOENT', missingInterpreter: '/no/such/sh' } });
+  const interpreter = await spawnProcess({
+    command: script,
+    args: [],
+    env: process.env,
+    ownGroup: true,
+  });
+  t.like(interpreter, {
+    started: false,
+    facts: { started: false, errno: 'ENOENT', missingInterpreter: '/no/such/sh' },
+  });
 });
 
 test('the environment and arguments of each spawn are its own: a value changed, a key added or removed, arguments changed in place', async (t) => {
   const print = 'printf "%s|%s|%s|%s" "$A" "$B" "$C" "$1" >&3';
-  const run = async (env: Record<string, string>, args: string[]): Promise<string> => (await output({ command: 'sh', args, env: { PATH: process.env['PATH'] ?? '', ...env }, ownGroup: false })).text;
+  const run = async (env: Record<string, string>, args: string[]): Promise<string> =>
+    (
+      await output({
+        command: 'sh',
+        args,
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+        ownGroup: false,
+      })
+    ).text;
   const args = ['-c', print, 'sh', 'first'];
   t.is(await run({ A: '1', B: '2' }, args), '1|2||first');
   t.is(await run({ A: '1', B: '3' }, args), '1|3||first');
@@ -85,10 +126,15 @@ test('the environment and arguments of each spawn are its own: a value changed, 
   t.is(await run({ B: '5', A: '1' }, args), '1|5||second');
 });
 
-test('a file without #! runs under sh, as execvp would run it; PATH is the child\'s', async (t) => {
+test("a file without #! runs under sh, as execvp would run it; PATH is the child's", async (t) => {
   const directory = scratch(t);
   writeFileSync(join(directory, 'bare-script'), 'echo from-sh >&3\n', { mode: 0o755 });
-  const { text, facts } = await output({ command: 'bare-script', args: [], env: { PATH: `${directory}:/usr/bin:/bin` }, ownGroup: true });
+  const { text, facts } = await output({
+    command: 'bare-script',
+    args: [],
+    env: { PATH: `${directory}:/usr/bin:/bin` },
+    ownGroup: true,
+  });
   t.is(text, 'from-sh\n');
   t.like(facts, { code: 0 });
 });
@@ -108,7 +154,13 @@ test('PATH is searched again on every start: a program put earlier in PATH since
 });
 
 test('a pipe read late loses nothing and holds little meanwhile: the child waits on the full pipe', async (t) => {
-  const spawned = await spawnProcess({ command: 'sh', args: ['-c', 'head -c 1000000 /dev/zero >&3; echo done'], env: process.env, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], ownGroup: true });
+  const spawned = await spawnProcess({
+    command: 'sh',
+    args: ['-c', 'head -c 1000000 /dev/zero >&3; echo done'],
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'ignore', 'pipe'],
+    ownGroup: true,
+  });
   if (!spawned.started) return t.fail(spawned.message);
   const pipe = spawned.pipes.get(3);
   if (!pipe) return t.fail('no pipe at fd 3');
