@@ -97,7 +97,7 @@ export class Run {
       leaderEnded: ended,
       ownsOrphans: context.ownsOrphans,
       emit: context.emit,
-      lastWords: async () => this.#heart?.lastWords(),
+      readFinalMessages: async () => this.#heart?.readFinalMessages(),
     });
     this.exited = this.#main.ended.then((facts) => this.#leaderExited(facts));
     this.#input('spawned');

@@ -143,7 +143,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       await this.#openNotifySocket();
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
-      await this.#hooks?.settle();
+      await this.#hooks?.waitForAll();
       // Nothing a hook or a probe started, in any session, outlives keepalive.
       killHelperLeftovers();
       this.emit('end', { status: result.status, reason: result.reason });

@@ -10,18 +10,13 @@ import { mayNotify, type Speaker } from '../core/notify-access.js';
 import { inRunTree } from './notify-access.js';
 import type { DropCounts } from './notify-channel.js';
 import type { NotifyListener, NotifySocket } from './notify-socket.js';
-import { endOrTurns, type ChildPipe, type TakeChunk } from './pipe-reader.js';
+import { readUntilEnd, type ChildPipe, type TakeChunk } from './pipe-reader.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
 
 type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
 
-/**
- * Methods, not getters. Node 20's V8 gives each object literal with a getter a map of its own, and
- * maps live in the old generation: a getter made per run kept all the run reached alive through
- * every scavenge until the next full GC (28% of what the runs allocated survived each scavenge, and
- * V8 grew its young generation to the maximum).
- */
+/** One run's heartbeat: what the child said, and the watchdog over it. */
 export interface Heart {
   /** When READY=1 came first; undefined before. */
   readyAt(): number | undefined;
@@ -43,7 +38,7 @@ export interface Heart {
    */
   handOver(pid: number): void;
   /** Reads what is queued now, without closing: what the leader sent just before it exited. */
-  lastWords(): Promise<void>;
+  readFinalMessages(): Promise<void>;
 }
 
 export interface HeartStart {
@@ -202,12 +197,12 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
       who.pid = pid;
       speaker.main = pid;
     },
-    async lastWords() {
+    async readFinalMessages() {
       if (socket && socket.listener === listener) socket.drain();
       const { channel } = options;
       // The pipe's last chunk is read by the loop's next poll; its end (no writer left) says that
       // was all.
-      if (channel) await endOrTurns(channel);
+      if (channel) await readUntilEnd(channel);
     },
   };
 }
@@ -290,7 +285,7 @@ class HeartOnFirstWords implements Heart {
 
   async close(): Promise<void> {
     this.#drainSocket();
-    if (!this.#heart) await endOrTurns(this.#channel);
+    if (!this.#heart) await readUntilEnd(this.#channel);
     if (this.#heart) return this.#heart.close();
     const { socket } = this.#options;
     if (socket?.listener === this.#listener) socket.listen(undefined);
@@ -302,10 +297,10 @@ class HeartOnFirstWords implements Heart {
     this.#heart?.handOver(pid);
   }
 
-  async lastWords(): Promise<void> {
+  async readFinalMessages(): Promise<void> {
     if (!this.#heart) this.#drainSocket();
-    if (this.#heart) await this.#heart.lastWords();
-    else await endOrTurns(this.#channel);
+    if (this.#heart) await this.#heart.readFinalMessages();
+    else await readUntilEnd(this.#channel);
   }
 }
 

@@ -26,7 +26,7 @@ export interface MainOptions {
   ownsOrphans: boolean;
   emit: EventEmitter<SupervisorEvents>['emit'];
   /** Reads what the child said just before the leader's exit (a MAINPID= sent right before it). */
-  lastWords: () => Promise<void>;
+  readFinalMessages: () => Promise<void>;
 }
 
 export class MainProcess {
@@ -47,7 +47,7 @@ export class MainProcess {
     this.ended = new Promise((resolve) => (this.#settle = resolve));
     void options.leaderEnded.then(async (facts) => {
       this.#leaderReaped = true;
-      await options.lastWords();
+      await options.readFinalMessages();
       this.#leaderGone = true;
       // After the main process's end the leader is only what the run left behind, swept as such.
       if (this.#settled) return;

@@ -8,7 +8,7 @@ import {
   type DropReason,
   type NotifyMessage,
 } from '../core/notify.js';
-import { endOrTurns, type ChildPipe } from './pipe-reader.js';
+import { readUntilEnd, type ChildPipe } from './pipe-reader.js';
 
 /** Lines dropped since the last report. */
 export type DropCounts = Record<DropReason, number>;
@@ -61,7 +61,7 @@ export function readNotifyChannel(
       handlers.end();
     },
     async close() {
-      if (pipe) await endOrTurns(pipe);
+      if (pipe) await readUntilEnd(pipe);
       pipe?.close();
       drops.flush();
     },

@@ -168,7 +168,7 @@ const END_TURNS = 3;
  * Waits for the pipe's end (the child's last words are read then), for a few loop turns at most.
  * The end settles it at once; the turns give the loop a chance to read what is still queued.
  */
-export function endOrTurns(pipe: ChildPipe): Promise<void> {
+export function readUntilEnd(pipe: ChildPipe): Promise<void> {
   if (pipe.isEnded()) return Promise.resolve();
   return new Promise((resolve) => {
     void pipe.ended.then(resolve);

@@ -48,8 +48,8 @@ export class HookQueue {
     this.#pending = call;
   }
 
-  /** Settles once no hook runs and none waits: each is bounded by the timeout. */
-  async settle(): Promise<void> {
+  /** Resolves once no hook runs and none waits: each is bounded by the timeout. */
+  async waitForAll(): Promise<void> {
     while (this.#running !== undefined) await this.#running;
   }
 
