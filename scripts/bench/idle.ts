@@ -76,6 +76,8 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       keepalive: stats([beating.cpuMs]),
       floor: stats([bare.cpuMs]),
       floorName: 'bare `node` reading each into one buffer',
+      budget: '≤ 1.5× floor',
+      withinBudget: beating.cpuMs <= 1.5 * bare.cpuMs,
     },
   ];
 }

@@ -81,8 +81,8 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       keepalive: median,
       floor: floorMedian,
       floorName: node,
-      budget: '≤ 1.1× floor',
-      withinBudget: median.median <= 1.1 * floorMedian.median,
+      budget: '≤ 1.25× floor',
+      withinBudget: median.median <= 1.25 * floorMedian.median,
     },
     {
       part: 'restart gap',
