@@ -3,11 +3,10 @@
 // JavaScript, because it runs where TypeScript and esbuild may not be installed yet.
 //
 // npm runs it after `npm install` in a clone and before `npm pack`/`npm publish` (TypeScript is
-// there:
-// it is a devDependency), and for a git dependency (npm installs the devDependencies first). For a
-// directory (`npm install /path/to/clone`), npm links the clone and runs this in it without
-// installing
-// its devDependencies: then this installs them into the clone first, as npm itself does for git.
+// there: it is a devDependency), and for a git dependency (npm installs the devDependencies first).
+// For a directory (`npm install /path/to/clone`), npm links the clone and runs this in it without
+// installing its devDependencies: then this installs them into the clone first, as npm itself does
+// for git.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {

@@ -2,10 +2,8 @@
 // given.
 //
 //   import { heartbeat, ready } from 'keepalive-supervisor/client';
-//   heartbeat();   // beats from the event loop: a blocked loop stops the beats and is caught as a
-// hang
-//   ready();       // when the app can do its work: the stable run (--reset-after) is counted from
-// here
+//   heartbeat(); // beats from the event loop: a blocked loop stops the beats, caught as a hang
+//   ready(); // when the app can do its work: the stable run (--reset-after) counts from here
 //
 // Outside keepalive (no KEEPALIVE_NOTIFY_FD) every call returns at once and does nothing.
 // Writes are synchronous and a few bytes long, so a message is never left behind in a buffer

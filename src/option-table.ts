@@ -1,7 +1,6 @@
 // Every option once: its key (the API's name), its flag, its default, how the command line reads
-// its
-// text, what its value must be, and what --help says. resolveOptions() checks values against it,
-// cli-options.ts reads flags with it and --help is printed from it: a default lives here and
+// its text, what its value must be, and what --help says. resolveOptions() checks values against
+// it, cli-options.ts reads flags with it and --help is printed from it: a default lives here and
 // nowhere else.
 import { MAX_DURATION_MS } from './core/duration.js';
 

@@ -1,12 +1,10 @@
 // Hang detection lag: from a missed heartbeat deadline to keepalive declaring the child hung (the
-// kill
-// is sent in the same tick), and to the child's exit being seen. Two children: a quiet one, and one
-// flooding the notify channel with garbage, and one with STATUS= lines, never beating again: the
-// floods must delay nothing.
+// kill is sent in the same tick), and to the child's exit being seen. Two children: a quiet one,
+// and one flooding the notify channel with garbage, and one with STATUS= lines, never beating
+// again: the floods must delay nothing.
 // Floor: in this same process, a bare setTimeout of the same duration that kills the same child
-// while
-// reading its channel: the timer's lateness, and its lateness plus the kill until the child is
-// gone.
+// while reading its channel: the timer's lateness, and its lateness plus the kill until the child
+// is gone.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';

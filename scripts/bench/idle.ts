@@ -1,6 +1,5 @@
 // Idle cost: resident memory and CPU ticks over a quiet period, keepalive with a sleeping child,
-// and
-// keepalive watching a child that beats every 300 ms (--heartbeat 1s), against an idle `node`
+// and keepalive watching a child that beats every 300 ms (--heartbeat 1s), against an idle `node`
 // process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';

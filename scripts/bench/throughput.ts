@@ -1,9 +1,8 @@
 // Notify-channel throughput: the lines a second keepalive absorbs from a child flooding its
-// channel,
-// keepalive's CPU per million lines, and its memory while flooded; then the CPU that an ordinary
-// child beating every 100 ms costs it. The flooder's blocking writes are paced by the pipe's
-// back-pressure, so the lines it managed to write are the lines keepalive read. No floor: nothing
-// but keepalive reads this channel.
+// channel, keepalive's CPU per million lines, and its memory while flooded; then the CPU that an
+// ordinary child beating every 100 ms costs it. The flooder's blocking writes are paced by the
+// pipe's back-pressure, so the lines it managed to write are the lines keepalive read. No floor:
+// nothing but keepalive reads this channel.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CLI, exited, matchOn, stats, ticksPerSecond, usage, type Row } from './lib.js';

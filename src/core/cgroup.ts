@@ -1,8 +1,8 @@
 // Where this process's OOM kill counter is, from the text of /proc/self/mountinfo and
-// /proc/self/cgroup.
-// /proc/self/cgroup names a cgroup from the root of its hierarchy (or of the cgroup namespace); a
-// container often mounts only its own cgroup, so that path must be taken relative to the mount's
-// root (field 4 of mountinfo) before it is appended to the mount point. Docker and podman on cgroup
+// /proc/self/cgroup. /proc/self/cgroup names a cgroup from the root of its hierarchy (or of the
+// cgroup namespace); a container often mounts only its own cgroup, so that path must be taken
+// relative to the mount's root (field 4 of mountinfo) before it is appended to the mount point.
+// Docker and podman on cgroup
 // v1 without a cgroup namespace are the common case: `4:memory:/docker/<id>` with the memory
 // hierarchy mounted from /docker/<id> at /sys/fs/cgroup/memory.
 

@@ -76,8 +76,7 @@ export function distrustLogFile(
 /**
  * Why FILE's directory is not to be used: other users who can write it without the sticky bit can
  * remove or rename keepalive's files (its lock among them) at any moment. With the sticky bit
- * (/tmp)
- * they can only add names of their own, and those are refused one by one.
+ * (/tmp) they can only add names of their own, and those are refused one by one.
  */
 export function distrustDirectory(
   facts: FileFacts,

@@ -73,8 +73,7 @@ export function observe(
     }
     case 'extend':
       // Moves the current deadline (a beat's, or the stop deadline) later, never earlier; the next
-      // beat
-      // brings back the usual timeout.
+      // beat brings back the usual timeout.
       if (state.deadline === undefined) return state;
       return { ...state, deadline: Math.max(state.deadline, now + message.ms) };
     case 'stopping':

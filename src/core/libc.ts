@@ -38,12 +38,9 @@ export function findLibc(maps: string): Libc | undefined {
 
 /**
  * What to dlopen. glibc: its soname, which its dlopen matches to the copy already loaded, even
- * after
- * an upgrade replaced the file (the path would load a second libc). musl: the mapped path, which
- * its
- * dlopen answers with itself. With nothing found, libc.so.6: glibc's soname, and a name musl's
- * dlopen
- * also takes for itself.
+ * after an upgrade replaced the file (the path would load a second libc). musl: the mapped path,
+ * which its dlopen answers with itself. With nothing found, libc.so.6: glibc's soname, and a name
+ * musl's dlopen also takes for itself.
  */
 export function libcLoadName(libc: Libc | undefined): string {
   return libc?.family === 'musl' ? libc.path : 'libc.so.6';

@@ -54,8 +54,7 @@ export function signalNameOf(number: number): SignalName | undefined {
 
 /**
  * The name a person knows a signal by: human-signals counts real-time signals from SIGRT1 (34,
- * glibc's
- * SIGRTMIN), kill -l and bash call that one SIGRTMIN, so 39 reads "SIGRTMIN+5".
+ * glibc's SIGRTMIN), kill -l and bash call that one SIGRTMIN, so 39 reads "SIGRTMIN+5".
  */
 export function signalLabel(name: SignalName): string {
   const realtime = /^SIGRT(\d+)$/.exec(name);

@@ -1,6 +1,6 @@
 // What `keepalive status` says, from a verdict and the time: one object for scripts, a few lines
-// for
-// people, and the LSB init-script exit status (0 running, 1 keepalive runs but its child does not,
+// for people, and the LSB init-script exit status (0 running, 1 keepalive runs but its child does
+// not,
 // 3 not running, 4 unknown). Only 0 says the child runs, so that `status` can be a health check.
 import { formatDuration } from './duration.js';
 import type { Outcome } from './exit.js';

@@ -247,8 +247,7 @@ export class Instance {
     });
     supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
     // What the child says of itself while it runs (keepalive's own stop has the last word), and
-    // with
-    // MAINPID= the process keepalive now waits for: a pid in the record must be ours.
+    // with MAINPID= the process keepalive now waits for: a pid in the record must be ours.
     const says = (phase: 'ready' | 'reloading' | 'stopping') => (): void => {
       if (this.#record.child && this.#record.phase !== 'stopping') this.#update({ phase });
     };

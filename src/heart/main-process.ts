@@ -69,9 +69,8 @@ export class MainProcess {
   /**
    * The main process has ended and the run's end is being judged (its last words read): nothing is
    * forwarded now. A storm of signals to forward (a SIGHUP for every line of a dying terminal)
-   * would
-   * otherwise keep the event loop inside its signal handling, and the last words would wait for a
-   * loop turn that never comes.
+   * would otherwise keep the event loop inside its signal handling, and the last words would wait
+   * for a loop turn that never comes.
    */
   get ending(): boolean {
     return this.#settled || (this.#leaderReaped && this.#main === undefined);

@@ -1,8 +1,8 @@
 // koffi itself, for native.ts. From node_modules in the package; in the single executable
 // (scripts/build-binary.mjs) koffi's JavaScript is in the bundle and its native part is an asset,
 // written to a fresh private directory, loaded, and removed at once (the mapping outlives the
-// file).
-// keepalive runs as root: a path another user could plant or swap a library at is never loaded.
+// file). keepalive runs as root: a path another user could plant or swap a library at is never
+// loaded.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';

@@ -15,9 +15,8 @@ export type SignalAction =
   /**
    * No listener: Node sets these to SIG_IGN at its start. The kernel sends them to keepalive about
    * its own writes (a closed stderr, a --log-file over RLIMIT_FSIZE), which keepalive cannot tell
-   * from
-   * a kill(): forwarding would end the child for keepalive's output, and a line saying so would be
-   * one more write to the same closed pipe or full file.
+   * from a kill(): forwarding would end the child for keepalive's output, and a line saying so
+   * would be one more write to the same closed pipe or full file.
    */
   | 'node-ignores'
   /**
@@ -27,9 +26,8 @@ export type SignalAction =
   | 'children'
   /**
    * No listener: a real fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL) raised again after a handler
-   * returns,
-   * forever, so they keep the default action (keepalive dies, with a core where the kernel writes
-   * one).
+   * returns, forever, so they keep the default action (keepalive dies, with a core where the kernel
+   * writes one).
    */
   | 'default'
   /** SIGKILL and SIGSTOP cannot be caught. */

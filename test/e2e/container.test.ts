@@ -78,10 +78,9 @@ async function container(
 
 /**
  * podman stop sends SIGTERM, then SIGKILL after -t seconds and says so: keepalive must have ended
- * the
- * container before that. (The time is not bounded tighter: on a loaded machine podman itself is
- * slow;
- * the final log line and the child's status show that keepalive, not podman's SIGKILL, ended it.)
+ * the container before that. (The time is not bounded tighter: on a loaded machine podman itself is
+ * slow; the final log line and the child's status show that keepalive, not podman's SIGKILL, ended
+ * it.)
  */
 function stoppedByKeepalive(t: ExecutionContext, stop: Run): void {
   t.is(stop.status, 0, stop.stderr);

@@ -1,8 +1,7 @@
 // The cron guardian against another user on the machine (issue 10) and against its own death in
 // the middle of a sweep (issue 9, point 4). A throwaway user plants files in a sticky
-// world-writable
-// directory, as on /tmp; keepalive runs as root, as cron guardians do. Real users, FIFOs, a real
-// full disk (a 64 KB tmpfs), real zombies, real SIGKILLs.
+// world-writable directory, as on /tmp; keepalive runs as root, as cron guardians do. Real users,
+// FIFOs, a real full disk (a 64 KB tmpfs), real zombies, real SIGKILLs.
 import test from 'ava';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';

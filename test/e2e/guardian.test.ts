@@ -232,8 +232,8 @@ test.serial(
     const PERIOD_MS = 1000;
     const RUN_MS = 16_000;
     // Two node starts (--detach) and a takeover, on a two-core machine that also runs the rest of
-    // the
-    // suite (builds of the single executable among it): seen up to 4.1 s there, 0.5 s when quiet.
+    // the suite (builds of the single executable among it): seen up to 4.1 s there, 0.5 s when
+    // quiet.
     const SLACK_MS = 4000;
     const cronArgs = [
       '--pidfile',

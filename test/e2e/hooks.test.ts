@@ -1,6 +1,5 @@
 // --on-exit CMD: every exit is told to a hook, with the outcome in its environment; hooks run one
-// at
-// a time beside the loop (never holding up a restart), the last one is waited for at the end, a
+// at a time beside the loop (never holding up a restart), the last one is waited for at the end, a
 // failing one changes nothing, and nothing of a hook outlives keepalive.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';

@@ -1,8 +1,8 @@
 // keepalive as its users get it: a fresh clone of this repository's HEAD installed as a directory
 // and as a git URL, then packed, and the tarball installed into scratch projects (CommonJS, ESM,
 // TypeScript in three configurations) and globally. Packages come from npm's cache
-// (--prefer-offline):
-// CI's `npm ci` has just filled it. Nothing here touches this checkout's own build/.
+// (--prefer-offline): CI's `npm ci` has just filled it. Nothing here touches this checkout's own
+// build/.
 import { execFile } from 'node:child_process';
 import {
   mkdirSync,

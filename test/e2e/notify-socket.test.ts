@@ -178,8 +178,7 @@ test("a sender outside the child's tree is dropped and counted; --notify-access 
   t.regex(main.stderr, /dropped 1 notify line: 1 from a process --notify-access does not allow/);
   t.notRegex(main.stderr, /status: grandchild/);
   // Under all, a grandchild's datagram is taken. systemd-notify waits for its barrier, so it is
-  // still
-  // alive when its place in the tree is read; python's notify does not wait (see the README).
+  // still alive when its place in the tree is read; python's notify does not wait (see the README).
   const all = await runKeepalive([
     '-v',
     '--restart',

@@ -1,6 +1,5 @@
 // Health probes leave nothing behind: a probe's whole process group ends with the probe, and
-// nothing
-// of a probe outlives keepalive's stop.
+// nothing of a probe outlives keepalive's stop.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,6 @@
 // The signal table, end to end: every signal 1-31 that can be caught and is not a fault goes to a
-// real
-// keepalive, which must do what SIGNAL_ACTIONS says, and never leave its child running without it;
-// forwarding, --stop-signal on a restart, Ctrl+Z then fg.
+// real keepalive, which must do what SIGNAL_ACTIONS says, and never leave its child running without
+// it; forwarding, --stop-signal on a restart, Ctrl+Z then fg.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';

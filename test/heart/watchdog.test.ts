@@ -85,8 +85,7 @@ test('a beat waiting in the pipe when the deadline passes is read before the ver
     events,
   });
   // Hold the event loop until READY=1 is surely in the pipe and the deadline has passed: when the
-  // loop
-  // runs again, the timer comes before the poll that would read it.
+  // loop runs again, the timer comes before the poll that would read it.
   const stdoutFd = (child.stdout as unknown as { _handle: { fd: number } })._handle.fd;
   let said = '';
   const buffer = Buffer.alloc(64);

@@ -95,9 +95,9 @@ export class Keepalive {
 
   /**
    * `wrapper` runs keepalive under another command, e.g. `unshare --pid --fork --mount-proc`;
-   * `command` is keepalive itself (default: the installed `keepalive`; the single executable:
-   * [its path]).
-   * It ends with the test file's worker, with everything it started, however the worker ends.
+   * `command` is keepalive itself (default: the installed `keepalive`; the single executable: [its
+   * path]). It ends with the test file's worker, with everything it started, however the worker
+   * ends.
    */
   constructor(
     args: readonly string[],

@@ -1,9 +1,8 @@
 // keepalive as PID 1 of a real container: podman with runc over a root filesystem from rootfs.ts,
 // with this checkout mounted read-only at /app (the fixtures), and the package as the tests
-// installed
-// it mounted at /usr/local, where `npm install -g` puts it in Node's images. On this machine podman
-// needs `--runtime runc` (crun refuses the hybrid cgroup layout) and explicit ulimits (it cannot
-// raise them), and its options must come before `--rootfs DIR`.
+// installed it mounted at /usr/local, where `npm install -g` puts it in Node's images. On this
+// machine podman needs `--runtime runc` (crun refuses the hybrid cgroup layout) and explicit
+// ulimits (it cannot raise them), and its options must come before `--rootfs DIR`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
