@@ -100,11 +100,13 @@ export function helpPage(columns: number | undefined): string {
     [
       `${USAGE}\n${CONTROL_USAGES.join('\n')}`,
       'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
-        'status, stop and restart act on the keepalive that owns FILE; a program named so runs after --.',
+        'status, stop and restart act on the keepalive that owns FILE; a program named so runs ' +
+        'after --.',
       ...sections,
       `Examples:\n${examples}`,
       'Durations take a unit: 250ms, 1s, 1.5m, 2h; a bare 0 means zero.\n' +
-        `Documentation: ${places.length > 0 ? places.join(', or ') : 'the README of the keepalive-supervisor package'}`,
+        `Documentation: ` +
+        `${places.length > 0 ? places.join(', or ') : 'the README of the keepalive-supervisor package'}`,
     ].join('\n\n') + '\n'
   );
 }

@@ -93,7 +93,8 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
   if (command.includes('\uFFFD'))
     throw new UsageError(
-      `the command name ${JSON.stringify(command)} is not valid UTF-8; name it through a path that is (a symlink, for one)`,
+      `the command name ${JSON.stringify(command)} is not valid UTF-8; name it through a path ` +
+        `that is (a symlink, for one)`,
     );
   // Arguments that are not UTF-8 reach the child as the bytes keepalive was given; the CLI is a
   // subreaper and has a notify socket.
@@ -155,7 +156,10 @@ function cliWords({ problem }: OptionError, typed: ReadonlyMap<OptionKey, string
     );
   };
   if (problem.kind !== 'value') return problemWords(problem, flagWords, value);
-  return `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ${expected(OPTIONS[problem.key])}`;
+  return (
+    `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ` +
+    `${expected(OPTIONS[problem.key])}`
+  );
 }
 
 function expected(spec: OptionSpec): string {
@@ -211,7 +215,8 @@ function readExitList(
     const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
     if (!signal)
       refuse(
-        `"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ${RULE_WORDS['exit-codes'].example}`,
+        `"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ` +
+          `${RULE_WORDS['exit-codes'].example}`,
       );
     else signals.push(signal);
   }

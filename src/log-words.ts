@@ -40,7 +40,8 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     const message =
       event.pid === undefined
         ? `${cause}stopping; ${event.name} is not running and will not be restarted`
-        : `${cause}stopping ${who(event.name, event.pid)}${how} (SIGKILL after ${formatDuration(event.killTimeoutMs)})`;
+        : `${cause}stopping ${who(event.name, event.pid)}${how} (SIGKILL after ` +
+          `${formatDuration(event.killTimeoutMs)})`;
     log.line('info', 'stop', message, {
       name: event.name,
       pid: event.pid ?? null,
@@ -53,7 +54,8 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
     log.line(
       'warn',
       'escalate',
-      `${who(event.name, event.pid)} still running ${formatDuration(event.afterMs)} after ${event.sent}: sending SIGKILL`,
+      `${who(event.name, event.pid)} still running ${formatDuration(event.afterMs)} after ` +
+        `${event.sent}: sending SIGKILL`,
       {
         name: event.name,
         pid: event.pid,
@@ -152,13 +154,17 @@ function logMainPid(supervisor: Supervisor, log: Logger): void {
     const severity = event.accepted ? 'debug' : refusals === 1 ? 'warn' : 'debug';
     if (!log.enabled(severity)) return;
     const message = event.accepted
-      ? `${who(name, pid)} handed over to ${who(name, mainPid)} (MAINPID=${mainPid}): its exit ends the run from now on`
-      : `${who(name, pid)} sent MAINPID=${mainPid}: refused, ${refused}; keepalive goes on with ${who(name, pid)}${refusals > 1 ? ` (${refusals} refused in this run)` : ''}`;
+      ? `${who(name, pid)} handed over to ${who(name, mainPid)} (MAINPID=${mainPid}): its exit ` +
+        `ends the run from now on`
+      : `${who(name, pid)} sent MAINPID=${mainPid}: refused, ${refused}; keepalive goes on with ` +
+        `${who(name, pid)}${refusals > 1 ? ` (${refusals} refused in this run)` : ''}`;
     log.line(severity, 'main-pid', message, { ...event });
   });
   supervisor.on('leader-exit', (event) => {
     if (!log.enabled('debug')) return;
-    const message = `${who(event.name, event.pid)} ${describeOutcome(event.outcome)} after handing over; ${who(event.name, event.mainPid)} (MAINPID) runs on`;
+    const message =
+      `${who(event.name, event.pid)} ${describeOutcome(event.outcome)} after ` +
+      `handing over; ${who(event.name, event.mainPid)} (MAINPID) runs on`;
     log.line('debug', 'leader-exit', message, {
       name: event.name,
       pid: event.pid,
@@ -174,7 +180,8 @@ function logExtras(supervisor: Supervisor, log: Logger): void {
     log.line(
       'warn',
       'over-memory',
-      `${who(event.name, event.pid)} over its memory limit: ${memoryWords(event.usedBytes, event.limitBytes)}; sending ${event.signal}`,
+      `${who(event.name, event.pid)} over its memory limit: ` +
+        `${memoryWords(event.usedBytes, event.limitBytes)}; sending ${event.signal}`,
       { ...event },
     );
   });
@@ -220,7 +227,8 @@ function logHeart(supervisor: Supervisor, log: Logger): void {
     log.line(
       'warn',
       'unhealthy',
-      `${named(event)} unhealthy: ${healthWords(event.failures)} (${event.detail}); sending ${event.signal}`,
+      `${named(event)} unhealthy: ${healthWords(event.failures)} (${event.detail}); sending ` +
+        `${event.signal}`,
       { ...event },
     );
   });
@@ -269,7 +277,10 @@ function logHeart(supervisor: Supervisor, log: Logger): void {
 function watchdogMessage(event: WatchdogEvent): string {
   const name = who(event.name, event.pid);
   if (event.change === 'extend')
-    return `${name} extended its deadline: next heartbeat due in ${formatDuration(event.dueInMs)} (EXTEND_TIMEOUT_USEC)`;
+    return (
+      `${name} extended its deadline: next heartbeat due in ` +
+      `${formatDuration(event.dueInMs)} (EXTEND_TIMEOUT_USEC)`
+    );
   if (event.timeoutMs === null) return `${name} switched the watchdog off (WATCHDOG_USEC=0)`;
   return `${name} set its heartbeat timeout to ${formatDuration(event.timeoutMs)} (WATCHDOG_USEC)`;
 }
@@ -284,7 +295,10 @@ function droppedMessage(event: DroppedEvent): string {
   ] as const;
   const reasons = parts.filter(([count]) => count > 0).map(([count, why]) => `${count} ${why}`);
   const lines = event.total === 1 ? 'line' : 'lines';
-  return `${who(event.name, event.pid)} dropped ${event.total} notify ${lines}: ${reasons.join(', ')} (reported at most every ${formatDuration(DROP_REPORT_INTERVAL_MS)})`;
+  return (
+    `${who(event.name, event.pid)} dropped ${event.total} notify ${lines}: ` +
+    `${reasons.join(', ')} (reported at most every ${formatDuration(DROP_REPORT_INTERVAL_MS)})`
+  );
 }
 
 /** Failures and the first success after them; a passing probe every interval is not news. */

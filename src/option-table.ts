@@ -88,7 +88,8 @@ export const OPTIONS = {
     flag: 'success-codes',
     group: RESTARTING,
     describe:
-      'exit codes and signals that are a clean end, e.g. 0,3,SIGTERM: on-failure ends there; always restarts, counting no failure',
+      'exit codes and signals that are a clean end, e.g. 0,3,SIGTERM: on-failure ends there; ' +
+      'always restarts, counting no failure',
     read: 'codes',
     rule: 'exit-codes',
     default: [0],
@@ -157,7 +158,8 @@ export const OPTIONS = {
     flag: 'subreaper',
     group: STOPPING,
     describe:
-      "the child's orphans come back to keepalive, which stops them with the child and reaps them (the CLI's default on Linux)",
+      "the child's orphans come back to keepalive, which stops them with the child and reaps " +
+      "them (the CLI's default on Linux)",
     read: 'switch',
     rule: 'boolean',
     default: false,
@@ -166,7 +168,8 @@ export const OPTIONS = {
     flag: 'no-subreaper',
     group: STOPPING,
     describe:
-      "leave the child's orphans to init: a stop reaches what still descends from the child or shares its process group",
+      "leave the child's orphans to init: a stop reaches what still descends from the child or " +
+      'shares its process group',
     read: 'switch',
     rule: 'boolean',
     default: false,
@@ -192,7 +195,8 @@ export const OPTIONS = {
     flag: 'hang-signal',
     group: HEARTBEAT,
     describe:
-      'signal for a hung child, SIGKILL after --kill-timeout; SIGABRT or SIGQUIT for a core or thread dump',
+      'signal for a hung child, SIGKILL after --kill-timeout; SIGABRT or SIGQUIT for a core or ' +
+      'thread dump',
     read: 'signal',
     rule: 'signal',
     default: 'SIGKILL',
@@ -203,7 +207,8 @@ export const OPTIONS = {
     flag: 'notify-access',
     group: HEARTBEAT,
     describe:
-      "who may send to $NOTIFY_SOCKET: all (the child's process tree), main (the child itself), none",
+      "who may send to $NOTIFY_SOCKET: all (the child's process tree), main (the child itself), " +
+      'none',
     read: 'word',
     rule: 'notify-access',
     default: 'none',
@@ -272,7 +277,8 @@ export const OPTIONS = {
     flag: 'on-exit',
     group: EXIT_AND_MEMORY,
     describe:
-      'run `sh -c CMD` after every exit, told the outcome in KEEPALIVE_* variables; one at a time, never holding up a restart',
+      'run `sh -c CMD` after every exit, told the outcome in KEEPALIVE_* variables; one at a ' +
+      'time, never holding up a restart',
     read: 'text',
     rule: 'hook',
   },
@@ -291,7 +297,8 @@ export const OPTIONS = {
     flag: 'max-memory',
     group: EXIT_AND_MEMORY,
     describe:
-      "stop and restart the child when its whole tree's memory (RSS) is over SIZE, e.g. 512MB, 1.5GB, 800MiB",
+      "stop and restart the child when its whole tree's memory (RSS) is over SIZE, e.g. 512MB, " +
+      '1.5GB, 800MiB',
     read: 'size',
     rule: 'size',
   },
@@ -324,7 +331,8 @@ export const OPTIONS = {
     flag: 'log-file',
     group: OUTPUT,
     describe:
-      "append keepalive's own lines to FILE instead of stderr (with --detach, the command's output too)",
+      "append keepalive's own lines to FILE instead of stderr (with --detach, the command's " +
+      'output too)',
     read: 'text',
     rule: 'path',
   },
@@ -417,13 +425,17 @@ export const NOTIFY_ACCESS = ['all', 'main', 'none'] as const;
  */
 export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = {
   duration: {
-    expected: `a duration from 0 to ${MAX_DURATION_MS} ms (about 24.8 days, what Node's timers can wait for)`,
+    expected:
+      `a duration from 0 to ${MAX_DURATION_MS} ms (about 24.8 days, what Node's timers ` +
+      `can wait for)`,
   },
   'positive-duration': { expected: 'a duration above 0', example: '5s' },
   count: { expected: 'a whole number of 0 or more', example: '5' },
   retries: { expected: 'a whole number of 1 or more', example: '3' },
   fd: {
-    expected: `a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are the child's stdin, stdout and stderr)`,
+    expected:
+      `a file descriptor from ${NOTIFY_FD_RANGE.min} to ${NOTIFY_FD_RANGE.max} (0-2 are ` +
+      `the child's stdin, stdout and stderr)`,
   },
   signal: { expected: 'a signal name or number', example: 'SIGTERM, TERM or 15' },
   signals: { expected: 'a list of signal names', example: "['SIGTERM']" },

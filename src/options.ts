@@ -192,7 +192,10 @@ export function problemWords(
     case 'value': {
       const spec: OptionSpec = OPTIONS[problem.key];
       const { expected } = RULE_WORDS[spec.rule];
-      return `${name(problem.key)}: ${value(problem.key, problem.value)} is not allowed; use ${expected}`;
+      return (
+        `${name(problem.key)}: ${value(problem.key, problem.value)} is not allowed; use ` +
+        `${expected}`
+      );
     }
     case 'needs': {
       const why = problem.why === undefined ? '' : `: ${problem.why}`;
@@ -202,7 +205,11 @@ export function problemWords(
       return `${problem.keys.map(name).join(' and ')} cannot be used together; choose one`;
     case 'order': {
       const [low, high] = problem.values;
-      return `${name(problem.high)} ${value(problem.high, high)} is shorter than ${name(problem.low)} ${value(problem.low, low)}; make ${name(problem.high)} at least ${name(problem.low)}`;
+      return (
+        `${name(problem.high)} ${value(problem.high, high)} is shorter than ` +
+        `${name(problem.low)} ${value(problem.low, low)}; make ${name(problem.high)} at least ` +
+        `${name(problem.low)}`
+      );
     }
   }
 }

@@ -168,17 +168,26 @@ export function describeOutcome(outcome: Outcome): string {
     case 'killed':
       return `killed: ${signalWords(outcome.signal)}, status ${status}`;
     case 'crashed':
-      return `crashed: ${signalWords(outcome.signal)}, status ${status}${CORE_WORDS[outcome.coreDumps]}`;
+      return (
+        `crashed: ${signalWords(outcome.signal)}, status ` +
+        `${status}${CORE_WORDS[outcome.coreDumps]}`
+      );
     case 'hung':
-      return `hung: ${hangWords(outcome.reason, outcome.silentMs)}, ${killWords(outcome)}, status ${status}${
-        outcome.exitCode === undefined && signalFacts(outcome.signal).dumpsCore
-          ? CORE_WORDS[outcome.coreDumps]
-          : ''
-      }`;
+      return (
+        `hung: ${hangWords(outcome.reason, outcome.silentMs)}, ${killWords(outcome)}, ` +
+        `status ${status}${
+          outcome.exitCode === undefined && signalFacts(outcome.signal).dumpsCore
+            ? CORE_WORDS[outcome.coreDumps]
+            : ''
+        }`
+      );
     case 'unhealthy':
       return `unhealthy: ${healthWords(outcome.failures)}, ${killWords(outcome)}, status ${status}`;
     case 'over-memory':
-      return `over its memory limit: ${memoryWords(outcome.usedBytes, outcome.limitBytes)}, ${killWords(outcome)}, status ${status}`;
+      return (
+        `over its memory limit: ${memoryWords(outcome.usedBytes, outcome.limitBytes)}, ` +
+        `${killWords(outcome)}, status ${status}`
+      );
     case 'oom-killed':
       return `oom-killed: out of memory, the kernel's OOM killer sent SIGKILL, status ${status}`;
     case 'not-started':
@@ -186,9 +195,15 @@ export function describeOutcome(outcome: Outcome): string {
         case 'not-found':
           return `not started: command not found: ${outcome.command}, status ${status}`;
         case 'no-interpreter':
-          return `not started: ${outcome.command} names the interpreter ${outcome.interpreter ?? '?'} in its #! line, and that is not found, status ${status}`;
+          return (
+            `not started: ${outcome.command} names the interpreter ` +
+            `${outcome.interpreter ?? '?'} in its #! line, and that is not found, status ${status}`
+          );
         case 'not-executable':
-          return `not started: ${outcome.command} is not executable (${outcome.errno}), status ${status}`;
+          return (
+            `not started: ${outcome.command} is not executable (${outcome.errno}), status ` +
+            `${status}`
+          );
       }
   }
 }

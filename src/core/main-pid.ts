@@ -35,7 +35,10 @@ export function refusalWords(refusal: MainPidRefusal): string {
     case 'init':
       return 'pid 1 is no process of the child';
     case 'not-reaper':
-      return 'keepalive is no subreaper here (--no-subreaper, or the API without subreaper: true), so it could not wait for that process';
+      return (
+        'keepalive is no subreaper here (--no-subreaper, or the API without subreaper: ' +
+        'true), so it could not wait for that process'
+      );
     case 'no-process':
       return 'no such process';
     case 'outside-tree':

@@ -129,7 +129,8 @@ export function statusText(report: StatusReport): string {
     lines.push(`${report.state === 'unknown' ? 'unknown' : 'not running'}: ${report.reason}`);
     if (report.childPid !== null) {
       lines.push(
-        `left running: ${who(name, report.childPid)}, by a keepalive that was killed; the next keepalive or \`keepalive stop\` stops it`,
+        `left running: ${who(name, report.childPid)}, by a keepalive that was killed; the next ` +
+          `keepalive or \`keepalive stop\` stops it`,
       );
     }
   } else {
@@ -146,7 +147,8 @@ export function statusText(report: StatusReport): string {
   if (report.lastExit !== null) lines.push(`last exit: ${report.lastExit}`);
   if (report.memory !== null)
     lines.push(
-      `memory: ${formatSize(report.memory.bytes)} (whole tree), limit ${formatSize(report.memory.limitBytes)}`,
+      `memory: ${formatSize(report.memory.bytes)} (whole tree), limit ` +
+        `${formatSize(report.memory.limitBytes)}`,
     );
   if (report.lastStatusText !== '') lines.push(`status text: ${report.lastStatusText}`);
   return lines.map((line) => `${line}\n`).join('');

@@ -106,7 +106,8 @@ export async function detach(argv: readonly string[], settings: GuardianSettings
       if (process.stderr.isTTY === true) {
         const where = settings.logFile === undefined ? '' : `; its lines go to ${settings.logFile}`;
         process.stderr.write(
-          `keepalive: ${who(report.name, report.childPid)} started; ${who('keepalive', report.supervisorPid)} goes on in the background${where}\n`,
+          `keepalive: ${who(report.name, report.childPid)} started; ` +
+            `${who('keepalive', report.supervisorPid)} goes on in the background${where}\n`,
         );
       }
       return 0;

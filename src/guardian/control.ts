@@ -32,12 +32,15 @@ const CONTROL_USAGE = {
 } as const;
 const CONTROL_HELP = {
   status:
-    'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 running, 3 not running (no FILE, or a stale one), 4 unknown.',
+    'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 ' +
+    'running, 3 not running (no FILE, or a stale one), 4 unknown.',
   stop:
     'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
-    'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are then\nstopped and removed), 4 unknown, 1 still running after the wait.',
+    'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are ' +
+    'then\nstopped and removed), 4 unknown, 1 still running after the wait.',
   restart:
-    'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until the\n' +
+    'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until ' +
+    'the\n' +
     'new one runs. Exit status: 0 restarted, 3 not running, 4 unknown, 1 no new child in time.',
 } as const;
 
@@ -151,7 +154,8 @@ function notRunning(
       return LSB.notRunning;
     case 'stale':
       output.err(
-        `keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})\n`,
+        `keepalive: not running: stale ${paths.pidfile} ` +
+          `(${staleWords(verdict.reason, verdict.pid)})\n`,
       );
       return LSB.notRunning;
     case 'unknown':
@@ -177,7 +181,8 @@ async function stop(
     // Another keepalive is taking FILE over right now: stop that one once it has said who it is.
     if (performance.now() > deadline) {
       output.err(
-        `keepalive: ${paths.pidfile} is locked by a keepalive that has not written its pid; try again\n`,
+        `keepalive: ${paths.pidfile} is locked by a keepalive that has not written its pid; try ` +
+          `again\n`,
       );
       return LSB.unknown;
     }
@@ -211,7 +216,8 @@ async function stop(
   if (!gone) {
     const after = asked ? `it took up ${paths.stop}` : 'SIGTERM';
     output.err(
-      `keepalive: ${who('keepalive', pid)} is still running ${Math.round(timeoutMs / 1000)}s after ${after}\n`,
+      `keepalive: ${who('keepalive', pid)} is still running ${Math.round(timeoutMs / 1000)}s ` +
+        `after ${after}\n`,
     );
     return 1;
   }
@@ -256,7 +262,8 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     lock = tryLock(paths.lock);
   } catch (error) {
     output.err(
-      `keepalive: cannot clean up ${paths.pidfile}: ${error instanceof InstanceError ? error.message : describeError(error)}\n`,
+      `keepalive: cannot clean up ${paths.pidfile}: ` +
+        `${error instanceof InstanceError ? error.message : describeError(error)}\n`,
     );
     return LSB.unknown;
   }
@@ -270,7 +277,9 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const found = record ? findLeftovers(record) : { proven: [], unproven: [] };
     for (const unproven of found.unproven) {
       output.err(
-        `keepalive: ${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone\n`,
+        `keepalive: ${who(name, unproven.pid)}, named in ${paths.state}, does not carry ` +
+          `KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left ` +
+          `alone\n`,
       );
     }
     const stopped = leftoverNames(name, found.proven);
@@ -290,7 +299,8 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     removeStaleFiles(paths, verdict.pid, { keepRecord: false });
     const left = stopped === '' ? '' : `; stopped ${stopped}, left running by it`;
     output.err(
-      `keepalive: not running: stale ${paths.pidfile} (${staleWords(verdict.reason, verdict.pid)})${left}; removed the stale files\n`,
+      `keepalive: not running: stale ${paths.pidfile} ` +
+        `(${staleWords(verdict.reason, verdict.pid)})${left}; removed the stale files\n`,
     );
     return LSB.notRunning;
   } finally {
@@ -347,7 +357,8 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
   if (!restarted || !after.record?.child) {
     removeIfOurs(paths.restart, (stats) => stats.isFile()); // not to be served by surprise later
     output.err(
-      `keepalive: no new child of ${who('keepalive', pid)} within ${Math.round(timeoutMs / 1000)}s\n`,
+      `keepalive: no new child of ${who('keepalive', pid)} within ` +
+        `${Math.round(timeoutMs / 1000)}s\n`,
     );
     return 1;
   }

@@ -59,7 +59,9 @@ export function startInBackground(options: {
       resolve({
         kind: 'failed',
         status: 1,
-        message: `no word from the background ${who('keepalive', child.pid)} after ${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}`,
+        message:
+          `no word from the background ${who('keepalive', child.pid)} after ` +
+          `${Math.round(options.timeoutMs / 1000)}s; it may still be starting${seeLog}`,
       });
     }, options.timeoutMs);
     child.once('message', (report) => resolve(report as StartReport));
@@ -80,7 +82,9 @@ export function startInBackground(options: {
       resolve({
         kind: 'failed',
         status,
-        message: `the background keepalive ended (${signal ?? `status ${status}`}) before it said whether the command started${seeLog}`,
+        message:
+          `the background keepalive ended (${signal ?? `status ${status}`}) before it ` +
+          `said whether the command started${seeLog}`,
       });
     });
   }).finally(() => {

@@ -282,10 +282,14 @@ export function describeError(error: unknown): string {
     const message = (error as Error).message;
     const directory = (error as { directory?: boolean }).directory === true;
     if (directory && !/ it is (a|an|not) /.test(message))
-      return `${message}: use a directory only keepalive's user or root can write, or one with the sticky bit (as /tmp)`;
+      return (
+        `${message}: use a directory only keepalive's user or root can write, or one with ` +
+        `the sticky bit (as /tmp)`
+      );
     return / it is (a|an|not) /.test(message)
       ? message
-      : `${message}: keepalive believes only files of its own user or root that no one else can write (remove it if it is not in use)`;
+      : `${message}: keepalive believes only files of its own user or root that no one else can ` +
+          `write (remove it if it is not in use)`;
   }
   if (code === 'ENOSPC')
     return `no space left on the device${path === undefined ? '' : ` for ${path}`}`;

@@ -96,7 +96,8 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       options.log.line(
         'warn',
         'leftover',
-        `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left alone`,
+        `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of ` +
+          `the keepalive that started it: not proven to be keepalive's, left alone`,
         { pid: unproven.pid },
       );
     }
@@ -340,7 +341,8 @@ export class Instance {
       this.#log.line(
         'warn',
         'restart',
-        `cannot watch ${this.paths.directory} for \`keepalive restart\` and \`stop\`: ${describeError(error)}`,
+        `cannot watch ${this.paths.directory} for \`keepalive restart\` and \`stop\`: ` +
+          `${describeError(error)}`,
         {},
       );
     }

@@ -103,6 +103,7 @@ function loadEmbedded(bytes: Uint8Array): typeof Koffi {
     }
   }
   throw new Error(
-    `cannot load koffi's native part: no directory would take it and let it be loaded: ${refused.join('; ')}; set TMPDIR to a directory on an exec-allowed filesystem`,
+    `cannot load koffi's native part: no directory would take it and let it be loaded: ` +
+      `${refused.join('; ')}; set TMPDIR to a directory on an exec-allowed filesystem`,
   );
 }

@@ -91,20 +91,24 @@ function load(): Libc {
     waitpid: fn('int waitpid(int pid, _Out_ int *status, int options)'),
     waitid: fn('int waitid(int idtype, int id, void *info, int options)'),
     prctl: fn(
-      'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+      'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, ' +
+        'unsigned long arg5)',
     ),
     prctlGet: fn(
-      'int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+      'int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned ' +
+        'long arg5)',
     ),
     flock: fn('int flock(int fd, int operation)'),
     posixSpawn: fn(
-      'int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)',
+      'int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char ' +
+        '**argv, const char **envp)',
     ),
     actionsInit: fn('int posix_spawn_file_actions_init(void *actions)'),
     actionsDestroy: fn('int posix_spawn_file_actions_destroy(void *actions)'),
     addDup2: fn('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
     addOpen: fn(
-      'int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, unsigned int mode)',
+      'int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, ' +
+        'unsigned int mode)',
     ),
     addChdir: optional(() =>
       fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
