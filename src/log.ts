@@ -39,7 +39,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       if (!enabled(severity)) return;
       const text =
         options.format === 'json'
-          ? `${JSON.stringify({ time: new Date().toISOString(), level: severity, event, message, ...fields })}\n`
+          ? jsonLine(severity, event, message, fields)
           : paint
             ? `${paint.dim('keepalive:')} ${colorize(paint, severity, message)}\n`
             : `keepalive: ${message}\n`;
@@ -50,6 +50,17 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       }
     },
   };
+}
+
+/** One event object a line, keys in a stable order: time, level, event, message, then fields. */
+function jsonLine(
+  severity: Severity,
+  event: string,
+  message: string,
+  fields: Record<string, unknown>,
+): string {
+  const head = { time: new Date().toISOString(), level: severity, event, message };
+  return `${JSON.stringify({ ...head, ...fields })}\n`;
 }
 
 function colorize(paint: ChalkInstance, severity: Severity, message: string): string {

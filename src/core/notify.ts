@@ -115,8 +115,9 @@ function parseRange(bytes: Uint8Array, start: number, end: number): NotifyMessag
     case 'RELOADING':
       return equalBytes(bytes, value, end, ONE) ? RELOADING : DROPPED.malformed;
     case 'MAINPID': {
-      const pid = bytes[value] === 0x30 ? undefined : digits(bytes, value, end, 7); // no sign, no leading zero
-      return pid === undefined || pid > 2 ** 22 ? DROPPED.malformed : { kind: 'main-pid', pid }; // 2^22: pid_max's limit
+      // No sign, no leading zero, at most 2^22 (pid_max's limit).
+      const pid = bytes[value] === 0x30 ? undefined : digits(bytes, value, end, 7);
+      return pid === undefined || pid > 2 ** 22 ? DROPPED.malformed : { kind: 'main-pid', pid };
     }
     case 'WATCHDOG':
       return equalBytes(bytes, value, end, TRIGGER_VALUE) ? TRIGGER : DROPPED.malformed;

@@ -99,7 +99,9 @@ let opened = 0;
  */
 function uniqueName(): string {
   opened += 1;
-  return `keepalive/${process.pid}/${opened.toString(36)}-${process.hrtime.bigint().toString(36)}-${Math.floor(Math.random() * 2 ** 48).toString(36)}`;
+  const clock = process.hrtime.bigint().toString(36);
+  const random = Math.floor(Math.random() * 2 ** 48).toString(36);
+  return `keepalive/${process.pid}/${opened.toString(36)}-${clock}-${random}`;
 }
 
 function socketParents(): string[] {
