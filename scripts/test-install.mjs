@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -25,7 +26,8 @@ const HOME = join(
   `keepalive-tests-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`,
 );
 export const PREFIX = join(HOME, 'prefix');
-const LOCK = `${HOME}.lock`;
+// Inside HOME, which only this user can write: a lock in /tmp could be another user's plant.
+const LOCK = join(HOME, 'lock');
 /** What ends up in the tarball: package.json's "files", and what npm always adds. */
 const SHIPPED = [
   ...JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).files,
@@ -94,6 +96,32 @@ function pidAlive(pid) {
   }
 }
 
+/**
+ * HOME, made this user's own (0755: the tests also run the installed keepalive as other users,
+ * who must read it, never write it) if it is not. The tests run PREFIX/bin/keepalive as root: in
+ * the shared /tmp, a directory another user made first (or swapped in between a removal and a
+ * mkdir) would let that user choose what root runs. Anything else at the name goes.
+ */
+function ownHome() {
+  const isOwn = () => {
+    const stats = lstatSync(HOME);
+    return stats.isDirectory() && stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
+  };
+  try {
+    if (isOwn()) return;
+    rmSync(HOME, { recursive: true, force: true });
+  } catch {
+    // not there yet
+  }
+  try {
+    mkdirSync(HOME, { mode: 0o755 });
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+  }
+  if (!isOwn())
+    throw new Error(`${HOME} is not a directory only this user can write: remove it`);
+}
+
 /** One installer at a time: ava's workers may all ask at once. A dead holder's lock is taken. */
 function withLock(step) {
   for (const deadline = Date.now() + 180_000; ; sleep(100)) {
@@ -120,6 +148,7 @@ function withLock(step) {
 
 /** PREFIX, with the package of this build installed there (packed and installed when it is not). */
 export function installPacked() {
+  ownHome();
   const stamp = join(HOME, 'fingerprint');
   const current = () =>
     existsSync(join(PREFIX, 'bin', 'keepalive')) &&
@@ -129,8 +158,8 @@ export function installPacked() {
   return withLock(() => {
     if (bundleIsStale()) run('npm', ['run', '--silent', 'build:bundle'], ROOT);
     if (current()) return PREFIX;
-    rmSync(HOME, { recursive: true, force: true });
-    mkdirSync(HOME, { recursive: true });
+    rmSync(PREFIX, { recursive: true, force: true });
+    for (const name of readdirSync(HOME)) if (name.endsWith('.tgz')) rmSync(join(HOME, name));
     const print = fingerprint();
     // The build is fresh (npm test builds first): packing need not run `prepare` again.
     const [packed] = JSON.parse(
