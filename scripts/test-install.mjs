@@ -118,8 +118,7 @@ function ownHome() {
   } catch (error) {
     if (error.code !== 'EEXIST') throw error;
   }
-  if (!isOwn())
-    throw new Error(`${HOME} is not a directory only this user can write: remove it`);
+  if (!isOwn()) throw new Error(`${HOME} is not a directory only this user can write: remove it`);
 }
 
 /** One installer at a time: ava's workers may all ask at once. A dead holder's lock is taken. */
