@@ -37,19 +37,15 @@ export interface CliSettings {
 
 type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
 
-/** Options that only the command line has: checked like the others, never handed to supervise(). */
-const CLI_ONLY = new Set<OptionKey>([
-  'logFormat',
-  'logFile',
-  'quiet',
-  'verbose',
-  'pidfile',
-  'detach',
-  'help',
-  'version',
-  'noSubreaper',
-  'logFileShared',
-]);
+/**
+ * Options for keepalive as a whole: checked like the others, never handed to supervise() (which
+ * gets `subreaper` from --no-subreaper below).
+ */
+const CLI_ONLY = new Set<OptionKey>(
+  (Object.keys(OPTIONS) as OptionKey[]).filter(
+    (key) => (OPTIONS[key] as OptionSpec).scope === 'keepalive',
+  ),
+);
 
 const FLAGS = (Object.keys(OPTIONS) as OptionKey[]).flatMap((key) => {
   const spec: OptionSpec = OPTIONS[key];

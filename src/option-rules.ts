@@ -2,6 +2,7 @@
 import { MAX_DURATION_MS } from './core/duration.js';
 import { parseSignal } from './core/signals.js';
 import {
+  CONDITIONS,
   MAX_NAME_LENGTH,
   NOTIFY_ACCESS,
   NOTIFY_FD_RANGE,
@@ -47,7 +48,32 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
     value.every((word) => typeof word === 'string' || Buffer.isBuffer(word)),
   environment: (value) => typeof value === 'object' && value !== null,
   boolean: (value) => typeof value === 'boolean',
+  // A name as the password database has it (useradd's rule, with the Samba machine's `$`), or an
+  // id.
+  account: (value) =>
+    (typeof value === 'string' && /^(?:[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|\d{1,10})$/.test(value)) ||
+    (isWhole(value) && (value as number) >= 0 && (value as number) < 2 ** 32 - 1),
+  'depends-on': (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every(isDependency),
 };
+
+const isCondition = (value: unknown): boolean =>
+  (CONDITIONS as readonly unknown[]).includes(value);
+
+/** `healthy`, or compose's long form `{ condition: healthy, restart: true }`. */
+function isDependency(value: unknown): boolean {
+  if (isCondition(value)) return true;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { condition, restart, ...rest } = value as Record<string, unknown>;
+  return (
+    Object.keys(rest).length === 0 &&
+    isCondition(condition) &&
+    (restart === undefined || typeof restart === 'boolean')
+  );
+}
 
 export function checkValue(rule: Rule, value: unknown): boolean {
   return RULES[rule](value);

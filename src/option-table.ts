@@ -40,7 +40,9 @@ export type Rule =
   | 'name'
   | 'words'
   | 'environment'
-  | 'boolean';
+  | 'boolean'
+  | 'account'
+  | 'depends-on';
 
 export interface OptionSpec {
   /** The long flag, without its dashes; absent for options only the API has. */
@@ -58,6 +60,15 @@ export interface OptionSpec {
   needs?: readonly string[];
   /** Why, in words, when `needs` is not met. */
   needsWhy?: string;
+  /**
+   * Where the option lives. `process` (the default): each process has its own value, a key of a
+   * process (or a default at the config file's top level) and, with a flag, the single command's.
+   * `set`: a process's key in a config file only. `keepalive`: one value for the whole keepalive,
+   * a flag only.
+   */
+  scope?: 'process' | 'set' | 'keepalive';
+  /** Its key in a config file, where that is not its flag (`command`, `env`); false: none. */
+  key?: string | false;
 }
 
 const RESTARTING = 'Restarting:';
@@ -68,14 +79,17 @@ const OUTPUT = 'Output:';
 const EXIT_AND_MEMORY = 'On exit, and memory:';
 const GUARDIAN = 'Single instance (cron):';
 const OTHER = 'Other:';
+const SEVERAL = 'Several processes:';
+const RUN_AS = 'Running as:';
 const HEALTH_CHECK = ['healthUrl', 'healthCmd'] as const;
 
 export const OPTIONS = {
-  command: { rule: 'text' },
-  args: { rule: 'words', default: [] },
-  cwd: { rule: 'path' },
-  env: { rule: 'environment' },
-  handleSignals: { rule: 'boolean', default: false },
+  // In a config file, `command` is an argv list, or a string run by `sh -c` (set/config.ts).
+  command: { rule: 'text', key: 'command' },
+  args: { rule: 'words', default: [], key: false },
+  cwd: { rule: 'path', key: 'cwd' },
+  env: { rule: 'environment', key: 'env' },
+  handleSignals: { rule: 'boolean', default: false, key: false },
   restart: {
     flag: 'restart',
     group: RESTARTING,
@@ -95,7 +109,7 @@ export const OPTIONS = {
     default: [0],
   },
   /** Read from --success-codes with the codes. */
-  successSignals: { rule: 'signals', default: [] },
+  successSignals: { rule: 'signals', default: [], key: false },
   delay: {
     flag: 'delay',
     group: RESTARTING,
@@ -163,6 +177,7 @@ export const OPTIONS = {
     read: 'switch',
     rule: 'boolean',
     default: false,
+    scope: 'keepalive',
   },
   noSubreaper: {
     flag: 'no-subreaper',
@@ -170,6 +185,34 @@ export const OPTIONS = {
     describe:
       "leave the child's orphans to init: a stop reaches what still descends from the child or " +
       'shares its process group',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    scope: 'keepalive',
+  },
+  user: {
+    flag: 'user',
+    group: RUN_AS,
+    describe:
+      "run the command as USER (a name or uid): its uid, gid and groups, HOME, USER and LOGNAME " +
+      'from the password database; keepalive must be root',
+    read: 'text',
+    rule: 'account',
+  },
+  // Without --user: keepalive's own user, in another group.
+  group: {
+    flag: 'group',
+    group: RUN_AS,
+    describe: "the command's group (a name or gid) instead of the user's own",
+    read: 'text',
+    rule: 'account',
+  },
+  waitReady: {
+    flag: 'wait-ready',
+    group: HEARTBEAT,
+    describe:
+      'the command says READY=1 when it is ready (notify socket or KEEPALIVE_NOTIFY_FD); until ' +
+      'then it is starting, not ready',
     read: 'switch',
     rule: 'boolean',
     default: false,
@@ -326,6 +369,7 @@ export const OPTIONS = {
     read: 'word',
     rule: 'log-format',
     default: 'text',
+    scope: 'keepalive',
   },
   logFile: {
     flag: 'log-file',
@@ -335,6 +379,7 @@ export const OPTIONS = {
       'output too)',
     read: 'text',
     rule: 'path',
+    scope: 'keepalive',
   },
   logFileShared: {
     flag: 'log-file-shared',
@@ -345,6 +390,7 @@ export const OPTIONS = {
     rule: 'boolean',
     default: false,
     needs: ['logFile'],
+    scope: 'keepalive',
   },
   quiet: {
     flag: 'quiet',
@@ -354,6 +400,7 @@ export const OPTIONS = {
     read: 'switch',
     rule: 'boolean',
     default: false,
+    scope: 'keepalive',
   },
   verbose: {
     flag: 'verbose',
@@ -363,6 +410,51 @@ export const OPTIONS = {
     read: 'switch',
     rule: 'boolean',
     default: false,
+    scope: 'keepalive',
+  },
+  config: {
+    flag: 'config',
+    alias: 'c',
+    group: SEVERAL,
+    describe: 'run the processes described in FILE (YAML), in dependency order',
+    read: 'text',
+    rule: 'path',
+    scope: 'keepalive',
+  },
+  procfile: {
+    flag: 'procfile',
+    group: SEVERAL,
+    describe: 'run a Procfile (`name: command` per line, each through `sh -c`)',
+    read: 'text',
+    rule: 'path',
+    scope: 'keepalive',
+  },
+  check: {
+    flag: 'check',
+    group: SEVERAL,
+    describe: 'check FILE and print the start order, without starting anything',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    scope: 'keepalive',
+    needs: ['config', 'procfile'],
+  },
+  dependsOn: {
+    rule: 'depends-on',
+    scope: 'set',
+    key: 'depends-on',
+  },
+  essential: {
+    rule: 'boolean',
+    default: false,
+    scope: 'set',
+    key: 'essential',
+  },
+  readyTimeout: {
+    rule: 'positive-duration',
+    default: 60_000,
+    scope: 'set',
+    key: 'ready-timeout',
   },
   pidfile: {
     flag: 'pidfile',
@@ -370,6 +462,7 @@ export const OPTIONS = {
     describe: 'be the one keepalive for FILE; a later one exits 0 (silent unless on a terminal)',
     read: 'text',
     rule: 'path',
+    scope: 'keepalive',
   },
   detach: {
     flag: 'detach',
@@ -380,6 +473,7 @@ export const OPTIONS = {
     default: false,
     needs: ['pidfile'],
     needsWhy: 'without it nothing could find or stop the keepalive in the background',
+    scope: 'keepalive',
   },
   help: {
     flag: 'help',
@@ -389,6 +483,7 @@ export const OPTIONS = {
     read: 'switch',
     rule: 'boolean',
     default: false,
+    scope: 'keepalive',
   },
   version: {
     flag: 'version',
@@ -397,6 +492,7 @@ export const OPTIONS = {
     read: 'switch',
     rule: 'boolean',
     default: false,
+    scope: 'keepalive',
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -415,6 +511,9 @@ export const ORDERED: ReadonlyArray<readonly [OptionKey, OptionKey]> = [['delay'
 export const NOTIFY_FD_RANGE = { min: 3, max: 255 } as const;
 
 export const RESTART_MODES = ['always', 'on-failure', 'never'] as const;
+
+/** What a process waits for in another before it starts (`depends-on`). */
+export const CONDITIONS = ['started', 'ready', 'healthy', 'completed'] as const;
 
 /** systemd's NotifyAccess= words (exec is systemd's own: there is no ExecStartPre here). */
 export const NOTIFY_ACCESS = ['all', 'main', 'none'] as const;
@@ -455,4 +554,10 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   words: { expected: 'a list of strings (or Buffers, passed as those bytes)' },
   environment: { expected: 'an object of environment variables' },
   boolean: { expected: 'true or false' },
+  account: { expected: 'a user or group name, or a number', example: 'www-data or 33' },
+  'depends-on': {
+    expected:
+      `process names, each with one of ${CONDITIONS.join(', ')}, or { condition, restart: true }`,
+    example: '{ db: healthy }',
+  },
 };

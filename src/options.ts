@@ -86,6 +86,12 @@ export interface SuperviseOptions {
    */
   maxMemory?: number;
   memoryInterval?: number;
+  /** Run the command as this user (name or uid); keepalive must be root. */
+  user?: string | number;
+  /** The command's group (name or gid) instead of the user's own. */
+  group?: string | number;
+  /** The command says READY=1 when it is ready; until then it is starting, not ready. */
+  waitReady?: boolean;
 }
 
 // Every API option has its row in option-table.ts, so that none skips its check or its default.
@@ -105,9 +111,11 @@ type HeartOption =
   | 'healthStartPeriod';
 
 export interface ResolvedOptions extends Required<
-  Omit<SuperviseOptions, 'cwd' | HeartOption | 'onExit' | 'maxMemory'>
+  Omit<SuperviseOptions, 'cwd' | HeartOption | 'onExit' | 'maxMemory' | 'user' | 'group'>
 > {
   cwd: string | undefined;
+  user: string | number | undefined;
+  group: string | number | undefined;
   onExit: string | OnExitFunction | undefined;
   maxMemory: number | undefined;
   policy: PolicyConfig;
@@ -289,6 +297,9 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     onExitTimeout: options.onExitTimeout ?? DEFAULTS.onExitTimeout,
     maxMemory: options.maxMemory,
     memoryInterval: options.memoryInterval ?? DEFAULTS.memoryInterval,
+    user: options.user,
+    group: options.group,
+    waitReady: options.waitReady ?? OPTIONS.waitReady.default,
   };
   return {
     ...resolved,

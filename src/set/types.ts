@@ -1,0 +1,29 @@
+// What a set of processes is made of, as the config file (set/config.ts) hands it to the engine
+// (set/process-set.ts). Every key is an option-table row; these types only gather them.
+import type { CONDITIONS } from '../option-table.js';
+import type { SuperviseOptions } from '../options.js';
+
+/** What a process waits for in another before it starts. */
+export type Condition = (typeof CONDITIONS)[number];
+
+export interface Dependency {
+  condition: Condition;
+  /** Restarted when the process it depends on is restarted (compose's `restart: true`). */
+  restart: boolean;
+}
+
+/** One process of a set: the single command's options, and the keys only a set has. */
+export interface ProcessOptions extends SuperviseOptions {
+  name: string;
+  /** By the other process's name. */
+  dependsOn?: Readonly<Record<string, Dependency>>;
+  /** When it ends for good, keepalive stops the rest and exits with its status. */
+  essential?: boolean;
+  /** How long this process waits for its dependencies' conditions before its start fails. */
+  readyTimeout?: number;
+}
+
+export interface SetOptions {
+  /** In the file's order; the engine starts them in dependency order. */
+  processes: readonly ProcessOptions[];
+}
