@@ -27,3 +27,21 @@ export interface SetOptions {
   /** In the file's order; the engine starts them in dependency order. */
   processes: readonly ProcessOptions[];
 }
+
+/** A process as `keepalive status` and the API show it. */
+export interface ProcessView {
+  name: string;
+  /**
+   * waiting (for its dependencies), starting (spawned, not ready yet), running (ready), backing-off
+   * (before a restart), stopping, ended (for good), failed (could not start, or its dependencies
+   * never got there).
+   */
+  state: 'waiting' | 'starting' | 'running' | 'backing-off' | 'stopping' | 'ended' | 'failed';
+  pid: number | undefined;
+  /** Wall-clock milliseconds of the current run's start. */
+  startedAt: number | undefined;
+  restarts: number;
+  /** The last exit in words ("exited with code 1") and keepalive's status for it. */
+  lastExit: { words: string; status: number } | undefined;
+  ready: boolean;
+}
