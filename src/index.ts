@@ -3,6 +3,8 @@ import { resolveOptions, type SuperviseOptions } from './options.js';
 import { readCoreDumps } from './exit/core-dumps.js';
 import { discoverOomCounter } from './exit/oom.js';
 import { Supervisor, type Environment } from './supervisor.js';
+import { ProcessSet } from './set/process-set.js';
+import type { SetOptions } from './set/types.js';
 
 export function supervise(
   options: SuperviseOptions,
@@ -70,3 +72,25 @@ export type { HookCall, OnExitFunction } from './core/hook-env.js';
 export type { HangReason } from './core/heartbeat.js';
 export type { HealthVerdict } from './core/health.js';
 export type { SignalName } from './core/signals.js';
+
+export function superviseSet(
+  options: SetOptions,
+  environment: Partial<Environment> = {},
+): ProcessSet {
+  return new ProcessSet(options, {
+    now: () => performance.now(),
+    random: Math.random,
+    coreDumps: environment.coreDumps ?? readCoreDumps(),
+    oomKills: environment.oomKills ?? discoverOomCounter(),
+    ...environment,
+  });
+}
+
+export { ProcessSet } from './set/process-set.js';
+export type {
+  Condition,
+  Dependency,
+  ProcessOptions,
+  ProcessView,
+  SetOptions,
+} from './set/types.js';
