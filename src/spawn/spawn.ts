@@ -3,7 +3,7 @@
 // child itself (children.ts): the exit facts are the kernel's wait status, real-time signals and
 // core dumps included, and the arguments and environment reach the child byte for byte. Elsewhere
 // (Windows, through cross-spawn) it is Node's child_process.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { ChildProcess, spawn, StdioOptions } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
@@ -284,12 +284,15 @@ function stdioList(stdio: SpawnRequest['stdio']): ReadonlyArray<StdioKind> {
 
 // cross-spawn finds commands the way a POSIX shell would on Windows (PATHEXT, shebangs); on POSIX
 // it passes straight through to Node's spawn, so it is loaded only where it does something.
+// node:child_process is loaded here too, on first use: Linux's native spawn needs none of it, and
+// a start that does not load it reaches the child sooner.
 let spawnCommand: typeof spawn | undefined;
 function nodeSpawner(): typeof spawn {
+  const require = createRequire(import.meta.url);
   spawnCommand ??=
     process.platform === 'win32'
-      ? (createRequire(import.meta.url)('cross-spawn') as typeof spawn)
-      : spawn;
+      ? (require('cross-spawn') as typeof spawn)
+      : (require('node:child_process') as typeof import('node:child_process')).spawn;
   return spawnCommand;
 }
 
