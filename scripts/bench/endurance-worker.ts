@@ -2,6 +2,7 @@
 // report memory and open files after restart 500 (start-up and the first growth of the heap are
 // over) and at the end. A leak here is a bug, not a figure.
 import { readdirSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { supervise } from '../../src/index.js';
 
 const restarts = Number(process.argv[2] ?? 10_000);
@@ -9,6 +10,11 @@ const EARLY = Math.min(500, Math.floor(restarts / 2));
 const sample = () => ({
   rssMb: process.memoryUsage().rss / 1024 / 1024,
   heapMb: process.memoryUsage().heapUsed / 1024 / 1024,
+  // V8's young generation: it doubles as garbage survives its collections, up to a fixed cap.
+  youngMb:
+    (getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0) /
+    1024 /
+    1024,
   fds: readdirSync('/proc/self/fd').length,
 });
 let early: ReturnType<typeof sample> | undefined;

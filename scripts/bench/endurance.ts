@@ -39,6 +39,7 @@ async function commandLine(
 interface Sample {
   rssMb: number;
   heapMb: number;
+  youngMb: number;
   fds: number;
 }
 
@@ -70,6 +71,14 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       unit: 'MB',
       keepalive: single(end.heapMb),
       floor: single(early.heapMb),
+      floorName: '',
+    },
+    {
+      part: 'endurance',
+      measure: `V8's young generation (new space) after ${restarts} restarts (floor column: after ${earlyAt})`,
+      unit: 'MB',
+      keepalive: single(end.youngMb),
+      floor: single(early.youngMb),
       floorName: '',
     },
     {

@@ -45,16 +45,21 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
   });
   // The beats' own floor: a bare Node woken by each beat and reading it, as cheaply as Node can.
   const reader = spawn(process.execPath, ['-e', BARE_READER, BEATING, KOFFI], { stdio: 'ignore' });
+  // And the least a watchdog adds to it: a 1 s timer restarted by each beat.
+  const watcher = spawn(process.execPath, ['-e', BARE_WATCHDOG, BEATING, KOFFI], {
+    stdio: 'ignore',
+  });
   const [sleeping, watching] = await Promise.all([
     started(['--', 'sleep', '100000']),
     started(['--heartbeat', '1s', '--', 'sh', '-c', BEATING]),
   ]);
-  // All four measured side by side over the same seconds.
-  const [floor, quiet, beating, bare] = await Promise.all([
+  // All five measured side by side over the same seconds.
+  const [floor, quiet, beating, bare, timed] = await Promise.all([
     measure(node, seconds, settle),
     measure(sleeping, seconds, settle),
     measure(watching, seconds, settle),
     measure(reader, seconds, settle),
+    measure(watcher, seconds, settle),
   ]);
   const window = `over ${seconds}s after ${settle}s`;
   return [
@@ -78,6 +83,14 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
       budget: '≤ 1.5× floor',
       withinBudget: beating.cpuMs <= 1.5 * bare.cpuMs,
     },
+    {
+      part: 'idle',
+      measure: `CPU time ${window} (schedstat), child beating every 300 ms, beside a bare Node reading the same beats and restarting a 1 s timer on each`,
+      unit: 'ms',
+      keepalive: stats([beating.cpuMs]),
+      floor: stats([timed.cpuMs]),
+      floorName: 'bare `node` reading each beat and restarting a timer',
+    },
   ];
 }
 
@@ -97,6 +110,15 @@ const BARE_READER = `
   libc.func('int close(int)')(fds[1]);
   new (require('node:net').Socket)({ fd: fds[0], readable: true, writable: false, onread: { buffer: Buffer.alloc(4096), callback() {} } });
   process.on('SIGTERM', () => { child.kill('SIGKILL'); process.exit(0); });`;
+
+/**
+ * The bare reader plus a watchdog's one timer, restarted (refresh, no new timer) by each read: one
+ * more wake-up a second, when the timer's first deadline comes and Node sets it again.
+ */
+const BARE_WATCHDOG = BARE_READER.replace(
+  'callback() {}',
+  'callback() { watchdog.refresh(); }',
+).replace('const koffi', 'const watchdog = setTimeout(() => process.exit(3), 1000); const koffi');
 
 type Usage = Awaited<ReturnType<typeof measure>>;
 
