@@ -109,7 +109,9 @@ function indexOfNewline(chunk: Buffer, from: number, length: number): number {
 /** A buffer of at least `size` bytes holding `held`'s bytes (itself when it is big enough). */
 function grown(held: Buffer | undefined, size: number): Buffer {
   if (held !== undefined && held.length >= size) return held;
-  const bigger = Buffer.allocUnsafe(Math.min(MAX_LINE, Math.max(size, (held?.length ?? 0) * 2, 256)));
+  const bigger = Buffer.allocUnsafe(
+    Math.min(MAX_LINE, Math.max(size, (held?.length ?? 0) * 2, 256)),
+  );
   held?.copy(bigger);
   return bigger;
 }

@@ -110,7 +110,8 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     fds.set(fd, write);
     parentEnds.push(write);
     // libuv reads a stream's pipe through epoll, and stops reading while it is paused.
-    if (kind === 'stream') streams.set(fd, new Socket({ fd: read, readable: true, writable: false }));
+    if (kind === 'stream')
+      streams.set(fd, new Socket({ fd: read, readable: true, writable: false }));
     else pipes.set(fd, nativePipe(read));
   }
   const envp = envpOf(request.env);

@@ -64,7 +64,10 @@ function cut(bytes: Buffer, places: number[]): Buffer[] {
 
 // Short lines, empty ones, and lines around MAX_LINE (cut into pieces at the bound exactly).
 const lineText = fc.oneof(
-  { weight: 8, arbitrary: fc.string({ unit: fc.constantFrom('a', 'b', '\r', 'é'), maxLength: 40 }) },
+  {
+    weight: 8,
+    arbitrary: fc.string({ unit: fc.constantFrom('a', 'b', '\r', 'é'), maxLength: 40 }),
+  },
   {
     weight: 1,
     arbitrary: fc
@@ -133,7 +136,8 @@ test('readLines waits while the sink is full, and reads on when it is not', asyn
   const stream = new PassThrough();
   const done = readLines(stream, {
     line: (bytes, start, end) => lines.push(bytes.toString('utf8', start, end)),
-    flush: () => (lines.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : undefined),
+    flush: () =>
+      lines.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : undefined,
   });
   stream.write('first\n');
   await new Promise((resolve) => setImmediate(resolve));
