@@ -121,7 +121,7 @@ class PrefixedLines implements LineSink {
   readonly #to: Shared;
   #batch: Buffer | undefined;
   #length = 0;
-  /** The last batch's size: the next one's first buffer is twice it (a flood's batches are alike). */
+  /** The last batch's size: the next one's first buffer is twice it (a flood's are alike). */
   #last = 512;
 
   constructor(prefixes: Prefixes, to: Shared) {

@@ -1,5 +1,5 @@
-// A set's output with real processes: whole prefixed lines through a real pipe, none lost, none torn
-// or mixed, each process's order kept; the last line of a crash; a grandchild holding the pipe.
+// A set's output with real processes: whole prefixed lines through a real pipe, none lost, none
+// torn or mixed, each process's order kept; the last line of a crash; a grandchild holding the pipe.
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -88,7 +88,7 @@ test('4 processes flooding at once: every line whole, prefixed, in order, none l
   t.is(lines.pop(), '');
   t.is(lines.length, names.length * count);
   for (const line of lines) {
-    // "name   | name N spaces": the prefix and the line's own name must agree, the number follow on.
+    // "name   | name N spaces": the prefix and the line's own name agree, the numbers follow on.
     const match = /^(\S+) *\| (\S+) (\d+) ( *)$/.exec(line);
     if (!match) return t.fail(`a torn or mixed line: ${JSON.stringify(line.slice(0, 200))}`);
     const [, prefix, own, number, pad] = match as unknown as [
