@@ -3,10 +3,8 @@
 // comes back by key and is said again with the flag and the text as the user typed them.
 import parse from 'yargs-parser';
 import { rawArguments } from './spawn/raw-bytes.js';
-import { parseDuration } from './core/duration.js';
-import { parseSize } from './core/size.js';
-import { parseSignal } from './core/signals.js';
-import { OPTIONS, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
+import { OPTIONS, type OptionKey, type OptionSpec } from './option-table.js';
+import { expectedWords, readOptionText } from './option-read.js';
 import {
   checkOptions,
   OptionError,
@@ -154,13 +152,8 @@ function cliWords({ problem }: OptionError, typed: ReadonlyMap<OptionKey, string
   if (problem.kind !== 'value') return problemWords(problem, flagWords, value);
   return (
     `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ` +
-    `${expected(OPTIONS[problem.key])}`
+    `${expectedWords(OPTIONS[problem.key])}`
   );
-}
-
-function expected(spec: OptionSpec): string {
-  const { expected: words, example } = RULE_WORDS[spec.rule];
-  return example === undefined ? words : `${words}, such as ${example}`;
 }
 
 /** A flag's text as the value its key takes; what cannot even be read is refused here. */
@@ -169,54 +162,9 @@ function readText(
   spec: OptionSpec,
   text: string,
 ): Partial<Record<OptionKey, unknown>> {
-  const refuse = (what: string): never => {
-    throw new UsageError(`${flagWords(key)} ${JSON.stringify(text)}: ${what}`);
-  };
-  switch (spec.read) {
-    case 'duration': {
-      const parsed = parseDuration(text);
-      return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
-    }
-    case 'size': {
-      const parsed = parseSize(text);
-      return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
-    }
-    case 'number':
-      return {
-        [key]: /^\d+$/.test(text.trim()) ? Number(text) : refuse(`expected ${expected(spec)}`),
-      };
-    case 'signal':
-      return { [key]: parseSignal(text) ?? refuse(`expected ${expected(spec)}`) };
-    case 'word':
-      return { [key]: text.trim() };
-    case 'codes':
-      return readExitList(text, refuse);
-    default:
-      return { [key]: text };
-  }
-}
-
-/** "0,3,SIGTERM" → codes [0, 3] and signals [SIGTERM]. */
-function readExitList(
-  text: string,
-  refuse: (what: string) => never,
-): Partial<Record<OptionKey, unknown>> {
-  const codes: number[] = [];
-  const signals: string[] = [];
-  for (const item of text.split(',').map((part) => part.trim())) {
-    if (/^\d+$/.test(item) && Number(item) <= 255) {
-      codes.push(Number(item));
-      continue;
-    }
-    const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
-    if (!signal)
-      refuse(
-        `"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ` +
-          `${RULE_WORDS['exit-codes'].example}`,
-      );
-    else signals.push(signal);
-  }
-  return { successCodes: codes, successSignals: signals };
+  const read = readOptionText(key, spec, text);
+  if (!read.ok) throw new UsageError(`${flagWords(key)} ${JSON.stringify(text)}: ${read.why}`);
+  return read.values;
 }
 
 type Parsed = Record<string, unknown> & { '--'?: unknown[] };
