@@ -361,7 +361,12 @@ export class Run {
   }
 
   #members(): Member[] {
-    return runMembers(this.#group, this.#context.ownsOrphans, this.#leaf);
+    return runMembers(
+      this.#group,
+      this.#context.ownsOrphans,
+      this.#leaf,
+      this.#context.sharesOrphans,
+    );
   }
 
   #arm(): void {

@@ -52,6 +52,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** keepalive's process-wide duties: its own when alone, the set's in a set. */
   #host: Host | undefined;
   #ended = false;
+  /** One of a set's: other runs live beside this one's. */
+  readonly #inSet: boolean;
   #pausing = false;
   #lastExit: ProcessView['lastExit'];
   #startedAt: number | undefined;
@@ -66,6 +68,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#options = options;
     this.#world = world;
     this.#host = host;
+    this.#inSet = host !== undefined;
     const { onExit } = options;
     this.#hooks =
       onExit === undefined
@@ -248,6 +251,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         oomKills: this.#world.oomKills,
         emit: this.emit.bind(this),
         ownsOrphans: this.#host?.role.reapOrphans ?? false,
+        sharesOrphans: this.#inSet,
         notifySocket: this.#notifySocket,
       });
       const run = started.started ? started.run : undefined;

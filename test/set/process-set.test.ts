@@ -293,3 +293,33 @@ test('forward reaches every running process', async (t) => {
   t.true(existsSync(join(dir, 'one')));
   t.true(existsSync(join(dir, 'two')));
 });
+
+test("a restart of one process leaves another's orphans alone (no cgroups: found by session)", async (t) => {
+  const dir = tempDir(t);
+  const orphanFile = join(dir, 'orphan');
+  const set = start(t, [
+    // The subshell starts a sleep and exits: the sleep is an orphan, in a's session.
+    sh('a', `(sleep 600 & echo $! > ${orphanFile}); exec sleep 600`, { subreaper: true }),
+    sh('b', 'exec sleep 600', { subreaper: true }),
+  ]);
+  await spawnOrder(set, 2);
+  for (let tries = 0; tries < 100 && !existsSync(orphanFile); tries++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const orphan = Number(readFileSync(orphanFile, 'utf8'));
+  t.teardown(() => {
+    try {
+      process.kill(orphan, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  });
+  const again = spawned(set, 'b');
+  t.true(set.restart('b'));
+  await again;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.true(alive(orphan));
+  // Its own process's stop still takes it.
+  set.stop();
+  await set.done;
+  t.false(alive(orphan));
+});
