@@ -101,8 +101,14 @@ export class ProcessSet extends EventEmitter<SetEvents> {
     this.#handleSignals =
       options.handleSignals ?? this.#entries.some((entry) => entry.options.handleSignals);
     this.#subreaper = this.#entries.some((entry) => entry.options.subreaper);
+    const finished = new Promise<number>((resolve, reject) => {
+      this.#finish = resolve;
+      this.#failWith = reject;
+    });
     // Start on the next tick, so listeners attached right after superviseSet() see every spawn.
-    this.done = new Promise((resolve) => process.nextTick(resolve)).then(() => this.#supervise());
+    this.done = new Promise((resolve) => process.nextTick(resolve)).then(() =>
+      this.#supervise(finished),
+    );
   }
 
   /**
@@ -193,11 +199,7 @@ export class ProcessSet extends EventEmitter<SetEvents> {
     }
   }
 
-  async #supervise(): Promise<SupervisorResult> {
-    const finished = new Promise<number>((resolve, reject) => {
-      this.#finish = resolve;
-      this.#failWith = reject;
-    });
+  async #supervise(finished: Promise<number>): Promise<SupervisorResult> {
     this.#host = await openHost(
       { handleSignals: this.#handleSignals, subreaper: this.#subreaper },
       {
@@ -247,7 +249,8 @@ export class ProcessSet extends EventEmitter<SetEvents> {
 
   /** Asks the plan until nothing is left to do now; then waits for the next event or deadline. */
   #tick(): void {
-    if (this.#finished) return;
+    // Nothing starts before the host is open (a stop asked for before then is seen once it is).
+    if (this.#finished || this.#host === undefined) return;
     if (this.#ticking) {
       this.#again = true;
       return;

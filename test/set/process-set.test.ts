@@ -323,3 +323,14 @@ test("a restart of one process leaves another's orphans alone (no cgroups: found
   await set.done;
   t.false(alive(orphan));
 });
+
+test('a stop asked for at once ends the set without starting anything', async (t) => {
+  const set = start(t, [sh('one', 'exec sleep 60'), sh('two', 'exec sleep 60')]);
+  let spawns = 0;
+  set.on('spawn', () => spawns++);
+  set.stop();
+  const result = await set.done;
+  t.is(result.status, 0);
+  t.is(spawns, 0);
+  t.true(set.processes().every((view) => view.state === 'ended'));
+});
