@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keepalive } from '../helpers/keepalive.js';
+import { childrenOf, eventually, processState } from '../helpers/proc.js';
 
 function configIn(t: ExecutionContext, yaml: string): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'keepalive-set-e2e-'));
@@ -91,4 +92,36 @@ test('-c FILE: an essential process that ends stops the rest; keepalive exits wi
     /web is essential and ended for good: stopping the others; keepalive exits with status 9/,
   );
   t.regex(keepalive.stderr.text, /db\[\d+\] killed: SIGTERM/);
+});
+
+test('-c FILE as PID 1: orphans reaped, SIGTERM stops the set, its status', async (t) => {
+  const { file } = configIn(
+    t,
+    [
+      'processes:',
+      '  parent:',
+      // Orphans, one every 100 ms, that end at once: PID 1 must reap each.
+      '    command: ["sh", "-c", "while :; do (sleep 0.01 &); sleep 0.1; done"]',
+      '  app:',
+      '    command: ["sleep", "600"]',
+      '    depends-on: { parent: started }',
+      '',
+    ].join('\n'),
+  );
+  const unshare = new Keepalive(['-c', file], {
+    wrapper: ['unshare', '--pid', '--fork', '--mount-proc'],
+  });
+  await unshare.stderr.next(/app\[\d+\] started/);
+  let outer: number | undefined;
+  await eventually(
+    'unshare to fork keepalive',
+    () => (outer = childrenOf(unshare.pid)[0]) !== undefined,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const zombies = childrenOf(outer as number).filter((pid) => processState(pid) === 'Z');
+  t.true(zombies.length <= 1, `zombies: ${zombies.join(', ')}`);
+  process.kill(outer as number, 'SIGTERM');
+  const ended = await unshare.ended;
+  t.is(ended.status, 143);
+  t.regex(unshare.stderr.text, /SIGTERM received: stopping 2 processes/);
 });
