@@ -4,11 +4,10 @@
 import type { SetSettings } from './cli-options.js';
 import { superviseSet } from './index.js';
 import { colorLevel, createLogger } from './log.js';
-import { logSupervisor } from './log-words.js';
+import { logSet } from './log-words.js';
 import { UsageError } from './options.js';
 import { loadSet } from './set/load.js';
 import { startOrderLines } from './set/start-words.js';
-import type { Supervisor } from './supervisor.js';
 import { holdSignals } from './tree/signals.js';
 
 export async function runSet(settings: SetSettings, out: (text: string) => void): Promise<number> {
@@ -37,9 +36,11 @@ export async function runSet(settings: SetSettings, out: (text: string) => void)
     write: (line) => process.stderr.write(line),
   });
   holdSignals();
-  const processes = superviseSet(set);
+  const { prefixedOutput } = await import('./output/prefixed.js');
+  const output = await prefixedOutput({ names: set.processes.map((process) => process.name) });
+  const processes = superviseSet({ ...set, handleSignals: true, output });
   // The set says its processes' events as one supervisor does, each naming its process.
-  logSupervisor(processes as unknown as Supervisor, log);
+  logSet(processes, log);
   const { status } = await processes.done;
   return status;
 }
