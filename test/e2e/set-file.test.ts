@@ -1,10 +1,11 @@
 // keepalive -c FILE and --procfile FILE through the installed command: --check prints the start
-// order and starts nothing; a bad file is one line and status 2, before anything starts.
+// order and starts nothing; a bad file is one line and status 2, before anything starts; a
+// Procfile runs each line through sh -c with the command line's flags.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PREFIX, runKeepalive } from '../helpers/keepalive.js';
+import { Keepalive, PREFIX, runKeepalive } from '../helpers/keepalive.js';
 
 const EXAMPLES = new URL('../../../examples/set/', import.meta.url).pathname;
 const directory = mkdtempSync(join(tmpdir(), 'keepalive-set-'));
@@ -166,4 +167,22 @@ test('the YAML parser is a bundle file of its own: a single command never loads 
   t.true(main.includes('./keepalive-yaml.cjs'));
   t.false(main.includes('class YAMLParseError'));
   t.true(readFileSync(join(dist, 'keepalive-yaml.cjs'), 'utf8').includes('YAMLParseError'));
+});
+
+test("--procfile: each line through sh -c, output prefixed, flags as every process's defaults", async (t) => {
+  const path = file(
+    'Procfile.run',
+    '# two jobs\nfirst: echo one $((1 + 1))\n\nsecond: echo two; exit 3\n',
+  );
+  const keepalive = new Keepalive(['--procfile', path, '--restart', 'never']);
+  t.teardown(() => keepalive.signal('SIGKILL'));
+  const ended = await keepalive.ended;
+  t.true(keepalive.stdout.all.includes('first  | one 2'), keepalive.stdout.text);
+  t.true(keepalive.stdout.all.includes('second | two'), keepalive.stdout.text);
+  t.regex(
+    keepalive.stderr.text,
+    /second\[\d+\] exited with code 3; not restarting \(--restart never\)/,
+  );
+  // No essential process: the status of the first that failed.
+  t.is(ended.status, 3);
 });
