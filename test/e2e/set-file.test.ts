@@ -161,12 +161,41 @@ test('a flag with -c is a default under the file: the file wins, a flag fills in
   t.is(refused.status, 2);
 });
 
-test('the YAML parser is a bundle file of its own: a single command never loads it', (t) => {
+test('the YAML parser is a bundle file of its own, loaded by -c and never by a single command', async (t) => {
   const dist = join(PREFIX, 'lib', 'node_modules', 'keepalive-supervisor', 'dist');
-  const main = readFileSync(join(dist, 'keepalive.cjs'), 'utf8');
-  t.true(main.includes('./keepalive-yaml.cjs'));
-  t.false(main.includes('class YAMLParseError'));
-  t.true(readFileSync(join(dist, 'keepalive-yaml.cjs'), 'utf8').includes('YAMLParseError'));
+  t.false(readFileSync(join(dist, 'keepalive.cjs'), 'utf8').includes('class YAMLParseError'));
+  // Node's own module loader, asked by a preloaded hook which files keepalive requires.
+  const loaded = join(directory, 'loaded');
+  const hook = file(
+    'hook.cjs',
+    "const Module = require('node:module'); const fs = require('node:fs');\n" +
+      'const load = Module._load;\n' +
+      'Module._load = function (request, ...rest) {\n' +
+      `  fs.appendFileSync(${JSON.stringify(loaded)}, request + '\\n');\n` +
+      '  return load.call(this, request, ...rest);\n' +
+      '};\n',
+  );
+  const env = { NODE_OPTIONS: `--require ${hook}` };
+  const single = await runKeepalive(['-q', '--restart', 'never', '--', 'true'], { env });
+  t.is(single.status, 0, single.stderr);
+  t.false(readFileSync(loaded, 'utf8').includes('keepalive-yaml.cjs'));
+  t.true(readFileSync(loaded, 'utf8').includes('keepalive.cjs'));
+  rmSync(loaded);
+  const check = await runKeepalive(['-c', `${EXAMPLES}container.yaml`, '--check'], { env });
+  t.is(check.status, 0, check.stderr);
+  t.true(readFileSync(loaded, 'utf8').includes('keepalive-yaml.cjs'));
+});
+
+test('the package ships the JSON Schema', (t) => {
+  const schema = join(
+    PREFIX,
+    'lib',
+    'node_modules',
+    'keepalive-supervisor',
+    'keepalive.schema.json',
+  );
+  const parsed = JSON.parse(readFileSync(schema, 'utf8')) as { required: string[] };
+  t.deepEqual(parsed.required, ['processes']);
 });
 
 test("--procfile: each line through sh -c, output prefixed, flags as every process's defaults", async (t) => {
