@@ -39,10 +39,14 @@ export interface PrefixedOutputOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A target per name of the set; lines go to `stdout`/`stderr` (keepalive's own by default). */
-export async function prefixedOutput(
-  options: PrefixedOutputOptions,
-): Promise<(name: string) => OutputTarget> {
+/** A target per name; `written()`: settles once both streams have written all they were given. */
+export type PrefixedOutput = ((name: string) => OutputTarget) & { written(): Promise<void> };
+
+/**
+ * A target per name of the set; lines go to `stdout`/`stderr` (keepalive's own by default). A pipe
+ * is written asynchronously: await written() before process.exit(), or the last lines are lost.
+ */
+export async function prefixedOutput(options: PrefixedOutputOptions): Promise<PrefixedOutput> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
@@ -63,7 +67,7 @@ export async function prefixedOutput(
     };
     return { line: text(SEPARATOR), continued: text(CONTINUED) };
   };
-  return (name) => {
+  const target = (name: string): OutputTarget => {
     const outPrefixes = prefixes(name, levels[0]);
     const errPrefixes = prefixes(name, levels[1]);
     return {
@@ -75,6 +79,9 @@ export async function prefixedOutput(
       },
     };
   };
+  return Object.assign(target, {
+    written: async () => void (await Promise.all([out.written(), err.written()])),
+  });
 }
 
 interface Prefixes {
@@ -94,6 +101,21 @@ class Shared {
     this.#stream = stream;
     // A closed stdout (EPIPE) loses lines; it must not end the supervising.
     stream.on('error', () => {});
+  }
+
+  /** Settles once the stream holds nothing more to write (or is closed). */
+  async written(): Promise<void> {
+    while (this.#stream.writableLength > 0 && !this.#stream.destroyed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.#stream.off('drain', done);
+          this.#stream.off('close', done);
+          resolve();
+        };
+        this.#stream.on('drain', done);
+        this.#stream.on('close', done);
+      });
+    }
   }
 
   /** Writes a batch; a promise while the stream holds more than it wants. */

@@ -25,6 +25,8 @@ const SIZE = {
 };
 const SIGNAL_NAME = { type: 'string', pattern: '^\\s*([Ss][Ii][Gg])?[A-Za-z0-9+]+\\s*$' };
 const EXIT_ITEM = { anyOf: [{ type: 'integer', minimum: 0, maximum: 255 }, SIGNAL_NAME] };
+/** Compose's extension fields (`x-env: &env ...`): a place for anchors, read by nothing. */
+const EXTENSION = { '^x-': {} };
 const CONDITION = { enum: [...CONDITIONS] };
 
 function valueSchema(name: string, spec: OptionSpec): Schema {
@@ -146,12 +148,14 @@ export function configSchema(): Schema {
           type: 'object',
           properties: properties(false),
           required: ['command'],
+          patternProperties: EXTENSION,
           additionalProperties: false,
         },
       },
       ...properties(true),
     },
     required: ['processes'],
+    patternProperties: EXTENSION,
     additionalProperties: false,
   };
 }

@@ -107,7 +107,18 @@ function keyName(place: Place, node: YamlNode, path: string): string {
 
 /** An alias (`*defaults`) as the node it names. */
 function resolve(place: Place, node: YamlNode): YamlNode {
-  return isAlias(node) ? (node.resolve(place.doc) as YamlNode) : node;
+  if (!isAlias(node)) return node;
+  const named = node.resolve(place.doc) as YamlNode;
+  if (named === undefined) unresolved(place, node);
+  return named;
+}
+
+function unresolved(place: Place, node: YamlNode): never {
+  const alias = isAlias(node) ? ` *${node.source}` : '';
+  throw new ConfigError(
+    `${place.file}:${lineOf(place, node)}: not valid YAML: the alias${alias} names no anchor ` +
+      'set before it',
+  );
 }
 
 function lineOf(place: Place, node: YamlNode): number {
@@ -129,6 +140,8 @@ function readLayer(
     const fail = (words: string, node: YamlNode = keyNode): never => {
       throw new ConfigError(`${place.file}:${lineOf(place, node)}: ${where.path}: ${words}`);
     };
+    // Compose's extension fields: a place for anchors (`x-env: &env ...`), read by nothing.
+    if (name.startsWith('x-')) continue;
     const fileKey = FILE_KEYS.get(name);
     if (fileKey === undefined) {
       const own = KEEPALIVE_FLAGS.get(name);
@@ -176,7 +189,14 @@ function readLayer(
 }
 
 function toJS(place: Place, node: NonNullable<YamlNode>): unknown {
-  const value: unknown = (node as { toJS: (doc: Document) => unknown }).toJS(place.doc);
+  let value: unknown;
+  try {
+    value = (node as { toJS: (doc: Document) => unknown }).toJS(place.doc);
+  } catch (error) {
+    // An alias within the value names no anchor.
+    if (error instanceof ReferenceError) unresolved(place, node);
+    throw error;
+  }
   return value === undefined ? null : value;
 }
 

@@ -211,6 +211,24 @@ test("a slow reader of keepalive's stdout makes the child wait; nothing is lost"
   t.is(lines, 20_000);
 });
 
+test("written() settles once keepalive's stream has written every line it was given", async (t) => {
+  const out = new PassThrough({ highWaterMark: 1024 });
+  const target = await prefixedOutput({ names: ['app'], stdout: out, stderr: out, color: 0 });
+  const run = await start(t, 'app', 'seq 1 2000', target('app'));
+  // Nobody reads yet: the stream fills and holds lines.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  let settled = false;
+  const written = target.written().then(() => (settled = true));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.false(settled);
+  let text = '';
+  out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  await run.exited;
+  await run.swept();
+  await written;
+  t.is(text.split('\n').length, 2001);
+});
+
 test('colour: each name painted on a terminal, plain with NO_COLOR, padded to the longest', async (t) => {
   const tty = (): Writable & { isTTY: boolean; getColorDepth: () => number } =>
     Object.assign(new PassThrough(), {
