@@ -42,5 +42,7 @@ export async function runSet(settings: SetSettings, out: (text: string) => void)
   // The set says its processes' events as one supervisor does, each naming its process.
   logSet(processes, log);
   const { status } = await processes.done;
+  // The last lines of a pipe are written asynchronously: all of them before keepalive exits.
+  await output.written();
   return status;
 }
