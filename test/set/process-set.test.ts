@@ -334,3 +334,24 @@ test('a stop asked for at once ends the set without starting anything', async (t
   t.is(spawns, 0);
   t.true(set.processes().every((view) => view.state === 'ended'));
 });
+
+test('a second SIGINT kills every process now, those still waiting for their dependents too', async (t) => {
+  const stubborn = "trap '' INT TERM; while :; do sleep 0.05; done";
+  const set = start(t, [
+    sh('db', stubborn, { killTimeout: 60_000 }),
+    sh('web', stubborn, {
+      killTimeout: 60_000,
+      dependsOn: { db: { condition: 'started', restart: false } },
+    }),
+  ]);
+  await spawnOrder(set, 2);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const startedAt = Date.now();
+  set.stop('SIGINT', true);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(set.processes().find((view) => view.name === 'db')?.state, 'running');
+  set.stop('SIGINT', true);
+  const result = await set.done;
+  t.is(result.status, 137);
+  t.true(Date.now() - startedAt < 30_000);
+});
