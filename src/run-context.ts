@@ -32,6 +32,11 @@ export interface RunContext {
   emit: EventEmitter<SupervisorEvents>['emit'];
   /** keepalive is a subreaper (or PID 1): the tree's orphans come back to it. */
   ownsOrphans: boolean;
+  /**
+   * Other runs live beside this one (a set): an orphan is this run's only while it is in the run's
+   * session (where there are no cgroups to tell).
+   */
+  sharesOrphans?: boolean;
   /** The supervisor's $NOTIFY_SOCKET, if it has one. */
   notifySocket?: NotifySocket | undefined;
 }

@@ -230,8 +230,10 @@ export class Instance {
   /** Follows the supervisor's events into FILE.state, and starts serving restart requests. */
   attach(supervisor: Supervisor): void {
     this.#supervisor = supervisor;
+    // --wait-ready: starting until READY=1 (the 'ready' event below).
+    const spawned = supervisor.waitsForReady ? 'starting' : 'running';
     supervisor.on('spawn', (event) =>
-      this.#update({ phase: 'running', child: childRecord(event.pid), restarts: event.restarts }),
+      this.#update({ phase: spawned, child: childRecord(event.pid), restarts: event.restarts }),
     );
     supervisor.on('exit', (event) => {
       this.#update({

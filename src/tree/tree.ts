@@ -44,6 +44,15 @@ export function readMember(pid: number): Member | undefined {
   };
 }
 
+/** The session a process is in (the run's leader leads its own); undefined once it is gone. */
+function sessionOf(pid: number): number | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.sid;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Every live process of the run led by `leader`. When keepalive is a subreaper (`orphans`), that
  * is all of keepalive's descendants but those under another spawn (a health probe ends on its own
@@ -51,16 +60,19 @@ export function readMember(pid: number): Member | undefined {
  * children are none of the run's business). A process forking while this runs may be missed:
  * callers look again.
  */
-export function liveTree(leader: number, orphans: boolean): Member[] {
+export function liveTree(leader: number, orphans: boolean, bySession = false): Member[] {
   if (!TREE_KNOWN) return [];
   const found: Member[] = [];
   // Nothing at all came back to keepalive (after each exit, usually): no /proc to read.
   if (orphans && !hasChildren()) return found;
   const seen = new Set<number>();
   // An orphan a hook or a probe left (`setsid job &`) is not the child's: it carries the mark.
+  // Beside other runs (a set), an orphan is this run's only if it is still in its session.
   const pending = orphans
     ? childPids().filter(
-        (pid) => !isForeignChild(pid, leader) && (pid === leader || !isHelpers(pid)),
+        (pid) =>
+          !isForeignChild(pid, leader) &&
+          (pid === leader || (!isHelpers(pid) && (!bySession || sessionOf(pid) === leader))),
       )
     : [leader];
   for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
@@ -79,13 +91,18 @@ export function liveTree(leader: number, orphans: boolean): Member[] {
  * under any parent); else its tree, and when keepalive is no subreaper (--no-subreaper, an
  * embedding program), the members of the leader's group that were reparented elsewhere.
  */
-export function runMembers(group: LeaderGroup, orphans: boolean, leaf?: Leaf): Member[] {
+export function runMembers(
+  group: LeaderGroup,
+  orphans: boolean,
+  leaf?: Leaf,
+  bySession = false,
+): Member[] {
   if (leaf) return leaf.pids().flatMap((pid) => readMember(pid) ?? []);
   const leader = group.pgid;
   // Without the subreaper the run is found by the leader's number: once that is another's, by
   // nothing.
   if (!orphans && !group.ours) return [];
-  const tree = liveTree(leader, orphans);
+  const tree = liveTree(leader, orphans, bySession);
   if (orphans || !TREE_KNOWN) return tree;
   // A group with nothing left in it answers ESRCH: only a live one is worth reading all of /proc
   // for.

@@ -34,6 +34,7 @@ test('every benchmark part runs in smoke mode and reports its rows as a table an
       'endurance',
       'hang lag',
       'notify throughput',
+      'set',
     ],
   );
   t.true(rows.every((row) => Number.isFinite(row.keepalive.median)));
