@@ -42,5 +42,7 @@ export async function runSet(settings: SetSettings, out: (text: string) => void)
   // The set says its processes' events as one supervisor does, each naming its process.
   logSet(processes, log);
   const { status } = await processes.done;
+  // The prefixed lines go out asynchronously: the last ones must be written before the exit.
+  await output.written();
   return status;
 }
