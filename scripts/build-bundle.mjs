@@ -24,8 +24,9 @@ const APART = [
  * as in the executable). The modules cli.ts imports lazily stay lazy: in CommonJS output each
  * bundled module runs on its first require, and nothing is hoisted to the top. With `yargsApart`,
  * yargs (200 KB with its own dependencies, needed only by status, stop and restart) goes into a
- * second file beside the bundle (and yaml, needed only by -c FILE, into a third): Node compiles a whole file before running any of it, and without
- * a code cache that is most of what a start costs. The executable keeps everything in one file.
+ * second file beside the bundle, and yaml (needed only by -c FILE) into a third: Node compiles a
+ * whole file before running any of it, and without a code cache that is most of what a start
+ * costs. The executable keeps everything in one file.
  */
 export async function bundle({ outfile, readme, minify = false, yargsApart = false }) {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));

@@ -1,5 +1,5 @@
 // An option's text as its value, the same for a flag and a config file's key: "5s" → 5000,
-// "512MB" → 512000000, "TERM" → "SIGTERM", "0,3,SIGTERM" → codes and signals. The value is then
+// "512MB" → 512e6, "TERM" → "SIGTERM", "0,3,SIGTERM" → codes and signals. The value is then
 // checked against its rule (option-rules.ts) like any other; what cannot even be read is refused
 // here, with what is accepted.
 import { parseDuration } from './core/duration.js';

@@ -191,6 +191,8 @@ test.serial(
       'build/src/bin.cjs',
       'dist/keepalive.cjs',
       'dist/keepalive-yargs.cjs',
+      'dist/keepalive-yaml.cjs',
+      'keepalive.schema.json',
       'build/src/cli.js',
       'build/src/index.d.ts',
       'build/src/client.d.ts',
@@ -202,8 +204,10 @@ test.serial(
       'CHANGELOG.md',
       'LICENSE',
       'README.md',
+      'dist/keepalive-yaml.cjs',
       'dist/keepalive-yargs.cjs',
       'dist/keepalive.cjs',
+      'keepalive.schema.json',
       'package.json',
     ]);
     // The README links to docs/: every page it names is in the package.

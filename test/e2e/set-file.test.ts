@@ -29,7 +29,7 @@ test('--check: the container example, one line a process with what it waits for'
   t.is(result.status, 0);
 });
 
-test('--check: the cron guardian example, dependencies first whatever the file order', async (t) => {
+test('--check: the cron guardian example, each after what it waits for', async (t) => {
   const result = await runKeepalive(['--config', `${EXAMPLES}cron-guardian.yaml`, '--check']);
   t.is(result.stderr, '');
   t.is(
@@ -45,7 +45,8 @@ test('--check: the order follows the waits, and a ready without wait-ready is sa
   const path = file(
     'order.yaml',
     'processes:\n  worker:\n    command: ./w.sh\n    depends-on: { web: ready }\n' +
-      '  web:\n    command: ./web.sh\n    depends-on: { db: { condition: started, restart: true } }\n' +
+      '  web:\n    command: ./web.sh\n' +
+      '    depends-on: { db: { condition: started, restart: true } }\n' +
       '  db:\n    command: ./db.sh\n',
   );
   const result = await runKeepalive(['-c', path, '--check']);
@@ -78,7 +79,8 @@ const BAD: ReadonlyArray<readonly [string, () => string[], () => string]> = [
       '--check',
     ],
     () =>
-      `${directory}/typo.yaml:6: processes.web.depends-on: "dbb" is not a process; did you mean "db"?`,
+      `${directory}/typo.yaml:6: processes.web.depends-on: "dbb" is not a process; ` +
+      'did you mean "db"?',
   ],
   [
     'a cycle, without --check',
@@ -115,7 +117,8 @@ const BAD: ReadonlyArray<readonly [string, () => string[], () => string]> = [
     '-c with a command',
     () => ['-c', `${EXAMPLES}container.yaml`, '--', 'node', 'app.js'],
     () =>
-      '-c/--config runs the processes its file names: give no command with it ("node" came after the options)',
+      '-c/--config runs the processes its file names: give no command with it ("node" came ' +
+      'after the options)',
   ],
   [
     '--check without a file',
@@ -161,7 +164,7 @@ test('a flag with -c is a default under the file: the file wins, a flag fills in
   t.is(refused.status, 2);
 });
 
-test('the YAML parser is a bundle file of its own, loaded by -c and never by a single command', async (t) => {
+test('the YAML parser is a bundle file of its own, loaded by -c, not by one command', async (t) => {
   const dist = join(PREFIX, 'lib', 'node_modules', 'keepalive-supervisor', 'dist');
   t.false(readFileSync(join(dist, 'keepalive.cjs'), 'utf8').includes('class YAMLParseError'));
   // Node's own module loader, asked by a preloaded hook which files keepalive requires.
@@ -198,7 +201,7 @@ test('the package ships the JSON Schema', (t) => {
   t.deepEqual(parsed.required, ['processes']);
 });
 
-test("--procfile: each line through sh -c, output prefixed, flags as every process's defaults", async (t) => {
+test('--procfile: each line through sh -c, output prefixed, the flags as defaults', async (t) => {
   const path = file(
     'Procfile.run',
     '# two jobs\nfirst: echo one $((1 + 1))\n\nsecond: echo two; exit 3\n',

@@ -127,7 +127,7 @@ processes:
   t.like(b, { killTimeout: 3000, delay: 2000, restart: 'on-failure' });
 });
 
-test("a process's own choice replaces a conflicting default; a default it cannot use is dropped", (t) => {
+test("a process's own choice replaces a conflicting default; one it cannot use is dropped", (t) => {
   const [a, b] = read(
     `health-url: http://localhost:8080/
 health-interval: 5s
@@ -147,7 +147,7 @@ processes:
   t.is(c.heartbeatGrace, undefined);
 });
 
-test('a relative cwd is from the file; the CLI defaults for notify access and the subreaper', (t) => {
+test("a relative cwd is from the file's directory; the CLI's notify access and subreaper", (t) => {
   const [a, b] = read(
     'processes:\n  a:\n    command: x\n    cwd: web\n  b:\n    command: x\n    cwd: /tmp\n',
   ) as [ProcessOptions, ProcessOptions];
@@ -156,7 +156,7 @@ test('a relative cwd is from the file; the CLI defaults for notify access and th
   t.like(a, { notifyAccess: 'all', subreaper: true });
 });
 
-test('anchors and aliases are followed; x- keys (for anchors) are skipped, as compose does', (t) => {
+test('anchors and aliases are followed; x- keys (for anchors) are skipped', (t) => {
   const [a, b] = read(`x-env: &env { A: "1" }
 processes:
   a:
@@ -181,7 +181,8 @@ const PROBLEMS: ReadonlyArray<readonly [string, string, string]> = [
   [
     'a dependency that is not a process, nothing near',
     'processes:\n  db:\n    command: x\n  web:\n    command: y\n    depends-on: [cache]\n',
-    'keepalive.yaml:6: processes.web.depends-on: "cache" is not a process; the processes are db, web',
+    'keepalive.yaml:6: processes.web.depends-on: "cache" is not a process; the processes ' +
+      'are db, web',
   ],
   [
     'an unknown key, with a near one',

@@ -9,12 +9,13 @@ const defaults = (flags = emptyLayer()): SetDefaults => ({
   subreaper: true,
 });
 
-test('name: command a line, through sh -c, comments and blank lines skipped, flags as defaults', (t) => {
+test('name: command a line, through sh -c, comments and blanks skipped, flag defaults', (t) => {
   const flags = emptyLayer();
   flags.values = { killTimeout: 3000 };
   const { processes } = readProcfile(
     'Procfile',
-    '# the web\nweb: node server.js --port $PORT\n\n  worker:./worker.sh  \r\nclock: sh -c "a: b"\n',
+    '# the web\nweb: node server.js --port $PORT\n\n  worker:./worker.sh  \r\n' +
+      'clock: sh -c "a: b"\n',
     defaults(flags),
   );
   t.deepEqual(
