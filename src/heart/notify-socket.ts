@@ -80,7 +80,8 @@ export function openNotifySocket(
     const bound = bindDatagramSocket(Buffer.from(path));
     const remove = (): void => rmSync(directory, { recursive: true, force: true });
     if ('fd' in bound) {
-      const granted = options.allow === undefined ? undefined : grant(directory, path, options.allow);
+      const granted =
+        options.allow === undefined ? undefined : grant(directory, path, options.allow);
       if (granted === undefined) return readSocket(bound.fd, path, remove);
       closeSocket(bound.fd);
       remove();

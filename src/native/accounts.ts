@@ -27,7 +27,13 @@ const NOT_FOUND = new Set([0, 2, 3, 9, 1]); // 0, ENOENT, ESRCH, EBADF, EPERM
 const FIRST_BUFFER = 4096;
 const MOST_BUFFER = 1 << 20;
 
-type Lookup = (key: string | number, out: object, buffer: Buffer, size: number, result: unknown[]) => number;
+type Lookup = (
+  key: string | number,
+  out: object,
+  buffer: Buffer,
+  size: number,
+  result: unknown[],
+) => number;
 
 interface Bound {
   getpwnam: Lookup;

@@ -6,8 +6,8 @@
 // exact wait status, the session and process group, the notify pipe and the cgroup are the
 // command's as before, and no extra process stays. Node's child_process `uid`/`gid` was the other
 // way: libuv drops every supplementary group there (setgroups(0)), and keepalive would lose the
-// kernel's wait status (children.ts) for those children. setpriv is given the ids as numbers and the
-// groups as a list, so it does no lookup of its own: what was checked here is what runs.
+// kernel's wait status (children.ts) for those children. setpriv is given the ids as numbers and
+// the groups as a list, so it does no lookup of its own: what was checked here is what runs.
 import { existsSync, readFileSync } from 'node:fs';
 import {
   groupById,
@@ -64,8 +64,7 @@ export function isProblem(value: Account | AccountProblem): value is AccountProb
   return 'why' in value;
 }
 
-const isId = (value: string | number): boolean =>
-  typeof value === 'number' || /^\d+$/.test(value);
+const isId = (value: string | number): boolean => typeof value === 'number' || /^\d+$/.test(value);
 
 function lookUpAccount(
   user: string | number | undefined,
@@ -115,11 +114,12 @@ function lookUpAccount(
     return {
       key: askedKey,
       value: asked,
-      why: `keepalive starts such a command through setpriv (util-linux), and it is not in ${SETPRIV_PLACES.join(', ')}; install it`,
+      why:
+        'keepalive starts such a command through setpriv (util-linux), and it is not in ' +
+        `${SETPRIV_PLACES.join(', ')}; install it`,
     };
   const uid = user === undefined ? undefined : (entry?.uid ?? Number(user));
-  const groups =
-    user === undefined ? undefined : entry ? groupList(entry.name, gid as number) : [];
+  const groups = user === undefined ? undefined : entry ? groupList(entry.name, gid as number) : [];
   const env: Record<string, string | undefined> =
     user === undefined
       ? {}

@@ -70,7 +70,7 @@ async function runToEnd(
   return { ...ended, stderr: keepalive.stderr.text, stdout: keepalive.stdout.text };
 }
 
-test('the child runs with the user\'s uid, gid, groups, HOME, USER, LOGNAME and SHELL', async (t) => {
+test("the child has the user's uid, gid, groups, HOME, USER, LOGNAME and SHELL", async (t) => {
   const result = await runToEnd([
     '--user',
     USER,
@@ -107,7 +107,7 @@ test('--group gives the command that primary group, the user keeps its own other
   t.is(result.stdout.trim(), `${uid} ${extraGid} ${USER}`);
 });
 
-test('a uid the password database does not know runs with --group, without HOME or USER', async (t) => {
+test('a uid the password database lacks runs with --group, without HOME or USER', async (t) => {
   const result = await runToEnd([
     '--user',
     '54329',
@@ -124,7 +124,7 @@ test('a uid the password database does not know runs with --group, without HOME 
   t.is(result.stdout.trim(), '54329 54329 54329 none none');
 });
 
-test('exit codes and signals of the other user\'s child are exact', async (t) => {
+test("exit codes and signals of the other user's child are exact", async (t) => {
   const code = await runToEnd(['--user', USER, '--restart', 'never', '--', 'sh', '-c', 'exit 127']);
   t.is(code.status, 127);
   t.regex(code.stderr, /exited with code 127; not restarting/);
@@ -159,7 +159,7 @@ test('a command the user cannot find or run is "not started", 127 and 126', asyn
   t.regex(denied.stderr, /not started: .*root-only\.sh is not executable \(EACCES\), status 126/);
 });
 
-test('READY=1 and WATCHDOG=1 reach keepalive from the other user, by socket and by pipe', async (t) => {
+test('READY=1 and WATCHDOG=1 reach keepalive from the other user, socket and pipe', async (t) => {
   // systemd-notify, as a program written for systemd would; WATCHDOG=1 on the pipe.
   const beats =
     'systemd-notify --ready || exit 9; ' +
