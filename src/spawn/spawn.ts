@@ -63,7 +63,10 @@ function useNative(request: SpawnRequest): boolean {
   return NATIVE && (request.cwd === undefined || canChdir());
 }
 
-/** The name setpriv runs under (/proc/PID/stat) until it has executed the command. */
+/**
+ * The name setpriv runs under (/proc/PID/stat) until it has executed the command. A command itself
+ * named setpriv is told apart only by its end: its own 126 or 127 would read as "not started".
+ */
 const WRAPPER_NAME = 'setpriv';
 /** How long to wait between looks at whether setpriv has executed the command yet, at most. */
 const MOST_LOOK_MS = 20;
