@@ -15,6 +15,7 @@ import {
   type OptionSpec,
 } from './option-table.js';
 import { checkValue } from './option-rules.js';
+import { isProblem, resolveAccount, type Account } from './spawn/account.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'quiet' | 'normal' | 'verbose';
@@ -117,6 +118,8 @@ export interface ResolvedOptions extends Required<
   cwd: string | undefined;
   user: string | number | undefined;
   group: string | number | undefined;
+  /** Who the command, its health command and its hook run as; undefined: keepalive's user. */
+  account: Account | undefined;
   onExit: string | OnExitFunction | undefined;
   maxMemory: number | undefined;
   policy: PolicyConfig;
@@ -176,7 +179,9 @@ type Problem =
   | { kind: 'value'; key: OptionKey; value: unknown }
   | { kind: 'needs'; key: OptionKey; needs: readonly OptionKey[]; why: string | undefined }
   | { kind: 'conflict'; keys: readonly [OptionKey, OptionKey] }
-  | { kind: 'order'; low: OptionKey; high: OptionKey; values: readonly [unknown, unknown] };
+  | { kind: 'order'; low: OptionKey; high: OptionKey; values: readonly [unknown, unknown] }
+  /** A value of the right form that this system cannot honour (an unknown user, say). */
+  | { kind: 'refused'; key: OptionKey; value: unknown; why: string };
 
 export class OptionError extends UsageError {
   constructor(readonly problem: Problem) {
@@ -214,6 +219,8 @@ export function problemWords(
     }
     case 'conflict':
       return `${problem.keys.map(name).join(' and ')} cannot be used together; choose one`;
+    case 'refused':
+      return `${name(problem.key)} ${value(problem.key, problem.value)}: ${problem.why}`;
     case 'order': {
       const [low, high] = problem.values;
       return (
@@ -304,8 +311,12 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     group: options.group,
     waitReady: options.waitReady ?? OPTIONS.waitReady.default,
   };
+  const account = resolveAccount(options.user, options.group);
+  if (account !== undefined && isProblem(account))
+    throw new OptionError({ kind: 'refused', ...account });
   return {
     ...resolved,
+    account,
     heart: resolveHeart(options),
     policy: {
       restart: resolved.restart,

@@ -49,6 +49,7 @@ export async function startRun(context: RunContext): Promise<Started> {
     stdio: childStdio(options.heart, options.output !== undefined),
     ownGroup: true,
     started: (pid) => leaf?.adopt(pid),
+    account: options.account,
   });
   if (!spawned.started) {
     leaf?.retire();
@@ -160,6 +161,7 @@ export class Run {
       stopSignal: options.stopSignal,
       env: options.env,
       cwd: options.cwd,
+      account: options.account,
       now: this.#context.now,
       emit: this.#context.emit,
       kill: (cause) => this.stop(cause.signal, cause),

@@ -79,6 +79,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
             name: options.name,
             env: options.env,
             cwd: options.cwd,
+            account: options.account,
             now: () => world.now(),
             report: (event) => this.emit('hook', event),
           });
@@ -219,7 +220,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #openNotifySocket(): Promise<void> {
     if (process.platform !== 'linux' || this.#options.heart.notifyAccess === 'none') return;
     const { openNotifySocket } = await import('./heart/notify-socket.js');
-    const socket = openNotifySocket();
+    const { account } = this.#options;
+    // The abstract socket takes datagrams from any user (the kernel's credentials say whose);
+    // one on disk must let the child's user in.
+    const socket = openNotifySocket({
+      allow: account?.uid === undefined ? undefined : { uid: account.uid, gid: account.gid },
+    });
     // Without it the child still has the pipe at KEEPALIVE_NOTIFY_FD.
     if ('address' in socket) this.#notifySocket = socket;
   }

@@ -105,3 +105,10 @@ test('onExit is a command or a function; maxMemory is bytes; their companions ne
     message: 'memoryInterval needs maxMemory',
   });
 });
+
+test('an unknown --user is refused by resolveOptions, named by its key, before anything starts', (t) => {
+  t.throws(() => resolveOptions({ command: 'true', user: 'no-such-user-of-keepalive' }), {
+    instanceOf: UsageError,
+    message: 'user "no-such-user-of-keepalive": no such user in the password database',
+  });
+});

@@ -13,6 +13,7 @@ import type { NotifyListener, NotifySocket } from './notify-socket.js';
 import { readUntilEnd, type ChildPipe, type TakeChunk } from './pipe-reader.js';
 import type { Probes } from './probes.js';
 import { watchChild, type Watchdog } from './watchdog.js';
+import type { Account } from '../spawn/account.js';
 
 type EmitHeartEvent = EventEmitter<HeartEvents>['emit'];
 
@@ -53,6 +54,8 @@ export interface HeartStart {
   stopSignal: SignalName;
   env: NodeJS.ProcessEnv;
   cwd: string | undefined;
+  /** Who the health command runs as: the child's user (--user, --group). */
+  account?: Account | undefined;
   now: () => number;
   emit: EmitHeartEvent;
   kill: (cause: KillCause) => void;
@@ -146,6 +149,7 @@ function beatingHeart(options: HeartStart, startedAt: number): Heart {
         check: health,
         env: options.env,
         cwd: options.cwd,
+        account: options.account,
         now: options.now,
         report: (report) => {
           if (!armed) return;

@@ -3,7 +3,7 @@
 // loop; the datagrams queued then are read without blocking, a batch per loop turn, and handed to
 // the current run's heart with their sender's credentials. Between runs they are read and dropped.
 // Why this is native code, and not Node's: native-socket.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_DATAGRAM_BYTES } from '../core/notify.js';
@@ -48,10 +48,11 @@ export interface NotifySocket {
 
 /**
  * An abstract socket (Linux: nothing on disk, gone with keepalive) unless `abstract` is false or
- * binding one fails; then a socket in a private 0700 directory, removed by close().
+ * binding one fails; then a socket in a private 0700 directory, removed by close(). `allow`: the
+ * child runs as this user (--user), who is let send to a socket on disk, and nobody else.
  */
 export function openNotifySocket(
-  options: { abstract?: boolean; name?: () => string } = {},
+  options: { abstract?: boolean; name?: () => string; allow?: SocketUser | undefined } = {},
 ): NotifySocket | { error: string } {
   const nextName = options.name ?? uniqueName;
   if (options.abstract ?? process.platform === 'linux') {
@@ -78,12 +79,42 @@ export function openNotifySocket(
     const path = join(directory, 'notify');
     const bound = bindDatagramSocket(Buffer.from(path));
     const remove = (): void => rmSync(directory, { recursive: true, force: true });
-    if ('fd' in bound) return readSocket(bound.fd, path, remove);
+    if ('fd' in bound) {
+      const granted =
+        options.allow === undefined ? undefined : grant(directory, path, options.allow);
+      if (granted === undefined) return readSocket(bound.fd, path, remove);
+      closeSocket(bound.fd);
+      remove();
+      lastError = granted;
+      continue;
+    }
     remove();
     if (bound.errno === EPROTO) return { error: NO_CREDENTIALS };
     lastError = `${path}: errno ${bound.errno}`;
   }
   return { error: `cannot create the notify socket (${lastError})` };
+}
+
+export interface SocketUser {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Lets one other user send to the socket: connect(2) needs write permission on the socket and
+ * search permission on its directory. The socket becomes the user's, mode 0600; the directory stays
+ * root's, and only gains search for all (0711): others find the socket there but may not send.
+ * Nothing is made readable or writable for anyone else. Returns what failed, if anything.
+ */
+function grant(directory: string, path: string, user: SocketUser): string | undefined {
+  try {
+    chownSync(path, user.uid, user.gid);
+    chmodSync(path, 0o600);
+    chmodSync(directory, 0o711);
+    return undefined;
+  } catch (error) {
+    return `${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+  }
 }
 
 const EADDRINUSE = 98;

@@ -14,6 +14,7 @@ import {
 import { held, newLeaf } from '../tree/cgroups.js';
 import { LeaderGroup } from '../tree/process-group.js';
 import { spawnProcess } from '../spawn/spawn.js';
+import type { Account } from '../spawn/account.js';
 import { helperEnv, killHelperLeftovers } from '../tree/tree.js';
 
 export interface ProbeResult {
@@ -39,6 +40,8 @@ export function startProbes(options: {
   check: HealthCheck;
   env: NodeJS.ProcessEnv;
   cwd: string | undefined;
+  /** The child's user: a health command runs as what it checks (--user, --group). */
+  account?: Account | undefined;
   now: () => number;
   report: (report: ProbeReport) => void;
 }): Probes {
@@ -49,7 +52,7 @@ export function startProbes(options: {
   let timer: NodeJS.Timeout | undefined;
 
   const probeOnce = async (): Promise<void> => {
-    const result = await probe(check, abort.signal, options.env, options.cwd);
+    const result = await probe(check, abort.signal, options.env, options.cwd, options.account);
     if (abort.signal.aborted) return;
     const recorded = recordProbe(check, state, result.passed, now() - startedAt);
     state = recorded.state;
@@ -72,10 +75,11 @@ export function probe(
   cancel: AbortSignal,
   env: NodeJS.ProcessEnv,
   cwd: string | undefined,
+  account: Account | undefined,
 ): Promise<ProbeResult> {
   return check.probe.kind === 'url'
     ? probeUrl(check.probe.url, check.timeoutMs, cancel)
-    : probeCommand(check.probe.command, check.timeoutMs, cancel, env, cwd);
+    : probeCommand(check.probe.command, check.timeoutMs, cancel, env, cwd, account);
 }
 
 /**
@@ -120,6 +124,7 @@ async function probeCommand(
   cancel: AbortSignal,
   env: NodeJS.ProcessEnv,
   cwd: string | undefined,
+  account: Account | undefined,
 ): Promise<ProbeResult> {
   const made = newLeaf('probe');
   const spawned = await spawnProcess({
@@ -127,6 +132,7 @@ async function probeCommand(
     args: ['-c', command],
     cwd,
     env: helperEnv(env),
+    account,
     stdio: 'ignore',
     ownGroup: true,
     started: (pid) => made?.adopt(pid),

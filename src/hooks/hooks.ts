@@ -11,6 +11,7 @@ import { signalLabel } from '../core/signals.js';
 import { held, newLeaf, type Leaf } from '../tree/cgroups.js';
 import { LeaderGroup, signalGroup } from '../tree/process-group.js';
 import { spawnProcess } from '../spawn/spawn.js';
+import type { Account } from '../spawn/account.js';
 import { helperEnv, killHelperLeftovers } from '../tree/tree.js';
 
 export interface HookSettings {
@@ -19,6 +20,8 @@ export interface HookSettings {
   name: string;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string | undefined;
+  /** A command hook runs as the child's user (--user, --group); a function runs in keepalive. */
+  account?: Account | undefined;
   now: () => number;
   report: (event: HookEvent) => void;
 }
@@ -87,7 +90,7 @@ export class HookQueue {
   }
 
   async #command(command: string, hookEnv: Record<string, string>): Promise<Ending> {
-    const { env, cwd, timeoutMs } = this.#settings;
+    const { env, cwd, timeoutMs, account } = this.#settings;
     const made = newLeaf('hook');
     this.#leaf = made;
     const spawned = await spawnProcess({
@@ -95,6 +98,7 @@ export class HookQueue {
       args: ['-c', command],
       cwd,
       env: helperEnv({ ...env, ...hookEnv }),
+      account,
       stdio: ['ignore', 'inherit', 'inherit'],
       ownGroup: true,
       started: (pid) => made?.adopt(pid),

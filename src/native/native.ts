@@ -195,6 +195,20 @@ export function endedChild(): number | undefined {
   return pid;
 }
 
+const P_PID = 1;
+
+/**
+ * Whether a child has ended, asked without reaping it (waitid, WNOWAIT): while it is a zombie its
+ * /proc entry can still be read. True also when it is no child to wait for (reaped by another).
+ */
+export function hasEnded(pid: number): boolean {
+  const { koffi, waitid } = load();
+  siginfo.fill(0);
+  if (waitid(P_PID, pid, siginfo, WEXITED | WNOHANG | WNOWAIT) !== 0) return true;
+  const offset = siginfoPidOffset(koffi);
+  return (LITTLE_ENDIAN ? siginfo.readInt32LE(offset) : siginfo.readInt32BE(offset)) === pid;
+}
+
 /** Makes orphaned descendants this process's children, as if it were PID 1 for them. */
 export function becomeSubreaper(): boolean {
   return load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === 0;

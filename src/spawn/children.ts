@@ -4,7 +4,7 @@
 // libuv's own children (anything started through child_process) are never waited for here: libuv
 // waits for those by pid too, and a status taken from it would be lost.
 import { readdirSync, readFileSync } from 'node:fs';
-import { endedChild, waitpid, WNOHANG } from '../native/native.js';
+import { endedChild, hasEnded, waitpid, WNOHANG } from '../native/native.js';
 
 export interface Reaped {
   pid: number;
@@ -13,6 +13,8 @@ export interface Reaped {
 }
 
 const waiting = new Map<number, (status: number) => void>();
+/** Called while such a child is a zombie, before it is reaped (see waitForChild). */
+const beforeReaping = new Map<number, () => void>();
 /** A run's main process named by MAINPID=: waited for once it is ours (see adopt()). */
 const adopted = new Map<
   number,
@@ -37,9 +39,13 @@ export function prepareToWait(): void {
   listen();
 }
 
-/** The raw wait status of a child spawned outside libuv, once it has ended. */
-export function waitForChild(pid: number): Promise<number> {
+/**
+ * The raw wait status of a child spawned outside libuv, once it has ended. `beforeReap` runs once
+ * the child has ended but is not yet reaped: its /proc entry still says what it last executed.
+ */
+export function waitForChild(pid: number, beforeReap?: () => void): Promise<number> {
   listen();
+  if (beforeReap) beforeReaping.set(pid, beforeReap);
   keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
   const ended = new Promise<number>((resolve) => waiting.set(pid, resolve));
   // It may have ended already, between the spawn and now.
@@ -150,6 +156,12 @@ export function collectNow(): void {
 
 function collect(): void {
   for (const [pid, resolve] of waiting) {
+    const peek = beforeReaping.get(pid);
+    if (peek) {
+      if (!hasEnded(pid)) continue;
+      beforeReaping.delete(pid);
+      peek();
+    }
     const result = waitpid(pid, WNOHANG);
     // -1: not ours to wait for any more (an embedding program reaped it): it has ended, status
     // unknown; settling as a plain exit beats waiting for ever.
@@ -182,6 +194,8 @@ function reapEndedOrphans(report: (reaped: Reaped) => void): void {
     const pid = endedChild();
     if (pid === 0 || pid === -1) return;
     if (pid === undefined || libuvPids.has(pid)) break;
+    beforeReaping.get(pid)?.();
+    beforeReaping.delete(pid);
     const result = waitpid(pid, WNOHANG);
     if (result.pid !== pid) break;
     // One waited for by pid (or a MAINPID= adopted) that ended since the loops above.

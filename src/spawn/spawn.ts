@@ -4,7 +4,7 @@
 // core dumps included, and the arguments and environment reach the child byte for byte. Elsewhere
 // (Windows, through cross-spawn) it is Node's child_process.
 import type { ChildProcess, spawn, StdioOptions } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { Socket } from 'node:net';
@@ -23,6 +23,7 @@ import {
   type CStrings,
 } from '../native/native.js';
 import { nativePipe, streamPipe, type ChildPipe } from '../heart/pipe-reader.js';
+import type { Account } from './account.js';
 
 /**
  * What the child's fd is: keepalive's own, /dev/null, a pipe keepalive reads (the notify channel),
@@ -42,6 +43,8 @@ export interface SpawnRequest {
   ownGroup: boolean;
   /** Called with the pid as soon as it is started, before any other spawn (a cgroup's adopt). */
   started?: ((pid: number) => void) | undefined;
+  /** Run as this user and group (--user, --group): through setpriv, see account.ts. */
+  account?: Account | undefined;
 }
 
 export type SpawnResult =
@@ -61,9 +64,104 @@ export type SpawnResult =
 const NATIVE = process.platform === 'linux' && process.env['KEEPALIVE_SPAWN'] !== 'node';
 
 export function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
-  // An older glibc cannot change directory in posix_spawn: such a start goes through Node.
-  const native = NATIVE && (request.cwd === undefined || canChdir());
-  return Promise.resolve(native ? spawnNative(request) : spawnNode(request));
+  if (request.account !== undefined) return spawnAs(request, request.account);
+  return Promise.resolve(useNative(request) ? spawnNative(request) : spawnNode(request));
+}
+
+/** An older glibc cannot change directory in posix_spawn: such a start goes through Node. */
+function useNative(request: SpawnRequest): boolean {
+  return NATIVE && (request.cwd === undefined || canChdir());
+}
+
+/**
+ * The name setpriv runs under (/proc/PID/stat) until it has executed the command. A command itself
+ * named setpriv is told apart only by its end: its own 126 or 127 would read as "not started".
+ */
+const WRAPPER_NAME = 'setpriv';
+/** How long to wait between looks at whether setpriv has executed the command yet, at most. */
+const MOST_LOOK_MS = 20;
+
+/**
+ * The command through setpriv, as the account, with its HOME, USER, LOGNAME and SHELL. setpriv says
+ * a failed exec only with its exit code (127, 126), which the command itself may exit with too; so
+ * the start is answered once the process is seen running something else than setpriv, or has
+ * ended as setpriv: then it is the same "not started" as a failed posix_spawn, words and status.
+ */
+async function spawnAs(request: SpawnRequest, account: Account): Promise<SpawnResult> {
+  const [wrapper, ...words] = account.wrapper as [string, ...string[]];
+  const env = { ...request.env, ...account.env };
+  const wrapped: SpawnRequest = {
+    ...request,
+    command: wrapper,
+    args: [...words, request.command, ...request.args],
+    env,
+    account: undefined,
+  };
+  // child_process (KEEPALIVE_SPAWN=node, an old glibc with a cwd) keeps its own exit facts: there a
+  // failed exec is setpriv's exit code 127 or 126, said as an exit.
+  if (!useNative(wrapped)) return spawnNode(wrapped);
+  let nameAtEnd: string | undefined;
+  const spawned = spawnNative(wrapped, (pid) => () => (nameAtEnd = runningName(pid)));
+  if (!spawned.started) return spawned;
+  if (await executed(spawned.pid, spawned.ended, () => nameAtEnd)) return spawned;
+  for (const pipe of spawned.pipes.values()) pipe.close();
+  const facts = await spawned.ended;
+  return notExecuted(request, env, facts.started ? facts.code : null);
+}
+
+/** Whether setpriv executed the command (or, where /proc cannot tell, may have). */
+async function executed(
+  pid: number,
+  ended: Promise<ExitFacts>,
+  nameAtEnd: () => string | undefined,
+): Promise<boolean> {
+  if (runningName(process.pid) === undefined) return true;
+  let over = false;
+  void ended.then(() => (over = true));
+  for (let wait = 1; ; wait = Math.min(wait * 2, MOST_LOOK_MS)) {
+    if (over) return nameAtEnd() !== WRAPPER_NAME;
+    // Undefined: reaped just now (its name was taken before), and `ended` is about to settle.
+    const name = runningName(pid);
+    if (name !== undefined && name !== WRAPPER_NAME) return true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
+    clearTimeout(timer);
+  }
+}
+
+/** The name the kernel gave the process at its last exec; undefined if /proc will not say. */
+function runningName(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * setpriv ended without executing the command: 127 is execvp's ENOENT (or a file whose #! names a
+ * missing interpreter), 126 any other exec error; anything else is setpriv's own failure to change
+ * ids (it said why on stderr).
+ */
+function notExecuted(
+  request: SpawnRequest,
+  env: SpawnRequest['env'],
+  code: number | null,
+): SpawnResult {
+  const file =
+    code === 127
+      ? candidates(request.command, env['PATH'], request.cwd).find((path) =>
+          isFile(path, request.cwd),
+        )
+      : undefined;
+  const interpreter = file === undefined ? undefined : shebang(file, request.cwd);
+  const missing = interpreter !== undefined && !isFile(interpreter, undefined);
+  const errno =
+    code === 126 ? 'EACCES' : code === 127 && (file === undefined || missing) ? 'ENOENT' : 'EPERM';
+  const facts: ExitFacts = { started: false, errno, command: request.command };
+  if (missing) facts.missingInterpreter = interpreter;
+  return { started: false, facts, message: `spawn ${request.command} ${errno}` };
 }
 
 const ENOENT = 2;
@@ -91,7 +189,8 @@ function notStarted(
   return { started: false, facts: { started: false, errno, command }, message };
 }
 
-function spawnNative(request: SpawnRequest): SpawnResult {
+/** `peek`: what to call for this pid while it is a zombie, before it is reaped (children.ts). */
+function spawnNative(request: SpawnRequest, peek?: (pid: number) => () => void): SpawnResult {
   const stdio = stdioList(request.stdio);
   const fds = new Map<number, number | 'null'>();
   const pipes = new Map<number, ChildPipe>();
@@ -157,7 +256,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
     return { started: false, facts, message: `spawn ${request.command} ${facts.errno}` };
   }
   request.started?.(result.pid);
-  const ended = waitForChild(result.pid).then(factsFromWaitStatus);
+  const ended = waitForChild(result.pid, peek?.(result.pid)).then(factsFromWaitStatus);
   return { started: true, pid: result.pid, pipes, streams, ended };
 }
 

@@ -83,6 +83,48 @@ test('a path in a private 0700 directory where abstract sockets are not used; re
   t.false(existsSync(directory));
 });
 
+test('a path for a child of another user (--user): that user may send, no other user may', async (t) => {
+  const nobody = { uid: 65534, gid: 65534 };
+  const socket = openNotifySocket({ abstract: false, allow: nobody });
+  if ('error' in socket) return t.fail(socket.error);
+  const directory = dirname(socket.address);
+  const as = (uid: number, status: string): Promise<unknown> =>
+    run(
+      'setpriv',
+      [
+        `--reuid=${uid}`,
+        `--regid=${uid}`,
+        '--clear-groups',
+        'systemd-notify',
+        `--status=${status}`,
+      ],
+      { env: { ...process.env, NOTIFY_SOCKET: socket.address } },
+    );
+  try {
+    // Search for all on the directory, nothing more; the socket is the user's alone.
+    t.is(statSync(directory).mode & 0o777, 0o711);
+    t.is(statSync(directory).uid, 0);
+    t.is(statSync(socket.address).mode & 0o777, 0o600);
+    t.is(statSync(socket.address).uid, nobody.uid);
+    const got: Array<{ text: string; uid: number | undefined }> = [];
+    socket.listen({
+      datagrams: (read) =>
+        read((datagram) =>
+          got.push({ text: Buffer.from(datagram.bytes).toString(), uid: datagram.sender?.uid }),
+        ),
+    });
+    await as(nobody.uid, 'from the user');
+    await until('the datagram', () =>
+      got.some((datagram) => datagram.text === 'STATUS=from the user'),
+    );
+    t.is(got.find((datagram) => datagram.text === 'STATUS=from the user')?.uid, nobody.uid);
+    await t.throwsAsync(as(54331, 'from another'));
+  } finally {
+    socket.close();
+  }
+  t.false(existsSync(directory));
+});
+
 test('between runs (no listener) datagrams are read and let go; close twice is harmless', async (t) => {
   const socket = openNotifySocket();
   if ('error' in socket) return t.fail(socket.error);

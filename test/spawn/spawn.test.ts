@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { spawnProcess } from '../../src/spawn/spawn.js';
+import { isProblem, resolveAccount } from '../../src/spawn/account.js';
 
 const scratch = (t: { teardown: (fn: () => void) => void }): string => {
   const directory = mkdtempSync(join(tmpdir(), 'keepalive-spawn-'));
@@ -197,4 +198,36 @@ test('a pipe whose last words and end came together: both are read', async (t) =
   const ended = await Promise.race([pipe.ended.then(() => true), sleep(5_000).then(() => false)]);
   t.true(ended, 'the end was read');
   t.is(said, 'last words');
+});
+
+test('as another user: a failed exec is "not started", an exit with 127 is an exit', async (t) => {
+  const account = resolveAccount('nobody', undefined);
+  if (account === undefined || isProblem(account)) return t.fail(JSON.stringify(account));
+  const env = { ...process.env, PATH: '/usr/bin:/bin' };
+  const missing = await spawnProcess({
+    command: 'no-such-command-as-nobody',
+    args: [],
+    env,
+    stdio: 'ignore',
+    ownGroup: true,
+    account,
+  });
+  t.like(missing, { started: false, facts: { errno: 'ENOENT' } });
+  const exited = await output({
+    command: 'sh',
+    args: ['-c', 'exit 127'],
+    env,
+    ownGroup: true,
+    account,
+  });
+  t.deepEqual(exited.facts, { started: true, code: 127, signal: null });
+  const denied = await spawnProcess({
+    command: '/etc/shadow',
+    args: [],
+    env,
+    stdio: 'ignore',
+    ownGroup: true,
+    account,
+  });
+  t.like(denied, { started: false, facts: { errno: 'EACCES' } });
 });
