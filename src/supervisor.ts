@@ -11,6 +11,8 @@ import {
   type Outcome,
 } from './core/exit.js';
 import { decide, NO_HISTORY, repeatedStop, type History } from './core/policy.js';
+import { firstView, nextView, VIEW_EVENTS, type ViewPayload } from './core/process-view.js';
+import type { ProcessView } from './set/types.js';
 import { roleOf, type Role } from './core/role.js';
 import { signalNumber, type SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
@@ -53,11 +55,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** The on-exit hook, when there is one: told of each exit beside the loop, never in its way. */
   readonly #hooks: HookQueue | undefined;
   #notifySocket: NotifySocket | undefined;
+  #view: ProcessView;
 
   constructor(options: ResolvedOptions, world: Environment) {
     super();
     this.#options = options;
     this.#world = world;
+    this.#view = firstView(options.name);
+    for (const event of VIEW_EVENTS)
+      (this as EventEmitter).on(event, (payload: ViewPayload) => {
+        this.#view = nextView(this.#view, event, payload, Date.now());
+      });
     const { onExit } = options;
     this.#hooks =
       onExit === undefined
@@ -109,6 +117,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#restartRequested = true;
     this.#wake?.();
     this.#run?.stop(this.#options.stopSignal);
+  }
+
+  /** Its one process, as a set shows each of its own (`keepalive status`, the guardian). */
+  processes(): ProcessView[] {
+    return [this.#view];
   }
 
   /** The child's last STATUS= text, while it runs. */

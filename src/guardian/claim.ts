@@ -11,7 +11,7 @@ import {
   type StartReport,
 } from './detach.js';
 import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
-import { claimInstance, type Instance } from './instance.js';
+import { claimInstance, type Instance, type ProcessStop } from './instance.js';
 import { openForAppend } from './safe-files.js';
 import { who } from '../core/who.js';
 
@@ -28,13 +28,19 @@ export interface GuardianSettings {
 
 /**
  * The single instance for the pidfile, or the status to exit with when this keepalive is not it.
+ * With `processes`, the instance is a set's: FILE.state records each, and `keepalive stop` waits
+ * for the whole chain's kill timeouts.
  */
 export async function claim(
   settings: GuardianSettings,
   pidfile: string,
   log: Logger,
+  processes?: readonly ProcessStop[],
 ): Promise<Instance | number> {
-  const { name, stopSignal, killTimeout, onExit, onExitTimeout } = settings.options;
+  const { name, stopSignal, onExit, onExitTimeout } = settings.options;
+  const killTimeout = processes
+    ? processes.reduce((sum, entry) => sum + entry.killTimeout, 0)
+    : settings.options.killTimeout;
   // At its end keepalive waits for the running hook, then runs the last exit's: each within the
   // timeout.
   const hookWaitMs = onExit === undefined ? 0 : 2 * onExitTimeout;
@@ -45,6 +51,7 @@ export async function claim(
       stopSignal,
       killTimeout,
       hookWaitMs,
+      ...(processes ? { processes } : {}),
       log,
     });
     if (claimed.kind === 'claimed') return claimed.instance;
