@@ -9,14 +9,74 @@ import { signalNameOf } from './core/signals.js';
 import { who } from './core/who.js';
 import type { Logger } from './log.js';
 import { DROP_REPORT_INTERVAL_MS } from './heart/notify-channel.js';
-import type { Supervisor } from './supervisor.js';
+import type { EventEmitter } from 'node:events';
+import type { SetEvents, SupervisorEvents } from './core/events.js';
+import { notStartedWords, seconds } from './core/set-plan.js';
 
 // The exit's words moved to core/exit-line.ts (the on-exit hook is told them too); still said from
 // here.
 export { exitMessage } from './core/exit-line.js';
 
+/** A Supervisor, or a ProcessSet (which passes on each of its processes' events). */
+type Supervised = EventEmitter<SupervisorEvents>;
+
+/**
+ * Subscribes a logger to everything a set reports: its processes' lines (in JSON, each with
+ * `process`, its name) and the set's own.
+ */
+export function logSet(set: EventEmitter<SetEvents>, log: Logger): void {
+  const named: Logger = {
+    enabled: (severity) => log.enabled(severity),
+    line: (severity, event, message, fields = {}) =>
+      log.line(
+        severity,
+        event,
+        message,
+        typeof fields['name'] === 'string' ? { process: fields['name'], ...fields } : fields,
+      ),
+  };
+  logSupervisor(set as unknown as Supervised, named);
+  set.on('waiting', (event) => {
+    if (!named.enabled('info')) return;
+    const list = event.waitingFor.map(({ name, condition }) => `${name} ${condition}`);
+    named.line(
+      'info',
+      'waiting',
+      `${event.name} waits for ${list.join(', ')} (not started if not within ` +
+        `${seconds(event.timeoutMs)}, --ready-timeout)`,
+      { ...event },
+    );
+  });
+  set.on('not-started', (event) =>
+    named.line('error', 'not-started', notStartedWords(event), {
+      ...event,
+      waitedMs: Math.round(event.waitedMs),
+    }),
+  );
+  set.on('set-stop', (event) => {
+    if (!log.enabled('info')) return;
+    const cause = event.received && event.signal !== undefined ? `${event.signal} received: ` : '';
+    const count = event.running.length === 1 ? '1 process' : `${event.running.length} processes`;
+    log.line(
+      'info',
+      'set-stop',
+      `${cause}stopping ${count}, each once nothing that depends on it runs`,
+      { signal: event.signal ?? null, received: event.received, running: event.running },
+    );
+  });
+  set.on('essential-end', (event) =>
+    named.line(
+      'error',
+      'essential-end',
+      `${event.name} is essential and ended for good: stopping the others; keepalive exits ` +
+        `with status ${event.status}`,
+      { ...event },
+    ),
+  );
+}
+
 /** Subscribes a logger to everything a supervisor reports. */
-export function logSupervisor(supervisor: Supervisor, log: Logger): void {
+export function logSupervisor(supervisor: Supervised, log: Logger): void {
   supervisor.on('spawn', (event) => {
     if (!log.enabled('info')) return;
     const name = who(event.name, event.pid);
@@ -148,7 +208,7 @@ export function logSupervisor(supervisor: Supervisor, log: Logger): void {
  * MAINPID=: the hand-over, the leader's exit after it, and what was refused (warned once a run,
  * then at -v).
  */
-function logMainPid(supervisor: Supervisor, log: Logger): void {
+function logMainPid(supervisor: Supervised, log: Logger): void {
   supervisor.on('main-pid', (event) => {
     const { name, pid, mainPid, refused, refusals } = event;
     const severity = event.accepted ? 'debug' : refusals === 1 ? 'warn' : 'debug';
@@ -175,7 +235,7 @@ function logMainPid(supervisor: Supervisor, log: Logger): void {
 }
 
 /** The memory limit's verdict and the on-exit hook's results. */
-function logExtras(supervisor: Supervisor, log: Logger): void {
+function logExtras(supervisor: Supervised, log: Logger): void {
   supervisor.on('over-memory', (event) => {
     log.line(
       'warn',
@@ -210,7 +270,7 @@ function logExtras(supervisor: Supervisor, log: Logger): void {
 }
 
 /** What the child says on the notify channel, and what the watchdog and health check make of it. */
-function logHeart(supervisor: Supervisor, log: Logger): void {
+function logHeart(supervisor: Supervised, log: Logger): void {
   const named = (event: { name: string; pid: number }): string => who(event.name, event.pid);
   supervisor.on('hang', (event) => {
     log.line(

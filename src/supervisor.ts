@@ -5,26 +5,24 @@ import { EventEmitter } from 'node:events';
 import type { EndCause, Next, SupervisorEvents } from './core/events.js';
 import {
   classify,
+  describeOutcome,
   exitStatus,
-  factsFromWaitStatus,
   type CoreDumps,
   type Outcome,
 } from './core/exit.js';
 import { decide, NO_HISTORY, repeatedStop, type History } from './core/policy.js';
-import { firstView, nextView, VIEW_EVENTS, type ViewPayload } from './core/process-view.js';
-import type { ProcessView } from './set/types.js';
-import { roleOf, type Role } from './core/role.js';
-import { signalNumber, type SignalName } from './core/signals.js';
+import type { SignalName } from './core/signals.js';
 import type { ResolvedOptions } from './options.js';
 import { startRun, type Run } from './run.js';
-import { collectSoon } from './spawn/children.js';
 import { HookQueue } from './hooks/hooks.js';
 import { childEnv } from './spawn/channel-env.js';
 import type { NotifySocket } from './heart/notify-socket.js';
 import { rawEnvironment } from './spawn/raw-bytes.js';
 import type { OomCounter } from './exit/oom.js';
-import { routeSignals, suspendSelf } from './tree/signals.js';
-import { killHelperLeftovers, memberList, TREE_KNOWN } from './tree/tree.js';
+import { memberList } from './tree/tree.js';
+import { endHelpers, openHost, type Host } from './host.js';
+import { who } from './core/who.js';
+import type { ProcessView } from './set/types.js';
 
 export interface SupervisorResult {
   status: number;
@@ -51,21 +49,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #restartRequested = false;
   #wake: (() => void) | undefined;
   #env: Record<string, string | Buffer | undefined> | undefined;
-  #role: Role = { becomeSubreaper: false, reapOrphans: false, canSuspend: process.pid !== 1 };
+  /** keepalive's process-wide duties: its own when alone, the set's in a set. */
+  #host: Host | undefined;
+  #ended = false;
+  #pausing = false;
+  #lastExit: ProcessView['lastExit'];
+  #startedAt: number | undefined;
+  #restarts = 0;
   /** The on-exit hook, when there is one: told of each exit beside the loop, never in its way. */
   readonly #hooks: HookQueue | undefined;
   #notifySocket: NotifySocket | undefined;
-  #view: ProcessView;
 
-  constructor(options: ResolvedOptions, world: Environment) {
+  /** `host`: internal, a set's (which took the process-wide duties for all its processes). */
+  constructor(options: ResolvedOptions, world: Environment, host?: Host) {
     super();
     this.#options = options;
     this.#world = world;
-    this.#view = firstView(options.name);
-    for (const event of VIEW_EVENTS)
-      (this as EventEmitter).on(event, (payload: ViewPayload) => {
-        this.#view = nextView(this.#view, event, payload, Date.now());
-      });
+    this.#host = host;
     const { onExit } = options;
     this.#hooks =
       onExit === undefined
@@ -119,9 +119,44 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#run?.stop(this.#options.stopSignal);
   }
 
-  /** Its one process, as a set shows each of its own (`keepalive status`, the guardian). */
+  /**
+   * The running child is ready: it sent READY=1, or it was spawned when it is not one to say so
+   * (--wait-ready off).
+   */
+  get ready(): boolean {
+    const run = this.#run;
+    if (run === undefined || this.#stopSignal !== undefined) return false;
+    return !this.#options.waitReady || run.heart?.readyAt() !== undefined;
+  }
+
+  /** The child as `keepalive status` and the API show it. */
+  view(): ProcessView {
+    const run = this.#run;
+    const state: ProcessView['state'] = this.#ended
+      ? 'ended'
+      : this.#stopSignal !== undefined || (run !== undefined && run.phase !== 'running')
+        ? 'stopping'
+        : run === undefined
+          ? this.#pausing
+            ? 'backing-off'
+            : 'starting'
+          : this.ready
+            ? 'running'
+            : 'starting';
+    return {
+      name: this.#options.name,
+      state,
+      pid: run?.mainPid,
+      startedAt: run === undefined ? undefined : this.#startedAt,
+      restarts: this.#restarts,
+      lastExit: this.#lastExit,
+      ready: this.ready,
+    };
+  }
+
+  /** Its one process, as a set lists each of its own (the guardian's one path for both). */
   processes(): ProcessView[] {
-    return [this.#view];
+    return [this.view()];
   }
 
   /** The child's last STATUS= text, while it runs. */
@@ -138,27 +173,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async #supervise(): Promise<SupervisorResult> {
-    const unroute = this.#options.handleSignals
-      ? routeSignals({
-          stop: routed((signal) => this.stop(signal, true)),
-          forward: routed((signal) => this.forward(signal)),
-          suspend: routed((signal) => this.#suspend(signal)),
-          ignore: routed((signal) =>
-            this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal }),
-          ),
-        })
-      : () => {};
-    let stopReaping = (): void => {};
-    let closeCgroups = (): void => {};
+    // Alone, this supervisor takes keepalive's process-wide duties; in a set, the set took them.
+    const own = this.#host === undefined;
+    let closeHost = (): void => {};
     try {
-      stopReaping = await this.#takeRole();
-      closeCgroups = await this.#openCgroups();
+      if (own) {
+        const host = await openHost(
+          { handleSignals: this.#options.handleSignals, subreaper: this.#options.subreaper },
+          {
+            stop: (signal) => this.stop(signal, true),
+            forward: (signal) => this.forward(signal),
+            suspend: (signal, ignored) => this.suspendChild(signal, ignored),
+            ignore: (signal) =>
+              this.emit('ignore', { name: this.#options.name, pid: this.#run?.pid, signal }),
+            reap: (event) => this.emit('reap', event),
+          },
+        );
+        this.#host = host;
+        closeHost = () => host.close();
+      }
       await this.#openNotifySocket();
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
       await this.#hooks?.waitForAll();
-      // Nothing a hook or a probe started, in any session, outlives keepalive.
-      killHelperLeftovers();
+      if (own) endHelpers();
+      this.#ended = true;
       this.emit('end', { status: result.status, reason: result.reason });
       return result;
     } catch (error) {
@@ -167,10 +206,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#hooks?.kill();
       throw error;
     } finally {
+      this.#ended = true;
       this.#notifySocket?.close();
-      closeCgroups();
-      stopReaping();
-      unroute();
+      closeHost();
     }
   }
 
@@ -184,62 +222,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * A subreaper by default, so the child's orphans come back to keepalive and no descendant can
-   * slip out of a stop; as PID 1, or when a parent made keepalive one, orphans must be reaped too.
+   * Ctrl+Z: the child stops first, then keepalive (the host's part). The child's group sits in a
+   * session of its own, which makes it an orphaned process group: the kernel discards SIGTSTP
+   * there, so it gets SIGSTOP. `ignored`: keepalive is PID 1 and cannot stop itself.
+   * @internal The host's route; a set calls it for each of its processes.
    */
-  async #takeRole(): Promise<() => void> {
-    if (!TREE_KNOWN) return () => {};
-    const native = await import('./native/native.js');
-    const children = await import('./spawn/children.js');
-    const role = roleOf({
-      pid1: process.pid === 1,
-      subreaperOption: this.#options.subreaper,
-      alreadySubreaper: native.isSubreaper(),
-      treeKnown: TREE_KNOWN,
-      wholeProcess: this.#options.handleSignals,
-    });
-    if (role.becomeSubreaper && !native.becomeSubreaper())
-      throw new Error('prctl(PR_SET_CHILD_SUBREAPER) failed');
-    this.#role = role;
-    const stopReaping = role.reapOrphans
-      ? children.reapOrphans(({ pid, status }) => {
-          const facts = factsFromWaitStatus(status);
-          const signal = facts.signal === null ? null : signalNumber(facts.signal);
-          this.emit('reap', { pid, code: facts.code, signal });
-        })
-      : () => {};
-    // At the end, what keepalive changed in the process is undone: a program that embedded the
-    // API goes on as it was (its orphans are not kept, its SIGCHLD has no listener of ours).
-    return () => {
-      if (role.becomeSubreaper) native.stopBeingSubreaper();
-      stopReaping();
-      children.stopListening();
-    };
-  }
-
-  /**
-   * A cgroup for each run, hook and probe, where keepalive may make them (tree/cgroups.ts); only
-   * when keepalive is the whole process: an embedding program's own children are not its to move.
-   */
-  async #openCgroups(): Promise<() => void> {
-    if (!TREE_KNOWN || !this.#options.handleSignals) return () => {};
-    const cgroups = await import('./tree/cgroups.js');
-    cgroups.openCgroups();
-    return cgroups.closeCgroups;
-  }
-
-  /**
-   * Ctrl+Z: the child stops first, then keepalive. The child's group sits in a session of its own,
-   * which makes it an orphaned process group: the kernel discards SIGTSTP there, so it gets
-   * SIGSTOP.
-   */
-  #suspend(signal: SignalName): void {
+  suspendChild(signal: SignalName, ignored: boolean): void {
     const run = this.#run;
-    const ignored = !this.#role.canSuspend;
     this.emit('suspend', { name: this.#options.name, pid: run?.mainPid, signal, ignored });
-    if (ignored) return;
-    run?.forward('SIGSTOP');
-    suspendSelf();
+    if (!ignored) run?.forward('SIGSTOP');
   }
 
   async #loop(): Promise<SupervisorResult> {
@@ -256,11 +247,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         now: this.#world.now,
         oomKills: this.#world.oomKills,
         emit: this.emit.bind(this),
-        ownsOrphans: this.#role.reapOrphans,
+        ownsOrphans: this.#host?.role.reapOrphans ?? false,
         notifySocket: this.#notifySocket,
       });
       const run = started.started ? started.run : undefined;
       this.#run = run;
+      this.#startedAt = Date.now();
+      this.#restarts = history.restarts;
       // Asked for during the spawn (by a 'spawn' listener, say): a stop or a restart is this
       // child's.
       if (!run) this.#restartRequested = false;
@@ -307,6 +300,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         status,
         uptimeMs: now - startedAt,
         next,
+      };
+      this.#lastExit = {
+        words: `${who(options.name, exit.pid)} ${describeOutcome(outcome)}`,
+        status,
       };
       this.emit('exit', exit);
       this.#hooks?.push({
@@ -371,24 +368,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #pause(milliseconds: number): Promise<void> {
     if (milliseconds <= 0 || this.#stopSignal !== undefined || this.#restartRequested)
       return Promise.resolve();
+    this.#pausing = true;
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
         this.#wake = undefined;
+        this.#pausing = false;
         resolve();
       };
       const timer = setTimeout(wake, milliseconds);
       this.#wake = wake;
     });
   }
-}
-
-/**
- * Each handled signal also looks for an exit whose SIGCHLD a storm of signals may have crowded out.
- */
-function routed(act: (signal: SignalName) => void): (signal: SignalName) => void {
-  return (signal) => {
-    collectSoon();
-    act(signal);
-  };
 }

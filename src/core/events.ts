@@ -5,6 +5,7 @@ import type { HangReason } from './heartbeat.js';
 import type { HealthVerdict } from './health.js';
 import type { EndReason } from './policy.js';
 import type { SignalName } from './signals.js';
+import type { Condition } from '../set/types.js';
 
 export interface Who {
   name: string;
@@ -210,4 +211,41 @@ export interface SupervisorEvents extends HeartEvents {
   'main-pid': [MainPidEvent];
   'leader-exit': [LeaderExitEvent];
   end: [EndEvent];
+}
+
+/** A process of a set waits for its dependencies' conditions before it starts. */
+export interface WaitingEvent {
+  name: string;
+  waitingFor: ReadonlyArray<{ name: string; condition: Condition }>;
+  timeoutMs: number;
+}
+/** A process of a set will not start: a dependency did not reach its condition. */
+export interface NotStartedEvent {
+  name: string;
+  dependency: string;
+  condition: Condition;
+  /** timeout: not there within the ready timeout; ended: it ended for good without getting there. */
+  reason: 'timeout' | 'ended';
+  waitedMs: number;
+  timeoutMs: number;
+  status: number;
+}
+/** The set is being stopped: each process once nothing that depends on it runs. */
+export interface SetStopEvent {
+  signal: SignalName | undefined;
+  received: boolean;
+  running: readonly string[];
+}
+/** An essential process ended for good: the others are stopped and keepalive exits with `status`. */
+export interface EssentialEndEvent {
+  name: string;
+  status: number;
+}
+
+/** A set's events: each of its processes' (each naming its process), and the set's own. */
+export interface SetEvents extends SupervisorEvents {
+  waiting: [WaitingEvent];
+  'not-started': [NotStartedEvent];
+  'set-stop': [SetStopEvent];
+  'essential-end': [EssentialEndEvent];
 }
