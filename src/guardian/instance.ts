@@ -51,12 +51,20 @@ const STATUS_WRITE_MS = 500;
  * ProcessSet: their events (each names its process), and the three things `keepalive stop`,
  * `restart` and `status` ask of them.
  */
-export interface Guarded extends Pick<EventEmitter<SupervisorEvents>, 'on' | 'once' | 'off'> {
+export interface Guarded {
+  // Method syntax, so that a set's emitter (more events than a Supervisor's) fits too.
+  on(event: keyof SupervisorEvents, listener: (...args: never[]) => void): unknown;
+  once(event: keyof SupervisorEvents, listener: (...args: never[]) => void): unknown;
+  off(event: keyof SupervisorEvents, listener: (...args: never[]) => void): unknown;
   stop(): void;
   /** One process by name, or every one. */
   restart(name?: string): unknown;
   processes(): ProcessView[];
 }
+
+/** A guarded thing's events, with their types: the ones every Supervisor event carries. */
+export const eventsOf = (guarded: Guarded): EventEmitter<SupervisorEvents> =>
+  guarded as unknown as EventEmitter<SupervisorEvents>;
 
 /** How a process of a set is stopped, for a keepalive that finds it left running. */
 export interface ProcessStop {
@@ -257,6 +265,7 @@ export class Instance {
   /** A set's processes, by name, as their events tell them. */
   readonly #facts = new Map<string, Facts>();
   #statusWrite: NodeJS.Timeout | undefined;
+  #refresh: NodeJS.Immediate | undefined;
   #writeFailed = false;
   #released = false;
   readonly #refused = new Set<string>();
@@ -285,8 +294,9 @@ export class Instance {
    * requests. One path for both: each event names its process; a single command's is the record's
    * top-level fields, a set's are its `processes`.
    */
-  attach(guarded: Guarded): void {
-    this.#guarded = guarded;
+  attach(source: Guarded): void {
+    this.#guarded = source;
+    const guarded = eventsOf(source);
     guarded.on('spawn', (event) =>
       this.#change(
         event.name,
@@ -325,6 +335,14 @@ export class Instance {
     // A set's views change with these too (healthy, given up).
     for (const event of ['health', 'unhealthy', 'end'] as const)
       guarded.on(event, () => this.#isSet && this.#change(undefined, {}, {}));
+    // And with a set's own events, which a single command's Supervisor never emits.
+    const setEvents = source as unknown as EventEmitter;
+    for (const event of ['waiting', 'not-started', 'essential-end'])
+      setEvents.on(event, () => this.#isSet && this.#change(undefined, {}, {}));
+    setEvents.on(
+      'set-stop',
+      () => this.#isSet && this.#change(undefined, {}, { phase: 'stopping' }),
+    );
     guarded.on('main-pid', (event) => {
       if (!event.accepted) return;
       const startedAt = this.#factsOf(event.name)?.child?.startedAt;
@@ -376,6 +394,11 @@ export class Instance {
       ...(phase ? { phase } : {}),
       processes: this.#processRecords(),
     });
+    // The set's own view moves on once its listeners have run (spawned, then ready): read again.
+    this.#refresh ??= setImmediate(() => {
+      this.#refresh = undefined;
+      this.#update({ processes: this.#processRecords() });
+    });
   }
 
   #blankFacts(name: string): Facts {
@@ -426,6 +449,7 @@ export class Instance {
     if (this.#released) return;
     this.#released = true;
     clearTimeout(this.#statusWrite);
+    clearImmediate(this.#refresh);
     this.#watcher?.close();
     this.#removeEarlyListeners();
     removeIfOurs(this.paths.restart, (stats) => stats.isFile());
