@@ -6,18 +6,25 @@ import { build } from 'esbuild';
 import { chmodSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeSchema } from './build-schema.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the npm bundle finds yargs, which it keeps in a file of its own (see `bundle`). */
-const YARGS_FILE = 'keepalive-yargs.cjs';
+/**
+ * Where the npm bundle finds the packages it keeps in files of their own (see `bundle`): yargs,
+ * and yaml (260 KB, needed only by -c FILE).
+ */
+const APART = [
+  { module: 'yargs', file: 'keepalive-yargs.cjs', contents: "require('yargs').default" },
+  { module: 'yaml', file: 'keepalive-yaml.cjs', contents: "require('yaml')" },
+];
 
 /**
  * Bundles src/cli.ts into `outfile`. `readme` is where the README is from the bundle (null: none,
  * as in the executable). The modules cli.ts imports lazily stay lazy: in CommonJS output each
  * bundled module runs on its first require, and nothing is hoisted to the top. With `yargsApart`,
  * yargs (200 KB with its own dependencies, needed only by status, stop and restart) goes into a
- * second file beside the bundle: Node compiles a whole file before running any of it, and without
+ * second file beside the bundle (and yaml, needed only by -c FILE, into a third): Node compiles a whole file before running any of it, and without
  * a code cache that is most of what a start costs. The executable keeps everything in one file.
  */
 export async function bundle({ outfile, readme, minify = false, yargsApart = false }) {
@@ -36,22 +43,27 @@ export async function bundle({ outfile, readme, minify = false, yargsApart = fal
     metafile: true,
   };
   if (yargsApart) {
-    const yargsFile = join(dirname(outfile), YARGS_FILE);
-    await writeInPlace(yargsFile, (next) =>
-      build({
-        ...common,
-        stdin: { contents: "module.exports = require('yargs').default;", resolveDir: ROOT },
-        outfile: next,
-      }),
-    );
+    for (const { file, contents } of APART) {
+      await writeInPlace(join(dirname(outfile), file), (next) =>
+        build({
+          ...common,
+          stdin: { contents: `module.exports = ${contents};`, resolveDir: ROOT },
+          outfile: next,
+        }),
+      );
+    }
   }
-  const toYargsFile = {
-    name: 'yargs-apart',
+  const toApartFiles = {
+    name: 'apart',
     setup(resolver) {
-      const apart = { path: `./${YARGS_FILE}`, external: true };
-      resolver.onResolve({ filter: /^yargs$/ }, () => apart);
+      for (const { module, file } of APART) {
+        const apart = { path: `./${file}`, external: true };
+        resolver.onResolve({ filter: new RegExp(`^${module}$`) }, () => apart);
+      }
     },
   };
+  // The config file's JSON Schema ships beside the bundle, made from the same option table.
+  await writeSchema();
   return writeInPlace(outfile, async (next) => {
     const result = await build({
       ...common,
@@ -59,7 +71,7 @@ export async function bundle({ outfile, readme, minify = false, yargsApart = fal
       outfile: next,
       // koffi comes from node_modules (or, in the executable, from an asset): never bundled.
       external: ['koffi', 'cross-spawn'],
-      plugins: yargsApart ? [toYargsFile] : [],
+      plugins: yargsApart ? [toApartFiles] : [],
     });
     // The executable runs the bundle as its main script, where a dynamic import() cannot load a
     // file. esbuild turns the lazy imports of src into requires.

@@ -129,14 +129,18 @@ function filesUnder(dir) {
 
 /** What the build reads from this repository. */
 function inputFiles() {
-  const scripts = ['prepare', 'build-bundle', 'bundle-url'].map((name) => `scripts/${name}.mjs`);
+  const scripts = ['prepare', 'build-bundle', 'bundle-url', 'build-schema'].map(
+    (name) => `scripts/${name}.mjs`,
+  );
   return [...filesUnder('src'), 'package.json', 'tsconfig.json', 'tsconfig.build.json', ...scripts];
 }
 
 function outputFiles() {
   // dist/'s bundles, not the 90 MB executable that `npm run build:binary` may have put there.
   const bundles = filesUnder('dist').filter((file) => file.endsWith('.cjs'));
-  return [...filesUnder(join('build', 'src')), ...bundles];
+  // The config file's JSON Schema, written with the bundles (scripts/build-schema.mjs): a missing
+  // one makes the build run again.
+  return [...filesUnder(join('build', 'src')), ...bundles, 'keepalive.schema.json'];
 }
 
 /** The installed version of each package package.json names: the compilers, and what is bundled. */

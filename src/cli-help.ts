@@ -3,7 +3,7 @@
 // than by yargs: its columns glued words to the type tag and split the examples' commands.
 import { formatDuration } from './core/duration.js';
 import { CONTROL_USAGES } from './guardian/control.js';
-import { USAGE } from './cli-options.js';
+import { SET_USAGE, USAGE } from './cli-options.js';
 import { packageFacts } from './package-facts.js';
 import { OPTIONS, type OptionKey, type OptionSpec, type Rule } from './option-table.js';
 
@@ -19,6 +19,7 @@ const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
     'keepalive --pidfile app.pid --detach -- node app.js',
     'for crontab: one instance, in the background',
   ],
+  ['keepalive -c keepalive.yaml --check', 'check a set of processes and print its start order'],
 ];
 
 /** What follows a flag that takes a value, as the README writes it (`--delay D`). */
@@ -98,8 +99,10 @@ export function helpPage(columns: number | undefined): string {
   ];
   return (
     [
-      `${USAGE}\n${CONTROL_USAGES.join('\n')}`,
+      `${USAGE}\n${SET_USAGE}\n${CONTROL_USAGES.join('\n')}`,
       'Starts <command>, says in words how each exit ended, and restarts it with backoff.\n' +
+        "-c FILE runs the processes FILE names (YAML; keys are the flags' names), in dependency " +
+        'order.\n' +
         'status, stop and restart act on the keepalive that owns FILE; a program named so runs ' +
         'after --.',
       ...sections,

@@ -3,10 +3,11 @@
 // comes back by key and is said again with the flag and the text as the user typed them.
 import parse from 'yargs-parser';
 import { rawArguments } from './spawn/raw-bytes.js';
-import { parseDuration } from './core/duration.js';
-import { parseSize } from './core/size.js';
-import { parseSignal } from './core/signals.js';
-import { OPTIONS, RULE_WORDS, type OptionKey, type OptionSpec } from './option-table.js';
+import { OPTIONS, type OptionKey, type OptionSpec } from './option-table.js';
+import { expectedWords, readOptionText } from './option-read.js';
+import { checkValue } from './option-rules.js';
+import type { SetSource } from './set/load.js';
+import type { Layer } from './set/set-rules.js';
 import {
   checkOptions,
   OptionError,
@@ -20,6 +21,7 @@ import {
 } from './options.js';
 
 export const USAGE = 'keepalive [options] [--] <command> [args...]';
+export const SET_USAGE = 'keepalive [options] -c FILE | --procfile FILE [--check]';
 
 /** Everything the command line says; the guardian reads its share (GuardianSettings) of it. */
 export interface CliSettings {
@@ -35,7 +37,27 @@ export interface CliSettings {
   logFileShared: boolean;
 }
 
-type CommandLine = { kind: 'help' } | { kind: 'version' } | ({ kind: 'run' } & CliSettings);
+/** -c FILE or --procfile FILE: a set of processes, from a file. */
+export interface SetSettings {
+  source: SetSource;
+  /** --check: read the file, print the start order, start nothing. */
+  check: boolean;
+  /** The per-process flags given, as defaults under the file's own keys. */
+  flags: Layer;
+  subreaper: boolean;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  pidfile: string | undefined;
+  detach: boolean;
+  logFile: string | undefined;
+  logFileShared: boolean;
+}
+
+type CommandLine =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | ({ kind: 'run' } & CliSettings)
+  | ({ kind: 'set' } & SetSettings);
 
 /**
  * Options for keepalive as a whole: checked like the others, never handed to supervise() (which
@@ -86,6 +108,8 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
     Object.assign(given, readText(key, spec, text));
   }
   const [command, ...args] = ((parsed['--'] ?? parsed['_'] ?? []) as unknown[]).map(String);
+  if (given.config !== undefined || given.procfile !== undefined)
+    return readSetLine(given, typed, command);
   if (command === undefined) throw new UsageError(`no command given; usage: ${USAGE}`);
   if (command.includes('\uFFFD'))
     throw new UsageError(
@@ -111,6 +135,67 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
     kind: 'run',
     supervise,
     options,
+    logFormat: (given.logFormat ?? OPTIONS.logFormat.default) as LogFormat,
+    logLevel: given.quiet ? 'quiet' : given.verbose ? 'verbose' : 'normal',
+    pidfile: given.pidfile as string | undefined,
+    detach: given.detach === true,
+    logFile: given.logFile as string | undefined,
+    logFileShared: given.logFileShared === true,
+  };
+}
+
+/**
+ * A set's command line: keepalive's own flags checked whole; a process's flags only each against
+ * its rule, since they are defaults that a process may not use (--health-interval, for a process
+ * with no health check).
+ */
+function readSetLine(
+  given: Partial<Record<OptionKey, unknown>>,
+  typed: ReadonlyMap<OptionKey, string>,
+  command: string | undefined,
+): { kind: 'set' } & SetSettings {
+  const option = given.config !== undefined ? flagWords('config') : '--procfile';
+  if (given.config !== undefined && given.procfile !== undefined)
+    throw new UsageError(
+      `${flagWords('config')} and --procfile cannot be used together; choose one`,
+    );
+  if (command !== undefined)
+    throw new UsageError(
+      `${option} runs the processes its file names: give no command with it ` +
+        `(${JSON.stringify(command)} came after the options)`,
+    );
+  if (given.name !== undefined)
+    throw new UsageError(
+      `--name names a single command; ${option}'s processes are named in the file`,
+    );
+  const own: Partial<Record<OptionKey, unknown>> = {};
+  const flags: Layer = { values: {}, origins: new Map(), command: undefined, dependsOn: undefined };
+  for (const [key, value] of Object.entries(given) as Array<[OptionKey, unknown]>) {
+    if (CLI_ONLY.has(key)) {
+      own[key] = value;
+      continue;
+    }
+    if (!checkValue(OPTIONS[key].rule, value))
+      sayWithFlags(typed, () => {
+        throw new OptionError({ kind: 'value', key, value });
+      });
+    flags.values[key] = value;
+    const text = typed.get(key === 'successSignals' ? 'successCodes' : key);
+    flags.origins.set(key, {
+      kind: 'flag',
+      typed: text === undefined ? undefined : JSON.stringify(text),
+    });
+  }
+  sayWithFlags(typed, () => checkOptions(own));
+  return {
+    kind: 'set',
+    source:
+      given.config !== undefined
+        ? { kind: 'config', file: given.config as string }
+        : { kind: 'procfile', file: given.procfile as string },
+    check: given.check === true,
+    flags,
+    subreaper: given.noSubreaper !== true,
     logFormat: (given.logFormat ?? OPTIONS.logFormat.default) as LogFormat,
     logLevel: given.quiet ? 'quiet' : given.verbose ? 'verbose' : 'normal',
     pidfile: given.pidfile as string | undefined,
@@ -154,13 +239,8 @@ function cliWords({ problem }: OptionError, typed: ReadonlyMap<OptionKey, string
   if (problem.kind !== 'value') return problemWords(problem, flagWords, value);
   return (
     `${flagWords(problem.key)} ${value(problem.key, problem.value)}: expected ` +
-    `${expected(OPTIONS[problem.key])}`
+    `${expectedWords(OPTIONS[problem.key])}`
   );
-}
-
-function expected(spec: OptionSpec): string {
-  const { expected: words, example } = RULE_WORDS[spec.rule];
-  return example === undefined ? words : `${words}, such as ${example}`;
 }
 
 /** A flag's text as the value its key takes; what cannot even be read is refused here. */
@@ -169,54 +249,9 @@ function readText(
   spec: OptionSpec,
   text: string,
 ): Partial<Record<OptionKey, unknown>> {
-  const refuse = (what: string): never => {
-    throw new UsageError(`${flagWords(key)} ${JSON.stringify(text)}: ${what}`);
-  };
-  switch (spec.read) {
-    case 'duration': {
-      const parsed = parseDuration(text);
-      return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
-    }
-    case 'size': {
-      const parsed = parseSize(text);
-      return { [key]: parsed.ok ? parsed.value : refuse(`expected ${parsed.expected}`) };
-    }
-    case 'number':
-      return {
-        [key]: /^\d+$/.test(text.trim()) ? Number(text) : refuse(`expected ${expected(spec)}`),
-      };
-    case 'signal':
-      return { [key]: parseSignal(text) ?? refuse(`expected ${expected(spec)}`) };
-    case 'word':
-      return { [key]: text.trim() };
-    case 'codes':
-      return readExitList(text, refuse);
-    default:
-      return { [key]: text };
-  }
-}
-
-/** "0,3,SIGTERM" → codes [0, 3] and signals [SIGTERM]. */
-function readExitList(
-  text: string,
-  refuse: (what: string) => never,
-): Partial<Record<OptionKey, unknown>> {
-  const codes: number[] = [];
-  const signals: string[] = [];
-  for (const item of text.split(',').map((part) => part.trim())) {
-    if (/^\d+$/.test(item) && Number(item) <= 255) {
-      codes.push(Number(item));
-      continue;
-    }
-    const signal = /^\d+$/.test(item) ? undefined : parseSignal(item);
-    if (!signal)
-      refuse(
-        `"${item}" is neither an exit code (0-255) nor a signal name; use a list such as ` +
-          `${RULE_WORDS['exit-codes'].example}`,
-      );
-    else signals.push(signal);
-  }
-  return { successCodes: codes, successSignals: signals };
+  const read = readOptionText(key, spec, text);
+  if (!read.ok) throw new UsageError(`${flagWords(key)} ${JSON.stringify(text)}: ${read.why}`);
+  return read.values;
 }
 
 type Parsed = Record<string, unknown> & { '--'?: unknown[] };

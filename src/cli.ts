@@ -43,6 +43,8 @@ async function main(): Promise<number> {
     out(`${(await import('./package-facts.js')).packageFacts().version}\n`);
     return 0;
   }
+  // A set (-c FILE, --procfile FILE): its code, and the YAML parser, load only for it.
+  if (settings.kind === 'set') return (await import('./cli-set.js')).runSet(settings, out);
   // The cron guardian's code (pidfile, detach, log file) is loaded only when it is asked for.
   const needsGuardian =
     settings.pidfile !== undefined || settings.logFile !== undefined || settings.detach;

@@ -60,8 +60,7 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
     Object.values(value).every(isDependency),
 };
 
-const isCondition = (value: unknown): boolean =>
-  (CONDITIONS as readonly unknown[]).includes(value);
+const isCondition = (value: unknown): boolean => (CONDITIONS as readonly unknown[]).includes(value);
 
 /** `healthy`, or compose's long form `{ condition: healthy, restart: true }`. */
 function isDependency(value: unknown): boolean {

@@ -85,10 +85,22 @@ const HEALTH_CHECK = ['healthUrl', 'healthCmd'] as const;
 
 export const OPTIONS = {
   // In a config file, `command` is an argv list, or a string run by `sh -c` (set/config.ts).
-  command: { rule: 'text', key: 'command' },
+  command: {
+    rule: 'text',
+    key: 'command',
+    describe: 'the command: an argv list, or a string run by `sh -c`',
+  },
   args: { rule: 'words', default: [], key: false },
-  cwd: { rule: 'path', key: 'cwd' },
-  env: { rule: 'environment', key: 'env' },
+  cwd: {
+    rule: 'path',
+    key: 'cwd',
+    describe: "the directory it runs in (relative: from the file's directory)",
+  },
+  env: {
+    rule: 'environment',
+    key: 'env',
+    describe: "variables added to keepalive's environment (the top level's, then its own)",
+  },
   handleSignals: { rule: 'boolean', default: false, key: false },
   restart: {
     flag: 'restart',
@@ -194,7 +206,7 @@ export const OPTIONS = {
     flag: 'user',
     group: RUN_AS,
     describe:
-      "run the command as USER (a name or uid): its uid, gid and groups, HOME, USER and LOGNAME " +
+      'run the command as USER (a name or uid): its uid, gid and groups, HOME, USER and LOGNAME ' +
       'from the password database; keepalive must be root',
     read: 'text',
     rule: 'account',
@@ -440,17 +452,22 @@ export const OPTIONS = {
     needs: ['config', 'procfile'],
   },
   dependsOn: {
+    describe:
+      'the processes it waits for before it starts, each with started, ready, healthy or ' +
+      'completed (or { condition, restart: true } to be restarted with it)',
     rule: 'depends-on',
     scope: 'set',
     key: 'depends-on',
   },
   essential: {
+    describe: 'when it ends for good, keepalive stops the rest and exits with its status',
     rule: 'boolean',
     default: false,
     scope: 'set',
     key: 'essential',
   },
   readyTimeout: {
+    describe: "how long it waits for its dependencies' conditions before its start fails",
     rule: 'positive-duration',
     default: 60_000,
     scope: 'set',
@@ -556,8 +573,7 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   boolean: { expected: 'true or false' },
   account: { expected: 'a user or group name, or a number', example: 'www-data or 33' },
   'depends-on': {
-    expected:
-      `process names, each with one of ${CONDITIONS.join(', ')}, or { condition, restart: true }`,
+    expected: `process names, each with one of ${CONDITIONS.join(', ')}, or { condition, restart: true }`,
     example: '{ db: healthy }',
   },
 };

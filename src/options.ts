@@ -5,6 +5,7 @@ import type { OnExitFunction } from './core/hook-env.js';
 import type { NotifyAccess } from './core/notify-access.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
+import type { OutputTarget } from './output/types.js';
 import {
   CONFLICTS,
   OPTIONS,
@@ -120,6 +121,8 @@ export interface ResolvedOptions extends Required<
   maxMemory: number | undefined;
   policy: PolicyConfig;
   heart: HeartOptions;
+  /** Where the child's stdout and stderr go (a set's engine sets it); unset: keepalive's own. */
+  output?: OutputTarget | undefined;
 }
 
 /** The watchdog and the health check, as the supervisor's heart module takes them. */

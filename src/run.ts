@@ -9,6 +9,7 @@ import { collectNow } from './spawn/children.js';
 import { childStdio } from './spawn/channel-env.js';
 import { startHeart, type Heart } from './heart/heart.js';
 import type { ChildPipe } from './heart/pipe-reader.js';
+import type { Readable } from 'node:stream';
 import { forwardToMain, MainProcess } from './heart/main-process.js';
 import { held, newLeaf, type Leaf } from './tree/cgroups.js';
 import { LeaderGroup } from './tree/process-group.js';
@@ -23,6 +24,17 @@ const SWEEP_POLL_MS = 10;
  * on.
  */
 const KILLED_WAIT_MS = 2_000;
+/**
+ * Loop turns the exit's verdict waits for the child's output: what its pipes hold is read and
+ * written in them (a crashing child's last line comes before keepalive's line about the crash).
+ */
+const OUTPUT_TURNS = 3;
+/**
+ * Once nothing of the run's tree is left, how long its end waits for the output's: only a process
+ * that left the tree (a daemon without cgroups or subreaper) can hold the pipes open longer; its
+ * lines are still read after that, without keeping keepalive alive.
+ */
+const OUTPUT_END_MS = 1_000;
 
 export type Started = { started: true; run: Run } | { started: false; facts: ExitFacts };
 
@@ -34,7 +46,7 @@ export async function startRun(context: RunContext): Promise<Started> {
     args: options.args,
     cwd: options.cwd,
     env: context.env,
-    stdio: childStdio(options.heart),
+    stdio: childStdio(options.heart, options.output !== undefined),
     ownGroup: true,
     started: (pid) => leaf?.adopt(pid),
   });
@@ -51,6 +63,7 @@ export async function startRun(context: RunContext): Promise<Started> {
     args: options.args.map(String),
   });
   run.attachHeart(spawned.pipes.get(options.heart.notifyFd) ?? null);
+  run.followOutput(spawned.streams);
   run.watchMemory();
   return { started: true, run };
 }
@@ -82,6 +95,10 @@ export class Run {
   readonly #group: LeaderGroup;
   /** The run's cgroup, where keepalive has them: every process of the run, whatever it did. */
   readonly #leaf: Leaf | undefined;
+  /** The output target's reading of the child's stdout and stderr, if it has one. */
+  #output: Promise<void> | undefined;
+  #outputEnded = false;
+  #outputStreams: Readable[] = [];
 
   constructor(context: RunContext, pid: number, ended: Promise<ExitFacts>, leaf?: Leaf) {
     this.#context = context;
@@ -150,6 +167,49 @@ export class Run {
     });
   }
 
+  /** The child's stdout and stderr to the output target, when the options have one. */
+  followOutput(streams: ReadonlyMap<number, Readable>): void {
+    const { output, name } = this.#context.options;
+    const stdout = streams.get(1);
+    const stderr = streams.get(2);
+    if (output === undefined || stdout === undefined || stderr === undefined) return;
+    this.#outputStreams = [stdout, stderr];
+    const ended = (): void => {
+      this.#outputEnded = true;
+    };
+    this.#output = output.follow({ name, pid: this.pid }, { stdout, stderr }).then(ended, ended);
+  }
+
+  /** Waits a few loop turns at most for the output: what the pipes hold now gets written. */
+  async #outputCaughtUp(): Promise<void> {
+    const output = this.#output;
+    if (output === undefined || this.#outputEnded) return;
+    await new Promise<void>((resolve) => {
+      void output.then(resolve);
+      let turn = 0;
+      const next = (): void => {
+        if (this.#outputEnded || ++turn >= OUTPUT_TURNS) resolve();
+        else setImmediate(next);
+      };
+      setImmediate(next);
+    });
+  }
+
+  /**
+   * The output's end, once the tree is empty: OUTPUT_END_MS at most, then its reading goes on
+   * without holding the run or keepalive's exit.
+   */
+  async #outputEnd(): Promise<void> {
+    const output = this.#output;
+    if (output === undefined || this.#outputEnded) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_END_MS)));
+    await Promise.race([output, late]);
+    clearTimeout(timer);
+    if (this.#outputEnded) return;
+    for (const stream of this.#outputStreams) (stream as Partial<{ unref(): void }>).unref?.();
+  }
+
   /**
    * --max-memory: the whole tree's memory every --memory-interval; over the limit, the run is
    * stopped.
@@ -200,6 +260,7 @@ export class Run {
    */
   async swept(): Promise<Swept> {
     await this.#swept;
+    await this.#outputEnd();
     return { left: this.#left, killed: this.#killedMembers };
   }
 
@@ -224,6 +285,7 @@ export class Run {
     this.#unwatchMemory?.();
     this.#input('exited');
     await this.#heart?.close();
+    await this.#outputCaughtUp();
     // Only a SIGKILL can be the OOM killer's: any other end saves the read.
     const now = facts.signal === 'SIGKILL' ? this.#context.oomKills() : undefined;
     const oomKilled =

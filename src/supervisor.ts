@@ -129,6 +129,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return !this.#options.waitReady || run.heart?.readyAt() !== undefined;
   }
 
+  /** --wait-ready: a spawned child is starting, not running, until it sends READY=1. */
+  get waitsForReady(): boolean {
+    return this.#options.waitReady;
+  }
+
   /** The child as `keepalive status` and the API show it. */
   view(): ProcessView {
     const run = this.#run;

@@ -16,6 +16,7 @@ const PARTS: Record<string, () => Promise<{ run: Part }>> = {
   endurance: () => import('./endurance.js'),
   'hang-lag': () => import('./hang-lag.js'),
   throughput: () => import('./throughput.js'),
+  set: () => import('./set.js'),
 };
 
 const args = process.argv.slice(2);

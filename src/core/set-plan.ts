@@ -84,7 +84,10 @@ export function unmet(
 ): Array<{ name: string; condition: Condition }> {
   const missing: Array<{ name: string; condition: Condition }> = [];
   for (const [name, { condition }] of Object.entries(member.dependsOn)) {
-    if (byName.get(name)?.reached.has(condition) !== true) missing.push({ name, condition });
+    const dependency = byName.get(name);
+    // One about to be stopped with its dependents (restart: true) is not there for them.
+    if (dependency?.reached.has(condition) !== true || dependency.cycling)
+      missing.push({ name, condition });
   }
   return missing;
 }

@@ -60,6 +60,8 @@ export interface Guarded {
   /** One process by name, or every one. */
   restart(name?: string): unknown;
   processes(): ProcessView[];
+  /** A single command with --wait-ready: it runs only once it said READY=1. */
+  readonly waitsForReady?: boolean;
 }
 
 /** A guarded thing's events, with their types: the ones every Supervisor event carries. */
@@ -297,11 +299,13 @@ export class Instance {
   attach(source: Guarded): void {
     this.#guarded = source;
     const guarded = eventsOf(source);
+    // --wait-ready: a single command is starting until READY=1 (the 'ready' event below).
+    const spawned = source.waitsForReady === true && !this.#isSet ? 'starting' : 'running';
     guarded.on('spawn', (event) =>
       this.#change(
         event.name,
         { child: childRecord(event.pid) },
-        { phase: 'running', restarts: event.restarts },
+        { phase: spawned, restarts: event.restarts },
       ),
     );
     guarded.on('exit', (event) => {

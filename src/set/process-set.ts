@@ -88,6 +88,8 @@ export class ProcessSet extends EventEmitter<SetEvents> {
     super();
     this.#world = world;
     this.#entries = options.processes.map((process) => entryOf(process, world.now()));
+    if (options.output !== undefined)
+      for (const entry of this.#entries) entry.options.output = options.output(entry.name);
     const names = new Set(this.#entries.map((entry) => entry.name));
     if (names.size !== this.#entries.length) throw new UsageError('two processes have one name');
     for (const entry of this.#entries) {
@@ -96,7 +98,8 @@ export class ProcessSet extends EventEmitter<SetEvents> {
           throw new UsageError(`${entry.name}: depends-on: "${dependency}" is not a process`);
       }
     }
-    this.#handleSignals = this.#entries.some((entry) => entry.options.handleSignals);
+    this.#handleSignals =
+      options.handleSignals ?? this.#entries.some((entry) => entry.options.handleSignals);
     this.#subreaper = this.#entries.some((entry) => entry.options.subreaper);
     // Start on the next tick, so listeners attached right after superviseSet() see every spawn.
     this.done = new Promise((resolve) => process.nextTick(resolve)).then(() => this.#supervise());

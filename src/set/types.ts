@@ -2,6 +2,7 @@
 // (set/process-set.ts). Every key is an option-table row; these types only gather them.
 import type { CONDITIONS } from '../option-table.js';
 import type { SuperviseOptions } from '../options.js';
+import type { OutputTarget } from '../output/types.js';
 
 /** What a process waits for in another before it starts. */
 export type Condition = (typeof CONDITIONS)[number];
@@ -26,6 +27,13 @@ export interface ProcessOptions extends SuperviseOptions {
 export interface SetOptions {
   /** In the file's order; the engine starts them in dependency order. */
   processes: readonly ProcessOptions[];
+  /**
+   * keepalive's signals are the set's (the CLI): a stop signal stops the set, the others reach
+   * every process. Default: when any process has `handleSignals`.
+   */
+  handleSignals?: boolean;
+  /** Where each process's stdout and stderr go (the CLI's prefixed lines); unset: inherited. */
+  output?: (name: string) => OutputTarget;
 }
 
 /** A process as `keepalive status` and the API show it. */

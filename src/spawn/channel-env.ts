@@ -3,9 +3,14 @@
 import type { HeartOptions } from '../options.js';
 import type { StdioKind } from './spawn.js';
 
-/** The child's stdio: keepalive's own stdin, stdout and stderr, and the channel at `notifyFd`. */
-export function childStdio(options: HeartOptions): StdioKind[] {
-  const stdio: StdioKind[] = ['inherit', 'inherit', 'inherit'];
+/**
+ * The child's stdio: keepalive's own stdin, stdout and stderr (or, when `output` reads them, pipes
+ * for stdout and stderr), and the channel at `notifyFd`.
+ */
+export function childStdio(options: HeartOptions, output = false): StdioKind[] {
+  const stdio: StdioKind[] = output
+    ? ['inherit', 'stream', 'stream']
+    : ['inherit', 'inherit', 'inherit'];
   while (stdio.length < options.notifyFd) stdio.push('ignore');
   stdio.push('pipe');
   return stdio;

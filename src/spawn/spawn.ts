@@ -7,6 +7,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { factsFromWaitStatus, type ExitFacts } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
@@ -23,8 +24,11 @@ import {
 } from '../native/native.js';
 import { nativePipe, streamPipe, type ChildPipe } from '../heart/pipe-reader.js';
 
-/** What the child's fd is: keepalive's own, /dev/null, or a pipe keepalive reads. */
-export type StdioKind = 'inherit' | 'ignore' | 'pipe';
+/**
+ * What the child's fd is: keepalive's own, /dev/null, a pipe keepalive reads (the notify channel),
+ * or a pipe keepalive reads as a Node stream (the child's output: high volume, paused when full).
+ */
+export type StdioKind = 'inherit' | 'ignore' | 'pipe' | 'stream';
 
 export interface SpawnRequest {
   command: string;
@@ -41,7 +45,13 @@ export interface SpawnRequest {
 }
 
 export type SpawnResult =
-  | { started: true; pid: number; pipes: ReadonlyMap<number, ChildPipe>; ended: Promise<ExitFacts> }
+  | {
+      started: true;
+      pid: number;
+      pipes: ReadonlyMap<number, ChildPipe>;
+      streams: ReadonlyMap<number, Readable>;
+      ended: Promise<ExitFacts>;
+    }
   | { started: false; facts: ExitFacts; message: string };
 
 /**
@@ -85,6 +95,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   const stdio = stdioList(request.stdio);
   const fds = new Map<number, number | 'null'>();
   const pipes = new Map<number, ChildPipe>();
+  const streams = new Map<number, Readable>();
   const parentEnds: number[] = [];
   for (const [fd, kind] of stdio.entries()) {
     // dup2 onto itself clears close-on-exec, which Node sets on the stdio it wraps (libuv does the
@@ -94,11 +105,14 @@ function spawnNative(request: SpawnRequest): SpawnResult {
       if (fd <= 2) makeBlocking(fd);
     }
     if (kind === 'ignore') fds.set(fd, 'null');
-    if (kind !== 'pipe') continue;
+    if (kind !== 'pipe' && kind !== 'stream') continue;
     const [read, write] = pipe();
     fds.set(fd, write);
     parentEnds.push(write);
-    pipes.set(fd, nativePipe(read));
+    // libuv reads a stream's pipe through epoll, and stops reading while it is paused.
+    if (kind === 'stream')
+      streams.set(fd, new Socket({ fd: read, readable: true, writable: false }));
+    else pipes.set(fd, nativePipe(read));
   }
   const envp = envpOf(request.env);
   prepareToWait();
@@ -129,6 +143,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   for (const fd of parentEnds) closeFd(fd);
   if (!('pid' in result)) {
     for (const pipe of pipes.values()) pipe.close();
+    for (const stream of streams.values()) stream.destroy();
     const errno = (remembered ?? result).errno;
     const facts: ExitFacts = {
       started: false,
@@ -143,7 +158,7 @@ function spawnNative(request: SpawnRequest): SpawnResult {
   }
   request.started?.(result.pid);
   const ended = waitForChild(result.pid).then(factsFromWaitStatus);
-  return { started: true, pid: result.pid, pipes, ended };
+  return { started: true, pid: result.pid, pipes, streams, ended };
 }
 
 /**
@@ -282,6 +297,11 @@ function stdioList(stdio: SpawnRequest['stdio']): ReadonlyArray<StdioKind> {
   return stdio;
 }
 
+function nodeStdio(stdio: SpawnRequest['stdio']): StdioOptions {
+  if (stdio === undefined || typeof stdio === 'string') return stdio ?? 'inherit';
+  return stdio.map((kind) => (kind === 'stream' ? 'pipe' : kind));
+}
+
 // cross-spawn finds commands the way a POSIX shell would on Windows (PATHEXT, shebangs); on POSIX
 // it passes straight through to Node's spawn, so it is loaded only where it does something.
 let spawnCommand: typeof spawn | undefined;
@@ -302,7 +322,7 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
     child = nodeSpawner()(request.command, request.args.map(String), {
       cwd: request.cwd,
       env,
-      stdio: (request.stdio ?? 'inherit') as StdioOptions,
+      stdio: nodeStdio(request.stdio),
       detached: request.ownGroup,
     });
   } catch (error) {
@@ -332,10 +352,14 @@ function spawnNode(request: SpawnRequest): Promise<SpawnResult> {
         });
       });
       const pipes = new Map<number, ChildPipe>();
+      const streams = new Map<number, Readable>();
+      const kinds = stdioList(request.stdio);
       child.stdio.forEach((stream, fd) => {
-        if (stream && 'read' in stream) pipes.set(fd, streamPipe(stream as Readable));
+        if (!stream || !('read' in stream)) return;
+        if (kinds[fd] === 'stream') streams.set(fd, stream as Readable);
+        else pipes.set(fd, streamPipe(stream as Readable));
       });
-      resolve({ started: true, pid: child.pid as number, pipes, ended });
+      resolve({ started: true, pid: child.pid as number, pipes, streams, ended });
     });
   });
 }

@@ -1,0 +1,48 @@
+// keepalive -c FILE / --procfile FILE: the set's file read and checked whole before anything
+// starts (a problem is one line and status 2), then --check prints the start order, or the set
+// runs.
+import type { SetSettings } from './cli-options.js';
+import { superviseSet } from './index.js';
+import { colorLevel, createLogger } from './log.js';
+import { logSet } from './log-words.js';
+import { UsageError } from './options.js';
+import { loadSet } from './set/load.js';
+import { startOrderLines } from './set/start-words.js';
+import { holdSignals } from './tree/signals.js';
+
+export async function runSet(settings: SetSettings, out: (text: string) => void): Promise<number> {
+  const set = await loadSet(settings.source, {
+    flags: settings.flags,
+    env: process.env,
+    subreaper: settings.subreaper,
+  });
+  if (settings.check) {
+    out(
+      startOrderLines(set)
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
+    return 0;
+  }
+  // The guardian for a set (one keepalive for FILE, in the background) comes with its own code.
+  if (settings.pidfile !== undefined || settings.detach || settings.logFile !== undefined)
+    throw new UsageError(
+      '--pidfile, --detach and --log-file do not run a set yet; run the set in the foreground',
+    );
+  const log = await createLogger({
+    format: settings.logFormat,
+    level: settings.logLevel,
+    colorLevel: colorLevel(process.env, process.stderr),
+    write: (line) => process.stderr.write(line),
+  });
+  holdSignals();
+  const { prefixedOutput } = await import('./output/prefixed.js');
+  const output = await prefixedOutput({ names: set.processes.map((process) => process.name) });
+  const processes = superviseSet({ ...set, handleSignals: true, output });
+  // The set says its processes' events as one supervisor does, each naming its process.
+  logSet(processes, log);
+  const { status } = await processes.done;
+  // The prefixed lines go out asynchronously: the last ones must be written before the exit.
+  await output.written();
+  return status;
+}
