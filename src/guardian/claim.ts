@@ -2,7 +2,9 @@
 // foreground half of --detach, and where keepalive's lines go with --log-file.
 import { writeSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { ResolvedOptions } from '../options.js';
+import { basename } from 'node:path';
+import { DEFAULTS, type ResolvedOptions } from '../options.js';
+import type { SetOptions } from '../set/types.js';
 import {
   isBackground,
   LOG_FILE_MODE,
@@ -19,7 +21,12 @@ export { foregroundTold, isBackground, reportFirstStart } from './detach.js';
 
 /** What the guardian takes from the command line. */
 export interface GuardianSettings {
-  options: ResolvedOptions;
+  options: Pick<ResolvedOptions, 'name' | 'stopSignal' | 'killTimeout' | 'onExitTimeout'> &
+    Partial<Pick<ResolvedOptions, 'onExit'>>;
+  /** A set's processes (-c, --procfile): FILE.state records each. */
+  processes?: readonly ProcessStop[];
+  /** A set's: how long its processes' last on-exit hooks may take, all of them. */
+  hookWaitMs?: number;
   pidfile: string | undefined;
   logFile: string | undefined;
   /** --log-file-shared: the log file may be another user's, or writable by others. */
@@ -35,15 +42,12 @@ export async function claim(
   settings: GuardianSettings,
   pidfile: string,
   log: Logger,
-  processes?: readonly ProcessStop[],
 ): Promise<Instance | number> {
-  const { name, stopSignal, onExit, onExitTimeout } = settings.options;
-  const killTimeout = processes
-    ? processes.reduce((sum, entry) => sum + entry.killTimeout, 0)
-    : settings.options.killTimeout;
+  const { name, stopSignal, killTimeout, onExit, onExitTimeout } = settings.options;
+  const { processes } = settings;
   // At its end keepalive waits for the running hook, then runs the last exit's: each within the
   // timeout.
-  const hookWaitMs = onExit === undefined ? 0 : 2 * onExitTimeout;
+  const hookWaitMs = settings.hookWaitMs ?? (onExit === undefined ? 0 : 2 * onExitTimeout);
   try {
     const claimed = await claimInstance({
       pidfile,
@@ -72,6 +76,39 @@ export async function claim(
     tellForeground({ kind: 'failed', status: 1, message: error.message });
     return 1;
   }
+}
+
+/**
+ * A set's guardian settings: named after its file; `keepalive stop` waits for the whole chain's
+ * kill timeouts and on-exit hooks, each process's leftovers are stopped with its own signal.
+ */
+export function setGuardianSettings(
+  set: SetOptions,
+  file: string,
+  flags: { pidfile: string | undefined; logFile: string | undefined; logFileShared: boolean },
+): GuardianSettings {
+  const processes = set.processes.map((entry) => ({
+    name: entry.name,
+    stopSignal: entry.stopSignal ?? DEFAULTS.stopSignal,
+    killTimeout: entry.killTimeout ?? DEFAULTS.killTimeout,
+  }));
+  const hooks = set.processes.filter((entry) => entry.onExit !== undefined);
+  const hookWait = hooks.reduce(
+    (sum, entry) => sum + (entry.onExitTimeout ?? DEFAULTS.onExitTimeout),
+    0,
+  );
+  return {
+    options: {
+      name: basename(file),
+      stopSignal: DEFAULTS.stopSignal,
+      killTimeout: processes.reduce((sum, entry) => sum + entry.killTimeout, 0),
+      onExitTimeout: DEFAULTS.onExitTimeout,
+    },
+    processes,
+    // Each waits for its running hook, then runs the last exit's.
+    hookWaitMs: 2 * hookWait,
+    ...flags,
+  };
 }
 
 /** Cron mails whatever a job prints: a second keepalive says something only to a person. */
