@@ -5,7 +5,6 @@ import type { SetSettings } from './cli-options.js';
 import { superviseSet } from './index.js';
 import { colorLevel, createLogger } from './log.js';
 import { logSet } from './log-words.js';
-import { UsageError } from './options.js';
 import { loadSet } from './set/load.js';
 import { startOrderLines } from './set/start-words.js';
 import { holdSignals } from './tree/signals.js';
