@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseRecord, type InstanceRecord } from '../../src/core/instance-state.js';
 import { superviseSet, type ProcessOptions, type ProcessSet } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
-import { claimInstance, type Instance } from '../../src/guardian/instance.js';
+import { claimInstance, parseRequest, type Instance } from '../../src/guardian/instance.js';
 import { runKeepalive } from '../helpers/keepalive.js';
 import { eventually, uniqueMarker, workspace, processState } from '../helpers/proc.js';
 
@@ -139,4 +139,12 @@ test('a stop request stops every process of the set; release leaves no file', as
   t.like(readRecord(pidfile), { phase: 'stopping' });
   instance.release();
   t.deepEqual(readdirSync(join(pidfile, '..')), []);
+});
+
+test('a request file: the pid, then the name of one process; what an older keepalive wrote still reads', (t) => {
+  t.deepEqual(parseRequest('4321\n'), { pid: 4321 });
+  t.deepEqual(parseRequest('4321\nweb\n'), { pid: 4321, name: 'web' });
+  t.deepEqual(parseRequest('4321\n\n'), { pid: 4321 });
+  for (const bad of ['', 'web\n', '4321 web\n', '4321\nweb\nworker\n', '-1\n'])
+    t.is(parseRequest(bad), undefined, JSON.stringify(bad));
 });
