@@ -43,7 +43,7 @@ test('the bin is a command run by its hashbang, and package-lock.json names the 
 
 test("no code cache of our own: nothing built on the publisher's Node is in the package", (t) => {
   const dist = PACKAGE.files.filter((file) => file.startsWith('dist/'));
-  t.deepEqual(dist, ['dist/keepalive.cjs', 'dist/keepalive-yargs.cjs']);
+  t.deepEqual(dist, ['dist/keepalive.cjs', 'dist/keepalive-yargs.cjs', 'dist/keepalive-yaml.cjs']);
 });
 
 test("exit statuses: the child's 3, 137 for a SIGKILLed child, 127 for no such command", (t) => {
