@@ -111,11 +111,14 @@ interface Cpu {
   systemMs: number;
 }
 
-/** keepalive's side: the 4 writers through the prefixer (output-set.js), into the sink. */
-async function ours(file: string): Promise<Timed & Cpu> {
+/**
+ * keepalive's side: the 4 writers through the prefixer (output-set.js), into the sink. `relay`:
+ * Node passing the bytes on as they come instead (no per-line work: the most Node's I/O gives).
+ */
+async function ours(file: string, relay = false): Promise<Timed & Cpu> {
   const into = sink();
   const started = performance.now();
-  const set = spawn(process.execPath, [SET, file, ...NAMES], {
+  const set = spawn(process.execPath, [SET, ...(relay ? ['--relay'] : []), file, ...NAMES], {
     stdio: ['ignore', into.stdin, 'pipe'],
   });
   into.stdin.destroy();
@@ -228,14 +231,16 @@ export async function run({ smoke, rounds }: { smoke: boolean; rounds: number })
     const floors: Timed[] = [];
     const peers: Timed[] = [];
     const runs: (Timed & Cpu)[] = [];
+    const relays: Timed[] = [];
     for (let round = 0; round < rounds; round++) {
       floors.push(await floor(file));
       runs.push(await ours(file));
       peers.push(await peer(file));
+      relays.push(await ours(file, true));
     }
-    const sizes = [...floors.map((one) => one.bytes), ...runs.map((one) => one.bytes)];
+    const sizes = [...floors, ...relays, ...runs].map((one) => one.bytes);
     const expected = [
-      ...floors.map(() => total * 1e6),
+      ...[...floors, ...relays].map(() => total * 1e6),
       ...runs.map(() => lines * 4 * (width + 3 + LINE)),
     ];
     if (sizes.some((size, at) => size !== expected[at])) throw new Error(`sink read ${sizes}`);
@@ -251,7 +256,8 @@ export async function run({ smoke, rounds }: { smoke: boolean; rounds: number })
       `output, seconds from the first byte to the last (whole runs): floor ` +
         `${seconds(floors, (one) => one.seconds)} (${seconds(floors, (one) => one.wall)}); ` +
         `keepalive ${seconds(runs, (one) => one.seconds)} (${seconds(runs, (one) => one.wall)}); ` +
-        `sed ${seconds(peers, (one) => one.seconds)}; keepalive's CPU user+system ms ` +
+        `sed ${seconds(peers, (one) => one.seconds)}; ` +
+        `Node relaying ${seconds(relays, (one) => one.seconds)}; keepalive's CPU user+system ms ` +
         `${cpu.join(' ')}; paired ratios ${ratios.map((one) => one.toFixed(2)).join(' ')}; ` +
         `splitter alone ${alone.splitMs.toFixed(0)} ms, prefixer alone ` +
         `${alone.prefixMs.toFixed(0)} ms for ${mb} MB\n`,
@@ -289,6 +295,14 @@ export async function run({ smoke, rounds }: { smoke: boolean; rounds: number })
         keepalive: rate(runs, (one) => one.seconds),
         floor: rate(peers, (one) => one.seconds),
         floorName: '(sed)',
+      },
+      {
+        part: 'output',
+        measure: 'the same, Node passing the bytes on as they come (no lines, no prefix)',
+        unit: 'MB/s',
+        keepalive: rate(runs, (one) => one.seconds),
+        floor: rate(relays, (one) => one.seconds),
+        floorName: '(Node relaying)',
       },
       {
         part: 'output',
