@@ -174,8 +174,7 @@ class PrefixedLines implements LineSink {
   }
 
   lines(bytes: Buffer, start: number, end: number): void {
-    // As one-byte text (latin1 is byte-exact for any bytes), V8's native replaceAll prefixes every
-    // line at once: a JavaScript loop over each line is several times slower.
+    // As one-byte text (latin1: byte-exact for any bytes), V8's replaceAll prefixes all in one go.
     const text = bytes.toString('latin1', start, end - 1).replaceAll('\n', this.#prefixes.between);
     const prefix = this.#prefixes.line;
     const needed = prefix.length + text.length + 1;
