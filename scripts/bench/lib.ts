@@ -25,6 +25,8 @@ function cProgram(name: string): string {
 export const stampProgram = (): string => cProgram('stamp');
 /** The C restart loop (spawn-loop.c): fork, exec, waitpid. */
 export const spawnLoopProgram = (): string => cProgram('spawn-loop');
+/** The output benchmark's sink (output-sink.c): reads to the end, times first byte to last. */
+export const outputSinkProgram = (): string => cProgram('output-sink');
 
 export function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'keepalive-bench-')), name);

@@ -1,19 +1,22 @@
 // A set's output: 4 processes each writing 100 MB of 100-byte lines through the prefixer, into a
-// pipe read by `cat > /dev/null` (a terminal-less sink, as a container's log is), beside the floor
-// from the same run: the same 4 writers into one pipe read by `cat`, writing to the same kind of
-// sink (a relay that does nothing to the bytes). Budget: at least 0.7x the floor's throughput.
+// pipe read by a sink that reads as `cat > /dev/null` does (a terminal-less sink, as a container's
+// log is), beside the floor from the same round: the same 4 writers into one pipe read by `cat`,
+// writing to the same sink (a relay that does nothing to the bytes). Budget: at least 0.7x the
+// floor's throughput, both timed by the sink from its first byte to its last: keepalive's fixed
+// start (Node's, the spawns) is not throughput, and 100 MB a process keeps the files small.
 // Then a checked run: every line whole, prefixed with its own process's name, none lost, each
 // process's lines in order. Also the splitter and prefixer alone, in this process, without I/O:
 // the part of keepalive's time that is its own JavaScript.
-// Usage: node build/scripts/bench/output.js [--smoke]
+// Usage: node build/scripts/bench/output.js [--smoke] [--rounds N (5)]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineSplitter } from '../../src/output/lines.js';
 import { prefixedOutput } from '../../src/output/prefixed.js';
-import { markdown, stats, tempFile, type Row } from './lib.js';
+import type { Readable, Writable } from 'node:stream';
+import { markdown, outputSinkProgram, stats, tempFile, type Row, type Stats } from './lib.js';
 
 const SET = fileURLToPath(new URL('./output-set.js', import.meta.url));
 const NAMES = ['web', 'worker', 'db', 'proxy'];
@@ -35,9 +38,27 @@ function linesFile(mb: number): string {
   return path;
 }
 
-/** `cat > /dev/null` reading a pipe: the sink both sides write to. */
-function sink(): ChildProcess {
-  return spawn('sh', ['-c', 'cat > /dev/null'], { stdio: ['pipe', 'inherit', 'inherit'] });
+/** What the sink read: its bytes, and the seconds from the first byte to the last. */
+interface Sunk {
+  bytes: number;
+  seconds: number;
+}
+
+/**
+ * The sink both sides write to: output-sink.c reading a pipe as `cat > /dev/null` does, timing
+ * from its first byte to its last (a run's start and end left out, for both sides alike).
+ */
+function sink(): { stdin: Writable; sunk: Promise<Sunk> } {
+  const child = spawn(outputSinkProgram(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let said = '';
+  child.stdout?.on('data', (chunk: Buffer) => (said += chunk.toString()));
+  // 'close': its stdout read to the end too ('exit' can come first).
+  const sunk = once(child, 'close').then(([code]) => {
+    const [bytes, ns] = said.trim().split(' ').map(Number);
+    if (code !== 0 || bytes === undefined || ns === undefined) throw new Error(`sink: ${said}`);
+    return { bytes, seconds: ns / 1e9 };
+  });
+  return { stdin: child.stdin as Writable, sunk };
 }
 
 async function ended(child: ChildProcess): Promise<number> {
@@ -45,64 +66,82 @@ async function ended(child: ChildProcess): Promise<number> {
   return child.exitCode ?? 1;
 }
 
-/** The floor: 4 `cat FILE` into one pipe, relayed by `cat` into the sink. Seconds. */
-async function floor(file: string): Promise<number> {
+/** A run's times: from the first spawn to the last exit, and the sink's first byte to last. */
+interface Timed extends Sunk {
+  wall: number;
+}
+
+/** The floor: 4 `cat FILE` into one pipe, relayed by `cat` into the sink. */
+async function floor(file: string): Promise<Timed> {
   const into = sink();
   const started = performance.now();
-  const relay = spawn('cat', [], { stdio: ['pipe', into.stdin ?? 'ignore', 'inherit'] });
+  const relay = spawn('cat', [], { stdio: ['pipe', into.stdin, 'inherit'] });
   const writers = NAMES.map(() =>
     spawn('cat', [file], { stdio: ['ignore', relay.stdin ?? 'ignore', 'inherit'] }),
   );
   relay.stdin?.destroy();
-  into.stdin?.destroy();
+  into.stdin.destroy();
   await Promise.all(writers.map(ended));
   await ended(relay);
-  await ended(into);
-  return (performance.now() - started) / 1000;
+  const sunk = await into.sunk;
+  return { ...sunk, wall: (performance.now() - started) / 1000 };
 }
 
 /**
  * A peer that does the same per-line work in C: each writer through `sed 's/^/name | /'` into
- * the sink (4 seds beside each other; their lines may tear, only the speed is compared). Seconds.
+ * the sink (4 seds beside each other; their lines may tear, only the speed is compared).
  */
-async function peer(file: string): Promise<number> {
+async function peer(file: string): Promise<Timed> {
   const into = sink();
   const started = performance.now();
   const width = Math.max(...NAMES.map((name) => name.length));
   const writers = NAMES.map((name) =>
     spawn('sh', ['-c', `cat "$1" | sed "s/^/${name.padEnd(width)} | /"`, 'sh', file], {
-      stdio: ['ignore', into.stdin ?? 'ignore', 'inherit'],
+      stdio: ['ignore', into.stdin, 'inherit'],
     }),
   );
-  into.stdin?.destroy();
+  into.stdin.destroy();
   await Promise.all(writers.map(ended));
-  await ended(into);
-  return (performance.now() - started) / 1000;
+  const sunk = await into.sunk;
+  return { ...sunk, wall: (performance.now() - started) / 1000 };
 }
 
-interface Ours {
-  seconds: number;
+interface Cpu {
   userMs: number;
   systemMs: number;
 }
 
-/** keepalive's side: the 4 writers through the prefixer (output-set.js) into the sink. */
-async function ours(file: string, into: 'sink' | 'check'): Promise<Ours & { check?: Check }> {
-  const to = into === 'sink' ? sink() : undefined;
+/**
+ * keepalive's side: the 4 writers through the prefixer (output-set.js), into the sink. `relay`:
+ * Node passing the bytes on as they come instead (no per-line work: the most Node's I/O gives).
+ */
+async function ours(file: string, relay = false): Promise<Timed & Cpu> {
+  const into = sink();
   const started = performance.now();
-  const set = spawn(process.execPath, [SET, file, ...NAMES], {
-    stdio: ['ignore', to?.stdin ?? 'pipe', 'pipe'],
+  const set = spawn(process.execPath, [SET, ...(relay ? ['--relay'] : []), file, ...NAMES], {
+    stdio: ['ignore', into.stdin, 'pipe'],
   });
-  to?.stdin?.destroy();
-  let cpu = '';
-  set.stderr?.on('data', (chunk: Buffer) => (cpu += chunk.toString()));
-  const check = set.stdout ? checkLines(set.stdout) : undefined;
+  into.stdin.destroy();
+  const cpu = await cpuOf(set);
+  const sunk = await into.sunk;
+  return { ...sunk, ...cpu, wall: (performance.now() - started) / 1000 };
+}
+
+/** The same, its output read by checkLines instead of the sink. */
+async function checked(file: string): Promise<Check> {
+  const set = spawn(process.execPath, [SET, file, ...NAMES], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const check = checkLines(set.stdout as Readable);
+  await cpuOf(set);
+  return check;
+}
+
+/** Waits for output-set's exit; its CPU time, the last line of its stderr. */
+async function cpuOf(set: ChildProcess): Promise<Cpu> {
+  let said = '';
+  set.stderr?.on('data', (chunk: Buffer) => (said += chunk.toString()));
   const code = await ended(set);
-  const seconds = (performance.now() - started) / 1000;
-  if (to) await ended(to);
-  if (code !== 0) throw new Error(`output-set exited with ${code}: ${cpu}`);
-  const usage = JSON.parse(cpu.trim().split('\n').at(-1) ?? '{}') as Ours;
-  return { ...usage, seconds, ...(check ? { check: await check } : {}) };
+  if (code !== 0) throw new Error(`output-set exited with ${code}: ${said}`);
+  return JSON.parse(said.trim().split('\n').at(-1) ?? '{}') as Cpu;
 }
 
 interface Check {
@@ -114,7 +153,7 @@ interface Check {
 }
 
 /** Reads the prefixed lines: `name | NNNNNNNNNN xxx...`, each name's numbers following on. */
-function checkLines(stream: NodeJS.ReadableStream): Promise<Check> {
+function checkLines(stream: Readable): Promise<Check> {
   const width = Math.max(...NAMES.map((name) => name.length));
   const next: Record<string, number> = Object.fromEntries(NAMES.map((name) => [name, 0]));
   const result: Check = { lines: 0, bad: 0, next };
@@ -180,72 +219,90 @@ async function inProcess(file: string): Promise<{ splitMs: number; prefixMs: num
   return { splitMs, prefixMs: performance.now() - started };
 }
 
-export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
+export async function run({ smoke, rounds }: { smoke: boolean; rounds: number }): Promise<Row[]> {
   const mb = smoke ? 10 : 100;
   const file = linesFile(mb);
-  const total = (NAMES.length * mb * 1e6) / 1e6;
+  const total = NAMES.length * mb;
+  const lines = (mb * 1e6) / LINE;
+  const width = Math.max(...NAMES.map((name) => name.length));
   try {
-    // Alternated, three of each: the machine's other load falls on both alike.
-    const floors: number[] = [];
-    const peers: number[] = [];
-    const runs: Ours[] = [];
-    for (let round = 0; round < 3; round++) {
+    // Alternated round by round: the machine's other load falls on each side alike, and each of
+    // keepalive's figures is paired with the floor measured just before it.
+    const floors: Timed[] = [];
+    const peers: Timed[] = [];
+    const runs: (Timed & Cpu)[] = [];
+    const relays: Timed[] = [];
+    for (let round = 0; round < rounds; round++) {
       floors.push(await floor(file));
-      runs.push(await ours(file, 'sink'));
+      runs.push(await ours(file));
       peers.push(await peer(file));
+      relays.push(await ours(file, true));
     }
-    const median = (values: number[]): number =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-    const floorS = median(floors);
-    const oursS = median(runs.map((one) => one.seconds));
-    const best = runs.find((one) => one.seconds === oursS) as Ours;
-    const checked = await ours(file, 'check');
-    const check = checked.check as Check;
-    const expected = (mb * 1e6) / LINE;
-    const lost = Object.values(check.next).some((next) => next !== expected);
+    const sizes = [...floors, ...relays, ...runs].map((one) => one.bytes);
+    const expected = [
+      ...[...floors, ...relays].map(() => total * 1e6),
+      ...runs.map(() => lines * 4 * (width + 3 + LINE)),
+    ];
+    if (sizes.some((size, at) => size !== expected[at])) throw new Error(`sink read ${sizes}`);
+    const check = await checked(file);
+    const lost = Object.values(check.next).some((next) => next !== lines);
     const alone = await inProcess(file);
-    // The fixed cost in `ours`: Node's start and the runs' spawns, with nothing to read.
-    const empty = tempFile('empty');
-    writeFileSync(empty, '');
-    const fixed = (await ours(empty, 'sink')).seconds;
-    rmSync(dirname(empty), { recursive: true, force: true });
-    const ratio = floorS / oursS;
+    const ratios = runs.map((one, at) => (floors[at] as Timed).seconds / one.seconds);
+    const ratio = stats(ratios);
+    const seconds = (list: Timed[], pick: (one: Timed) => number): string =>
+      list.map((one) => pick(one).toFixed(2)).join(' ');
+    const cpu = runs.map((one) => `${one.userMs.toFixed(0)}+${one.systemMs.toFixed(0)}`);
     process.stderr.write(
-      `output: floor ${floors.map((s) => s.toFixed(2)).join(' ')} s; sed ` +
-        `${peers.map((s) => s.toFixed(2)).join(' ')} s; ours ` +
-        `${runs.map((one) => one.seconds.toFixed(2)).join(' ')} s; CPU user ` +
-        `${best.userMs.toFixed(0)} ms, system ${best.systemMs.toFixed(0)} ms (the median run); ` +
+      `output, seconds from the first byte to the last (whole runs): floor ` +
+        `${seconds(floors, (one) => one.seconds)} (${seconds(floors, (one) => one.wall)}); ` +
+        `keepalive ${seconds(runs, (one) => one.seconds)} (${seconds(runs, (one) => one.wall)}); ` +
+        `sed ${seconds(peers, (one) => one.seconds)}; ` +
+        `Node relaying ${seconds(relays, (one) => one.seconds)}; keepalive's CPU user+system ms ` +
+        `${cpu.join(' ')}; paired ratios ${ratios.map((one) => one.toFixed(2)).join(' ')}; ` +
         `splitter alone ${alone.splitMs.toFixed(0)} ms, prefixer alone ` +
-        `${alone.prefixMs.toFixed(0)} ms for ${mb} MB; ` +
-        `start and end with empty output ${fixed.toFixed(2)} s\n`,
+        `${alone.prefixMs.toFixed(0)} ms for ${mb} MB\n`,
     );
+    const rate = (list: Timed[], pick: (one: Timed) => number): Stats =>
+      stats(list.map((one) => total / pick(one)));
     const lostOrBad = check.bad + (lost ? 1 : 0);
     return [
       {
         part: 'output',
-        measure: `${NAMES.length} x ${mb} MB of ${LINE}-byte lines, prefixed, into a pipe`,
+        measure:
+          `${NAMES.length} x ${mb} MB of ${LINE}-byte lines, prefixed, into a pipe ` +
+          '(first byte to last)',
         unit: 'MB/s',
-        keepalive: stats(runs.map((one) => total / one.seconds)),
-        floor: stats(floors.map((seconds) => total / seconds)),
+        keepalive: rate(runs, (one) => one.seconds),
+        floor: rate(floors, (one) => one.seconds),
         floorName: '(cat relaying the same writers)',
-        budget: `>= ${BUDGET}x the floor (${ratio.toFixed(2)}x)`,
-        withinBudget: ratio >= BUDGET,
+        budget:
+          `>= ${BUDGET}x the floor (paired by round: ${ratio.median.toFixed(2)}x, ` +
+          `${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`,
+        withinBudget: ratio.median >= BUDGET,
       },
       {
         part: 'output',
-        measure: 'the same, without the fixed cost (Node start, spawns: a run with empty output)',
+        measure: "the same, whole runs (Node's start, the spawns and the exits included)",
         unit: 'MB/s',
-        keepalive: stats(runs.map((one) => total / Math.max(one.seconds - fixed, 1e-3))),
-        floor: stats(floors.map((seconds) => total / seconds)),
+        keepalive: rate(runs, (one) => one.wall),
+        floor: rate(floors, (one) => one.wall),
         floorName: '(cat relaying the same writers)',
       },
       {
         part: 'output',
         measure: 'the same, each writer through its own sed (a peer doing the per-line work in C)',
         unit: 'MB/s',
-        keepalive: stats(runs.map((one) => total / one.seconds)),
-        floor: stats(peers.map((seconds) => total / seconds)),
+        keepalive: rate(runs, (one) => one.seconds),
+        floor: rate(peers, (one) => one.seconds),
         floorName: '(sed)',
+      },
+      {
+        part: 'output',
+        measure: 'the same, Node passing the bytes on as they come (no lines, no prefix)',
+        unit: 'MB/s',
+        keepalive: rate(runs, (one) => one.seconds),
+        floor: rate(relays, (one) => one.seconds),
+        floorName: '(Node relaying)',
       },
       {
         part: 'output',
@@ -262,6 +319,8 @@ export async function run({ smoke }: { smoke: boolean }): Promise<Row[]> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const rows = await run({ smoke: process.argv.includes('--smoke') });
+  const at = process.argv.indexOf('--rounds');
+  const rounds = at > 0 ? Number(process.argv[at + 1]) : 5;
+  const rows = await run({ smoke: process.argv.includes('--smoke'), rounds });
   process.stdout.write(`${markdown(rows)}\n`);
 }

@@ -91,6 +91,36 @@ test('any chunking of the same bytes gives the same lines', (t) => {
   );
 });
 
+/** As split(), through a sink that takes runs of whole lines at once where it can. */
+function splitInRuns(chunks: readonly Buffer[]): { lines: Line[]; runsOk: boolean } {
+  const { sink, lines } = collector();
+  let runsOk = true;
+  const splitter = new LineSplitter({
+    ...sink,
+    lines: (bytes, start, end) => {
+      const run = bytes.toString('latin1', start, end);
+      const parts = run.split('\n');
+      runsOk &&= parts.pop() === '' && parts.every((part) => part.length <= MAX_LINE);
+      for (const text of parts) lines.push({ text, continued: false });
+    },
+  });
+  for (const chunk of chunks) splitter.push(chunk);
+  splitter.end();
+  return { lines, runsOk };
+}
+
+test('a sink taking runs of whole lines gets the same lines, whatever the chunking', (t) => {
+  fc.assert(
+    fc.property(output, fc.array(fc.nat(), { maxLength: 40 }), (text, places) => {
+      const bytes = Buffer.from(text, 'latin1');
+      const { lines, runsOk } = splitInRuns(cut(bytes, places));
+      t.true(runsOk);
+      t.deepEqual(lines, expected(text));
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test('byte by byte: the same lines as in one chunk', (t) => {
   const text = 'one\ntwo\r\n\nthree without newline';
   const bytes = Buffer.from(text);

@@ -252,6 +252,28 @@ test('colour: each name painted on a terminal, plain with NO_COLOR, padded to th
   t.is(painted.replaceAll(/\u001b\[[0-9;]*m/g, ''), 'a   | hi\n');
 });
 
+test('any bytes, any name: the prefix and the lines come out byte for byte', async (t) => {
+  // A name with UTF-8 and with "$" (special in a replace pattern); lines with bytes no text has.
+  const names = ['wé$&$1', 'b'];
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const target = await prefixedOutput({ names, stdout: out, stderr: new PassThrough(), color: 0 });
+  const lines = [Buffer.from([0xff, 0xfe, 0x00, 0x0d]), Buffer.from('é ok $&'), Buffer.alloc(0)];
+  const input = new PassThrough();
+  const following = target('wé$&$1').follow(
+    { name: 'wé$&$1', pid: 0 },
+    { stdout: input, stderr: new PassThrough().end() },
+  );
+  input.end(Buffer.concat(lines.flatMap((line) => [line, Buffer.from('\n')])));
+  await following;
+  const prefix = Buffer.from('wé$&$1 | ');
+  t.deepEqual(
+    Buffer.concat(chunks),
+    Buffer.concat(lines.flatMap((line) => [prefix, line, Buffer.from('\n')])),
+  );
+});
+
 test("without a target the child's stdout and stderr are keepalive's own", async (t) => {
   const options = resolveOptions({ command: 'sleep', args: ['30'] });
   const started = await startRun({
