@@ -163,6 +163,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
   }
 
+  /** Its one process, as a set lists each of its own (the guardian's one path for both). */
+  processes(): ProcessView[] {
+    return [this.view()];
+  }
+
   /** The child's last STATUS= text, while it runs. */
   get lastStatus(): string | undefined {
     return this.#run?.status;

@@ -4,6 +4,7 @@ import type { Outcome } from './exit.js';
 import { bounded } from './shown-text.js';
 import type { SignalName } from './signals.js';
 import { who } from './who.js';
+import type { ProcessView } from '../set/types.js';
 
 /**
  * A process as keepalive recognises it again later: pid and start time (clock ticks since boot).
@@ -35,8 +36,27 @@ export interface LastExit {
   at: string;
 }
 
+/** One process of a set, as FILE.state records it (`processes`). */
+export interface ProcessRecord {
+  name: string;
+  /** The engine's word for it (ProcessView's state). */
+  state: ProcessView['state'];
+  ready: boolean;
+  child: (ProcessIdentity & { startTime: number; startedAt: string }) | null;
+  restarts: number;
+  lastExit: LastExit | null;
+  /** What its last run left in its group, while the supervisor sweeps it. */
+  sweeping?: ProcessIdentity[];
+  /** How a keepalive that finds it left running after a SIGKILL stops it. */
+  stopSignal: SignalName;
+  killTimeoutMs: number;
+}
+
 /**
  * The state file beside the pidfile (FILE.state), kept current by the supervisor that owns FILE.
+ * A single command's record has its one process in the top-level fields (name, child, restarts,
+ * lastExit ...), as every release wrote it; a set's has `processes` too, one entry each, and its
+ * top-level `child` is null.
  */
 export interface InstanceRecord {
   version: 1;
@@ -62,6 +82,8 @@ export interface InstanceRecord {
   lastExit: LastExit | null;
   /** The child's last STATUS= text; empty until it sends one. */
   lastStatusText: string;
+  /** With -c/--procfile: every process of the set. */
+  processes?: ProcessRecord[];
   /** With --max-memory: the whole tree's memory at the last check, and the limit. */
   memory?: { bytes: number; limitBytes: number; at: string } | null;
   stopSignal: SignalName;
@@ -153,7 +175,59 @@ export function parseRecord(text: string): Parsed<InstanceRecord> {
   ) {
     return { ok: false, problem: 'a pid that is not a number' };
   }
+  const processes = record.processes as unknown;
+  if (processes !== undefined && !(Array.isArray(processes) && processes.every(isProcess)))
+    return { ok: false, problem: 'a process that is not a record' };
   return { ok: true, value: record as InstanceRecord };
+}
+
+function isProcess(value: unknown): boolean {
+  const entry = (value ?? {}) as Partial<ProcessRecord>;
+  const child = entry.child as unknown;
+  return (
+    typeof entry.name === 'string' &&
+    typeof entry.state === 'string' &&
+    Number.isInteger(entry.restarts) &&
+    (child === null || isIdentity(child)) &&
+    (entry.sweeping === undefined ||
+      (Array.isArray(entry.sweeping) && entry.sweeping.every(isIdentity)))
+  );
+}
+
+/**
+ * Every process a record names: a set's `processes`, or a single command's one process from the
+ * top-level fields (as every record before sets, and every single command's since).
+ */
+export function recordProcesses(record: InstanceRecord): ProcessRecord[] {
+  if (record.processes) return record.processes;
+  const runs = record.child !== null && childRuns(record.phase);
+  return [
+    {
+      name: record.name,
+      state: singleState(record),
+      ready: runs && record.phase !== 'running',
+      child: record.child,
+      restarts: record.restarts,
+      lastExit: record.lastExit,
+      ...(record.sweeping ? { sweeping: record.sweeping } : {}),
+      stopSignal: record.stopSignal,
+      killTimeoutMs: record.killTimeoutMs,
+    },
+  ];
+}
+
+/** A single command's phase in the set's words. */
+function singleState(record: InstanceRecord): ProcessRecord['state'] {
+  switch (record.phase) {
+    case 'starting':
+      return 'waiting';
+    case 'restarting':
+      return 'backing-off';
+    case 'stopping':
+      return record.child === null ? 'ended' : 'stopping';
+    default:
+      return 'running';
+  }
 }
 
 function isIdentity(value: unknown): boolean {
@@ -267,7 +341,7 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
 }
 
 /**
- * The longest texts a record holds, so that it always reads back (FILE.state is read up to 64 KB).
+ * The longest texts a record holds, so that it always reads back (FILE.state is read up to 1 MiB).
  */
 const RECORD_BOUNDS = { name: 256, statusText: 4096, words: 1024, identities: 256 } as const;
 
@@ -277,6 +351,18 @@ export function boundRecord(record: InstanceRecord): InstanceRecord {
     list?.slice(0, RECORD_BOUNDS.identities);
   const sweeping = few(record.sweeping);
   const predecessors = few(record.predecessors);
+  const processes = few(record.processes)?.map((entry) => {
+    const swept = few(entry.sweeping);
+    return {
+      ...entry,
+      name: bounded(entry.name, RECORD_BOUNDS.name),
+      lastExit: entry.lastExit && {
+        ...entry.lastExit,
+        words: bounded(entry.lastExit.words, RECORD_BOUNDS.words),
+      },
+      ...(swept ? { sweeping: swept } : {}),
+    };
+  });
   return {
     ...record,
     name: bounded(record.name, RECORD_BOUNDS.name),
@@ -288,5 +374,6 @@ export function boundRecord(record: InstanceRecord): InstanceRecord {
     leftovers: few(record.leftovers) ?? [],
     ...(sweeping ? { sweeping } : {}),
     ...(predecessors ? { predecessors } : {}),
+    ...(processes ? { processes } : {}),
   };
 }

@@ -2,7 +2,14 @@
 // record are a claim; a process is proven to be keepalive's only by what it carries: it is in one
 // of those supervisors' cgroups, or its environment has KEEPALIVE_PID of one of them, and it
 // started during that supervisor's life.
-import type { InstanceRecord, ProcessFacts, ProcessIdentity, ProcStat } from './instance-state.js';
+import {
+  recordProcesses,
+  type InstanceRecord,
+  type ProcessFacts,
+  type ProcessIdentity,
+  type ProcessRecord,
+  type ProcStat,
+} from './instance-state.js';
 
 /** A process in a supervisor's cgroups or whose environment names it, as /proc describes it. */
 export interface Candidate {
@@ -53,10 +60,35 @@ export function treeSupervisors(record: InstanceRecord): Supervisor[] {
   return [record.supervisor, ...(record.predecessors ?? [])];
 }
 
-/** The identities a record names, in the order they matter to a person: the child first. */
+/**
+ * The identities a record names, in the order they matter to a person: each process's child first,
+ * then what its sweep was stopping, then what the record's writer was still stopping itself.
+ */
 export function recordedIdentities(record: InstanceRecord): ProcessIdentity[] {
-  const child = record.child ? [{ pid: record.child.pid, startTime: record.child.startTime }] : [];
-  return [...child, ...(record.sweeping ?? []), ...record.leftovers];
+  const processes = recordProcesses(record);
+  const children = processes.flatMap(({ child }) =>
+    child ? [{ pid: child.pid, startTime: child.startTime }] : [],
+  );
+  const sweeping = processes.flatMap((entry) => entry.sweeping ?? []);
+  return [...children, ...sweeping, ...record.leftovers];
+}
+
+/**
+ * The process of the record a leftover was part of: the one whose child it is, or whose child led
+ * its group (each child leads a group of its own), or whose sweep named it; undefined if none.
+ */
+export function ownerOf(
+  record: InstanceRecord,
+  leftover: { pid: number; pgid: number },
+): ProcessRecord | undefined {
+  const processes = recordProcesses(record);
+  return (
+    processes.find(({ child }) => child?.pid === leftover.pid) ??
+    processes.find(({ child }) => child?.pid === leftover.pgid) ??
+    processes.find(({ sweeping }) =>
+      sweeping?.some(({ pid }) => pid === leftover.pid || pid === leftover.pgid),
+    )
+  );
 }
 
 export function leftoverProcesses(facts: LeftoverFacts): Leftovers {

@@ -1,15 +1,36 @@
 // What `keepalive status` says, from a verdict and the time: one object for scripts, a few lines
-// for people, and the LSB init-script exit status (0 running, 1 keepalive runs but its child does
-// not,
-// 3 not running, 4 unknown). Only 0 says the child runs, so that `status` can be a health check.
+// (a table for a set) for people, and the LSB init-script exit status (0 running, 1 keepalive runs
+// but its child does not, or a process of its set does not, 3 not running, 4 unknown). Only 0 says
+// every process runs, so that `status` can be a health check.
 import { formatDuration } from './duration.js';
 import type { Outcome } from './exit.js';
 import { formatSize } from './size.js';
-import { childRuns, staleWords, type InstanceRecord, type Verdict } from './instance-state.js';
+import {
+  childRuns,
+  recordProcesses,
+  staleWords,
+  type InstanceRecord,
+  type ProcessRecord,
+  type Verdict,
+} from './instance-state.js';
 import { stripControl } from './shown-text.js';
 import { who } from './who.js';
 
 export type ReportedState = InstanceRecord['phase'] | 'not-running' | 'stale' | 'unknown';
+
+/** One process, while keepalive runs. */
+export interface ProcessReport {
+  name: string;
+  state: ProcessRecord['state'];
+  pid: number | null;
+  uptimeMs: number | null;
+  restarts: number;
+  /** The last exit in words, and keepalive's status for it. */
+  lastExit: string | null;
+  lastStatus: number | null;
+  lastOutcome: Outcome | null;
+  ready: boolean;
+}
 
 export interface StatusReport {
   state: ReportedState;
@@ -27,6 +48,10 @@ export interface StatusReport {
   lastStatusText: string;
   /** With --max-memory, while the child runs: the whole tree's memory at the last check. */
   memory: { bytes: number; limitBytes: number; at: string } | null;
+  /** Every process while keepalive runs (one for a single command); empty when it does not. */
+  processes: ProcessReport[];
+  /** Whether the record is a set's (-c, --procfile): `status` then prints a table. */
+  set: boolean;
 }
 
 /** LSB's 1 is "dead and the pidfile exists": here the child is, between runs or stopping. */
@@ -55,6 +80,11 @@ export function statusReport(facts: StatusFacts): { report: StatusReport; exitSt
       name: clean(report.name),
       lastExit: clean(report.lastExit),
       lastStatusText: stripControl(report.lastStatusText),
+      processes: report.processes.map((entry) => ({
+        ...entry,
+        name: stripControl(entry.name),
+        lastExit: clean(entry.lastExit),
+      })),
     },
     exitStatus,
   };
@@ -80,6 +110,8 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
     lastOutcome: record?.lastExit?.outcome ?? null,
     lastStatusText: record?.lastStatusText ?? '',
     memory: null,
+    processes: [],
+    set: record?.processes !== undefined,
   };
   switch (verdict.kind) {
     case 'absent':
@@ -105,7 +137,13 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
         },
         exitStatus: LSB.notRunning,
       };
-    case 'running':
+    case 'running': {
+      const processes = record
+        ? recordProcesses(record).map((entry) => processReport(entry, since))
+        : [];
+      const runs = record?.processes
+        ? childRuns(record.phase) && record.processes.every(doesItsWork)
+        : record?.child && childRuns(record.phase);
       return {
         report: {
           ...base,
@@ -115,10 +153,38 @@ function rawReport(facts: StatusFacts): { report: StatusReport; exitStatus: numb
           uptimeMs: since(record?.startedAt),
           childUptimeMs: since(record?.child?.startedAt),
           memory: record?.child ? memoryOf(record, record.child.startedAt) : null,
+          processes,
         },
-        exitStatus: record?.child && childRuns(record.phase) ? LSB.running : LSB.childNotRunning,
+        exitStatus: runs ? LSB.running : LSB.childNotRunning,
       };
+    }
   }
+}
+
+/**
+ * A process of a set does its work when it runs (ready or not yet: as a single command's child
+ * that has not sent READY=1), or has completed: ended with status 0.
+ */
+function doesItsWork(entry: ProcessRecord): boolean {
+  if (entry.state === 'running' || entry.state === 'starting') return entry.child !== null;
+  return entry.state === 'ended' && entry.lastExit?.status === 0;
+}
+
+function processReport(
+  entry: ProcessRecord,
+  since: (iso: string | undefined) => number | null,
+): ProcessReport {
+  return {
+    name: entry.name,
+    state: entry.state,
+    pid: entry.child?.pid ?? null,
+    uptimeMs: since(entry.child?.startedAt),
+    restarts: entry.restarts,
+    lastExit: entry.lastExit?.words ?? null,
+    lastStatus: entry.lastExit?.status ?? null,
+    lastOutcome: entry.lastExit?.outcome ?? null,
+    ready: entry.ready,
+  };
 }
 
 /** The report for a person: a headline, then one line per fact that is known. */
@@ -133,6 +199,11 @@ export function statusText(report: StatusReport): string {
           `keepalive or \`keepalive stop\` stops it`,
       );
     }
+  } else if (report.set) {
+    lines.push(
+      `${report.state}: ${who('keepalive', report.supervisorPid)}, up ${duration(report.uptimeMs)}`,
+    );
+    return [...lines, ...processTable(report.processes)].map((line) => `${line}\n`).join('');
   } else {
     lines.push(
       `${report.state}: ${who('keepalive', report.supervisorPid)}, up ${duration(report.uptimeMs)}`,
@@ -152,6 +223,34 @@ export function statusText(report: StatusReport): string {
     );
   if (report.lastStatusText !== '') lines.push(`status text: ${report.lastStatusText}`);
   return lines.map((line) => `${line}\n`).join('');
+}
+
+const COLUMNS = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'READY', 'LAST EXIT'] as const;
+
+/**
+ * A set's processes, one line each, columns padded to their widest cell ("-" for nothing known);
+ * the last exit's words come last, as they are the longest.
+ */
+export function processTable(processes: readonly ProcessReport[]): string[] {
+  const rows = processes.map((entry) => [
+    entry.name,
+    entry.state,
+    entry.pid === null ? '-' : String(entry.pid),
+    entry.uptimeMs === null ? '-' : formatDuration(entry.uptimeMs),
+    String(entry.restarts),
+    entry.ready ? 'yes' : 'no',
+    entry.lastExit ?? '-',
+  ]);
+  const table = [[...COLUMNS], ...rows];
+  const widths = COLUMNS.map((_, column) =>
+    Math.max(...table.map((row) => (row[column] ?? '').length)),
+  );
+  return table.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /**

@@ -2,7 +2,9 @@
 // foreground half of --detach, and where keepalive's lines go with --log-file.
 import { writeSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { ResolvedOptions } from '../options.js';
+import { basename } from 'node:path';
+import { DEFAULTS, type ResolvedOptions } from '../options.js';
+import type { SetOptions } from '../set/types.js';
 import {
   isBackground,
   LOG_FILE_MODE,
@@ -11,7 +13,7 @@ import {
   type StartReport,
 } from './detach.js';
 import { describeError, InstanceError, instancePaths, viewInstance } from './instance-files.js';
-import { claimInstance, type Instance } from './instance.js';
+import { claimInstance, type Instance, type ProcessStop } from './instance.js';
 import { openForAppend } from './safe-files.js';
 import { who } from '../core/who.js';
 
@@ -19,7 +21,12 @@ export { foregroundTold, isBackground, reportFirstStart } from './detach.js';
 
 /** What the guardian takes from the command line. */
 export interface GuardianSettings {
-  options: ResolvedOptions;
+  options: Pick<ResolvedOptions, 'name' | 'stopSignal' | 'killTimeout' | 'onExitTimeout'> &
+    Partial<Pick<ResolvedOptions, 'onExit'>>;
+  /** A set's processes (-c, --procfile): FILE.state records each. */
+  processes?: readonly ProcessStop[];
+  /** A set's: how long its processes' last on-exit hooks may take, all of them. */
+  hookWaitMs?: number;
   pidfile: string | undefined;
   logFile: string | undefined;
   /** --log-file-shared: the log file may be another user's, or writable by others. */
@@ -28,6 +35,8 @@ export interface GuardianSettings {
 
 /**
  * The single instance for the pidfile, or the status to exit with when this keepalive is not it.
+ * With `processes`, the instance is a set's: FILE.state records each, and `keepalive stop` waits
+ * for the whole chain's kill timeouts.
  */
 export async function claim(
   settings: GuardianSettings,
@@ -35,9 +44,10 @@ export async function claim(
   log: Logger,
 ): Promise<Instance | number> {
   const { name, stopSignal, killTimeout, onExit, onExitTimeout } = settings.options;
+  const { processes } = settings;
   // At its end keepalive waits for the running hook, then runs the last exit's: each within the
   // timeout.
-  const hookWaitMs = onExit === undefined ? 0 : 2 * onExitTimeout;
+  const hookWaitMs = settings.hookWaitMs ?? (onExit === undefined ? 0 : 2 * onExitTimeout);
   try {
     const claimed = await claimInstance({
       pidfile,
@@ -45,6 +55,7 @@ export async function claim(
       stopSignal,
       killTimeout,
       hookWaitMs,
+      ...(processes ? { processes } : {}),
       log,
     });
     if (claimed.kind === 'claimed') return claimed.instance;
@@ -65,6 +76,39 @@ export async function claim(
     tellForeground({ kind: 'failed', status: 1, message: error.message });
     return 1;
   }
+}
+
+/**
+ * A set's guardian settings: named after its file; `keepalive stop` waits for the whole chain's
+ * kill timeouts and on-exit hooks, each process's leftovers are stopped with its own signal.
+ */
+export function setGuardianSettings(
+  set: SetOptions,
+  file: string,
+  flags: { pidfile: string | undefined; logFile: string | undefined; logFileShared: boolean },
+): GuardianSettings {
+  const processes = set.processes.map((entry) => ({
+    name: entry.name,
+    stopSignal: entry.stopSignal ?? DEFAULTS.stopSignal,
+    killTimeout: entry.killTimeout ?? DEFAULTS.killTimeout,
+  }));
+  const hooks = set.processes.filter((entry) => entry.onExit !== undefined);
+  const hookWait = hooks.reduce(
+    (sum, entry) => sum + (entry.onExitTimeout ?? DEFAULTS.onExitTimeout),
+    0,
+  );
+  return {
+    options: {
+      name: basename(file),
+      stopSignal: DEFAULTS.stopSignal,
+      killTimeout: processes.reduce((sum, entry) => sum + entry.killTimeout, 0),
+      onExitTimeout: DEFAULTS.onExitTimeout,
+    },
+    processes,
+    // Each waits for its running hook, then runs the last exit's.
+    hookWaitMs: 2 * hookWait,
+    ...flags,
+  };
 }
 
 /** Cron mails whatever a job prints: a second keepalive says something only to a person. */

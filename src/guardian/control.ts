@@ -3,8 +3,13 @@
 // 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done in time.
 import { setTimeout as sleep } from 'node:timers/promises';
 import yargs from 'yargs';
-import type { Verdict } from '../core/instance-state.js';
-import { childRuns, staleWords } from '../core/instance-state.js';
+import type { InstanceRecord, Verdict } from '../core/instance-state.js';
+import {
+  childRuns,
+  recordProcesses,
+  staleWords,
+  type ProcessRecord,
+} from '../core/instance-state.js';
 import { LSB, statusReport, statusText } from '../core/status-report.js';
 import { checkFlags } from '../cli-options.js';
 import { stripControl } from '../core/shown-text.js';
@@ -19,7 +24,7 @@ import {
   viewInstance,
   type InstancePaths,
 } from './instance-files.js';
-import { findLeftovers, leftoverNames, stopLeftovers } from './leftovers.js';
+import { findLeftovers, leftoverNames, recordedName, stopLeftovers } from './leftovers.js';
 import { waitUntil } from './poll.js';
 import { readStat } from '../tree/proc.js';
 import { removeIfOurs, writeAtomically } from './safe-files.js';
@@ -28,20 +33,22 @@ import { who } from '../core/who.js';
 const CONTROL_USAGE = {
   status: 'keepalive status --pidfile FILE [--json]',
   stop: 'keepalive stop --pidfile FILE',
-  restart: 'keepalive restart --pidfile FILE',
+  restart: 'keepalive restart --pidfile FILE [NAME]',
 } as const;
 const CONTROL_HELP = {
   status:
-    'Says whether the keepalive that owns FILE runs, and how its child does.\nExit status: 0 ' +
-    'running, 3 not running (no FILE, or a stale one), 4 unknown.',
+    'Says whether the keepalive that owns FILE runs, and how its child (or each process of its ' +
+    'set) does.\nExit status: 0 running, 1 keepalive runs but its child (or a process of its ' +
+    'set) does not,\n3 not running (no FILE, or a stale one), 4 unknown.',
   stop:
     'Stops the keepalive that owns FILE and its child, and waits until they are gone.\n' +
     'Exit status: 0 stopped, 3 not running (no FILE; or a stale one, whose leftovers are ' +
     'then\nstopped and removed), 4 unknown, 1 still running after the wait.',
   restart:
-    'Restarts the child of the keepalive that owns FILE (not keepalive itself) and waits until ' +
-    'the\n' +
-    'new one runs. Exit status: 0 restarted, 3 not running, 4 unknown, 1 no new child in time.',
+    'Restarts the child of the keepalive that owns FILE (not keepalive itself), or with NAME that ' +
+    'one\nprocess of its set (without NAME every one), and waits until the new one runs.\n' +
+    'Exit status: 0 restarted, 2 no process NAME, 3 not running, 4 unknown, 1 no new child in ' +
+    'time.',
 } as const;
 
 /** The three usage lines, for keepalive --help. */
@@ -50,7 +57,7 @@ export const CONTROL_USAGES: readonly string[] = Object.values(CONTROL_USAGE);
 export type ControlCommand =
   | { command: 'status'; pidfile: string; json: boolean }
   | { command: 'stop'; pidfile: string }
-  | { command: 'restart'; pidfile: string };
+  | { command: 'restart'; pidfile: string; name: string | undefined };
 
 export interface ControlOutput {
   out(text: string): void;
@@ -58,6 +65,8 @@ export interface ControlOutput {
 }
 
 const POLL_MS = 50;
+/** `keepalive restart NAME` with no such process: a usage error. */
+const UNKNOWN_NAME = 2;
 /** Beyond the supervisor's kill timeout: its group sweep, its cleanup, a busy machine. */
 const MARGIN_MS = 10_000;
 
@@ -86,7 +95,7 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
         ? { json: { type: 'boolean', describe: 'print one JSON object' } }
         : {}),
     })
-    .strict()
+    .strictOptions()
     .fail((message, error) => {
       throw error ?? new UsageError(explainControlMessage(message, words, usage));
     })
@@ -95,13 +104,23 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
     .alias('help', 'h')
     .wrap(Math.min(100, process.stderr.columns ?? 100))
     .parseSync();
+  // Only `restart` takes a word: the name of the process of a set to restart.
+  const positional = parsed._.map(String);
+  const extra = positional.slice(command === 'restart' ? 1 : 0)[0];
+  if (extra !== undefined)
+    throw new UsageError(`unknown option or word "${extra}"; usage: ${usage}`);
   const pidfile = parsed.pidfile as string | undefined;
   checkFlags({ pidfile }, { pidfile });
   if (pidfile === undefined)
     throw new UsageError(`${command}: --pidfile FILE is required; usage: ${usage}`);
-  return command === 'status'
-    ? { command, pidfile, json: parsed['json'] === true }
-    : { command, pidfile };
+  switch (command) {
+    case 'status':
+      return { command, pidfile, json: parsed['json'] === true };
+    case 'stop':
+      return { command, pidfile };
+    case 'restart':
+      return { command, pidfile, name: positional[0] };
+  }
 }
 
 function explainControlMessage(message: string, words: readonly string[], usage: string): string {
@@ -120,7 +139,7 @@ export async function runControl(command: ControlCommand, output: ControlOutput)
     case 'stop':
       return stop(paths, output);
     case 'restart':
-      return restart(paths, output);
+      return restart(paths, command.name, output);
   }
 }
 
@@ -221,7 +240,10 @@ async function stop(
     );
     return 1;
   }
-  const child = record?.child ? ` and ${who(stripControl(record.name), record.child.pid)}` : '';
+  const children = (record ? recordProcesses(record) : []).flatMap((entry) =>
+    entry.child ? [who(stripControl(entry.name), entry.child.pid)] : [],
+  );
+  const child = children.length > 0 ? ` and ${children.join(', ')}` : '';
   output.err(`keepalive: stopped ${who('keepalive', pid)}${child}\n`);
   return 0;
 }
@@ -277,12 +299,12 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const found = record ? findLeftovers(record) : { proven: [], unproven: [] };
     for (const unproven of found.unproven) {
       output.err(
-        `keepalive: ${who(name, unproven.pid)}, named in ${paths.state}, does not carry ` +
+        `keepalive: ${who(recordedName(record as InstanceRecord, unproven.pid, name), unproven.pid)}, named in ${paths.state}, does not carry ` +
           `KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left ` +
           `alone\n`,
       );
     }
-    const stopped = leftoverNames(name, found.proven);
+    const stopped = leftoverNames(name, found.proven, record);
     if (record && found.proven.length > 0) {
       const gone = await stopLeftovers(record, {
         signal: record.stopSignal,
@@ -316,15 +338,41 @@ function ended(pid: number, startTime: number | undefined): boolean {
   );
 }
 
-async function restart(paths: InstancePaths, output: ControlOutput): Promise<number> {
+/** A process that runs now, its child known: what a restart waits for. */
+function runsNow(entry: ProcessRecord): boolean {
+  return (entry.state === 'running' || entry.state === 'starting') && entry.child !== null;
+}
+
+async function restart(
+  paths: InstancePaths,
+  name: string | undefined,
+  output: ControlOutput,
+): Promise<number> {
   const { verdict } = viewInstance(paths);
   const notNow = notRunning(verdict, paths, output);
   if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
 
   const { pid, record } = verdict;
-  const before = record?.child?.pid;
+  const processes = record ? recordProcesses(record) : [];
+  const names = processes.map((entry) => stripControl(entry.name));
+  if (name !== undefined && record && !processes.some((entry) => entry.name === name)) {
+    output.err(
+      `keepalive: no process "${stripControl(name)}" in ${paths.pidfile}; its processes: ` +
+        `${names.join(', ')}\n`,
+    );
+    return UNKNOWN_NAME;
+  }
+  // Those whose new child it waits for: the one named, else every one that runs (or all).
+  const named = processes.filter((entry) => entry.name === name);
+  const running = processes.filter(runsNow);
+  const targets = name !== undefined ? named : running.length > 0 ? running : processes;
+  const before = new Map(targets.map((entry) => [entry.name, entry.child?.pid]));
   try {
-    writeAtomically(paths.restart, `${pid}\n`, PRIVATE_MODE);
+    writeAtomically(
+      paths.restart,
+      `${pid}\n${name === undefined ? '' : `${name}\n`}`,
+      PRIVATE_MODE,
+    );
   } catch (error) {
     output.err(
       `keepalive: cannot ask ${who('keepalive', pid)} to restart: ${describeError(error)}\n`,
@@ -333,18 +381,21 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
   }
   const timeoutMs = (record?.killTimeoutMs ?? DEFAULTS.killTimeout) + MARGIN_MS;
   let now: Verdict = verdict;
+  // A single command's child runs only in the phases that say so (not while it stops).
+  const renewed = (view: Verdict): ProcessRecord[] => {
+    if (view.kind !== 'running' || !view.record) return [];
+    const { record: latest } = view;
+    if (!latest.processes && !childRuns(latest.phase)) return [];
+    return recordProcesses(latest).filter(
+      (entry) =>
+        before.has(entry.name) && runsNow(entry) && entry.child?.pid !== before.get(entry.name),
+    );
+  };
   const restarted = await waitUntil(
     () => {
       now = viewInstance(paths).verdict;
       if (now.kind !== 'running' || now.pid !== pid) return true;
-      const child = now.record?.child;
-      return (
-        now.record !== undefined &&
-        childRuns(now.record.phase) &&
-        child !== null &&
-        child !== undefined &&
-        child.pid !== before
-      );
+      return before.size > 0 && renewed(now).length === before.size;
     },
     timeoutMs,
     POLL_MS,
@@ -354,7 +405,8 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
     output.err(`keepalive: ${who('keepalive', pid)} ended before its child was restarted\n`);
     return 1;
   }
-  if (!restarted || !after.record?.child) {
+  const done = renewed(after);
+  if (!restarted || done.length === 0 || done.length < before.size) {
     removeIfOurs(paths.restart, (stats) => stats.isFile()); // not to be served by surprise later
     output.err(
       `keepalive: no new child of ${who('keepalive', pid)} within ` +
@@ -362,8 +414,11 @@ async function restart(paths: InstancePaths, output: ControlOutput): Promise<num
     );
     return 1;
   }
-  const name = stripControl(after.record.name);
-  const was = before === undefined ? '' : ` (was ${who(name, before)})`;
-  output.err(`keepalive: restarted: ${who(name, after.record.child.pid)}${was}\n`);
+  const words = done.map((entry) => {
+    const shown = stripControl(entry.name);
+    const was = before.get(entry.name);
+    return `${who(shown, entry.child?.pid)}${was === undefined ? '' : ` (was ${who(shown, was)})`}`;
+  });
+  output.err(`keepalive: restarted: ${words.join(', ')}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { isSea } from 'node:sea';
 import { exitMessage } from '../log-words.js';
-import type { Supervisor } from '../supervisor.js';
+import { eventsOf, type Guarded } from './instance.js';
 import { openForAppend } from './safe-files.js';
 import { who } from '../core/who.js';
 
@@ -113,10 +113,12 @@ export function foregroundTold(): Promise<void> {
 }
 
 /**
- * In the background copy: the first spawn is success; an end before it (or a failed start) is not.
+ * In the background copy: the first spawn is success (a set's first process); an end before it
+ * (or a failed start) is not.
  */
-export function reportFirstStart(supervisor: Supervisor): void {
+export function reportFirstStart(guarded: Guarded): void {
   if (!background) return;
+  const supervisor = eventsOf(guarded);
   const onSpawn = (event: { pid: number; name: string }): void => {
     tellForeground({
       kind: 'started',

@@ -61,8 +61,11 @@ export function instancePaths(pidfile: string): InstancePaths {
 const PIDFILE_MODE = 0o644;
 const STATE_MODE = 0o644;
 export const PRIVATE_MODE = 0o600;
-/** FILE.state is read back up to this size; keepalive never writes a bigger one. */
-const MAX_RECORD_BYTES = 64 * 1024;
+/**
+ * FILE.state is read back up to this size; keepalive never writes a bigger one. A set's record
+ * holds an entry per process, each up to a few KB.
+ */
+const MAX_RECORD_BYTES = 1024 * 1024;
 
 /** The five names beside FILE, each believed only if keepalive could have written it. */
 function besideFile(paths: InstancePaths): string[] {

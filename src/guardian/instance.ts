@@ -1,20 +1,26 @@
 // One keepalive per pidfile. claimInstance() takes FILE (or finds it taken), recovers from a
 // predecessor killed with SIGKILL, and returns an Instance that keeps FILE.state current from the
-// supervisor's events, serves `keepalive restart` requests and, at the end, leaves nothing behind.
+// events of what it guards (a single command's Supervisor or a set's ProcessSet), serves
+// `keepalive restart` and `stop` requests and, at the end, leaves nothing behind.
+import type { EventEmitter } from 'node:events';
 import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
 import { describeOutcome } from '../core/exit.js';
 import {
   parsePid,
+  recordProcesses,
   staleWords,
   type InstanceRecord,
+  type LastExit,
   type ProcessIdentity,
+  type ProcessRecord,
 } from '../core/instance-state.js';
+import type { SupervisorEvents } from '../core/events.js';
+import type { ProcessView } from '../set/types.js';
 import { treeSupervisors, type Leftover, type Leftovers } from '../core/leftover-trees.js';
 import { stripControl } from '../core/shown-text.js';
 import type { SignalName } from '../core/signals.js';
 import type { Logger } from '../log.js';
-import type { Supervisor } from '../supervisor.js';
 import {
   checkInstanceFiles,
   describeError,
@@ -31,7 +37,7 @@ import {
   type InstancePaths,
   type Lock,
 } from './instance-files.js';
-import { findLeftovers, stopTree } from './leftovers.js';
+import { findLeftovers, recordedName, stopTree } from './leftovers.js';
 import { bootId, ownStartTime, readStat } from '../tree/proc.js';
 import { readTrustedFile, removeIfOurs } from './safe-files.js';
 import { STOP_SIGNALS } from '../tree/signals.js';
@@ -40,12 +46,44 @@ import { who } from '../core/who.js';
 /** A chatty child may send STATUS= often: the state file follows at this pace, not each line. */
 const STATUS_WRITE_MS = 500;
 
+/**
+ * What the guardian takes from what it guards, a single command's Supervisor or a set's
+ * ProcessSet: their events (each names its process), and the three things `keepalive stop`,
+ * `restart` and `status` ask of them.
+ */
+export interface Guarded {
+  // Method syntax, so that a set's emitter (more events than a Supervisor's) fits too.
+  on(event: keyof SupervisorEvents, listener: (...args: never[]) => void): unknown;
+  once(event: keyof SupervisorEvents, listener: (...args: never[]) => void): unknown;
+  off(event: keyof SupervisorEvents, listener: (...args: never[]) => void): unknown;
+  stop(): void;
+  /** One process by name, or every one. */
+  restart(name?: string): unknown;
+  processes(): ProcessView[];
+  /** A single command with --wait-ready: it runs only once it said READY=1. */
+  readonly waitsForReady?: boolean;
+}
+
+/** A guarded thing's events, with their types: the ones every Supervisor event carries. */
+export const eventsOf = (guarded: Guarded): EventEmitter<SupervisorEvents> =>
+  guarded as unknown as EventEmitter<SupervisorEvents>;
+
+/** How a process of a set is stopped, for a keepalive that finds it left running. */
+export interface ProcessStop {
+  name: string;
+  stopSignal: SignalName;
+  killTimeout: number;
+}
+
 export interface ClaimOptions {
   pidfile: string;
   name: string;
   stopSignal: SignalName;
+  /** For a set: the longest its stop may take (the chain's kill timeouts, summed). */
   killTimeout: number;
   hookWaitMs?: number; // 2 × --on-exit-timeout with --on-exit
+  /** A set's processes (-c, --procfile): FILE.state then records each. */
+  processes?: readonly ProcessStop[];
   log: Logger;
 }
 
@@ -96,7 +134,8 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       options.log.line(
         'warn',
         'leftover',
-        `${who(name, unproven.pid)}, named in ${paths.state}, does not carry KEEPALIVE_PID of ` +
+        `${who(old ? recordedName(old, unproven.pid, name) : name, unproven.pid)}, named in ` +
+          `${paths.state}, does not carry KEEPALIVE_PID of ` +
           `the keepalive that started it: not proven to be keepalive's, left alone`,
         { pid: unproven.pid },
       );
@@ -173,6 +212,20 @@ function newRecord(
     stopSignal: options.stopSignal,
     killTimeoutMs: options.killTimeout,
     ...(options.hookWaitMs ? { hookWaitMs: options.hookWaitMs } : {}),
+    ...(options.processes
+      ? {
+          processes: options.processes.map((entry): ProcessRecord => ({
+            name: entry.name,
+            state: 'waiting',
+            ready: false,
+            child: null,
+            restarts: 0,
+            lastExit: null,
+            stopSignal: entry.stopSignal,
+            killTimeoutMs: entry.killTimeout,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -199,6 +252,9 @@ function catchStopSignals(): { readonly signal: SignalName | undefined; remove()
   };
 }
 
+/** What a process's events say of it beyond its view: its child's start time, its last outcome. */
+type Facts = Pick<ProcessRecord, 'child' | 'lastExit' | 'sweeping'>;
+
 /** A claimed pidfile, kept current while a supervisor runs. */
 export class Instance {
   readonly paths: InstancePaths;
@@ -207,8 +263,11 @@ export class Instance {
   readonly #removeEarlyListeners: () => void;
   #record: InstanceRecord;
   #watcher: FSWatcher | undefined;
-  #supervisor: Supervisor | undefined;
+  #guarded: Guarded | undefined;
+  /** A set's processes, by name, as their events tell them. */
+  readonly #facts = new Map<string, Facts>();
   #statusWrite: NodeJS.Timeout | undefined;
+  #refresh: NodeJS.Immediate | undefined;
   #writeFailed = false;
   #released = false;
   readonly #refused = new Set<string>();
@@ -227,65 +286,153 @@ export class Instance {
     this.#removeEarlyListeners = removeEarlyListeners;
   }
 
-  /** Follows the supervisor's events into FILE.state, and starts serving restart requests. */
-  attach(supervisor: Supervisor): void {
-    this.#supervisor = supervisor;
-    // --wait-ready: starting until READY=1 (the 'ready' event below).
-    const spawned = supervisor.waitsForReady ? 'starting' : 'running';
-    supervisor.on('spawn', (event) =>
-      this.#update({ phase: spawned, child: childRecord(event.pid), restarts: event.restarts }),
+  /** A set's record (-c, --procfile) lists its processes; a single command's is as it always was. */
+  get #isSet(): boolean {
+    return this.#record.processes !== undefined;
+  }
+
+  /**
+   * Follows the events of what it guards into FILE.state, and starts serving restart and stop
+   * requests. One path for both: each event names its process; a single command's is the record's
+   * top-level fields, a set's are its `processes`.
+   */
+  attach(source: Guarded): void {
+    this.#guarded = source;
+    const guarded = eventsOf(source);
+    // --wait-ready: a single command is starting until READY=1 (the 'ready' event below).
+    const spawned = source.waitsForReady === true && !this.#isSet ? 'starting' : 'running';
+    guarded.on('spawn', (event) =>
+      this.#change(
+        event.name,
+        { child: childRecord(event.pid) },
+        { phase: spawned, restarts: event.restarts },
+      ),
     );
-    supervisor.on('exit', (event) => {
-      this.#update({
-        phase: event.next.action === 'restart' ? 'restarting' : 'stopping',
-        child: null,
-        lastExit: {
-          pid: event.pid ?? null,
-          outcome: event.outcome,
-          status: event.status,
-          words: `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}`,
-          at: new Date().toISOString(),
-        },
-      });
+    guarded.on('exit', (event) => {
+      const lastExit: LastExit = {
+        pid: event.pid ?? null,
+        outcome: event.outcome,
+        status: event.status,
+        words: `${who(event.name, event.pid)} ${describeOutcome(event.outcome)}`,
+        at: new Date().toISOString(),
+      };
+      // A set goes on while one of its processes is between two runs.
+      const phase = event.next.action === 'restart' ? 'restarting' : 'stopping';
+      this.#change(event.name, { child: null, lastExit }, this.#isSet ? {} : { phase });
     });
-    supervisor.on('stop', () => this.#update({ phase: 'stopping' }));
+    guarded.on('stop', (event) => this.#change(event.name, {}, { phase: 'stopping' }));
     // What the child says of itself while it runs (keepalive's own stop has the last word), and
     // with MAINPID= the process keepalive now waits for: a pid in the record must be ours.
-    const says = (phase: 'ready' | 'reloading' | 'stopping') => (): void => {
-      if (this.#record.child && this.#record.phase !== 'stopping') this.#update({ phase });
-    };
+    const says =
+      (phase: 'ready' | 'reloading' | 'stopping') =>
+      ({ name }: { name: string }): void => {
+        if (this.#isSet) this.#change(name, {}, {});
+        else if (this.#record.child && this.#record.phase !== 'stopping') this.#update({ phase });
+      };
     for (const [event, phase] of [
       ['ready', 'ready'],
       ['reloaded', 'ready'],
       ['reloading', 'reloading'],
       ['stopping', 'stopping'],
     ] as const)
-      supervisor.on(event, says(phase));
-    supervisor.on(
-      'main-pid',
-      (event) =>
-        event.accepted &&
-        this.#update({ child: childRecord(event.mainPid, this.#record.child?.startedAt) }),
+      guarded.on(event, says(phase));
+    // A set's views change with these too (healthy, given up).
+    for (const event of ['health', 'unhealthy', 'end'] as const)
+      guarded.on(event, () => this.#isSet && this.#change(undefined, {}, {}));
+    // And with a set's own events, which a single command's Supervisor never emits.
+    const setEvents = source as unknown as EventEmitter;
+    for (const event of ['waiting', 'not-started', 'essential-end'])
+      setEvents.on(event, () => this.#isSet && this.#change(undefined, {}, {}));
+    setEvents.on(
+      'set-stop',
+      () => this.#isSet && this.#change(undefined, {}, { phase: 'stopping' }),
     );
+    guarded.on('main-pid', (event) => {
+      if (!event.accepted) return;
+      const startedAt = this.#factsOf(event.name)?.child?.startedAt;
+      this.#change(event.name, { child: childRecord(event.mainPid, startedAt) }, {});
+    });
     // While a run's leftovers are swept the child is null: the record names them instead.
-    supervisor.on('sweep', (event) => {
-      const known = this.#record.sweeping ?? [];
+    guarded.on('sweep', (event) => {
+      const known = this.#factsOf(event.name)?.sweeping ?? [];
       const added = event.pids.flatMap((pid) => {
         const stat = readStat(pid);
         return stat && stat.state !== 'Z' && !known.some((seen) => seen.pid === pid)
           ? [{ pid, startTime: stat.startTime }]
           : [];
       });
-      this.#update({ sweeping: [...known, ...added] });
+      this.#change(event.name, { sweeping: [...known, ...added] }, {});
     });
-    supervisor.on('swept', () => this.#update({ sweeping: [] }));
-    supervisor.on('status', (event) => this.setStatusText(event.text));
-    supervisor.on('memory', ({ bytes, limitBytes }) =>
-      this.#updateSoon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }),
+    guarded.on('swept', (event) => this.#change(event.name, { sweeping: [] }, {}));
+    guarded.on('status', (event) => !this.#isSet && this.setStatusText(event.text));
+    guarded.on(
+      'memory',
+      ({ bytes, limitBytes }) =>
+        !this.#isSet &&
+        this.#updateSoon({ memory: { bytes, limitBytes, at: new Date().toISOString() } }),
     );
     // The supervisor's own handlers are installed by the time anything else runs.
     setImmediate(this.#removeEarlyListeners);
     this.#watchRestartRequests();
+  }
+
+  #factsOf(name: string): Facts | undefined {
+    if (!this.#isSet) return this.#record;
+    return this.#facts.get(name);
+  }
+
+  /**
+   * A process's change: a single command's goes into the top-level fields with `top`; a set's into
+   * its entry, with the set's own view of every process (state, ready, restarts) read again.
+   */
+  #change(name: string | undefined, facts: Partial<Facts>, top: Partial<InstanceRecord>): void {
+    if (!this.#isSet) {
+      this.#update({ ...facts, ...top });
+      return;
+    }
+    if (name !== undefined) this.#facts.set(name, { ...this.#blankFacts(name), ...facts });
+    // The set's own phase: starting until its first spawn, then running, then stopping.
+    const phase =
+      top.phase === 'stopping' || this.#record.phase === 'stopping' ? 'stopping' : top.phase;
+    this.#update({
+      ...(phase ? { phase } : {}),
+      processes: this.#processRecords(),
+    });
+    // The set's own view moves on once its listeners have run (spawned, then ready): read again.
+    this.#refresh ??= setImmediate(() => {
+      this.#refresh = undefined;
+      this.#update({ processes: this.#processRecords() });
+    });
+  }
+
+  #blankFacts(name: string): Facts {
+    return this.#facts.get(name) ?? { child: null, lastExit: null };
+  }
+
+  /** Every process of the set: what the set says of it now, with what its events told. */
+  #processRecords(): ProcessRecord[] {
+    const before = this.#record.processes ?? [];
+    const views = this.#guarded?.processes() ?? [];
+    return before.map((entry) => {
+      const view = views.find((candidate) => candidate.name === entry.name);
+      const facts = this.#blankFacts(entry.name);
+      let child = facts.child;
+      // The set's word on which pid runs, proven by /proc with its start time like any other.
+      if (view?.pid !== undefined && child?.pid !== view.pid) {
+        const startedAt = view.startedAt === undefined ? undefined : iso(view.startedAt);
+        child = childRecord(view.pid, startedAt) ?? child;
+      }
+      const { sweeping: _was, ...rest } = entry;
+      return {
+        ...rest,
+        state: view?.state ?? entry.state,
+        ready: view?.ready ?? entry.ready,
+        restarts: view?.restarts ?? entry.restarts,
+        child,
+        lastExit: facts.lastExit,
+        ...(facts.sweeping?.length ? { sweeping: facts.sweeping } : {}),
+      };
+    });
   }
 
   /**
@@ -306,6 +453,7 @@ export class Instance {
     if (this.#released) return;
     this.#released = true;
     clearTimeout(this.#statusWrite);
+    clearImmediate(this.#refresh);
     this.#watcher?.close();
     this.#removeEarlyListeners();
     removeIfOurs(this.paths.restart, (stats) => stats.isFile());
@@ -357,7 +505,7 @@ export class Instance {
   #serveRequest(path: string): void {
     let text: string | undefined;
     try {
-      text = readTrustedFile(path, 64);
+      text = readTrustedFile(path, 1024);
     } catch (error) {
       // Anyone else could not have stopped the child either: said once per file, and left alone.
       const key = `${path}:${attempt(() => lstatSync(path).ino)}`;
@@ -369,23 +517,52 @@ export class Instance {
     }
     if (text === undefined) return;
     removeIfOurs(path, (stats) => stats.isFile());
-    if (parsePid(text) !== process.pid) return;
+    const request = parseRequest(text);
+    if (request?.pid !== process.pid) return;
     if (path === this.paths.stop) {
       this.#log.line('info', 'stop', 'stop requested by `keepalive stop`', {
         pidfile: this.paths.pidfile,
       });
       // With the stop signal keepalive was given (--stop-signal), as for any stop it decides on
       // itself.
-      this.#supervisor?.stop();
+      this.#guarded?.stop();
       return;
     }
     // Before the first start there is nothing to restart: the child is about to start anyway.
     if (this.#record.phase === 'starting') return;
-    this.#log.line('info', 'restart', `restart requested by \`keepalive restart\``, {
+    const names = recordProcesses(this.#record).map((entry) => entry.name);
+    if (request.name !== undefined && !names.includes(request.name)) {
+      // `keepalive restart` refuses it first; only a hand-made request gets here.
+      this.#log.line(
+        'warn',
+        'restart',
+        `ignoring a restart of "${stripControl(request.name)}": ` +
+          `not a process (${names.join(', ')})`,
+        { pidfile: this.paths.pidfile },
+      );
+      return;
+    }
+    const what = request.name === undefined ? '' : ` of ${request.name}`;
+    this.#log.line('info', 'restart', `restart${what} requested by \`keepalive restart\``, {
       pidfile: this.paths.pidfile,
+      ...(request.name === undefined ? {} : { process: request.name }),
     });
-    this.#supervisor?.restart();
+    // A single command's one process is the whole of it.
+    this.#guarded?.restart(this.#isSet ? request.name : undefined);
   }
+}
+
+const iso = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/**
+ * A request file: the pid of the keepalive it is for, and for `keepalive restart NAME` the name
+ * on a second line (a keepalive from before sets reads no pid in that text, and ignores it).
+ */
+export function parseRequest(text: string): { pid: number; name?: string } | undefined {
+  const [first = '', second, ...rest] = text.split('\n');
+  const pid = parsePid(first);
+  if (pid === undefined || rest.some((line) => line !== '')) return undefined;
+  return second === undefined || second === '' ? { pid } : { pid, name: second };
 }
 
 function childRecord(pid: number, startedAt = new Date().toISOString()): InstanceRecord['child'] {

@@ -3,6 +3,7 @@
 // way keepalive stops any child: the stop signal, SIGKILL after the kill timeout. Every process of
 // the old trees goes, leaders or not.
 import {
+  ownerOf,
   recordedIdentities,
   treeSupervisors,
   leftoverProcesses,
@@ -19,6 +20,7 @@ import { waitUntil } from './poll.js';
 import { bootId, processesCarrying, processFacts, readStat } from '../tree/proc.js';
 import type { Logger } from '../log.js';
 import { InstanceError } from './instance-files.js';
+import { stripControl } from '../core/shown-text.js';
 import { who } from '../core/who.js';
 
 /** How long the processes may take to vanish after SIGKILL (one in uninterruptible sleep). */
@@ -55,11 +57,35 @@ function inCgroups(supervisors: readonly Supervisor[]): Candidate[] {
   );
 }
 
+/** How one leftover is stopped: its own process's stop signal and kill timeout. */
+interface HowToStop {
+  signal: SignalName;
+  killTimeout: number;
+}
+
+/**
+ * A set's record says how each of its processes is stopped; a single command's leftovers are
+ * stopped the way the keepalive finding them stops its own child.
+ */
+function howToStop(record: InstanceRecord, fallback: HowToStop): (leftover: Leftover) => HowToStop {
+  if (!record.processes) return () => fallback;
+  return (leftover) => {
+    const owner = ownerOf(record, leftover);
+    return owner
+      ? { signal: owner.stopSignal, killTimeout: owner.killTimeoutMs }
+      : { signal: record.stopSignal, killTimeout: record.killTimeoutMs };
+  };
+}
+
 /**
  * The signal to each process, once: a group leader's group gets it whole, so its members are
  * skipped.
  */
-function signalEach(found: readonly Leftover[], signal: SignalName, already: Set<number>): void {
+function signalEach(
+  found: readonly Leftover[],
+  signalOf: (leftover: Leftover) => SignalName,
+  already: Set<number>,
+): void {
   const leaders = new Set(
     found.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid),
   );
@@ -69,6 +95,7 @@ function signalEach(found: readonly Leftover[], signal: SignalName, already: Set
     if (leftover.pgid !== leftover.pid && leaders.has(leftover.pgid)) continue;
     // Just read from /proc with this start time: the number still names this process.
     if (readStat(leftover.pid)?.startTime !== leftover.startTime) continue;
+    const signal = signalOf(leftover);
     if (leaders.has(leftover.pid)) {
       signalGroup(leftover.pid, signal);
     } else {
@@ -83,50 +110,65 @@ function signalEach(found: readonly Leftover[], signal: SignalName, already: Set
 
 /**
  * Stops every process the record's supervisors left (found again on every look, so that what they
- * fork meanwhile goes too); true once none is left.
+ * fork meanwhile goes too), each with its own process's stop signal and, after that process's kill
+ * timeout, SIGKILL; true once none is left.
  */
 export async function stopLeftovers(
   record: InstanceRecord,
-  options: {
-    signal: SignalName;
-    killTimeout: number;
-    onEscalate: (left: readonly Leftover[]) => void;
-  },
+  options: HowToStop & { onEscalate: (left: readonly Leftover[]) => void },
 ): Promise<boolean> {
+  const how = howToStop(record, options);
   const stopped = new Set<number>();
+  const killed = new Set<number>();
+  const started = performance.now();
+  const overdue = (leftover: Leftover): boolean =>
+    performance.now() - started >= how(leftover).killTimeout;
   const find = (): Leftover[] => findLeftovers(record).proven;
-  signalEach(find(), options.signal, stopped);
-  const none = (): boolean => {
+  let lastDeadline = 0;
+  const look = (): boolean => {
     const left = find();
-    signalEach(left, options.signal, stopped); // what was forked after the first signal
+    signalEach(left, (leftover) => how(leftover).signal, stopped); // and what was forked since
+    const late = left.filter((leftover) => overdue(leftover) && !killed.has(leftover.pid));
+    if (late.length > 0) options.onEscalate(late);
+    for (const leftover of late) killed.add(leftover.pid);
+    // Each look sends SIGKILL again to every overdue one: its group may have forked meanwhile.
+    signalEach(left.filter(overdue), () => 'SIGKILL', new Set());
+    for (const leftover of left) lastDeadline = Math.max(lastDeadline, how(leftover).killTimeout);
     return left.length === 0;
   };
-  if (await waitUntil(none, options.killTimeout, POLL_MS)) return true;
-  const left = find();
-  options.onEscalate(left);
-  signalEach(left, 'SIGKILL', new Set());
+  if (look()) return true;
   return waitUntil(
-    () => {
-      const still = find();
-      signalEach(still, 'SIGKILL', new Set());
-      return still.length === 0;
-    },
-    AFTER_KILL_MS,
+    () => look() || performance.now() - started > lastDeadline + AFTER_KILL_MS,
+    Infinity,
     POLL_MS,
-  );
+  ).then(() => find().length === 0);
 }
 
 /**
- * "app[200], app[305]": the leaders, and those whose leader is gone (a group's members go with it).
+ * "app[200], app[305]": the leaders, and those whose leader is gone (a group's members go with it),
+ * each by its own process's name in a set's record.
  */
-export function leftoverNames(name: string, leftovers: readonly Leftover[]): string {
+export function leftoverNames(
+  name: string,
+  leftovers: readonly Leftover[],
+  record?: InstanceRecord,
+): string {
   const leaders = new Set(
     leftovers.filter((leftover) => leftover.pgid === leftover.pid).map((leftover) => leftover.pid),
   );
+  const nameOf = (leftover: Leftover): string =>
+    record?.processes ? stripControl(ownerOf(record, leftover)?.name ?? name) : name;
   return leftovers
     .filter((leftover) => leftover.pgid === leftover.pid || !leaders.has(leftover.pgid))
-    .map((leftover) => who(name, leftover.pid))
+    .map((leftover) => who(nameOf(leftover), leftover.pid))
     .join(', ');
+}
+
+/** A recorded pid's process name: its own in a set's record, else the single command's. */
+export function recordedName(record: InstanceRecord, pid: number, fallback: string): string {
+  return record.processes
+    ? stripControl(ownerOf(record, { pid, pgid: pid })?.name ?? fallback)
+    : fallback;
 }
 
 /**
@@ -138,7 +180,7 @@ export async function stopTree(
   name: string,
   options: { stopSignal: SignalName; killTimeout: number; log: Logger },
 ): Promise<void> {
-  const who = leftoverNames(name, proven);
+  const who = leftoverNames(name, proven, old);
   options.log.line(
     'warn',
     'leftover',
@@ -152,7 +194,8 @@ export async function stopTree(
       options.log.line(
         'warn',
         'escalate',
-        `${leftoverNames(name, left)} still running after ${options.stopSignal}: sending SIGKILL`,
+        `${leftoverNames(name, left, old)} still running after ` +
+          `${old.processes ? 'its stop signal' : options.stopSignal}: sending SIGKILL`,
         { pids: left.map((leftover) => leftover.pid) },
       ),
   });

@@ -7,7 +7,9 @@ import {
   parsePid,
   parseRecord,
   parseStat,
+  recordProcesses,
   type InstanceRecord,
+  type ProcessRecord,
   type ProcessFacts,
   type InstanceFacts,
   type ProcStat,
@@ -241,4 +243,170 @@ test('every field a record holds is bounded, so that it always reads back', (t) 
   t.is(bounded.sweeping?.length, 256);
   t.true(JSON.stringify(bounded).length < 64 * 1024);
   t.deepEqual(boundRecord(record()), record(), 'a record within bounds is kept as it is');
+});
+
+// What the last release wrote for `keepalive --pidfile /run/app.pid -- node app.js`, byte for byte.
+const LAST_RELEASE_RECORD = `{
+  "version": 1,
+  "pidfile": "/run/app.pid",
+  "name": "app",
+  "supervisor": {
+    "pid": 100,
+    "startTime": 5000
+  },
+  "bootId": "${BOOT}",
+  "startedAt": "2030-01-01T00:00:00.000Z",
+  "phase": "ready",
+  "child": {
+    "pid": 200,
+    "startTime": 5100,
+    "startedAt": "2030-01-01T00:00:01.000Z"
+  },
+  "leftovers": [],
+  "restarts": 2,
+  "lastExit": {
+    "pid": 150,
+    "outcome": {
+      "kind": "exited",
+      "code": 1
+    },
+    "status": 1,
+    "words": "app[150] exited with code 1",
+    "at": "2030-01-01T00:00:00.500Z"
+  },
+  "lastStatusText": "",
+  "stopSignal": "SIGINT",
+  "killTimeoutMs": 3000
+}
+`;
+
+test("the last release's record is still read: one process, from its top-level fields", (t) => {
+  const parsed = parseRecord(LAST_RELEASE_RECORD);
+  if (!parsed.ok) return t.fail(parsed.problem);
+  t.is(parsed.value.processes, undefined);
+  t.deepEqual(recordProcesses(parsed.value), [
+    {
+      name: 'app',
+      state: 'running',
+      ready: true,
+      child: { pid: 200, startTime: 5100, startedAt: '2030-01-01T00:00:01.000Z' },
+      restarts: 2,
+      lastExit: parsed.value.lastExit,
+      stopSignal: 'SIGINT',
+      killTimeoutMs: 3000,
+    },
+  ]);
+  // Each phase in the set's words.
+  const states = (['starting', 'running', 'reloading', 'restarting', 'stopping'] as const).map(
+    (phase) => recordProcesses({ ...parsed.value, phase })[0]?.state,
+  );
+  t.deepEqual(states, ['waiting', 'running', 'running', 'backing-off', 'stopping']);
+  return undefined;
+});
+
+const processRecord = (name: string, more: Partial<ProcessRecord> = {}): ProcessRecord => ({
+  name,
+  state: 'running',
+  ready: false,
+  child: { pid: 300, startTime: 5200, startedAt: '2030-01-01T00:00:02.000Z' },
+  restarts: 0,
+  lastExit: null,
+  stopSignal: 'SIGTERM',
+  killTimeoutMs: 8000,
+  ...more,
+});
+
+test("a set's record lists its processes; one that is not a process record is refused", (t) => {
+  const set = record({ child: null, processes: [processRecord('db'), processRecord('web')] });
+  const parsed = parseRecord(JSON.stringify(set));
+  t.true(parsed.ok);
+  t.deepEqual(parsed.ok ? recordProcesses(parsed.value).map((entry) => entry.name) : [], [
+    'db',
+    'web',
+  ]);
+  const bad: unknown[] = [
+    'db',
+    { ...processRecord('db'), name: 7 },
+    { ...processRecord('db'), child: { pid: '300', startTime: 1 } },
+    { ...processRecord('db'), sweeping: [{ pid: 'x', startTime: 1 }] },
+    { ...processRecord('db'), restarts: 'many' },
+  ];
+  for (const entry of bad) {
+    const text = JSON.stringify({ ...set, processes: [entry] });
+    t.deepEqual(parseRecord(text), { ok: false, problem: 'a process that is not a record' });
+  }
+  t.false(parseRecord(JSON.stringify({ ...set, processes: {} })).ok);
+});
+
+test('a record, with or without processes, reads back as written once bounded (round trip)', (t) => {
+  const text = fc.string({ maxLength: 300 });
+  const identity = fc.record({
+    pid: fc.integer({ min: 1, max: 4_194_304 }),
+    startTime: fc.integer({ min: 0, max: 2 ** 40 }),
+  });
+  const child = fc.option(
+    fc.record({
+      pid: fc.integer({ min: 1, max: 4_194_304 }),
+      startTime: fc.integer({ min: 0, max: 2 ** 40 }),
+      startedAt: fc.constant('2030-01-01T00:00:02.000Z'),
+    }),
+    { nil: null },
+  );
+  const lastExit = fc.option(
+    fc.record({
+      pid: fc.option(fc.integer({ min: 1, max: 99999 }), { nil: null }),
+      outcome: fc.constant({ kind: 'exited' as const, code: 1 }),
+      status: fc.integer({ min: 0, max: 255 }),
+      words: fc.string({ maxLength: 2000 }),
+      at: fc.constant('2030-01-01T00:00:03.000Z'),
+    }),
+    { nil: null },
+  );
+  const entry = fc.record(
+    {
+      name: text,
+      state: fc.constantFrom(
+        'waiting',
+        'starting',
+        'running',
+        'backing-off',
+        'stopping',
+        'ended',
+        'failed',
+      ),
+      ready: fc.boolean(),
+      child,
+      restarts: fc.nat(),
+      lastExit,
+      sweeping: fc.array(identity, { maxLength: 5 }),
+      stopSignal: fc.constantFrom('SIGTERM', 'SIGINT', 'SIGQUIT'),
+      killTimeoutMs: fc.nat(),
+    },
+    {
+      requiredKeys: [
+        'name',
+        'state',
+        'ready',
+        'child',
+        'restarts',
+        'lastExit',
+        'stopSignal',
+        'killTimeoutMs',
+      ],
+    },
+  );
+  const drawn = fc.record(
+    { name: text, processes: fc.array(entry, { maxLength: 20 }), restarts: fc.nat() },
+    { requiredKeys: ['name', 'restarts'] },
+  );
+  fc.assert(
+    fc.property(drawn, (more) => {
+      const written = boundRecord(record(more as Partial<InstanceRecord>));
+      const parsed = parseRecord(JSON.stringify(written, null, 2));
+      if (!parsed.ok) return false;
+      t.deepEqual(parsed.value, written);
+      t.deepEqual(boundRecord(parsed.value), written, 'bounding is done once and for all');
+      return recordProcesses(parsed.value).length === (written.processes?.length ?? 1);
+    }),
+  );
 });

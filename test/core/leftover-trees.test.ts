@@ -1,9 +1,15 @@
 // What killed supervisors left running, from facts alone: only processes that carry KEEPALIVE_PID
 // of one of them, started in its life, are stopped; other recorded ones are reported.
 import test from 'ava';
-import type { InstanceRecord, ProcessFacts, ProcStat } from '../../src/core/instance-state.js';
+import type {
+  InstanceRecord,
+  ProcessFacts,
+  ProcessRecord,
+  ProcStat,
+} from '../../src/core/instance-state.js';
 import {
   leftoverProcesses,
+  ownerOf,
   recordedIdentities,
   treeSupervisors,
   type Candidate,
@@ -169,5 +175,81 @@ test('the trees of earlier killed takeovers are looked for too, and the recorded
       candidates: [candidate(420, 5600, 100), candidate(410, 5500, 100, { pgid: 400 })],
     }),
     [410, 420],
+  );
+});
+
+const setEntry = (name: string, pid: number | null, more: Partial<ProcessRecord> = {}) => ({
+  name,
+  state: 'running' as const,
+  ready: true,
+  child: pid === null ? null : { pid, startTime: 5100, startedAt: '2030-01-01T00:00:01.000Z' },
+  restarts: 0,
+  lastExit: null,
+  stopSignal: 'SIGTERM' as const,
+  killTimeoutMs: 8000,
+  ...more,
+});
+
+const setRecord = record({
+  child: null,
+  processes: [
+    setEntry('db', 300),
+    setEntry('web', 400, { sweeping: [{ pid: 450, startTime: 5150 }] }),
+    setEntry('worker', 500, { stopSignal: 'SIGINT' }),
+  ],
+});
+
+test("a set's record names every process's child and sweep; each leftover is known by its process", (t) => {
+  t.deepEqual(
+    recordedIdentities(setRecord).map((identity) => identity.pid),
+    [300, 400, 500, 450],
+  );
+  const all = leftoverProcesses(
+    facts({
+      record: setRecord,
+      candidates: [
+        candidate(500, 5100, 100),
+        candidate(501, 5200, 100, { pgid: 500 }),
+        candidate(450, 5150, 100, { pgid: 401 }),
+        candidate(300, 5100, 100),
+        candidate(400, 5100, 100),
+      ],
+    }),
+  ).proven;
+  t.deepEqual(
+    all.map((leftover) => leftover.pid),
+    [300, 400, 500, 450, 501],
+    'every process of the set, the recorded children first',
+  );
+  t.deepEqual(
+    all.map((leftover) => ownerOf(setRecord, leftover)?.name),
+    ['db', 'web', 'worker', 'web', 'worker'],
+  );
+  t.is(ownerOf(setRecord, { pid: 999, pgid: 999 }), undefined);
+});
+
+test("a planted set record naming another program's pids gets none of them stopped", (t) => {
+  // Every pid alive with the recorded start time, but none carries KEEPALIVE_PID 100 nor is in its
+  // cgroups: /proc does not prove them keepalive's, whatever the file says.
+  const planted = record({
+    child: null,
+    processes: [setEntry('sshd', 300), setEntry('init', 1), setEntry('db', 400)],
+  });
+  const found = leftoverProcesses(
+    facts({
+      record: planted,
+      recorded: recordedIdentities(planted).map((identity) => ({
+        identity,
+        facts: alive(identity.startTime ?? 0),
+      })),
+      candidates: [candidate(300, 5100, undefined), candidate(400, 5100, 555)],
+      selfPid: 4321,
+    }),
+  );
+  t.deepEqual(found.proven, []);
+  t.deepEqual(
+    found.unproven.map((identity) => identity.pid),
+    [300, 1, 400],
+    'reported, and left alone',
   );
 });

@@ -1,6 +1,6 @@
 // What `keepalive status` says and with which LSB status, from a verdict and a fixed time.
 import test from 'ava';
-import type { InstanceRecord } from '../../src/core/instance-state.js';
+import type { InstanceRecord, ProcessRecord } from '../../src/core/instance-state.js';
 import { statusReport, statusText } from '../../src/core/status-report.js';
 
 const PIDFILE = '/run/app.pid';
@@ -50,6 +50,21 @@ test('running: status 0, pids, uptimes, restarts, last exit and STATUS= text', (
     lastOutcome: { kind: 'killed', signal: 'SIGTERM' },
     lastStatusText: 'serving 3 clients',
     memory: null,
+    // A single command's one process, as a set's are listed.
+    processes: [
+      {
+        name: 'app',
+        state: 'running',
+        pid: 201,
+        uptimeMs: 30_000,
+        restarts: 1,
+        lastExit: 'app[200] killed: SIGTERM (Termination), status 143',
+        lastStatus: 143,
+        lastOutcome: { kind: 'killed', signal: 'SIGTERM' },
+        ready: false,
+      },
+    ],
+    set: false,
   });
   t.is(
     statusText(report),
@@ -208,4 +223,124 @@ test("with --max-memory: the tree's memory at the last check, while the child ru
     }).report.memory,
     null,
   );
+});
+
+const entry = (name: string, more: Partial<ProcessRecord> = {}): ProcessRecord => ({
+  name,
+  state: 'running',
+  ready: true,
+  child: { pid: 300, startTime: 5200, startedAt: '2030-01-01T00:00:30.000Z' },
+  restarts: 0,
+  lastExit: null,
+  stopSignal: 'SIGTERM',
+  killTimeoutMs: 8000,
+  ...more,
+});
+
+const setRecord: InstanceRecord = {
+  ...record,
+  name: 'keepalive.yaml',
+  child: null,
+  restarts: 0,
+  lastExit: null,
+  lastStatusText: '',
+  processes: [
+    entry('db', { child: { pid: 301, startTime: 5200, startedAt: '2030-01-01T00:00:30.000Z' } }),
+    entry('web', {
+      child: { pid: 4302, startTime: 5300, startedAt: '2030-01-01T00:01:00.000Z' },
+      restarts: 2,
+      lastExit: {
+        pid: 302,
+        outcome: { kind: 'exited', code: 1 },
+        status: 1,
+        words: 'web[302] exited with code 1',
+        at: '2030-01-01T00:00:59.000Z',
+      },
+    }),
+    entry('migrate', {
+      state: 'ended',
+      ready: false,
+      child: null,
+      lastExit: {
+        pid: 303,
+        outcome: { kind: 'exited', code: 0 },
+        status: 0,
+        words: 'migrate[303] exited with code 0',
+        at: '2030-01-01T00:00:20.000Z',
+      },
+    }),
+  ],
+};
+
+test('a set: a table of its processes, status 0 while each runs or has completed', (t) => {
+  const { report, exitStatus } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: setRecord },
+    now: T0 + 90_000,
+  });
+  t.is(exitStatus, 0);
+  t.true(report.set);
+  t.is(report.processes.length, 3);
+  t.like(report.processes[1], { name: 'web', pid: 4302, restarts: 2, lastStatus: 1, ready: true });
+  t.is(
+    statusText(report),
+    [
+      'running: keepalive[100], up 1m30s',
+      'NAME     STATE    PID   UPTIME  RESTARTS  READY  LAST EXIT',
+      'db       running  301   1m      0         yes    -',
+      'web      running  4302  30s     2         yes    web[302] exited with code 1',
+      'migrate  ended    -     -       0         no     migrate[303] exited with code 0',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('a set with one process failed while keepalive runs: status 1, like a child between runs', (t) => {
+  const failures: Array<Partial<ProcessRecord>> = [
+    { state: 'failed', child: null },
+    { state: 'backing-off', child: null },
+    { state: 'waiting', child: null },
+    {
+      state: 'ended',
+      child: null,
+      lastExit: {
+        ...(setRecord.processes?.[1]?.lastExit as NonNullable<ProcessRecord['lastExit']>),
+      },
+    },
+  ];
+  for (const failure of failures) {
+    const processes = [entry('db'), entry('web', failure)];
+    const { exitStatus, report } = statusReport({
+      pidfile: PIDFILE,
+      verdict: { kind: 'running', pid: 100, record: { ...setRecord, processes } },
+      now: T0,
+    });
+    t.is(exitStatus, 1, failure.state);
+    t.regex(statusText(report), new RegExp(`^web +${failure.state} `, 'm'));
+  }
+  // Stopping, the set as a whole does not run.
+  const stopping = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: { ...setRecord, phase: 'stopping' } },
+    now: T0,
+  });
+  t.is(stopping.exitStatus, 1);
+});
+
+test('a set: names and last exits from the record are shown without control characters', (t) => {
+  const processes = [
+    entry('we\u001b[31mb', {
+      lastExit: {
+        ...(setRecord.processes?.[1]?.lastExit as NonNullable<ProcessRecord['lastExit']>),
+        words: 'x\u0007y',
+      },
+    }),
+  ];
+  const { report } = statusReport({
+    pidfile: PIDFILE,
+    verdict: { kind: 'running', pid: 100, record: { ...setRecord, processes } },
+    now: T0,
+  });
+  t.notRegex(statusText(report), /[\u0000-\u0008\u000b-\u001f\u007f]/);
+  t.notRegex(JSON.stringify(report), /\\u00(0[0-8]|1[0-9a-f])/);
 });
