@@ -39,6 +39,7 @@ const PLACEHOLDER: Partial<Record<Rule, string>> = {
   size: 'SIZE',
   path: 'FILE',
   text: 'NAME',
+  account: 'NAME',
 };
 
 /** The default as a person types it: 100 → "100ms" for a duration, [0] → "0" for a list. */

@@ -12,6 +12,7 @@ import { DROP_REPORT_INTERVAL_MS } from './heart/notify-channel.js';
 import type { EventEmitter } from 'node:events';
 import type { SetEvents, SupervisorEvents } from './core/events.js';
 import { notStartedWords, seconds } from './core/set-plan.js';
+import { WAIT } from './set/start-words.js';
 
 // The exit's words moved to core/exit-line.ts (the on-exit hook is told them too); still said from
 // here.
@@ -38,12 +39,12 @@ export function logSet(set: EventEmitter<SetEvents>, log: Logger): void {
   logSupervisor(set as unknown as Supervised, named);
   set.on('waiting', (event) => {
     if (!named.enabled('info')) return;
-    const list = event.waitingFor.map(({ name, condition }) => `${name} ${condition}`);
+    const list = event.waitingFor.map(({ name, condition }) => `${name} ${WAIT[condition]}`);
     named.line(
       'info',
       'waiting',
-      `${event.name} waits for ${list.join(', ')} (not started if not within ` +
-        `${seconds(event.timeoutMs)}, --ready-timeout)`,
+      `${event.name} waits for ${list.join(', ')} (not started if that takes over ` +
+        `${seconds(event.timeoutMs)}: its ready-timeout)`,
       { ...event },
     );
   });

@@ -2,7 +2,8 @@
 import { startOrder } from '../core/start-order.js';
 import type { Condition, ProcessOptions, SetOptions } from './types.js';
 
-const WAIT: Record<Condition, string> = {
+/** What waiting for each condition is, in words (--check's lines and the log's alike). */
+export const WAIT: Record<Condition, string> = {
   started: 'to start',
   ready: 'to be ready',
   healthy: 'to be healthy',
