@@ -13,7 +13,7 @@ import { UsageError } from './options.js';
  * First words that name a command acting on a running instance; `keepalive -- status` runs a
  * program.
  */
-const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
+const CONTROL_WORDS = new Set(['status', 'stop', 'restart', 'rotate']);
 
 /**
  * stdout, made (a stream object, a tty's module) only by the commands that print on it: a run never

@@ -145,6 +145,18 @@ test('a request file: the pid, then the name of one process; what an older keepa
   t.deepEqual(parseRequest('4321\n'), { pid: 4321 });
   t.deepEqual(parseRequest('4321\nweb\n'), { pid: 4321, name: 'web' });
   t.deepEqual(parseRequest('4321\n\n'), { pid: 4321 });
-  for (const bad of ['', 'web\n', '4321 web\n', '4321\nweb\nworker\n', '-1\n'])
+  // keepalive rotate's: its id on a third line.
+  t.deepEqual(parseRequest('4321\n\nid=a1-b2\n'), { pid: 4321, id: 'a1-b2' });
+  t.deepEqual(parseRequest('4321\nweb\nid=x\n'), { pid: 4321, name: 'web', id: 'x' });
+  for (const bad of [
+    '',
+    'web\n',
+    '4321 web\n',
+    '4321\nweb\nworker\n',
+    '-1\n',
+    '4321\n\nid=\n',
+    '4321\n\nid=a b\n',
+    '4321\n\nid=x\nmore\n',
+  ])
     t.is(parseRequest(bad), undefined, JSON.stringify(bad));
 });
