@@ -8,6 +8,7 @@ import { holdSignals } from './tree/signals.js';
 import { colorLevel, createLogger } from './log.js';
 import { logSupervisor } from './log-words.js';
 import { UsageError } from './options.js';
+import { rotateOutput } from './output/rotation.js';
 
 /**
  * First words that name a command acting on a running instance; `keepalive -- status` runs a
@@ -69,7 +70,10 @@ async function main(): Promise<number> {
   holdSignals();
   const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);
-  instance?.attach(supervisor);
+  // `keepalive rotate`: --output's files, rotated now (SIGHUP stays the child's).
+  instance?.attach(supervisor, async () => [
+    await rotateOutput(settings.options.name, settings.options.outputFile, supervisor),
+  ]);
   guardian?.reportFirstStart(supervisor);
   const { status } = await supervisor.done;
   instance?.release();

@@ -473,6 +473,14 @@ export const OPTIONS = {
     scope: 'set',
     key: 'ready-timeout',
   },
+  outputDir: {
+    describe:
+      "each process's stdout and stderr lines to DIR/NAME.log, rotated as output: is (DIR is " +
+      "made, mode 0750, if missing; a process's own output: wins)",
+    rule: 'path',
+    scope: 'set',
+    key: 'output-dir',
+  },
   pidfile: {
     flag: 'pidfile',
     group: GUARDIAN,
@@ -519,6 +527,8 @@ export type OptionKey = keyof typeof OPTIONS;
 export const CONFLICTS: ReadonlyArray<readonly [OptionKey, OptionKey]> = [
   ['healthUrl', 'healthCmd'],
   ['quiet', 'verbose'],
+  // A process's own output: and output-dir: (the nearer one wins when they come from two levels).
+  ['output', 'outputDir'],
 ];
 
 /** [low, high]: when both are given, high must not be below low. */

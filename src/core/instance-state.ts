@@ -101,8 +101,20 @@ export interface InstanceRecord {
 export interface RotationRecord {
   id: string;
   at: string;
-  /** One per process asked: its output file (null: it has none), and why it was not rotated. */
-  files: Array<{ name: string; file: string | null; problem?: string }>;
+  /** One per process asked. */
+  files: RotatedFile[];
+}
+
+/**
+ * One process's part of a rotation: its output file (null: it writes none; two names with
+ * --output-stderr), and why it was not rotated (`problem`), or was passed over (`skipped`: it does
+ * not run now, so its file is not open).
+ */
+export interface RotatedFile {
+  name: string;
+  file: string | null;
+  problem?: string;
+  skipped?: string;
 }
 
 /** The fields of /proc/<pid>/stat that keepalive uses. */
@@ -365,6 +377,9 @@ function boundRotation(rotation: RotationRecord): RotationRecord {
       ...(entry.problem === undefined
         ? {}
         : { problem: bounded(entry.problem, RECORD_BOUNDS.words) }),
+      ...(entry.skipped === undefined
+        ? {}
+        : { skipped: bounded(entry.skipped, RECORD_BOUNDS.words) }),
     })),
   };
 }

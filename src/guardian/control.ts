@@ -491,13 +491,19 @@ async function rotate(
     );
     return 1;
   }
-  const rotated = rotation.files.filter((entry) => entry.file !== null && !entry.problem);
-  for (const entry of rotation.files) {
-    if (entry.problem === undefined) continue;
-    const what = entry.file === null ? stripControl(entry.name) : stripControl(entry.file);
-    output.err(`keepalive: cannot rotate ${what}: ${stripControl(entry.problem)}\n`);
+  const { files } = rotation;
+  const failed = files.filter((entry) => entry.problem !== undefined);
+  for (const entry of files) {
+    const file = stripControl(entry.file ?? entry.name);
+    if (entry.problem !== undefined)
+      output.err(`keepalive: cannot rotate ${file}: ${stripControl(entry.problem)}\n`);
+    else if (entry.skipped !== undefined && entry.file !== null)
+      output.err(
+        `keepalive: left ${file} as it is: ${stripControl(entry.name)} ` +
+          `${stripControl(entry.skipped)}\n`,
+      );
   }
-  if (rotated.length === 0 && rotation.files.every((entry) => entry.problem === undefined)) {
+  if (failed.length === 0 && files.every((entry) => entry.file === null)) {
     const whose = name === undefined ? who('keepalive', pid) : stripControl(name);
     output.err(
       `keepalive: nothing to rotate: ${whose} writes no output file (--output, or output: or ` +
@@ -505,9 +511,11 @@ async function rotate(
     );
     return 1;
   }
-  if (rotated.length > 0)
-    output.err(
-      `keepalive: rotated ${rotated.map((entry) => stripControl(entry.file as string)).join(', ')}\n`,
-    );
-  return rotated.length > 0 && rotation.files.every((entry) => entry.problem === undefined) ? 0 : 1;
+  const rotated = files.flatMap((entry) =>
+    entry.file !== null && entry.problem === undefined && entry.skipped === undefined
+      ? [stripControl(entry.file)]
+      : [],
+  );
+  if (rotated.length > 0) output.err(`keepalive: rotated ${rotated.join(', ')}\n`);
+  return failed.length > 0 ? 1 : 0;
 }

@@ -14,7 +14,7 @@ import {
   type LastExit,
   type ProcessIdentity,
   type ProcessRecord,
-  type RotationRecord,
+  type RotatedFile,
 } from '../core/instance-state.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { ProcessView } from '../set/types.js';
@@ -73,7 +73,7 @@ export const eventsOf = (guarded: Guarded): EventEmitter<SupervisorEvents> =>
  * Rotates the output files now: one process's (by name), or every one's (undefined). Says, per
  * process, its file (null: it writes none) and why it was not rotated, if it was not.
  */
-export type Rotator = (name: string | undefined) => Promise<RotationRecord['files']>;
+export type Rotator = (name: string | undefined) => Promise<RotatedFile[]>;
 
 /** How a process of a set is stopped, for a keepalive that finds it left running. */
 export interface ProcessStop {
@@ -592,13 +592,13 @@ export class Instance {
     });
     const rotator = this.#rotator;
     const asked = name === undefined ? names : [name];
-    const rotate = async (): Promise<RotationRecord['files']> => {
+    const rotate = async (): Promise<RotatedFile[]> => {
       if (rotator === undefined) return asked.map((entry) => ({ name: entry, file: null }));
       // A single command's one process is the whole of it.
       return rotator(this.#isSet ? name : undefined);
     };
     this.#rotating = this.#rotating.then(async () => {
-      let files: RotationRecord['files'];
+      let files: RotatedFile[];
       try {
         files = await rotate();
       } catch (error) {
