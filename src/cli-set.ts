@@ -23,9 +23,9 @@ export async function runSet(settings: SetSettings, out: (text: string) => void)
     );
     return 0;
   }
-  // output-dir: made and checked before anything starts (and before --detach returns).
-  if (set.processes.some((entry) => entry.outputDir !== undefined))
-    (await import('./set/output-dir.js')).prepareOutputDirs(set);
+  // Output files: made and checked before anything starts (and before --detach returns).
+  if (set.processes.some((entry) => entry.output !== undefined))
+    await (await import('./set/output-dir.js')).prepareOutputFiles(set);
   // The guardian for a set (one keepalive for FILE, in the background) comes with its own code.
   const guardian =
     settings.pidfile !== undefined || settings.detach || settings.logFile !== undefined

@@ -169,9 +169,10 @@ function nameOutputFile(
     if (typeof path === 'string') values[key] = resolve(baseDir, path);
   }
   const dir = values.outputDir as string | undefined;
+  // Both from one level: checkOptions says they exclude each other.
+  if (dir === undefined || values.output !== undefined) return undefined;
   // Not an option of the process's supervisor: the set makes DIR before it starts.
   delete values.outputDir;
-  if (dir === undefined || values.output !== undefined) return undefined;
   values.output = join(dir, `${name}.log`);
   rank.set('output', rank.get('outputDir') ?? 0);
   rank.delete('outputDir');
