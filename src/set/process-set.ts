@@ -41,6 +41,7 @@ const PASSED_ON = [
   'hook',
   'main-pid',
   'leader-exit',
+  'output',
   'ready',
   'reloading',
   'reloaded',
