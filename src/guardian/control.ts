@@ -53,7 +53,7 @@ const CONTROL_HELP = {
     'time.',
   rotate:
     'Rotates the output files (--output, output:, output-dir:) of the keepalive that owns FILE ' +
-    'now,\nor with NAME only that process\'s, and waits until it is done. SIGHUP is not this: ' +
+    "now,\nor with NAME only that process's, and waits until it is done. SIGHUP is not this: " +
     'it goes to\nthe child.\n' +
     'Exit status: 0 rotated, 2 no process NAME, 3 not running, 4 unknown, 1 not rotated (no ' +
     'output file,\na file that could not be, or no word in time).',
@@ -467,7 +467,9 @@ async function rotate(
   try {
     writeAtomically(paths.rotate, `${pid}\n${name ?? ''}\nid=${id}\n`, PRIVATE_MODE);
   } catch (error) {
-    output.err(`keepalive: cannot ask ${who('keepalive', pid)} to rotate: ${describeError(error)}\n`);
+    output.err(
+      `keepalive: cannot ask ${who('keepalive', pid)} to rotate: ${describeError(error)}\n`,
+    );
     return LSB.unknown;
   }
   let now: Verdict = verdict;

@@ -616,8 +616,8 @@ const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 /**
  * A request file: the pid of the keepalive it is for, and for `keepalive restart NAME` the name
  * on a second line (a keepalive from before sets reads no pid in that text, and ignores it).
- * `keepalive rotate` adds a third line, `id=` its own id, which FILE.state's `rotation` gives back once
- * served (the second line is then empty for every process).
+ * `keepalive rotate` adds a third line, `id=` and its own id, which FILE.state's `rotation` gives
+ * back once served (the second line is then empty for every process).
  */
 export function parseRequest(
   text: string,

@@ -206,5 +206,8 @@ test('rotate NAME asks the rotator for that process only; what it says is what `
   const unknown = await runKeepalive(['rotate', '--pidfile', pidfile, 'wbe']);
   t.is(unknown.status, 2);
   t.deepEqual(asked, ['web', 'db', undefined], 'nothing asked');
-  t.deepEqual(readdirSync(join(pidfile, '..')).filter((name) => name.endsWith('.rotate')), []);
+  t.deepEqual(
+    readdirSync(join(pidfile, '..')).filter((name) => name.endsWith('.rotate')),
+    [],
+  );
 });
