@@ -74,12 +74,19 @@ export interface Shifted {
 export function shiftNames(path: string, keep: number): Shifted {
   let room = keep;
   let foreign: Foreign | undefined;
-  for (let index = 1; index <= keep && foreign === undefined; index++) {
-    for (const suffix of SUFFIXES) {
-      const stats = look(rotatedName(path, index, suffix));
-      if (stats === undefined || isOurs(stats)) continue;
+  // Up to the first free number (the names below it move up into it) or the first foreign name.
+  for (let index = 1; index <= keep; index++) {
+    const found = SUFFIXES.map((suffix) => look(rotatedName(path, index, suffix)));
+    const other = found.findIndex((stats) => stats !== undefined && !isOurs(stats));
+    if (other >= 0) {
+      const suffix = SUFFIXES[other] as string;
+      const stats = found[other] as Stats;
       foreign = { name: rotatedName(path, index, suffix), why: foreignWhy(stats) };
       room = index - 1;
+      break;
+    }
+    if (found.every((stats) => stats === undefined)) {
+      room = index;
       break;
     }
   }
