@@ -17,6 +17,7 @@ export async function writeSeq(
 ): Promise<{ lines: number; longestWriteMs: number }> {
   const child = spawn(process.execPath, [fixture('seq-lines.mjs'), ...args.map(String)], {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, SEQ_REPORT: '1' },
   });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -12,6 +12,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -223,4 +224,20 @@ test('rotate() rotates now; an empty FILE is left as it is', async (t) => {
   await target.close();
   t.is(readFileSync(`${path}.1`, 'utf8'), 'first\n');
   t.is(readFileSync(path, 'utf8'), 'second\n');
+});
+
+test('--output-max-age: rotated files last written before it are removed at a rotation', async (t) => {
+  const dir = directory(t);
+  const path = join(dir, 'app.log');
+  writeFileSync(`${path}.1`, 'old\n');
+  writeFileSync(`${path}.2`, 'older\n');
+  chmodSync(`${path}.1`, 0o600);
+  chmodSync(`${path}.2`, 0o600);
+  const dayAgo = new Date(Date.now() - 86_400_000);
+  utimesSync(`${path}.2`, dayAgo, dayAgo);
+  const { output: target } = output(t, { path, maxAge: 3_600_000 });
+  // The old one goes at the start already; the newer one stays.
+  t.false(existsSync(`${path}.2`));
+  await shell(t, target, 'echo line');
+  t.is(readFileSync(`${path}.1`, 'utf8'), 'old\n');
 });
