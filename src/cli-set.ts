@@ -23,6 +23,9 @@ export async function runSet(settings: SetSettings, out: (text: string) => void)
     );
     return 0;
   }
+  // Output files: made and checked before anything starts (and before --detach returns).
+  if (set.processes.some((entry) => entry.output !== undefined))
+    await (await import('./set/output-dir.js')).prepareOutputFiles(set);
   // The guardian for a set (one keepalive for FILE, in the background) comes with its own code.
   const guardian =
     settings.pidfile !== undefined || settings.detach || settings.logFile !== undefined
@@ -50,7 +53,7 @@ export async function runSet(settings: SetSettings, out: (text: string) => void)
   const processes = superviseSet({ ...set, handleSignals: true, output });
   // The set says its processes' events as one supervisor does, each naming its process.
   logSet(processes, log);
-  instance?.attach(processes);
+  instance?.attach(processes, (name) => processes.rotate(name));
   guardian?.reportFirstStart(processes);
   const { status } = await processes.done;
   instance?.release();

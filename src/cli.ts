@@ -8,12 +8,13 @@ import { holdSignals } from './tree/signals.js';
 import { colorLevel, createLogger } from './log.js';
 import { logSupervisor } from './log-words.js';
 import { UsageError } from './options.js';
+import { rotateOutput } from './output/rotation.js';
 
 /**
  * First words that name a command acting on a running instance; `keepalive -- status` runs a
  * program.
  */
-const CONTROL_WORDS = new Set(['status', 'stop', 'restart']);
+const CONTROL_WORDS = new Set(['status', 'stop', 'restart', 'rotate']);
 
 /**
  * stdout, made (a stream object, a tty's module) only by the commands that print on it: a run never
@@ -69,7 +70,10 @@ async function main(): Promise<number> {
   holdSignals();
   const supervisor = supervise(settings.supervise);
   logSupervisor(supervisor, log);
-  instance?.attach(supervisor);
+  // `keepalive rotate`: --output's files, rotated now (SIGHUP stays the child's).
+  instance?.attach(supervisor, async () => [
+    await rotateOutput(settings.options.name, settings.options.outputFile, supervisor),
+  ]);
   guardian?.reportFirstStart(supervisor);
   const { status } = await supervisor.done;
   instance?.release();
@@ -85,7 +89,9 @@ main().then(
       process.exit(error.exitStatus);
     }
     const { InstanceError } = await import('./guardian/instance-files.js');
-    if (error instanceof InstanceError) {
+    // A refused --output FILE, said as a refused --log-file is.
+    const refusedOutput = error instanceof Error && error.name === 'OutputFileError';
+    if (error instanceof InstanceError || refusedOutput) {
       process.stderr.write(`keepalive: ${error.message}\n`);
       process.exit(1);
     }

@@ -93,6 +93,28 @@ export interface InstanceRecord {
    * --on-exit-timeout).
    */
   hookWaitMs?: number;
+  /** The last `keepalive rotate` served, for the command that asked to see it done. */
+  rotation?: RotationRecord;
+}
+
+/** A served `keepalive rotate`: its request's id, and what became of each process's file. */
+export interface RotationRecord {
+  id: string;
+  at: string;
+  /** One per process asked. */
+  files: RotatedFile[];
+}
+
+/**
+ * One process's part of a rotation: its output file (null: it writes none; two names with
+ * --output-stderr), and why it was not rotated (`problem`), or was passed over (`skipped`: it does
+ * not run now, so its file is not open).
+ */
+export interface RotatedFile {
+  name: string;
+  file: string | null;
+  problem?: string;
+  skipped?: string;
 }
 
 /** The fields of /proc/<pid>/stat that keepalive uses. */
@@ -345,6 +367,23 @@ export function staleWords(reason: StaleReason, pid: number | undefined): string
  */
 const RECORD_BOUNDS = { name: 256, statusText: 4096, words: 1024, identities: 256 } as const;
 
+function boundRotation(rotation: RotationRecord): RotationRecord {
+  return {
+    ...rotation,
+    files: rotation.files.slice(0, RECORD_BOUNDS.identities).map((entry) => ({
+      ...entry,
+      name: bounded(entry.name, RECORD_BOUNDS.name),
+      file: entry.file === null ? null : bounded(entry.file, RECORD_BOUNDS.words),
+      ...(entry.problem === undefined
+        ? {}
+        : { problem: bounded(entry.problem, RECORD_BOUNDS.words) }),
+      ...(entry.skipped === undefined
+        ? {}
+        : { skipped: bounded(entry.skipped, RECORD_BOUNDS.words) }),
+    })),
+  };
+}
+
 /** The record with every field keepalive does not choose itself cut to RECORD_BOUNDS. */
 export function boundRecord(record: InstanceRecord): InstanceRecord {
   const few = <T>(list: readonly T[] | undefined): T[] | undefined =>
@@ -372,6 +411,7 @@ export function boundRecord(record: InstanceRecord): InstanceRecord {
       words: bounded(record.lastExit.words, RECORD_BOUNDS.words),
     },
     leftovers: few(record.leftovers) ?? [],
+    ...(record.rotation ? { rotation: boundRotation(record.rotation) } : {}),
     ...(sweeping ? { sweeping } : {}),
     ...(predecessors ? { predecessors } : {}),
     ...(processes ? { processes } : {}),

@@ -1,6 +1,7 @@
-// keepalive status | stop | restart --pidfile FILE: their words, and what they do to the keepalive
-// that owns FILE, from the files beside it and /proc. Exit statuses follow the LSB init scripts:
-// 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done in time.
+// keepalive status | stop | restart | rotate --pidfile FILE: their words, and what they do to the
+// keepalive that owns FILE, from the files beside it and /proc. Exit statuses follow the LSB init
+// scripts: 0 running or done, 3 not running (no FILE, or a stale one), 4 unknown, 1 not done.
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import yargs from 'yargs';
 import type { InstanceRecord, Verdict } from '../core/instance-state.js';
@@ -34,6 +35,7 @@ const CONTROL_USAGE = {
   status: 'keepalive status --pidfile FILE [--json]',
   stop: 'keepalive stop --pidfile FILE',
   restart: 'keepalive restart --pidfile FILE [NAME]',
+  rotate: 'keepalive rotate --pidfile FILE [NAME]',
 } as const;
 const CONTROL_HELP = {
   status:
@@ -49,6 +51,12 @@ const CONTROL_HELP = {
     'one\nprocess of its set (without NAME every one), and waits until the new one runs.\n' +
     'Exit status: 0 restarted, 2 no process NAME, 3 not running, 4 unknown, 1 no new child in ' +
     'time.',
+  rotate:
+    'Rotates the output files (--output, output:, output-dir:) of the keepalive that owns FILE ' +
+    "now,\nor with NAME only that process's, and waits until it is done. SIGHUP is not this: " +
+    'it goes to\nthe child.\n' +
+    'Exit status: 0 rotated, 2 no process NAME, 3 not running, 4 unknown, 1 not rotated (no ' +
+    'output file,\na file that could not be, or no word in time).',
 } as const;
 
 /** The three usage lines, for keepalive --help. */
@@ -57,7 +65,8 @@ export const CONTROL_USAGES: readonly string[] = Object.values(CONTROL_USAGE);
 export type ControlCommand =
   | { command: 'status'; pidfile: string; json: boolean }
   | { command: 'stop'; pidfile: string }
-  | { command: 'restart'; pidfile: string; name: string | undefined };
+  | { command: 'restart'; pidfile: string; name: string | undefined }
+  | { command: 'rotate'; pidfile: string; name: string | undefined };
 
 export interface ControlOutput {
   out(text: string): void;
@@ -76,7 +85,8 @@ const MARGIN_MS = 10_000;
  */
 export function parseControlCommand(argv: readonly string[]): ControlCommand | undefined {
   const command = argv[0];
-  if (command !== 'status' && command !== 'stop' && command !== 'restart') return undefined;
+  if (command !== 'status' && command !== 'stop' && command !== 'restart' && command !== 'rotate')
+    return undefined;
   const usage = CONTROL_USAGE[command];
   const words = argv.slice(1);
   const parsed = yargs([...words])
@@ -104,9 +114,9 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
     .alias('help', 'h')
     .wrap(Math.min(100, process.stderr.columns ?? 100))
     .parseSync();
-  // Only `restart` takes a word: the name of the process of a set to restart.
+  // Only `restart` and `rotate` take a word: the name of one process of a set.
   const positional = parsed._.map(String);
-  const extra = positional.slice(command === 'restart' ? 1 : 0)[0];
+  const extra = positional.slice(command === 'restart' || command === 'rotate' ? 1 : 0)[0];
   if (extra !== undefined)
     throw new UsageError(`unknown option or word "${extra}"; usage: ${usage}`);
   const pidfile = parsed.pidfile as string | undefined;
@@ -119,6 +129,7 @@ export function parseControlCommand(argv: readonly string[]): ControlCommand | u
     case 'stop':
       return { command, pidfile };
     case 'restart':
+    case 'rotate':
       return { command, pidfile, name: positional[0] };
   }
 }
@@ -140,6 +151,8 @@ export async function runControl(command: ControlCommand, output: ControlOutput)
       return stop(paths, output);
     case 'restart':
       return restart(paths, command.name, output);
+    case 'rotate':
+      return rotate(paths, command.name, output);
   }
 }
 
@@ -354,14 +367,7 @@ async function restart(
 
   const { pid, record } = verdict;
   const processes = record ? recordProcesses(record) : [];
-  const names = processes.map((entry) => stripControl(entry.name));
-  if (name !== undefined && record && !processes.some((entry) => entry.name === name)) {
-    output.err(
-      `keepalive: no process "${stripControl(name)}" in ${paths.pidfile}; its processes: ` +
-        `${names.join(', ')}\n`,
-    );
-    return UNKNOWN_NAME;
-  }
+  if (!knownName(name, record, paths, output)) return UNKNOWN_NAME;
   // Those whose new child it waits for: the one named, else every one that runs (or all).
   const named = processes.filter((entry) => entry.name === name);
   const running = processes.filter(runsNow);
@@ -421,4 +427,97 @@ async function restart(
   });
   output.err(`keepalive: restarted: ${words.join(', ')}\n`);
   return 0;
+}
+
+/** No NAME, or the name of one of its processes; else says which there are. */
+function knownName(
+  name: string | undefined,
+  record: InstanceRecord | undefined,
+  paths: InstancePaths,
+  output: ControlOutput,
+): boolean {
+  const processes = record ? recordProcesses(record) : [];
+  if (name === undefined || !record || processes.some((entry) => entry.name === name)) return true;
+  const names = processes.map((entry) => stripControl(entry.name));
+  output.err(
+    `keepalive: no process "${stripControl(name)}" in ${paths.pidfile}; its processes: ` +
+      `${names.join(', ')}\n`,
+  );
+  return false;
+}
+
+/**
+ * How long `rotate` waits for its request to be served: a rename or two, after the write under
+ * way (a full disk with --output-lossless holds it longer: then it says so).
+ */
+const ROTATE_WAIT_MS = 10_000;
+
+async function rotate(
+  paths: InstancePaths,
+  name: string | undefined,
+  output: ControlOutput,
+): Promise<number> {
+  const { verdict } = viewInstance(paths);
+  const notNow = notRunning(verdict, paths, output);
+  if (notNow !== undefined || verdict.kind !== 'running') return notNow ?? LSB.unknown;
+  const { pid, record } = verdict;
+  if (!knownName(name, record, paths, output)) return UNKNOWN_NAME;
+  // Given back in FILE.state once served: this request's rotation, not an earlier one.
+  const id = randomBytes(8).toString('hex');
+  try {
+    writeAtomically(paths.rotate, `${pid}\n${name ?? ''}\nid=${id}\n`, PRIVATE_MODE);
+  } catch (error) {
+    output.err(
+      `keepalive: cannot ask ${who('keepalive', pid)} to rotate: ${describeError(error)}\n`,
+    );
+    return LSB.unknown;
+  }
+  let now: Verdict = verdict;
+  const served = await waitUntil(
+    () => {
+      now = viewInstance(paths).verdict;
+      return now.kind !== 'running' || now.pid !== pid || now.record?.rotation?.id === id;
+    },
+    ROTATE_WAIT_MS,
+    POLL_MS,
+  );
+  const after: Verdict = now;
+  const rotation = after.kind === 'running' ? after.record?.rotation : undefined;
+  if (!served || rotation?.id !== id) {
+    removeIfOurs(paths.rotate, (stats) => stats.isFile()); // not to be served by surprise later
+    output.err(
+      after.kind !== 'running' || after.pid !== pid
+        ? `keepalive: ${who('keepalive', pid)} ended before it rotated\n`
+        : `keepalive: ${who('keepalive', pid)} did not rotate within ` +
+            `${Math.round(ROTATE_WAIT_MS / 1000)}s\n`,
+    );
+    return 1;
+  }
+  const { files } = rotation;
+  const failed = files.filter((entry) => entry.problem !== undefined);
+  for (const entry of files) {
+    const file = stripControl(entry.file ?? entry.name);
+    if (entry.problem !== undefined)
+      output.err(`keepalive: cannot rotate ${file}: ${stripControl(entry.problem)}\n`);
+    else if (entry.skipped !== undefined && entry.file !== null)
+      output.err(
+        `keepalive: left ${file} as it is: ${stripControl(entry.name)} ` +
+          `${stripControl(entry.skipped)}\n`,
+      );
+  }
+  if (failed.length === 0 && files.every((entry) => entry.file === null)) {
+    const whose = name === undefined ? who('keepalive', pid) : stripControl(name);
+    output.err(
+      `keepalive: nothing to rotate: ${whose} writes no output file (--output, or output: or ` +
+        `output-dir: in its config file)\n`,
+    );
+    return 1;
+  }
+  const rotated = files.flatMap((entry) =>
+    entry.file !== null && entry.problem === undefined && entry.skipped === undefined
+      ? [stripControl(entry.file)]
+      : [],
+  );
+  if (rotated.length > 0) output.err(`keepalive: rotated ${rotated.join(', ')}\n`);
+  return failed.length > 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 //   FILE.lock     empty; flock(2)ed by the supervisor for its whole life (0600)
 //   FILE.restart  a pending `keepalive restart` request (0600), removed when served
 //   FILE.stop     a pending `keepalive stop` request (0600), removed when served
+//   FILE.rotate   a pending `keepalive rotate` request (0600), removed when served
 import {
   closeSync,
   constants,
@@ -43,6 +44,7 @@ export interface InstancePaths {
   lock: string;
   restart: string;
   stop: string;
+  rotate: string;
   directory: string;
 }
 
@@ -54,6 +56,7 @@ export function instancePaths(pidfile: string): InstancePaths {
     lock: `${absolute}.lock`,
     restart: `${absolute}.restart`,
     stop: `${absolute}.stop`,
+    rotate: `${absolute}.rotate`,
     directory: dirname(absolute),
   };
 }
@@ -67,9 +70,9 @@ export const PRIVATE_MODE = 0o600;
  */
 const MAX_RECORD_BYTES = 1024 * 1024;
 
-/** The five names beside FILE, each believed only if keepalive could have written it. */
+/** The six names beside FILE, each believed only if keepalive could have written it. */
 function besideFile(paths: InstancePaths): string[] {
-  return [paths.pidfile, paths.state, paths.lock, paths.stop, paths.restart];
+  return [paths.pidfile, paths.state, paths.lock, paths.stop, paths.restart, paths.rotate];
 }
 
 /**
@@ -269,8 +272,8 @@ export function removeStaleFiles(
   options: { keepRecord: boolean },
 ): void {
   const doomed = options.keepRecord
-    ? [paths.restart, paths.stop]
-    : [paths.state, paths.pidfile, paths.restart, paths.stop];
+    ? [paths.restart, paths.stop, paths.rotate]
+    : [paths.state, paths.pidfile, paths.restart, paths.stop, paths.rotate];
   for (const path of doomed) removeIfOurs(path, (stats) => stats.isFile());
   if (stalePid === undefined) return;
   for (const path of [paths.state, paths.pidfile])

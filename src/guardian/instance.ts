@@ -1,7 +1,7 @@
 // One keepalive per pidfile. claimInstance() takes FILE (or finds it taken), recovers from a
 // predecessor killed with SIGKILL, and returns an Instance that keeps FILE.state current from the
 // events of what it guards (a single command's Supervisor or a set's ProcessSet), serves
-// `keepalive restart` and `stop` requests and, at the end, leaves nothing behind.
+// `keepalive restart`, `stop` and `rotate` requests and, at the end, leaves nothing behind.
 import type { EventEmitter } from 'node:events';
 import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import { basename } from 'node:path';
@@ -14,6 +14,7 @@ import {
   type LastExit,
   type ProcessIdentity,
   type ProcessRecord,
+  type RotatedFile,
 } from '../core/instance-state.js';
 import type { SupervisorEvents } from '../core/events.js';
 import type { ProcessView } from '../set/types.js';
@@ -67,6 +68,12 @@ export interface Guarded {
 /** A guarded thing's events, with their types: the ones every Supervisor event carries. */
 export const eventsOf = (guarded: Guarded): EventEmitter<SupervisorEvents> =>
   guarded as unknown as EventEmitter<SupervisorEvents>;
+
+/**
+ * Rotates the output files now: one process's (by name), or every one's (undefined). Says, per
+ * process, its file (null: it writes none) and why it was not rotated, if it was not.
+ */
+export type Rotator = (name: string | undefined) => Promise<RotatedFile[]>;
 
 /** How a process of a set is stopped, for a keepalive that finds it left running. */
 export interface ProcessStop {
@@ -264,6 +271,9 @@ export class Instance {
   #record: InstanceRecord;
   #watcher: FSWatcher | undefined;
   #guarded: Guarded | undefined;
+  #rotator: Rotator | undefined;
+  /** Rotations one after another: a second request waits for the first's renames. */
+  #rotating: Promise<void> = Promise.resolve();
   /** A set's processes, by name, as their events tell them. */
   readonly #facts = new Map<string, Facts>();
   #statusWrite: NodeJS.Timeout | undefined;
@@ -293,11 +303,12 @@ export class Instance {
 
   /**
    * Follows the events of what it guards into FILE.state, and starts serving restart and stop
-   * requests. One path for both: each event names its process; a single command's is the record's
-   * top-level fields, a set's are its `processes`.
+   * requests (and with `rotator`, rotate requests). One path for both: each event names its
+   * process; a single command's is the record's top-level fields, a set's are its `processes`.
    */
-  attach(source: Guarded): void {
+  attach(source: Guarded, rotator?: Rotator): void {
     this.#guarded = source;
+    this.#rotator = rotator;
     const guarded = eventsOf(source);
     // --wait-ready: a single command is starting until READY=1 (the 'ready' event below).
     const spawned = source.waitsForReady === true && !this.#isSet ? 'starting' : 'running';
@@ -458,6 +469,7 @@ export class Instance {
     this.#removeEarlyListeners();
     removeIfOurs(this.paths.restart, (stats) => stats.isFile());
     removeIfOurs(this.paths.stop, (stats) => stats.isFile());
+    removeIfOurs(this.paths.rotate, (stats) => stats.isFile());
     removeOwnFiles(this.paths, process.pid);
     this.#lock.release(true);
   }
@@ -481,17 +493,20 @@ export class Instance {
   #watchRestartRequests(): void {
     const restart = basename(this.paths.restart);
     const stop = basename(this.paths.stop);
+    const rotate = basename(this.paths.rotate);
     try {
       this.#watcher = watch(this.paths.directory, { persistent: false }, (_event, file) => {
         if (file === null || file === restart) this.#serveRequest(this.paths.restart);
         if (file === null || file === stop) this.#serveRequest(this.paths.stop);
+        if (file === null || file === rotate) this.#serveRequest(this.paths.rotate);
       });
       this.#watcher.on('error', () => this.#watcher?.close());
     } catch (error) {
       this.#log.line(
         'warn',
         'restart',
-        `cannot watch ${this.paths.directory} for \`keepalive restart\` and \`stop\`: ` +
+        `cannot watch ${this.paths.directory} for \`keepalive restart\`, \`stop\` and ` +
+          `\`rotate\`: ` +
           `${describeError(error)}`,
         {},
       );
@@ -499,6 +514,7 @@ export class Instance {
     // Ones made before the watch began.
     this.#serveRequest(this.paths.restart);
     this.#serveRequest(this.paths.stop);
+    this.#serveRequest(this.paths.rotate);
   }
 
   /** A request counts only if this user (or root) made it, for this supervisor. */
@@ -528,6 +544,10 @@ export class Instance {
       this.#guarded?.stop();
       return;
     }
+    if (path === this.paths.rotate) {
+      this.#serveRotate(request);
+      return;
+    }
     // Before the first start there is nothing to restart: the child is about to start anyway.
     if (this.#record.phase === 'starting') return;
     const names = recordProcesses(this.#record).map((entry) => entry.name);
@@ -550,6 +570,45 @@ export class Instance {
     // A single command's one process is the whole of it.
     this.#guarded?.restart(this.#isSet ? request.name : undefined);
   }
+
+  /** Rotates now (output files only: SIGHUP stays the child's), and records what was done. */
+  #serveRotate(request: { name?: string; id?: string }): void {
+    const names = recordProcesses(this.#record).map((entry) => entry.name);
+    const { name } = request;
+    if (name !== undefined && !names.includes(name)) {
+      // `keepalive rotate` refuses it first; only a hand-made request gets here.
+      this.#log.line(
+        'warn',
+        'rotate',
+        `ignoring a rotate of "${stripControl(name)}": not a process (${names.join(', ')})`,
+        { pidfile: this.paths.pidfile },
+      );
+      return;
+    }
+    const what = name === undefined ? '' : ` of ${name}`;
+    this.#log.line('info', 'rotate', `rotate${what} requested by \`keepalive rotate\``, {
+      pidfile: this.paths.pidfile,
+      ...(name === undefined ? {} : { process: name }),
+    });
+    const rotator = this.#rotator;
+    const asked = name === undefined ? names : [name];
+    const rotate = async (): Promise<RotatedFile[]> => {
+      if (rotator === undefined) return asked.map((entry) => ({ name: entry, file: null }));
+      // A single command's one process is the whole of it.
+      return rotator(this.#isSet ? name : undefined);
+    };
+    this.#rotating = this.#rotating.then(async () => {
+      let files: RotatedFile[];
+      try {
+        files = await rotate();
+      } catch (error) {
+        files = asked.map((entry) => ({ name: entry, file: null, problem: describeError(error) }));
+      }
+      this.#update({
+        rotation: { id: request.id ?? '', at: new Date().toISOString(), files },
+      });
+    });
+  }
 }
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
@@ -557,13 +616,26 @@ const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 /**
  * A request file: the pid of the keepalive it is for, and for `keepalive restart NAME` the name
  * on a second line (a keepalive from before sets reads no pid in that text, and ignores it).
+ * `keepalive rotate` adds a third line, `id=` and its own id, which FILE.state's `rotation` gives
+ * back once served (the second line is then empty for every process).
  */
-export function parseRequest(text: string): { pid: number; name?: string } | undefined {
-  const [first = '', second, ...rest] = text.split('\n');
+export function parseRequest(
+  text: string,
+): { pid: number; name?: string; id?: string } | undefined {
+  const [first = '', second, third, ...rest] = text.split('\n');
   const pid = parsePid(first);
   if (pid === undefined || rest.some((line) => line !== '')) return undefined;
-  return second === undefined || second === '' ? { pid } : { pid, name: second };
+  const id = third === undefined || third === '' ? undefined : REQUEST_ID.exec(third)?.[1];
+  if (third !== undefined && third !== '' && id === undefined) return undefined;
+  return {
+    pid,
+    ...(second === undefined || second === '' ? {} : { name: second }),
+    ...(id === undefined ? {} : { id }),
+  };
 }
+
+/** A rotate request's third line, `id=` and a few plain characters, given back in FILE.state. */
+const REQUEST_ID = /^id=([A-Za-z0-9_-]{1,64})$/;
 
 function childRecord(pid: number, startedAt = new Date().toISOString()): InstanceRecord['child'] {
   const stat = readStat(pid);

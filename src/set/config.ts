@@ -14,6 +14,7 @@ import {
   buildProcess,
   ConfigError,
   checkDependencies,
+  checkOutputFiles,
   emptyLayer,
   NAME_RULE,
   type Layer,
@@ -93,6 +94,7 @@ export function readConfig(file: string, text: string, defaults: SetDefaults): S
     return buildProcess(name, { line: lineOf(place, keyNode), path }, own, top, defaults, file);
   });
   checkDependencies(built, file);
+  checkOutputFiles(built, file);
   return { processes: built.map(({ options }) => options) };
 }
 

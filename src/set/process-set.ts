@@ -20,6 +20,8 @@ import { endHelpers, openHost, type Host } from '../host.js';
 import { resolveOptions, UsageError, type ResolvedOptions } from '../options.js';
 import { Supervisor, type Environment, type SupervisorResult } from '../supervisor.js';
 import type { Condition, ProcessOptions, ProcessView, SetOptions } from './types.js';
+import type { RotatedFile } from '../core/instance-state.js';
+import { rotateOutput } from '../output/rotation.js';
 import { OPTIONS } from '../option-table.js';
 
 /** Every event of a process's supervisor the set passes on ('end' is the set's own). */
@@ -39,6 +41,7 @@ const PASSED_ON = [
   'hook',
   'main-pid',
   'leader-exit',
+  'output',
   'ready',
   'reloading',
   'reloaded',
@@ -158,6 +161,17 @@ export class ProcessSet extends EventEmitter<SetEvents> {
     for (const member of this.#entries) if (group.has(member.name)) this.#cycle(member);
     this.#tick();
     return true;
+  }
+
+  /**
+   * `keepalive rotate`: the output files of one process by name (or of every one) rotated now,
+   * each as its supervisor writes them; one not running now is passed over.
+   */
+  async rotate(name?: string): Promise<RotatedFile[]> {
+    const entries = this.#entries.filter((entry) => name === undefined || entry.name === name);
+    return Promise.all(
+      entries.map((entry) => rotateOutput(entry.name, entry.options.outputFile, entry.supervisor)),
+    );
   }
 
   /** Passes a signal to every running process. */
@@ -425,7 +439,7 @@ export class ProcessSet extends EventEmitter<SetEvents> {
 }
 
 function entryOf(process: ProcessOptions, now: number): Entry {
-  const { dependsOn, essential, readyTimeout, ...single } = process;
+  const { dependsOn, essential, readyTimeout, outputDir: _made, ...single } = process;
   const options = resolveOptions(single);
   return {
     name: options.name,

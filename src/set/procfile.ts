@@ -5,6 +5,7 @@
 import {
   buildProcess,
   checkDependencies,
+  checkOutputFiles,
   ConfigError,
   emptyLayer,
   NAME_RULE,
@@ -46,6 +47,7 @@ export function readProcfile(file: string, text: string, defaults: SetDefaults):
   if (built.length === 0)
     throw new ConfigError(`${file}:1: no processes; write one a line, such as web: node server.js`);
   checkDependencies(built, file);
+  checkOutputFiles(built, file);
   return { processes: built.map(({ options }) => options) };
 }
 

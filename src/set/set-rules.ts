@@ -1,7 +1,7 @@
 // A process of a set from its layers of options, and the rules between processes: what each
 // depends on exists, can get there, and waits in no cycle. Shared by the config file (config.ts)
 // and the Procfile (procfile.ts); a problem is one line with the file and the line.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { closest } from '../core/edit-distance.js';
 import { startOrder } from '../core/start-order.js';
 import { CONFLICTS, OPTIONS, type OptionKey, type OptionSpec } from '../option-table.js';
@@ -93,6 +93,7 @@ export function buildProcess(
     const [rankA, rankB] = [rank.get(a), rank.get(b)];
     if (rankA !== undefined && rankB !== undefined && rankA !== rankB) drop(rankA < rankB ? a : b);
   }
+  const outputDir = nameOutputFile(name, values, rank, origins, defaults.baseDir);
   // An inherited default that needs what this process lacks (health-interval, no health check)
   // does not apply to it; the process's own key still must have what it needs.
   for (const key of Object.keys(values) as OptionKey[]) {
@@ -144,6 +145,7 @@ export function buildProcess(
     subreaper: defaults.subreaper,
     // As for a single command on the command line: the process's tree may say READY=1.
     notifyAccess: values.notifyAccess ?? 'all',
+    ...(outputDir === undefined ? {} : { outputDir }),
     dependsOn: Object.fromEntries(
       [...(own.dependsOn ?? [])].map(([other, { dependency }]) => [other, dependency]),
     ),
@@ -151,8 +153,58 @@ export function buildProcess(
   return { options, line: where.line, path: where.path, dependsOn: own.dependsOn ?? new Map() };
 }
 
+/**
+ * output-dir: DIR names the process's file, DIR/NAME.log, unless the process has its own output:
+ * (CONFLICTS keeps the nearer of the two). Relative paths are from the file's directory, as cwd's.
+ */
+function nameOutputFile(
+  name: string,
+  values: Partial<Record<OptionKey, unknown>>,
+  rank: Map<OptionKey, number>,
+  origins: Map<OptionKey, Origin>,
+  baseDir: string,
+): string | undefined {
+  for (const key of ['output', 'outputStderr', 'outputDir'] as const) {
+    const path = values[key];
+    if (typeof path === 'string') values[key] = resolve(baseDir, path);
+  }
+  const dir = values.outputDir as string | undefined;
+  // Both from one level: checkOptions says they exclude each other.
+  if (dir === undefined || values.output !== undefined) return undefined;
+  // Not an option of the process's supervisor: the set makes DIR before it starts.
+  delete values.outputDir;
+  values.output = join(dir, `${name}.log`);
+  rank.set('output', rank.get('outputDir') ?? 0);
+  rank.delete('outputDir');
+  const origin = origins.get('outputDir');
+  if (origin) origins.set('output', origin);
+  return dir;
+}
+
 const hasHealthCheck = (options: ProcessOptions): boolean =>
   options.healthCmd !== undefined || options.healthUrl !== undefined;
+
+/**
+ * No two processes write one file: each writer rotates its own (a shared --output flag, or a
+ * top-level output:, would have every process rename the others' lines away).
+ */
+export function checkOutputFiles(processes: readonly BuiltProcess[], file: string): void {
+  const owners = new Map<string, string>();
+  for (const built of processes) {
+    const { name } = built.options;
+    const paths = [built.options.output, built.options.outputStderr];
+    for (const path of paths) {
+      if (path === undefined) continue;
+      const owner = owners.get(path);
+      if (owner !== undefined && owner !== name)
+        throw new ConfigError(
+          `${file}:${built.line}: ${built.path}: its output file ${path} is ${owner}'s too; ` +
+            'each process needs a file of its own (output-dir: DIR gives each DIR/NAME.log)',
+        );
+      owners.set(path, name);
+    }
+  }
+}
 
 /** What each process waits for exists, can get there, and no wait is a cycle. */
 export function checkDependencies(processes: readonly BuiltProcess[], file: string): void {

@@ -27,6 +27,9 @@ export function startOrderLines(set: SetOptions): string[] {
       return `${other} ${words}${restart ? ', restarted with it' : ''}`;
     });
     const what = waits.length === 0 ? 'starts at once' : `waits for ${waits.join(', ')}`;
-    return `${name.padEnd(width)}  ${what}${options.essential ? '; essential' : ''}`;
+    const essential = options.essential ? '; essential' : '';
+    // Where its lines go, when not to keepalive's stdout: --check answers that too.
+    const output = options.output === undefined ? '' : `; output to ${options.output}`;
+    return `${name.padEnd(width)}  ${what}${essential}${output}`;
   });
 }

@@ -22,6 +22,11 @@ export interface ProcessOptions extends SuperviseOptions {
   essential?: boolean;
   /** How long this process waits for its dependencies' conditions before its start fails. */
   readyTimeout?: number;
+  /**
+   * `output-dir: DIR`: its output goes to DIR/NAME.log (unless it names its own `output`); DIR is
+   * made and checked before the set starts.
+   */
+  outputDir?: string;
 }
 
 export interface SetOptions {

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { parseRecord, type InstanceRecord } from '../../src/core/instance-state.js';
 import { superviseSet, type ProcessOptions, type ProcessSet } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
-import { claimInstance, parseRequest, type Instance } from '../../src/guardian/instance.js';
+import {
+  claimInstance,
+  parseRequest,
+  type Instance,
+  type Rotator,
+} from '../../src/guardian/instance.js';
 import { runKeepalive } from '../helpers/keepalive.js';
 import { eventually, uniqueMarker, workspace, processState } from '../helpers/proc.js';
 
@@ -36,6 +41,7 @@ function runningPids(pidfile: string): Record<string, number> | undefined {
 
 async function guardedSet(
   t: ExecutionContext,
+  rotator?: Rotator,
 ): Promise<{ pidfile: string; set: ProcessSet; instance: Instance; lines: string[] }> {
   const marker = uniqueMarker();
   const directory = workspace(t, marker);
@@ -74,7 +80,7 @@ async function guardedSet(
     await set.done.catch(() => {});
     claim.instance.release();
   });
-  claim.instance.attach(set);
+  claim.instance.attach(set, rotator);
   return { pidfile, set, instance: claim.instance, lines };
 }
 
@@ -145,6 +151,63 @@ test('a request file: the pid, then the name of one process; what an older keepa
   t.deepEqual(parseRequest('4321\n'), { pid: 4321 });
   t.deepEqual(parseRequest('4321\nweb\n'), { pid: 4321, name: 'web' });
   t.deepEqual(parseRequest('4321\n\n'), { pid: 4321 });
-  for (const bad of ['', 'web\n', '4321 web\n', '4321\nweb\nworker\n', '-1\n'])
+  // keepalive rotate's: its id on a third line.
+  t.deepEqual(parseRequest('4321\n\nid=a1-b2\n'), { pid: 4321, id: 'a1-b2' });
+  t.deepEqual(parseRequest('4321\nweb\nid=x\n'), { pid: 4321, name: 'web', id: 'x' });
+  for (const bad of [
+    '',
+    'web\n',
+    '4321 web\n',
+    '4321\nweb\nworker\n',
+    '-1\n',
+    '4321\n\nid=\n',
+    '4321\n\nid=a b\n',
+    '4321\n\nid=x\nmore\n',
+  ])
     t.is(parseRequest(bad), undefined, JSON.stringify(bad));
+});
+
+test('rotate NAME asks the rotator for that process only; what it says is what `keepalive rotate` says', async (t) => {
+  const asked: Array<string | undefined> = [];
+  const rotator: Rotator = async (name) => {
+    asked.push(name);
+    const names = name === undefined ? NAMES : [name];
+    return names.map((entry) =>
+      entry === 'worker'
+        ? { name: entry, file: '/logs/worker.log', problem: 'no space left on the device' }
+        : { name: entry, file: entry === 'db' ? null : `/logs/${entry}.log` },
+    );
+  };
+  const { pidfile, lines } = await guardedSet(t, rotator);
+  await eventually('three processes running', () => runningPids(pidfile));
+  const one = await runKeepalive(['rotate', '--pidfile', pidfile, 'web']);
+  t.is(one.status, 0, one.stderr);
+  t.is(one.stderr, 'keepalive: rotated /logs/web.log\n');
+  t.deepEqual(asked, ['web']);
+  t.true(lines.some((line) => line.includes('rotate of web requested by `keepalive rotate`')));
+
+  const none = await runKeepalive(['rotate', '--pidfile', pidfile, 'db']);
+  t.is(none.status, 1);
+  t.is(
+    none.stderr,
+    'keepalive: nothing to rotate: db writes no output file (--output, or output: or ' +
+      'output-dir: in its config file)\n',
+  );
+
+  const all = await runKeepalive(['rotate', '--pidfile', pidfile]);
+  t.is(all.status, 1, 'one file could not be rotated');
+  t.is(
+    all.stderr,
+    'keepalive: cannot rotate /logs/worker.log: no space left on the device\n' +
+      'keepalive: rotated /logs/web.log\n',
+  );
+  t.deepEqual(asked, ['web', 'db', undefined]);
+
+  const unknown = await runKeepalive(['rotate', '--pidfile', pidfile, 'wbe']);
+  t.is(unknown.status, 2);
+  t.deepEqual(asked, ['web', 'db', undefined], 'nothing asked');
+  t.deepEqual(
+    readdirSync(join(pidfile, '..')).filter((name) => name.endsWith('.rotate')),
+    [],
+  );
 });

@@ -406,3 +406,50 @@ test('a flag given with the file is said as the flag in a problem', (t) => {
       'max-delay at least --delay',
   );
 });
+
+test("output-dir: each process's DIR/NAME.log, from the file's directory; its own output: wins", (t) => {
+  const [web, worker, jobs] = read(
+    `output-dir: logs
+output-max-size: 1MB
+output-keep: 3
+processes:
+  web:
+    command: x
+  worker:
+    command: y
+    output: /var/log/worker.log
+    output-compress: true
+  jobs:
+    command: z
+    output-dir: /var/log/jobs
+    timestamps: true
+`,
+  ) as [ProcessOptions, ProcessOptions, ProcessOptions];
+  t.like(web, { output: '/srv/app/logs/web.log', outputDir: '/srv/app/logs' });
+  t.like(web, { outputMaxSize: 1_000_000, outputKeep: 3 });
+  t.like(worker, { output: '/var/log/worker.log', outputCompress: true, outputKeep: 3 });
+  t.is(worker.outputDir, undefined, 'its own file: nothing to make');
+  t.like(jobs, { output: '/var/log/jobs/jobs.log', outputDir: '/var/log/jobs', timestamps: true });
+  const [plain] = read('output-keep: 3\nprocesses:\n  a:\n    command: x\n') as [ProcessOptions];
+  t.is(plain.output, undefined);
+  t.is(plain.outputKeep, undefined, 'a default it cannot use (no output file) is dropped');
+});
+
+test('one output file for two processes is refused: a top-level output:, or --output with the file', (t) => {
+  t.is(
+    problem(t, 'output: all.log\nprocesses:\n  a:\n    command: x\n  b:\n    command: y\n'),
+    "keepalive.yaml:5: processes.b: its output file /srv/app/all.log is a's too; each process " +
+      'needs a file of its own (output-dir: DIR gives each DIR/NAME.log) [2]',
+  );
+  const flags = emptyLayer();
+  flags.values = { output: '/tmp/all.log' };
+  flags.origins.set('output', { kind: 'flag', typed: '"/tmp/all.log"' });
+  const error = t.throws(() =>
+    read('processes:\n  a:\n    command: x\n  b:\n    command: y\n', defaults(flags)),
+  );
+  t.regex(error?.message ?? '', /processes\.b: its output file \/tmp\/all\.log is a's too/);
+  t.is(
+    problem(t, 'processes:\n  a:\n    command: x\n    output: a.log\n    output-dir: logs\n'),
+    'keepalive.yaml:5: processes.a: output and output-dir cannot be used together; choose one [2]',
+  );
+});
