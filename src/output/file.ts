@@ -2,6 +2,7 @@
 // --output-stderr), as written, with a time in front (--timestamps) or as a JSON object a line
 // (--output-format json). The writing, rotating and dropping are file-writer.ts's; this file
 // turns lines into a file's bytes and keeps one writer a file across the child's runs.
+import { resolve } from 'node:path';
 import { readLines, type LineSink } from './lines.js';
 import { FileWriter, type WriterCounts, type WriterNews } from './file-writer.js';
 import type { FileOutputSettings, OutputTarget } from './types.js';
@@ -36,7 +37,7 @@ export class FileOutput implements OutputTarget {
     this.#out = open(options.path, options, tell, '--output');
     try {
       this.#err =
-        options.stderrPath === undefined
+        options.stderrPath === undefined || resolve(options.stderrPath) === resolve(options.path)
           ? this.#out
           : open(options.stderrPath, options, tell, '--output-stderr');
     } catch (error) {
@@ -127,6 +128,8 @@ class FileLines implements LineSink {
   /** This chunk's time (one read, one time), made at its first line. */
   #time: string | undefined;
   #prefix: Buffer | undefined;
+  /** This chunk's lines are being dropped. */
+  #dropping = false;
 
   constructor(writer: FileWriter, stream: 'stdout' | 'stderr', options: FileOutputOptions) {
     this.#writer = writer;
@@ -137,6 +140,12 @@ class FileLines implements LineSink {
   }
 
   line(bytes: Buffer, start: number, end: number, continued: boolean): void {
+    // The file is full: this chunk's lines are counted, not copied (whole chunks, so whole lines).
+    if (this.#length === 0 && this.#lines === 0) this.#dropping = this.#writer.full;
+    if (this.#dropping) {
+      this.#lines++;
+      return;
+    }
     if (this.#json) return this.#add(Buffer.from(this.#record(bytes, start, end, continued)));
     if (!this.#timestamps) return this.#add(undefined, bytes, start, end);
     this.#prefix ??= Buffer.from(
@@ -148,6 +157,12 @@ class FileLines implements LineSink {
   flush(): Promise<void> | undefined {
     this.#time = undefined;
     this.#prefix = undefined;
+    if (this.#dropping) {
+      this.#writer.drop(this.#lines);
+      this.#lines = 0;
+      this.#dropping = false;
+      return undefined;
+    }
     if (this.#length === 0) return undefined;
     const batch = (this.#batch as Buffer).subarray(0, this.#length);
     const lines = this.#lines;

@@ -2,7 +2,15 @@
 // rotations, also as `tail -F FILE` follows it; a full disk said in keepalive's own (JSON) line and
 // in the on-exit hook's KEEPALIVE_OUTPUT_DROPPED; the option checks.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -96,13 +104,8 @@ test.serial(
       '5',
       '5',
     ]);
-    await eventually('the disk full', () => {
-      try {
-        return readFileSync(path).length > 40 * 1024;
-      } catch {
-        return false;
-      }
-    });
+    await eventually('the disk full', () => statfsSync(disk).bavail === 0);
+    // Lines come every 5 ms: some of them find no room before the space comes back.
     await new Promise((resolve) => setTimeout(resolve, 300));
     rmSync(filler);
     const ended = await keepalive.ended;
@@ -128,4 +131,21 @@ test('the --output options need --output; a refused FILE is said in one line', a
   const refused = await runKeepalive(['--output', join(dir, 'app.log'), '--', 'true']);
   t.is(refused.status, 1);
   t.regex(refused.stderr.trim(), /^keepalive: cannot open --output .*: it is a symbolic link$/);
+});
+
+test('--output and --log-file cannot be the same file', async (t) => {
+  const dir = directory(t);
+  const ended = await runKeepalive([
+    '--output',
+    join(dir, 'same.log'),
+    '--log-file',
+    `${dir}/./same.log`,
+    '--',
+    'true',
+  ]);
+  t.is(ended.status, 2);
+  t.is(
+    ended.stderr.trim(),
+    'keepalive: --output and --log-file name the same file; give each its own',
+  );
 });

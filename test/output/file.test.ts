@@ -241,3 +241,32 @@ test('--output-max-age: rotated files last written before it are removed at a ro
   await shell(t, target, 'echo line');
   t.is(readFileSync(`${path}.1`, 'utf8'), 'old\n');
 });
+
+test('rotate() while the child floods: every line once, in order, across the files', async (t) => {
+  const path = join(directory(t), 'app.log');
+  const { output: target } = output(t, { path, keep: 100 });
+  const written = writeSeq(t, target, [10_000, 100, 5]);
+  let rotations = 0;
+  const rotating = (async () => {
+    for (let done = false; !done; rotations++) {
+      await target.rotate();
+      done = await Promise.race([
+        written.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20)),
+      ]);
+    }
+  })();
+  await Promise.all([written, rotating]);
+  await target.close();
+  t.is(target.dropped, 0);
+  t.true(target.counts().rotations >= 5, `${target.counts().rotations} of ${rotations} asked`);
+  t.deepEqual(seqNumbers(t, readChain(path, 100).text), ALL(10_000));
+});
+
+test('--output-stderr naming FILE itself is FILE: one writer, one rotation', async (t) => {
+  const dir = directory(t);
+  const path = join(dir, 'app.log');
+  const { output: target } = output(t, { path, stderrPath: `${dir}/./app.log` });
+  await shell(t, target, 'echo out; echo err >&2');
+  t.deepEqual(readFileSync(path, 'utf8').split('\n').sort(), ['', 'err', 'out']);
+});
