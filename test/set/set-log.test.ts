@@ -38,7 +38,8 @@ test('JSON lines carry process; the set says what waits, what failed, what ends 
   const byEvent = (name: string) => events.find((event) => event['event'] === name);
   t.like(byEvent('waiting'), {
     process: 'worker',
-    message: 'worker waits for migrate to complete (not started if that takes over 60s: its ready-timeout)',
+    message:
+      'worker waits for migrate to complete (not started if that takes over 60s: its ready-timeout)',
   });
   const spawn = byEvent('spawn');
   t.is(spawn?.['process'], 'migrate');
