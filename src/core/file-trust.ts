@@ -74,6 +74,13 @@ export function distrustLogFile(
 }
 
 /**
+ * Why a set's file (-c, --procfile) is not to be run: its commands are run as keepalive's user,
+ * root too, so it is judged as a --log-file is (a group write bit only for keepalive's own group
+ * or root's).
+ */
+export const distrustSetFile = distrustLogFile;
+
+/**
  * Why FILE's directory is not to be used: other users who can write it without the sticky bit can
  * remove or rename keepalive's files (its lock among them) at any moment. With the sticky bit
  * (/tmp) they can only add names of their own, and those are refused one by one.

@@ -153,7 +153,14 @@ export async function claimInstance(options: ClaimOptions): Promise<Claim> {
       paths,
       found.proven.length === 0 || !old
         ? record
-        : { ...record, leftovers: found.proven.map(identity), predecessors: treeSupervisors(old) },
+        : {
+            ...record,
+            leftovers: found.proven.map(identity),
+            predecessors: treeSupervisors(old),
+            // A set's leftovers keep their own entries (name, stop signal, kill timeout): if we
+            // are killed too, the next one stops each as its own process, not as the whole set.
+            ...(record.processes && old.processes ? { processes: old.processes } : {}),
+          },
     );
     writePidfile(paths, self.pid);
     removeStaleFiles(paths, verdict.kind === 'absent' ? undefined : verdict.pid, {

@@ -48,7 +48,7 @@ export function asker(): Asker {
   return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
 }
 
-function fileFacts(stats: Stats): FileFacts {
+export function fileFacts(stats: Stats): FileFacts {
   const kind = stats.isFile()
     ? 'file'
     : stats.isDirectory()

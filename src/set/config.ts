@@ -195,6 +195,12 @@ function toJS(place: Place, node: NonNullable<YamlNode>): unknown {
   try {
     value = (node as { toJS: (doc: Document) => unknown }).toJS(place.doc);
   } catch (error) {
+    // yaml's bound on aliases (maxAliasCount, 100 by default) against a billion laughs.
+    if (error instanceof ReferenceError && /alias count/i.test(error.message))
+      throw new ConfigError(
+        `${place.file}:${lineOf(place, node)}: too many aliases (*name) in one value; ` +
+          'write the value out, or use fewer aliases',
+      );
     // An alias within the value names no anchor.
     if (error instanceof ReferenceError) unresolved(place, node);
     throw error;
