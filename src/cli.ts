@@ -85,7 +85,9 @@ main().then(
       process.exit(error.exitStatus);
     }
     const { InstanceError } = await import('./guardian/instance-files.js');
-    if (error instanceof InstanceError) {
+    // A refused --output FILE, said as a refused --log-file is.
+    const refusedOutput = error instanceof Error && error.name === 'OutputFileError';
+    if (error instanceof InstanceError || refusedOutput) {
       process.stderr.write(`keepalive: ${error.message}\n`);
       process.exit(1);
     }

@@ -1,7 +1,7 @@
 // The words for each event a supervisor emits: which severity, which line, which JSON fields.
 // How a line is written (text or JSON, colour, levels) is log.ts's.
 import { formatDuration } from './core/duration.js';
-import type { DroppedEvent, HealthEvent, WatchdogEvent } from './core/events.js';
+import type { DroppedEvent, HealthEvent, OutputEvent, WatchdogEvent } from './core/events.js';
 import { exitFields, exitMessage, exitSeverity } from './core/exit-line.js';
 import { describeOutcome, hangWords, healthWords, memoryWords } from './core/exit.js';
 import { MAX_LINE_BYTES } from './core/notify.js';
@@ -295,6 +295,11 @@ function logHeart(supervisor: Supervised, log: Logger): void {
   supervisor.on('dropped', (event) =>
     log.line('warn', 'dropped', droppedMessage(event), { ...event }),
   );
+  supervisor.on('output', (event) =>
+    log.line(event.kind === 'failed' ? 'error' : 'warn', 'output', outputMessage(event), {
+      ...event,
+    }),
+  );
   supervisor.on('ready', (event) => {
     log.line(
       'debug',
@@ -343,6 +348,27 @@ function watchdogMessage(event: WatchdogEvent): string {
     );
   if (event.timeoutMs === null) return `${name} switched the watchdog off (WATCHDOG_USEC=0)`;
   return `${name} set its heartbeat timeout to ${formatDuration(event.timeoutMs)} (WATCHDOG_USEC)`;
+}
+
+/**
+ * "worker: dropped 1234 lines (ENOSPC) of its output to /var/log/worker.log"; "worker: left
+ * /var/log/worker.log.1 alone (it is a symbolic link), so /var/log/worker.log is not rotated".
+ */
+function outputMessage(event: OutputEvent): string {
+  switch (event.kind) {
+    case 'dropped':
+      return (
+        `${event.name}: dropped ${event.lines} ${event.lines === 1 ? 'line' : 'lines'} ` +
+        `(${event.reason}) of its output to ${event.file}`
+      );
+    case 'left-alone':
+      return (
+        `${event.name}: left ${event.path} alone (${event.why}, not keepalive's): ` +
+        `${event.file} is rotated only up to the name before it`
+      );
+    case 'failed':
+      return `${event.name}: ${event.message}`;
+  }
 }
 
 /** "worker[12] dropped 3 notify lines: 2 not UTF-8, 1 over 4096 bytes" */

@@ -33,6 +33,7 @@ const RULES: Record<Rule, (value: unknown) => boolean> = {
     Array.isArray(value) && value.every((code) => isWhole(code) && code >= 0 && code <= 255),
   'restart-mode': (value) => (RESTART_MODES as readonly unknown[]).includes(value),
   'log-format': (value) => value === 'text' || value === 'json',
+  'output-format': (value) => value === 'text' || value === 'json',
   'notify-access': (value) => (NOTIFY_ACCESS as readonly unknown[]).includes(value),
   url: (value) => typeof value === 'string' && isHttpUrl(value),
   command: (value) => typeof value === 'string' && value.trim() !== '',

@@ -42,7 +42,8 @@ export type Rule =
   | 'environment'
   | 'boolean'
   | 'account'
-  | 'depends-on';
+  | 'depends-on'
+  | 'output-format';
 
 export interface OptionSpec {
   /** The long flag, without its dashes; absent for options only the API has. */
@@ -374,6 +375,87 @@ export const OPTIONS = {
     rule: 'name',
     defaultText: 'the script or program name',
   },
+  output: {
+    flag: 'output',
+    group: OUTPUT,
+    describe:
+      "append the command's stdout and stderr lines to FILE, rotated (without it they are " +
+      "keepalive's own stdout and stderr)",
+    read: 'text',
+    rule: 'path',
+  },
+  outputStderr: {
+    flag: 'output-stderr',
+    group: OUTPUT,
+    describe: "the command's stderr lines to FILE instead, rotated the same way",
+    read: 'text',
+    rule: 'path',
+    needs: ['output'],
+  },
+  outputMaxSize: {
+    flag: 'output-max-size',
+    group: OUTPUT,
+    describe: 'rotate FILE (FILE -> FILE.1 ...) before a line would take it past SIZE',
+    read: 'size',
+    rule: 'size',
+    default: 10_000_000,
+    defaultText: '10MB',
+    needs: ['output'],
+  },
+  outputKeep: {
+    flag: 'output-keep',
+    group: OUTPUT,
+    describe: 'rotated files kept (FILE.1 to FILE.N)',
+    read: 'number',
+    rule: 'count',
+    default: 5,
+    needs: ['output'],
+  },
+  outputMaxAge: {
+    flag: 'output-max-age',
+    group: OUTPUT,
+    describe: 'remove rotated files older than this',
+    read: 'duration',
+    rule: 'positive-duration',
+    needs: ['output'],
+  },
+  outputCompress: {
+    flag: 'output-compress',
+    group: OUTPUT,
+    describe: 'gzip rotated files (FILE.1.gz), in the background',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    needs: ['output'],
+  },
+  timestamps: {
+    flag: 'timestamps',
+    group: OUTPUT,
+    describe: 'begin each line of --output with its time (RFC 3339, milliseconds, UTC)',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    needs: ['output'],
+  },
+  outputFormat: {
+    flag: 'output-format',
+    group: OUTPUT,
+    describe: 'text (the lines as written) | json ({"time","stream","line"} a line)',
+    read: 'word',
+    rule: 'output-format',
+    default: 'text',
+    needs: ['output'],
+  },
+  outputLossless: {
+    flag: 'output-lossless',
+    group: OUTPUT,
+    describe:
+      'when FILE cannot keep up, make the command wait instead of dropping lines (and counting them)',
+    read: 'switch',
+    rule: 'boolean',
+    default: false,
+    needs: ['output'],
+  },
   logFormat: {
     flag: 'log-format',
     group: OUTPUT,
@@ -572,6 +654,7 @@ export const RULE_WORDS: Record<Rule, { expected: string; example?: string }> = 
   environment: { expected: 'an object of environment variables' },
   boolean: { expected: 'true or false' },
   account: { expected: 'a user or group name, or a number', example: 'www-data or 33' },
+  'output-format': { expected: 'text or json' },
   'depends-on': {
     expected: `process names, each with one of ${CONDITIONS.join(', ')}, or { condition, restart: true }`,
     example: '{ db: healthy }',

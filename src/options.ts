@@ -5,7 +5,7 @@ import type { OnExitFunction } from './core/hook-env.js';
 import type { NotifyAccess } from './core/notify-access.js';
 import type { PolicyConfig, RestartMode } from './core/policy.js';
 import type { SignalName } from './core/signals.js';
-import type { OutputTarget } from './output/types.js';
+import type { FileOutputSettings, OutputTarget } from './output/types.js';
 import {
   CONFLICTS,
   OPTIONS,
@@ -94,7 +94,36 @@ export interface SuperviseOptions {
   group?: string | number;
   /** The command says READY=1 when it is ready; until then it is starting, not ready. */
   waitReady?: boolean;
+  /** Append the child's stdout and stderr lines to this file (rotated), instead of passing them. */
+  output?: string;
+  /** The child's stderr lines to this file instead of `output`'s. */
+  outputStderr?: string;
+  /** Bytes: FILE is rotated before a line would take it past this. */
+  outputMaxSize?: number;
+  /** Rotated files kept. */
+  outputKeep?: number;
+  /** Rotated files older than this are removed. */
+  outputMaxAge?: number;
+  /** Rotated files are gzipped, in the background. */
+  outputCompress?: boolean;
+  /** Each line of the output file begins with its time (RFC 3339 with milliseconds). */
+  timestamps?: boolean;
+  /** `json`: each line as {"time","stream","line"}. */
+  outputFormat?: 'text' | 'json';
+  /** When the file cannot keep up, the child waits instead of lines being dropped. */
+  outputLossless?: boolean;
 }
+
+type OutputOption =
+  | 'output'
+  | 'outputStderr'
+  | 'outputMaxSize'
+  | 'outputKeep'
+  | 'outputMaxAge'
+  | 'outputCompress'
+  | 'timestamps'
+  | 'outputFormat'
+  | 'outputLossless';
 
 // Every API option has its row in option-table.ts, so that none skips its check or its default.
 true satisfies Exclude<keyof SuperviseOptions, OptionKey> extends never ? true : never;
@@ -113,7 +142,10 @@ type HeartOption =
   | 'healthStartPeriod';
 
 export interface ResolvedOptions extends Required<
-  Omit<SuperviseOptions, 'cwd' | HeartOption | 'onExit' | 'maxMemory' | 'user' | 'group'>
+  Omit<
+    SuperviseOptions,
+    'cwd' | HeartOption | 'onExit' | 'maxMemory' | 'user' | 'group' | OutputOption
+  >
 > {
   cwd: string | undefined;
   user: string | number | undefined;
@@ -126,6 +158,8 @@ export interface ResolvedOptions extends Required<
   heart: HeartOptions;
   /** Where the child's stdout and stderr go (a set's engine sets it); unset: keepalive's own. */
   output?: OutputTarget | undefined;
+  /** --output FILE and its options: the supervisor makes a file target of them (it wins). */
+  outputFile: FileOutputSettings | undefined;
 }
 
 /** The watchdog and the health check, as the supervisor's heart module takes them. */
@@ -317,6 +351,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   return {
     ...resolved,
     account,
+    outputFile: resolveOutputFile(options),
     heart: resolveHeart(options),
     policy: {
       restart: resolved.restart,
@@ -329,6 +364,21 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       maxRestarts: resolved.maxRestarts,
       windowMs: resolved.restartWindow,
     },
+  };
+}
+
+function resolveOutputFile(options: SuperviseOptions): FileOutputSettings | undefined {
+  if (options.output === undefined) return undefined;
+  return {
+    path: options.output,
+    stderrPath: options.outputStderr,
+    maxSize: options.outputMaxSize ?? OPTIONS.outputMaxSize.default,
+    keep: options.outputKeep ?? OPTIONS.outputKeep.default,
+    maxAge: options.outputMaxAge,
+    compress: options.outputCompress ?? OPTIONS.outputCompress.default,
+    timestamps: options.timestamps ?? OPTIONS.timestamps.default,
+    format: options.outputFormat ?? OPTIONS.outputFormat.default,
+    lossless: options.outputLossless ?? OPTIONS.outputLossless.default,
   };
 }
 

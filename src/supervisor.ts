@@ -23,6 +23,7 @@ import { memberList } from './tree/tree.js';
 import { endHelpers, openHost, type Host } from './host.js';
 import { who } from './core/who.js';
 import type { ProcessView } from './set/types.js';
+import { FileOutput } from './output/file.js';
 
 export interface SupervisorResult {
   status: number;
@@ -60,11 +61,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #restarts = 0;
   /** The on-exit hook, when there is one: told of each exit beside the loop, never in its way. */
   readonly #hooks: HookQueue | undefined;
+  /** --output FILE: the child's lines go to this file target, across its runs. */
+  readonly #file: FileOutput | undefined;
   #notifySocket: NotifySocket | undefined;
 
   /** `host`: internal, a set's (which took the process-wide duties for all its processes). */
   constructor(options: ResolvedOptions, world: Environment, host?: Host) {
     super();
+    this.#file = options.outputFile && this.#openOutput(options);
+    if (this.#file) options = { ...options, output: this.#file };
     this.#options = options;
     this.#world = world;
     this.#host = host;
@@ -113,6 +118,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // A run already stopping (a restart, a hang) had its own signal; the one received is the
     // child's too.
     if (run?.stop(signal) === false && received) this.forward(signal);
+  }
+
+  /** --output FILE's target (opened now: a refused FILE is said before anything starts). */
+  #openOutput(options: ResolvedOptions): FileOutput {
+    const name = options.name;
+    return new FileOutput({
+      ...(options.outputFile as NonNullable<ResolvedOptions['outputFile']>),
+      tell: (news) =>
+        this.emit(
+          'output',
+          news.kind === 'dropped'
+            ? { name, ...news, total: this.#file?.dropped ?? news.lines }
+            : news.kind === 'left-alone'
+              ? { name, kind: news.kind, file: news.file, path: news.name, why: news.why }
+              : { name, ...news },
+        ),
+    });
+  }
+
+  /** --output FILE's target, for `keepalive rotate` and the counts (undefined without it). */
+  get outputFile(): FileOutput | undefined {
+    return this.#file;
   }
 
   /** Restarts the child now, without counting it as a failure. */
@@ -205,6 +232,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const result = await this.#loop();
       // The last exit's hook (a give-up's notice) is waited for, within its timeout.
       await this.#hooks?.waitForAll();
+      await this.#file?.close();
       if (own) endHelpers();
       this.#ended = true;
       this.emit('end', { status: result.status, reason: result.reason });
@@ -216,6 +244,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       throw error;
     } finally {
       this.#ended = true;
+      void this.#file?.close(0);
       this.#notifySocket?.close();
       closeHost();
     }
@@ -325,6 +354,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         event: exit,
         restarts: history.restarts,
         time: new Date().toISOString(),
+        outputDropped: this.#file?.dropped,
       });
       if (run) await this.#sweepEnds(run, left);
       this.#run = undefined;

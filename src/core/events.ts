@@ -188,6 +188,15 @@ export interface LeaderExitEvent extends Who {
   mainPid: number;
   outcome: Outcome;
 }
+/**
+ * --output's news: lines dropped (said once writing works again), a rotated name that is not
+ * keepalive's (left alone, said once), a rotation or compression that failed.
+ */
+export type OutputEvent = { name: string; file: string } & (
+  | { kind: 'dropped'; lines: number; reason: string; total: number }
+  | { kind: 'left-alone'; path: string; why: string }
+  | { kind: 'failed'; message: string }
+);
 export type EndCause = EndReason | 'give-up';
 export interface EndEvent {
   status: number;
@@ -210,6 +219,7 @@ export interface SupervisorEvents extends HeartEvents {
   hook: [HookEvent];
   'main-pid': [MainPidEvent];
   'leader-exit': [LeaderExitEvent];
+  output: [OutputEvent];
   end: [EndEvent];
 }
 

@@ -13,6 +13,8 @@ export interface HookCall {
   missed: number;
   /** Wall-clock ISO time of the exit, as the JSON log stamps it. */
   time: string;
+  /** With --output: lines of the child's output dropped so far (KEEPALIVE_OUTPUT_DROPPED). */
+  outputDropped?: number | undefined;
 }
 
 /**
@@ -40,6 +42,8 @@ export function hookEnvironment(call: HookCall, supervisorPid: number): Record<s
     KEEPALIVE_RESTARTS: String(call.restarts),
     KEEPALIVE_MISSED: String(call.missed),
   };
+  if (call.outputDropped !== undefined)
+    env['KEEPALIVE_OUTPUT_DROPPED'] = String(call.outputDropped);
   const how = endedBy(event.outcome);
   if (how?.code !== undefined) env['KEEPALIVE_EXIT_CODE'] = String(how.code);
   if (how?.signal !== undefined) env['KEEPALIVE_SIGNAL'] = how.signal;

@@ -39,6 +39,7 @@ const PASSED_ON = [
   'hook',
   'main-pid',
   'leader-exit',
+  'output',
   'ready',
   'reloading',
   'reloaded',
