@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: output-files-writer BYTES REPORT\n");
     return 2;
   }
+  /* keepalive forwards SIGPROF, which `node --cpu-prof` makes in keepalive: not the writer's. */
+  signal(SIGPROF, SIG_IGN);
   long long lines = atoll(argv[1]) / LINE;
   static char block[PER_WRITE * LINE];
   char number[10];

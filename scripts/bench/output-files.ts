@@ -6,8 +6,11 @@
 // torn. The writer times each write(2): the child's longest stall. keepalive's RSS is sampled
 // while it runs, beside its RSS with the same options and a sleeping child. The CPU of each
 // consumer (user, system) is the shell's `times` less the writer's own.
-// Usage: node build/scripts/bench/output-files.js [--smoke] [--dir DIR]... [--profile]
+// Usage: node build/scripts/bench/output-files.js [--smoke] [--dir DIR]... [--only NAME]...
+//   [--profile]
 //   --dir: where the files go (default: the system's temporary directory); one table per DIR.
+//   --only: these consumers only (cat, keepalive, s6-log, svlogd, multilog); the rows that need
+//   the others show NaN.
 //   --profile: one more keepalive run under `node --cpu-prof`, its top functions printed.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -221,8 +224,9 @@ async function once1(
           if (pid === undefined) return;
           try {
             const now = usage(pid);
-            rssKb = Math.max(rssKb, now.rssKb);
-            peakRssKb = Math.max(peakRssKb, now.peakRssKb);
+            // A process that has ended (a zombie) has no memory figures: NaN.
+            if (Number.isFinite(now.rssKb)) rssKb = Math.max(rssKb, now.rssKb);
+            if (Number.isFinite(now.peakRssKb)) peakRssKb = Math.max(peakRssKb, now.peakRssKb);
           } catch {
             // It ended between the two readings.
           }
@@ -333,7 +337,11 @@ export async function run({
   const bytes = smoke ? 25e6 : 1e9;
   const writer = writerProgram();
   mkdirSync(dir, { recursive: true });
+  const only = process.argv.flatMap((arg, index) =>
+    process.argv[index - 1] === '--only' ? [arg] : [],
+  );
   const present = CONSUMERS.filter((consumer) => {
+    if (only.length > 0 && !only.includes(consumer.name.split(' ')[0] as string)) return false;
     if (!consumer.program || onPath(consumer.program)) return true;
     process.stderr.write(
       `output files: ${consumer.program} is not installed (Debian package ${consumer.debian}), ` +
@@ -443,7 +451,8 @@ export async function run({
   );
   if (!smoke && process.argv.includes('--profile'))
     process.stderr.write(
-      `output files: keepalive under --cpu-prof, self time:\n${await profile(writer, dir, bytes)}\n`,
+      `output files: keepalive under --cpu-prof, self time:\n` +
+        `${await profile(writer, dir, bytes).catch((error: Error) => error.message)}\n`,
     );
   rmSync(join(writer, '..'), { recursive: true, force: true });
   return rows;
