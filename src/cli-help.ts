@@ -33,6 +33,7 @@ const PLACEHOLDER: Partial<Record<Rule, string>> = {
   'exit-codes': 'LIST',
   'restart-mode': 'MODE',
   'log-format': 'FORMAT',
+  'output-format': 'FORMAT',
   url: 'URL',
   command: 'CMD',
   hook: 'CMD',

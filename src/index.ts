@@ -36,6 +36,7 @@ export type {
   LeaderExitEvent,
   MainPidEvent,
   MemoryEvent,
+  OutputEvent,
   OverMemoryEvent,
   Next,
   NotStartedEvent,

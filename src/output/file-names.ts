@@ -1,8 +1,8 @@
 // FILE's rotated names (FILE.1, FILE.1.gz ... FILE.N) and the moves between them. A name is moved
-// or removed only when it is keepalive's own (see isOurs); each move is link() then unlink(), which
-// never replaces what is at the new name (a rename would, and root ignores a sticky directory's
-// protection). What is not ours stops the chain there and is left alone.
-import { linkSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
+// or removed only when it is keepalive's own (see isOurs); each move of a rotated file is link()
+// then unlink(), which never replaces what is at the new name (a rename would, and root ignores a
+// sticky directory's protection). What is not ours stops the chain there and is left alone.
+import { linkSync, lstatSync, renameSync, unlinkSync, type Stats } from 'node:fs';
 
 /** The two forms a rotated file can have. */
 const SUFFIXES = ['', '.gz'] as const;
@@ -74,12 +74,19 @@ export interface Shifted {
 export function shiftNames(path: string, keep: number): Shifted {
   let room = keep;
   let foreign: Foreign | undefined;
-  for (let index = 1; index <= keep && foreign === undefined; index++) {
-    for (const suffix of SUFFIXES) {
-      const stats = look(rotatedName(path, index, suffix));
-      if (stats === undefined || isOurs(stats)) continue;
+  // Up to the first free number (the names below it move up into it) or the first foreign name.
+  for (let index = 1; index <= keep; index++) {
+    const found = SUFFIXES.map((suffix) => look(rotatedName(path, index, suffix)));
+    const other = found.findIndex((stats) => stats !== undefined && !isOurs(stats));
+    if (other >= 0) {
+      const suffix = SUFFIXES[other] as string;
+      const stats = found[other] as Stats;
       foreign = { name: rotatedName(path, index, suffix), why: foreignWhy(stats) };
       room = index - 1;
+      break;
+    }
+    if (found.every((stats) => stats === undefined)) {
+      room = index;
       break;
     }
   }
@@ -98,8 +105,12 @@ export function shiftNames(path: string, keep: number): Shifted {
       if (look(from) !== undefined) move(from, rotatedName(path, index + 1, suffix));
     }
   }
-  const rotated = move(path, rotatedName(path, 1));
-  return { rotated, foreign, moved: room - 1, removed };
+  // FILE itself is renamed, in one step: `tail -F` follows a rename (link and unlink lose it). A
+  // rename replaces: FILE.1 was just moved away, so only a name made in this instant could be.
+  const first = rotatedName(path, 1);
+  if (look(first) !== undefined) return { rotated: false, foreign, moved: room - 1, removed };
+  renameSync(path, first);
+  return { rotated: true, foreign, moved: room - 1, removed };
 }
 
 /** Removes `name` if it is ours; true if it was. */

@@ -30,6 +30,8 @@ const { O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constant
  * a disk pausing for tens of milliseconds, and keepalive's memory stays a small part of its own.
  */
 export const QUEUE_LIMIT = 1024 * 1024;
+/** Room kept for one chunk of a pipe's lines: below it, a chunk is dropped without being copied. */
+const FULL_MARGIN = 128 * 1024;
 /** Bytes handed to one writev(): few system calls for a flood, and rotation checked between. */
 const WRITE_MAX = 256 * 1024;
 /** After a failed write, the next try: a full disk is not asked again and again. */
@@ -151,6 +153,19 @@ export class FileWriter {
     this.#kick();
     if (!this.#settings.lossless || this.#queued <= QUEUE_LIMIT) return undefined;
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /**
+   * No room for another chunk's lines (a pipe's 64 KiB and their prefixes): the reader counts
+   * them as dropped (drop()) rather than copy them first. Never, lossless.
+   */
+  get full(): boolean {
+    return !this.#settings.lossless && this.#queued + FULL_MARGIN > QUEUE_LIMIT;
+  }
+
+  /** Lines of the child's that were never queued (see full). */
+  drop(lines: number): void {
+    this.#drop(lines, this.#failing ?? 'the file could not keep up');
   }
 
   /** Rotates now (`keepalive rotate`); settles once done. An empty FILE is left as it is. */

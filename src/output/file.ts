@@ -127,6 +127,8 @@ class FileLines implements LineSink {
   /** This chunk's time (one read, one time), made at its first line. */
   #time: string | undefined;
   #prefix: Buffer | undefined;
+  /** This chunk's lines are being dropped. */
+  #dropping = false;
 
   constructor(writer: FileWriter, stream: 'stdout' | 'stderr', options: FileOutputOptions) {
     this.#writer = writer;
@@ -137,6 +139,12 @@ class FileLines implements LineSink {
   }
 
   line(bytes: Buffer, start: number, end: number, continued: boolean): void {
+    // The file is full: this chunk's lines are counted, not copied (whole chunks, so whole lines).
+    if (this.#length === 0 && this.#lines === 0) this.#dropping = this.#writer.full;
+    if (this.#dropping) {
+      this.#lines++;
+      return;
+    }
     if (this.#json) return this.#add(Buffer.from(this.#record(bytes, start, end, continued)));
     if (!this.#timestamps) return this.#add(undefined, bytes, start, end);
     this.#prefix ??= Buffer.from(
@@ -148,6 +156,12 @@ class FileLines implements LineSink {
   flush(): Promise<void> | undefined {
     this.#time = undefined;
     this.#prefix = undefined;
+    if (this.#dropping) {
+      this.#writer.drop(this.#lines);
+      this.#lines = 0;
+      this.#dropping = false;
+      return undefined;
+    }
     if (this.#length === 0) return undefined;
     const batch = (this.#batch as Buffer).subarray(0, this.#length);
     const lines = this.#lines;

@@ -86,6 +86,8 @@ function valueSchema(name: string, spec: OptionSpec): Schema {
       return { enum: [...RESTART_MODES] };
     case 'notify-access':
       return { enum: [...NOTIFY_ACCESS] };
+    case 'output-format':
+      return { enum: ['text', 'json'] };
     case 'url':
       return { type: 'string', pattern: '^https?://.+' };
     case 'boolean':

@@ -128,3 +128,10 @@ test('a command that never started has neither a code nor a signal, and no pid',
   });
   t.false('KEEPALIVE_EXIT_CODE' in env || 'KEEPALIVE_SIGNAL' in env);
 });
+
+test('with --output, the lines of output dropped so far; without it, no such variable', (t) => {
+  const call = { event: event({ kind: 'exited', code: 0 }, 0), restarts: 0, missed: 0, time };
+  t.is(hookEnvironment({ ...call, outputDropped: 1234 }, 1)['KEEPALIVE_OUTPUT_DROPPED'], '1234');
+  t.is(hookEnvironment({ ...call, outputDropped: 0 }, 1)['KEEPALIVE_OUTPUT_DROPPED'], '0');
+  t.false('KEEPALIVE_OUTPUT_DROPPED' in hookEnvironment(call, 1));
+});
