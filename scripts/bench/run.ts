@@ -17,6 +17,7 @@ const PARTS: Record<string, () => Promise<{ run: Part }>> = {
   'hang-lag': () => import('./hang-lag.js'),
   throughput: () => import('./throughput.js'),
   set: () => import('./set.js'),
+  'output-files': () => import('./output-files.js'),
 };
 
 const args = process.argv.slice(2);

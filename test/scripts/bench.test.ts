@@ -35,6 +35,7 @@ test('every benchmark part runs in smoke mode and reports its rows as a table an
       'hang lag',
       'notify throughput',
       'set',
+      'output files',
     ],
   );
   t.true(rows.every((row) => Number.isFinite(row.keepalive.median)));
