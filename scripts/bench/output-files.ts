@@ -148,11 +148,11 @@ function checkLines(files: readonly string[], expected: number): Lines {
   for (const file of files) {
     const fd = openSync(file, 'r');
     try {
-      for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+      for (let read; (read = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
         const bytes = held.length > 0 ? Buffer.concat([held, chunk.subarray(0, read)]) : chunk;
         const end = held.length > 0 ? bytes.length : read;
         let start = 0;
-        for (let newline; (newline = bytes.indexOf(10, start)) !== -1 && newline < end; ) {
+        for (let newline; (newline = bytes.indexOf(10, start)) !== -1 && newline < end;) {
           line(bytes.subarray(start, newline));
           start = newline + 1;
         }
@@ -206,9 +206,7 @@ async function once1(
       quote(process.execPath),
       `${quote(process.execPath)}${options.nodeFlags ? ` ${options.nodeFlags}` : ''}`,
     );
-    const pipeline = consumer.name.startsWith('keepalive')
-      ? command
-      : `"$@" | { ${command}; }`;
+    const pipeline = consumer.name.startsWith('keepalive') ? command : `"$@" | { ${command}; }`;
     const script = `${pipeline}; status=$?; times; exit $status`;
     const shell = spawn('bash', ['-c', script, 'bash', writer, String(bytes), report], {
       cwd: dir,
@@ -318,7 +316,9 @@ async function profile(writer: string, base: string, bytes: number): Promise<str
     return [...self]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 15)
-      .map(([key, us]) => `  ${((100 * us) / total).toFixed(1)}% ${(us / 1000).toFixed(0)} ms ${key}`)
+      .map(
+        ([key, us]) => `  ${((100 * us) / total).toFixed(1)}% ${(us / 1000).toFixed(0)} ms ${key}`,
+      )
       .join('\n');
   } finally {
     rmSync(profiles, { recursive: true, force: true });
