@@ -1,6 +1,6 @@
 // Output to files: 1 GB of 100-byte lines from a C writer (output-files-writer.c) into
-// `--output FILE --output-max-size 10MB`, beside the floor (`cat > FILE`, no rotation) and the peers
-// doing the same rotation at 10,000,000 bytes: s6-log (Debian's s6), svlogd (runit) and multilog
+// `--output FILE --output-max-size 10MB`, beside the floor (`cat > FILE`, no rotation) and the
+// peers doing the same rotation at 10,000,000 bytes: s6-log (Debian's s6), svlogd (runit) and multilog
 // (daemontools). A peer that is not installed is skipped with one line. Three rounds, alternating.
 // Every consumer keeps every rotated file (200), so each run's lines are checked: none lost, none
 // torn. The writer times each write(2): the child's longest stall. keepalive's RSS is sampled
@@ -308,7 +308,8 @@ async function profile(writer: string, base: string, bytes: number): Promise<str
     prof.samples.forEach((id, index) => {
       const frame = byId.get(id)?.callFrame;
       const where = frame?.url.replace(/^.*\/(build|node_modules)\//, '') ?? '';
-      const key = `${frame?.functionName || '(anonymous)'} ${where}:${(frame?.lineNumber ?? 0) + 1}`;
+      const name = frame?.functionName || '(anonymous)';
+      const key = `${name} ${where}:${(frame?.lineNumber ?? 0) + 1}`;
       const delta = prof.timeDeltas[index] ?? 0;
       self.set(key, (self.get(key) ?? 0) + delta);
       total += delta;
