@@ -1,7 +1,8 @@
 // Output to files: 1 GB of 100-byte lines from a C writer (output-files-writer.c) into
 // `--output FILE --output-max-size 10MB`, beside the floor (`cat > FILE`, no rotation) and the
-// peers doing the same rotation at 10,000,000 bytes: s6-log (Debian's s6), svlogd (runit) and multilog
-// (daemontools). A peer that is not installed is skipped with one line. Three rounds, alternating.
+// peers doing the same rotation at 10,000,000 bytes: s6-log (Debian's s6), svlogd (runit) and
+// multilog (daemontools). A peer that is not installed is skipped with one line. Three rounds,
+// alternating.
 // Every consumer keeps every rotated file (200), so each run's lines are checked: none lost, none
 // torn. The writer times each write(2): the child's longest stall. keepalive's RSS is sampled
 // while it runs, beside its RSS with the same options and a sleeping child. The CPU of each
