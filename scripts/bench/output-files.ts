@@ -266,8 +266,8 @@ async function once1(
   }
 }
 
-/** keepalive with the same options and a sleeping child: its RSS after 3 s. kB. */
-async function idleRss(base: string): Promise<number> {
+/** keepalive with the same options and a sleeping child: its RSS after `ms`. kB. */
+async function idleRss(base: string, ms: number): Promise<number> {
   const dir = mkdtempSync(join(base, 'keepalive-bench-files-'));
   const child = spawn(
     process.execPath,
@@ -275,7 +275,7 @@ async function idleRss(base: string): Promise<number> {
     { stdio: 'ignore' },
   );
   try {
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await new Promise((resolve) => setTimeout(resolve, ms));
     return usage(child.pid as number).rssKb;
   } finally {
     child.kill('SIGTERM');
@@ -353,13 +353,13 @@ export async function run({
   });
   const figures = new Map<string, Figures[]>(present.map((consumer) => [consumer.name, []]));
   const idle: number[] = [];
-  // Alternated, three rounds: the machine's other load falls on all alike.
-  for (let round = 0; round < 3; round++) {
+  // Alternated, three rounds: the machine's other load falls on all alike (smoke: one).
+  for (let round = 0; round < (smoke ? 1 : 3); round++) {
     for (const consumer of present) {
       const sample = consumer.name.startsWith('keepalive');
       figures.get(consumer.name)?.push(await once1(consumer, writer, dir, bytes, { sample }));
     }
-    idle.push(await idleRss(dir));
+    idle.push(await idleRss(dir, smoke ? 1000 : 3000));
   }
   const of = (name: string): Figures[] => figures.get(name) ?? [];
   const speed = (name: string): Stats => stats(of(name).map((one) => mbps(bytes, one.seconds)));
