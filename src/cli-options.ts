@@ -1,6 +1,7 @@
 // The command line's words as options: yargs-parser splits them, the table (option-table.ts) maps
 // each flag to its option key and reads its text, resolveOptions() checks the values. A problem
 // comes back by key and is said again with the flag and the text as the user typed them.
+import { resolve } from 'node:path';
 import parse from 'yargs-parser';
 import { rawArguments } from './spawn/raw-bytes.js';
 import { OPTIONS, type OptionKey, type OptionSpec } from './option-table.js';
@@ -131,6 +132,13 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
     checkOptions(given);
     return resolveOptions(supervise);
   });
+  // A rotation would take keepalive's own log file away from under it.
+  if (
+    typeof given.output === 'string' &&
+    typeof given.logFile === 'string' &&
+    resolve(given.output) === resolve(given.logFile)
+  )
+    throw new UsageError('--output and --log-file name the same file; give each its own');
   return {
     kind: 'run',
     supervise,

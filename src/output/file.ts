@@ -2,6 +2,7 @@
 // --output-stderr), as written, with a time in front (--timestamps) or as a JSON object a line
 // (--output-format json). The writing, rotating and dropping are file-writer.ts's; this file
 // turns lines into a file's bytes and keeps one writer a file across the child's runs.
+import { resolve } from 'node:path';
 import { readLines, type LineSink } from './lines.js';
 import { FileWriter, type WriterCounts, type WriterNews } from './file-writer.js';
 import type { FileOutputSettings, OutputTarget } from './types.js';
@@ -36,7 +37,7 @@ export class FileOutput implements OutputTarget {
     this.#out = open(options.path, options, tell, '--output');
     try {
       this.#err =
-        options.stderrPath === undefined
+        options.stderrPath === undefined || resolve(options.stderrPath) === resolve(options.path)
           ? this.#out
           : open(options.stderrPath, options, tell, '--output-stderr');
     } catch (error) {

@@ -132,3 +132,20 @@ test('the --output options need --output; a refused FILE is said in one line', a
   t.is(refused.status, 1);
   t.regex(refused.stderr.trim(), /^keepalive: cannot open --output .*: it is a symbolic link$/);
 });
+
+test('--output and --log-file cannot be the same file', async (t) => {
+  const dir = directory(t);
+  const ended = await runKeepalive([
+    '--output',
+    join(dir, 'same.log'),
+    '--log-file',
+    `${dir}/./same.log`,
+    '--',
+    'true',
+  ]);
+  t.is(ended.status, 2);
+  t.is(
+    ended.stderr.trim(),
+    'keepalive: --output and --log-file name the same file; give each its own',
+  );
+});

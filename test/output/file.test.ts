@@ -262,3 +262,11 @@ test('rotate() while the child floods: every line once, in order, across the fil
   t.true(target.counts().rotations >= 5, `${target.counts().rotations} of ${rotations} asked`);
   t.deepEqual(seqNumbers(t, readChain(path, 100).text), ALL(10_000));
 });
+
+test('--output-stderr naming FILE itself is FILE: one writer, one rotation', async (t) => {
+  const dir = directory(t);
+  const path = join(dir, 'app.log');
+  const { output: target } = output(t, { path, stderrPath: `${dir}/./app.log` });
+  await shell(t, target, 'echo out; echo err >&2');
+  t.deepEqual(readFileSync(path, 'utf8').split('\n').sort(), ['', 'err', 'out']);
+});
