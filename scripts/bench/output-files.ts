@@ -1,7 +1,8 @@
 // Output to files: 1 GB of 100-byte lines from a C writer (output-files-writer.c) into
-// `--output FILE --output-max-size 10MB`, beside the floor (`cat > FILE`, no rotation) and the peers
-// doing the same rotation at 10,000,000 bytes: s6-log (Debian's s6), svlogd (runit) and multilog
-// (daemontools). A peer that is not installed is skipped with one line. Three rounds, alternating.
+// `--output FILE --output-max-size 10MB`, beside the floor (`cat > FILE`, no rotation) and the
+// peers doing the same rotation at 10,000,000 bytes: s6-log (Debian's s6), svlogd (runit) and
+// multilog (daemontools). A peer that is not installed is skipped with one line. Three rounds,
+// alternating.
 // Every consumer keeps every rotated file (200), so each run's lines are checked: none lost, none
 // torn. The writer times each write(2): the child's longest stall. keepalive's RSS is sampled
 // while it runs, beside its RSS with the same options and a sleeping child. The CPU of each
@@ -265,8 +266,8 @@ async function once1(
   }
 }
 
-/** keepalive with the same options and a sleeping child: its RSS after 3 s. kB. */
-async function idleRss(base: string): Promise<number> {
+/** keepalive with the same options and a sleeping child: its RSS after `ms`. kB. */
+async function idleRss(base: string, ms: number): Promise<number> {
   const dir = mkdtempSync(join(base, 'keepalive-bench-files-'));
   const child = spawn(
     process.execPath,
@@ -274,7 +275,7 @@ async function idleRss(base: string): Promise<number> {
     { stdio: 'ignore' },
   );
   try {
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await new Promise((resolve) => setTimeout(resolve, ms));
     return usage(child.pid as number).rssKb;
   } finally {
     child.kill('SIGTERM');
@@ -308,7 +309,8 @@ async function profile(writer: string, base: string, bytes: number): Promise<str
     prof.samples.forEach((id, index) => {
       const frame = byId.get(id)?.callFrame;
       const where = frame?.url.replace(/^.*\/(build|node_modules)\//, '') ?? '';
-      const key = `${frame?.functionName || '(anonymous)'} ${where}:${(frame?.lineNumber ?? 0) + 1}`;
+      const name = frame?.functionName || '(anonymous)';
+      const key = `${name} ${where}:${(frame?.lineNumber ?? 0) + 1}`;
       const delta = prof.timeDeltas[index] ?? 0;
       self.set(key, (self.get(key) ?? 0) + delta);
       total += delta;
@@ -351,13 +353,13 @@ export async function run({
   });
   const figures = new Map<string, Figures[]>(present.map((consumer) => [consumer.name, []]));
   const idle: number[] = [];
-  // Alternated, three rounds: the machine's other load falls on all alike.
-  for (let round = 0; round < 3; round++) {
+  // Alternated, three rounds: the machine's other load falls on all alike (smoke: one).
+  for (let round = 0; round < (smoke ? 1 : 3); round++) {
     for (const consumer of present) {
       const sample = consumer.name.startsWith('keepalive');
       figures.get(consumer.name)?.push(await once1(consumer, writer, dir, bytes, { sample }));
     }
-    idle.push(await idleRss(dir));
+    idle.push(await idleRss(dir, smoke ? 1000 : 3000));
   }
   const of = (name: string): Figures[] => figures.get(name) ?? [];
   const speed = (name: string): Stats => stats(of(name).map((one) => mbps(bytes, one.seconds)));
