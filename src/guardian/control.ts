@@ -311,8 +311,9 @@ async function stopStale(paths: InstancePaths, output: ControlOutput): Promise<n
     const name = stripControl(record?.name ?? 'child');
     const found = record ? findLeftovers(record) : { proven: [], unproven: [] };
     for (const unproven of found.unproven) {
+      const named = recordedName(record as InstanceRecord, unproven.pid, name);
       output.err(
-        `keepalive: ${who(recordedName(record as InstanceRecord, unproven.pid, name), unproven.pid)}, named in ${paths.state}, does not carry ` +
+        `keepalive: ${who(named, unproven.pid)}, named in ${paths.state}, does not carry ` +
           `KEEPALIVE_PID of the keepalive that started it: not proven to be keepalive's, left ` +
           `alone\n`,
       );
